@@ -1,0 +1,34 @@
+import { type ArgumentsHost, Catch, type ExceptionFilter } from '@nestjs/common';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { PinoLogger } from 'nestjs-pino';
+import { PROBLEM_CONTENT_TYPE, toProblem } from './problem-details.js';
+
+/** The one place where errors become HTTP responses (RFC 9457). */
+@Catch()
+export class ProblemDetailsFilter implements ExceptionFilter {
+  constructor(private readonly logger: PinoLogger) {
+    this.logger.setContext('ProblemDetailsFilter');
+  }
+
+  catch(error: unknown, host: ArgumentsHost): void {
+    const http = host.switchToHttp();
+    sendProblem(error, http.getRequest<FastifyRequest>(), http.getResponse<FastifyReply>(), this.logger);
+  }
+}
+
+export function sendProblem(
+  error: unknown,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  logger: { error: (obj: object, msg: string) => void },
+): void {
+  const { problem, headers, unexpected } = toProblem(error);
+  problem.instance = request.url.split('?')[0];
+  problem.requestId = String(request.id);
+  if (unexpected) logger.error({ err: error, errorId: problem.errorId, requestId: request.id }, 'request failed');
+  if (reply.sent) return;
+  void reply
+    .status(problem.status)
+    .headers({ ...headers, 'content-type': PROBLEM_CONTENT_TYPE, 'cache-control': 'no-store' })
+    .send(JSON.stringify(problem));
+}

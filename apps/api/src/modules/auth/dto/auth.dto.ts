@@ -1,0 +1,57 @@
+import { ApiProperty } from '@nestjs/swagger';
+import { ROLES, type Role } from '@vaultrun/db';
+import { PERMISSIONS, type Permission } from '@vaultrun/vault-core';
+import { IsEmail, IsString, IsUUID, Length, MaxLength } from 'class-validator';
+
+export class LoginDto {
+  @ApiProperty({ example: 'admin@vaultrun.local', maxLength: 320 })
+  @IsEmail({}, { message: 'must be an email address' })
+  @MaxLength(320)
+  email!: string;
+
+  @ApiProperty({ example: 'correct horse battery staple', minLength: 1, maxLength: 256 })
+  @IsString()
+  @Length(1, 256)
+  password!: string;
+}
+
+export class SwitchWorkspaceDto {
+  @ApiProperty({ format: 'uuid' })
+  @IsUUID('all', { message: 'must be a UUID' })
+  workspaceId!: string;
+}
+
+export class ChangePasswordDto {
+  @ApiProperty({ minLength: 1, maxLength: 256 })
+  @IsString()
+  @Length(1, 256)
+  currentPassword!: string;
+
+  @ApiProperty({ minLength: 12, maxLength: 256, example: 'a long new passphrase' })
+  @IsString()
+  @Length(12, 256)
+  newPassword!: string;
+}
+
+export class UserDto {
+  @ApiProperty({ format: 'uuid' }) id!: string;
+  @ApiProperty() email!: string;
+  @ApiProperty() name!: string;
+}
+
+export class WorkspaceSummaryDto {
+  @ApiProperty({ format: 'uuid' }) id!: string;
+  @ApiProperty() name!: string;
+  @ApiProperty({ enum: ROLES }) role!: Role;
+}
+
+export class MeDto {
+  @ApiProperty({ type: UserDto }) user!: UserDto;
+  @ApiProperty({ type: WorkspaceSummaryDto, nullable: true, description: 'The workspace the console is acting in' })
+  workspace!: WorkspaceSummaryDto | null;
+  @ApiProperty({ enum: PERMISSIONS, isArray: true, description: 'What the current role allows in that workspace' })
+  permissions!: Permission[];
+  @ApiProperty({ type: [WorkspaceSummaryDto] }) workspaces!: WorkspaceSummaryDto[];
+  @ApiProperty({ description: 'Echo it in the `x-csrf-token` header on every write made with the session cookie' })
+  csrfToken!: string;
+}

@@ -1,0 +1,80 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { ROLES, type Role } from '@vaultrun/db';
+import { IsEmail, IsIn, IsOptional, IsString, Length, MaxLength } from 'class-validator';
+import { MeDto } from '../auth/dto/auth.dto.js';
+
+export class MemberDto {
+  @ApiProperty({ format: 'uuid' }) userId!: string;
+  @ApiProperty() email!: string;
+  @ApiProperty() name!: string;
+  @ApiProperty({ enum: ROLES }) role!: Role;
+  @ApiProperty({ format: 'date-time' }) joinedAt!: string;
+}
+
+export class MemberListDto {
+  @ApiProperty({ type: [MemberDto] }) items!: MemberDto[];
+}
+
+export class ChangeRoleDto {
+  @ApiProperty({ enum: ROLES, example: 'member' })
+  @IsIn(ROLES, { message: `must be one of ${ROLES.join(', ')}` })
+  role!: Role;
+}
+
+export class CreateInviteDto {
+  @ApiProperty({ example: 'new.colleague@example.com', maxLength: 320 })
+  @IsEmail({}, { message: 'must be an email address' })
+  @MaxLength(320)
+  email!: string;
+
+  @ApiProperty({ enum: ROLES, example: 'member' })
+  @IsIn(ROLES, { message: `must be one of ${ROLES.join(', ')}` })
+  role!: Role;
+}
+
+export class InviteDto {
+  @ApiProperty({ format: 'uuid' }) id!: string;
+  @ApiProperty() email!: string;
+  @ApiProperty({ enum: ROLES }) role!: Role;
+  @ApiProperty({ enum: ['pending', 'accepted', 'revoked', 'expired'] }) status!: 'pending' | 'accepted' | 'revoked' | 'expired';
+  @ApiProperty({ format: 'date-time' }) createdAt!: string;
+  @ApiProperty({ format: 'date-time' }) expiresAt!: string;
+}
+
+export class CreatedInviteDto extends InviteDto {
+  @ApiProperty({ description: 'Single-use link to hand to the invitee. Shown this once.' }) url!: string;
+}
+
+export class InviteListDto {
+  @ApiProperty({ type: [InviteDto] }) items!: InviteDto[];
+}
+
+export class InviteTokenDto {
+  @ApiProperty({ description: 'The token from the invite link', minLength: 20, maxLength: 200 })
+  @IsString()
+  @Length(20, 200)
+  token!: string;
+}
+
+export class InvitePreviewDto {
+  @ApiProperty() workspaceName!: string;
+  @ApiProperty() email!: string;
+  @ApiProperty({ enum: ROLES }) role!: Role;
+  @ApiProperty({ description: 'True when the email already has a Vaultrun account (sign in with its password)' }) existingUser!: boolean;
+  @ApiProperty({ format: 'date-time' }) expiresAt!: string;
+}
+
+export class AcceptInviteDto extends InviteTokenDto {
+  @ApiProperty({ description: 'Your password, or a new one (≥ 12 characters) if you have no account yet', maxLength: 256 })
+  @IsString()
+  @Length(1, 256)
+  password!: string;
+
+  @ApiPropertyOptional({ maxLength: 100 })
+  @IsOptional()
+  @IsString()
+  @MaxLength(100)
+  name?: string;
+}
+
+export { MeDto };

@@ -1,0 +1,111 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { BUDGET_PERIODS, BUDGET_SCOPES, type BudgetPeriod, type BudgetScope } from '@vaultrun/db';
+import { Type } from 'class-transformer';
+import { IsIn, IsInt, IsObject, IsOptional, IsString, IsUUID, Length, Max, Min, ValidateIf, ValidateNested } from 'class-validator';
+import { IsMicroUsd, MicroUsdProperty, MicroUsdPropertyOptional } from '../../common/money.js';
+
+export class BudgetScopeInputDto {
+  @ApiProperty({ enum: BUDGET_SCOPES, example: 'workspace', description: 'What the budget caps: every run of the workspace, or the runs of one provider account, operator or API token' })
+  @IsIn(BUDGET_SCOPES)
+  type!: BudgetScope;
+
+  @ApiProperty({ type: String, format: 'uuid', nullable: true, example: null, description: 'The account, operator or API token; null for a workspace budget' })
+  @IsOptional()
+  @ValidateIf((_, v) => v !== null)
+  @IsUUID('all', { message: 'must be a UUID' })
+  id?: string | null;
+}
+
+export class CreateBudgetDto {
+  @ApiProperty({ minLength: 1, maxLength: 100, example: 'Team monthly' })
+  @IsString()
+  @Length(1, 100)
+  name!: string;
+
+  @ApiProperty({ type: BudgetScopeInputDto, description: 'Cannot be changed after creation' })
+  @IsObject({ message: 'must be an object { type, id }' })
+  @ValidateNested()
+  @Type(() => BudgetScopeInputDto)
+  scope!: BudgetScopeInputDto;
+
+  @ApiProperty({ enum: BUDGET_PERIODS, example: 'month', description: 'UTC calendar day, ISO week (from Monday) or month; or lifetime. Cannot be changed after creation' })
+  @IsIn(BUDGET_PERIODS)
+  period!: BudgetPeriod;
+
+  @MicroUsdProperty({ description: 'Hard cap per period, micro-USD (50000000 = $50)', example: 50_000_000 })
+  @IsMicroUsd()
+  capMicroUsd!: number;
+
+  @ApiPropertyOptional({ minimum: 1, maximum: 100, default: 80, description: 'Alert once per period when spend reaches this share of the cap' })
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(100)
+  softThresholdPct?: number;
+}
+
+export class UpdateBudgetDto {
+  @ApiPropertyOptional({ minLength: 1, maxLength: 100 })
+  @IsOptional()
+  @IsString()
+  @Length(1, 100)
+  name?: string;
+
+  @MicroUsdPropertyOptional({ description: 'Hard cap per period, micro-USD' })
+  @IsOptional()
+  @IsMicroUsd()
+  capMicroUsd?: number;
+
+  @ApiPropertyOptional({ minimum: 1, maximum: 100 })
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(100)
+  softThresholdPct?: number;
+
+  @ApiPropertyOptional({ type: BudgetScopeInputDto, description: 'Immutable: accepted only when unchanged (400 otherwise — create a new budget)' })
+  @IsOptional()
+  @IsObject({ message: 'must be an object { type, id }' })
+  @ValidateNested()
+  @Type(() => BudgetScopeInputDto)
+  scope?: BudgetScopeInputDto;
+
+  @ApiPropertyOptional({ enum: BUDGET_PERIODS, description: 'Immutable: accepted only when unchanged (400 otherwise)' })
+  @IsOptional()
+  @IsIn(BUDGET_PERIODS)
+  period?: BudgetPeriod;
+}
+
+export class BudgetScopeDto {
+  @ApiProperty({ enum: BUDGET_SCOPES }) type!: BudgetScope;
+  @ApiProperty({ type: String, format: 'uuid', nullable: true }) id!: string | null;
+  @ApiProperty({ type: String, nullable: true, description: "The workspace's, account's, operator's or API token's name (null once deleted)" }) label!: string | null;
+}
+
+/** The budget's current period (UTC), read from the ledger. */
+export class BudgetPeriodDto {
+  @ApiProperty({ format: 'date-time', example: '2026-11-01T00:00:00.000Z', description: 'Lifetime budgets: 1970-01-01' }) periodStart!: string;
+  @ApiProperty({ type: String, format: 'date-time', nullable: true, description: 'Exclusive; null for lifetime' }) periodEnd!: string | null;
+  @MicroUsdProperty({ description: 'Settled spend of runs in this period' }) spentMicroUsd!: number;
+  @MicroUsdProperty({ description: 'Worst cases held by runs in flight' }) heldMicroUsd!: number;
+  @MicroUsdProperty({ description: 'cap − spent − held, never below 0' }) remainingMicroUsd!: number;
+  @MicroUsdProperty({ nullable: true, description: 'Spend so far extrapolated linearly to the end of the period; null for lifetime' }) projectedMicroUsd!: number | null;
+  @ApiProperty({ type: String, format: 'date-time', nullable: true, description: 'When spend crossed the soft threshold in this period (the alert was raised)' }) alertedAt!: string | null;
+  @ApiProperty({ description: 'spent ≥ softThresholdPct % of the cap' }) softThresholdReached!: boolean;
+}
+
+export class BudgetDto {
+  @ApiProperty({ format: 'uuid' }) id!: string;
+  @ApiProperty() name!: string;
+  @ApiProperty({ type: BudgetScopeDto }) scope!: BudgetScopeDto;
+  @ApiProperty({ enum: BUDGET_PERIODS }) period!: BudgetPeriod;
+  @MicroUsdProperty() capMicroUsd!: number;
+  @ApiProperty({ minimum: 1, maximum: 100 }) softThresholdPct!: number;
+  @ApiProperty({ type: BudgetPeriodDto }) currentPeriod!: BudgetPeriodDto;
+  @ApiProperty({ format: 'date-time' }) createdAt!: string;
+  @ApiProperty({ format: 'date-time' }) updatedAt!: string;
+}
+
+export class BudgetListDto {
+  @ApiProperty({ type: [BudgetDto] }) items!: BudgetDto[];
+}

@@ -1,0 +1,214 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { ApiToken, Budget, type BudgetPeriod, type BudgetScope, Operator, ProviderAccount } from '@vaultrun/db';
+import { NotFound, ValidationFailed } from '@vaultrun/vault-core';
+import type { DataSource, EntityManager } from 'typeorm';
+import { IsNull } from 'typeorm';
+import { AuditService } from '../audit/audit.service.js';
+import { actorOf, type RequestContext } from '../auth/principal.js';
+import type { BudgetDto, BudgetScopeInputDto, CreateBudgetDto, UpdateBudgetDto } from './budgets.dto.js';
+
+/**
+ * Budgets with their current period in one query: the period (UTC, `vaultrun_period_start` — the ledger's own
+ * rule), its end, its ledger row (none yet = nothing spent) and the scope's name.
+ */
+const BUDGET_SELECT = `
+  SELECT b.id, b.name, b.scope_type, b.scope_id, b.period, b.cap_micro_usd, b.soft_threshold_pct, b.created_at, b.updated_at,
+         p.start AS period_start,
+         CASE b.period WHEN 'day' THEN p.start + interval '1 day'
+                       WHEN 'week' THEN p.start + interval '7 days'
+                       WHEN 'month' THEN ((p.start AT TIME ZONE 'UTC') + interval '1 month') AT TIME ZONE 'UTC' END AS period_end,
+         COALESCE(bp.spent_micro_usd, 0) AS spent, COALESCE(bp.held_micro_usd, 0) AS held, bp.alerted_at, now() AS now,
+         CASE b.scope_type WHEN 'workspace' THEN w.name WHEN 'account' THEN a.name WHEN 'operator' THEN o.name WHEN 'token' THEN t.name END AS scope_label
+    FROM budgets b
+    JOIN workspaces w ON w.id = b.workspace_id
+    CROSS JOIN LATERAL (SELECT vaultrun_period_start(b.period, now()) AS start) p
+    LEFT JOIN budget_balances bp ON bp.budget_id = b.id AND bp.period_start = p.start
+    LEFT JOIN provider_accounts a ON b.scope_type = 'account' AND a.id = b.scope_id AND a.workspace_id = b.workspace_id
+    LEFT JOIN operators o ON b.scope_type = 'operator' AND o.id = b.scope_id AND o.workspace_id = b.workspace_id
+    LEFT JOIN api_tokens t ON b.scope_type = 'token' AND t.id = b.scope_id AND t.workspace_id = b.workspace_id`;
+
+interface BudgetRow {
+  id: string;
+  name: string;
+  scope_type: BudgetScope;
+  scope_id: string | null;
+  period: BudgetPeriod;
+  cap_micro_usd: string;
+  soft_threshold_pct: number;
+  created_at: Date;
+  updated_at: Date;
+  period_start: Date;
+  period_end: Date | null;
+  spent: string;
+  held: string;
+  alerted_at: Date | null;
+  now: Date;
+  scope_label: string | null;
+}
+
+const SCOPE_NOUN: Record<Exclude<BudgetScope, 'workspace'>, string> = { account: 'a provider account', operator: 'an operator', token: 'an API token' };
+
+@Injectable()
+export class BudgetsService {
+  constructor(
+    @InjectDataSource() private readonly db: DataSource,
+    private readonly audit: AuditService,
+  ) {}
+
+  async list(workspaceId: string): Promise<BudgetDto[]> {
+    const rows: BudgetRow[] = await this.db.query(`${BUDGET_SELECT} WHERE b.workspace_id = $1 ORDER BY b.name, b.id`, [workspaceId]);
+    return rows.map(toDto);
+  }
+
+  async get(workspaceId: string, budgetId: string, m: EntityManager = this.db.manager): Promise<BudgetDto> {
+    const rows: BudgetRow[] = await m.query(`${BUDGET_SELECT} WHERE b.workspace_id = $1 AND b.id = $2`, [workspaceId, budgetId]);
+    if (!rows[0]) throw new NotFound('Budget');
+    return toDto(rows[0]);
+  }
+
+  async create(ctx: RequestContext, input: CreateBudgetDto): Promise<BudgetDto> {
+    return this.db.transaction(async (m) => {
+      const scopeId = await this.checkScope(m, ctx.workspaceId, input.scope);
+      const saved = await m.getRepository(Budget).save({
+        workspaceId: ctx.workspaceId,
+        name: input.name.trim(),
+        scopeType: input.scope.type,
+        scopeId,
+        period: input.period,
+        capMicroUsd: String(input.capMicroUsd),
+        softThresholdPct: input.softThresholdPct ?? 80,
+        createdById: ctx.principal.kind === 'user' ? ctx.principal.userId : null,
+      });
+      await this.audit.record(
+        {
+          workspaceId: ctx.workspaceId,
+          actor: actorOf(ctx),
+          action: 'budget.create',
+          targetType: 'budget',
+          targetId: saved.id,
+          metadata: { name: saved.name, scope: { type: saved.scopeType, id: saved.scopeId }, period: saved.period, capMicroUsd: input.capMicroUsd, softThresholdPct: saved.softThresholdPct },
+        },
+        m,
+      );
+      return this.get(ctx.workspaceId, saved.id, m);
+    });
+  }
+
+  async update(ctx: RequestContext, budgetId: string, input: UpdateBudgetDto): Promise<BudgetDto> {
+    return this.db.transaction(async (m) => {
+      const b = await m.getRepository(Budget).findOne({ where: { id: budgetId, workspaceId: ctx.workspaceId }, lock: { mode: 'pessimistic_write' } });
+      if (!b) throw new NotFound('Budget');
+      // Scope and period decide which runs and which ledger rows the budget covers: changing them would rewrite history.
+      if (input.scope !== undefined && (input.scope.type !== b.scopeType || (input.scope.id ?? null) !== b.scopeId)) {
+        throw ValidationFailed.field('scope', 'cannot be changed after creation: create a new budget instead');
+      }
+      if (input.period !== undefined && input.period !== b.period) {
+        throw ValidationFailed.field('period', 'cannot be changed after creation: create a new budget instead');
+      }
+      const before = { name: b.name, capMicroUsd: Number(b.capMicroUsd), softThresholdPct: b.softThresholdPct };
+      const after = { name: input.name?.trim() ?? b.name, capMicroUsd: input.capMicroUsd ?? before.capMicroUsd, softThresholdPct: input.softThresholdPct ?? b.softThresholdPct };
+      const changed = (Object.keys(before) as (keyof typeof before)[]).filter((k) => before[k] !== after[k]);
+      if (changed.length) {
+        await m.getRepository(Budget).update({ id: b.id }, { name: after.name, capMicroUsd: String(after.capMicroUsd), softThresholdPct: after.softThresholdPct });
+        if (changed.includes('capMicroUsd') || changed.includes('softThresholdPct')) {
+          // A raised cap (or threshold) that puts this period back under the threshold re-arms its alert; a lowered
+          // one alerts when the ledger next folds spend into the period (every reservation, and the sweeper).
+          await m.query(
+            `UPDATE budget_periods bp SET alerted_at = NULL, alert_delivered_at = NULL FROM budget_balances bb
+              WHERE bp.budget_id = $1 AND bp.period_start = vaultrun_period_start($2, now()) AND bp.alerted_at IS NOT NULL
+                AND bb.budget_id = bp.budget_id AND bb.period_start = bp.period_start AND bb.spent_micro_usd * 100 < $3::bigint * $4::int`,
+            [b.id, b.period, after.capMicroUsd, after.softThresholdPct],
+          );
+        }
+        await this.audit.record(
+          {
+            workspaceId: ctx.workspaceId,
+            actor: actorOf(ctx),
+            action: 'budget.update',
+            targetType: 'budget',
+            targetId: b.id,
+            metadata: { name: after.name, ...Object.fromEntries(changed.map((k) => [k, { from: before[k], to: after[k] }])) },
+          },
+          m,
+        );
+      }
+      return this.get(ctx.workspaceId, b.id, m);
+    });
+  }
+
+  async remove(ctx: RequestContext, budgetId: string): Promise<void> {
+    await this.db.transaction(async (m) => {
+      const b = await m.getRepository(Budget).findOne({ where: { id: budgetId, workspaceId: ctx.workspaceId } });
+      if (!b) throw new NotFound('Budget');
+      // Its periods and holds go with it (ON DELETE CASCADE); runs it blocked keep blocked_budget_id and show no name.
+      await m.getRepository(Budget).delete({ id: b.id });
+      await this.audit.record(
+        {
+          workspaceId: ctx.workspaceId,
+          actor: actorOf(ctx),
+          action: 'budget.delete',
+          targetType: 'budget',
+          targetId: b.id,
+          metadata: { name: b.name, scope: { type: b.scopeType, id: b.scopeId }, period: b.period, capMicroUsd: Number(b.capMicroUsd) },
+        },
+        m,
+      );
+    });
+  }
+
+  /** A workspace budget has no id; any other names an account, operator or (live) API token of this workspace. */
+  private async checkScope(m: EntityManager, workspaceId: string, scope: BudgetScopeInputDto): Promise<string | null> {
+    const id = scope.id ?? null;
+    if (scope.type === 'workspace') {
+      if (id !== null) throw ValidationFailed.field('scope.id', 'must be null for a workspace budget');
+      return null;
+    }
+    if (id === null) throw ValidationFailed.field('scope.id', `is required: the id of ${SCOPE_NOUN[scope.type]} of this workspace`);
+    const exists =
+      scope.type === 'account'
+        ? await m.getRepository(ProviderAccount).exists({ where: { id, workspaceId } })
+        : scope.type === 'operator'
+          ? await m.getRepository(Operator).exists({ where: { id, workspaceId } })
+          : await m.getRepository(ApiToken).exists({ where: { id, workspaceId, revokedAt: IsNull() } });
+    if (!exists) throw ValidationFailed.field('scope.id', `is not ${SCOPE_NOUN[scope.type]} of this workspace`);
+    return id;
+  }
+}
+
+const iso = (d: Date | null) => (d ? new Date(d).toISOString() : null);
+
+/** Spend extrapolated linearly from the time elapsed to the whole period (integer arithmetic, rounded half up). */
+function projectSpend(spent: number, start: Date, end: Date | null, now: Date): number | null {
+  if (!end) return null;
+  const total = BigInt(new Date(end).getTime() - new Date(start).getTime());
+  const elapsed = BigInt(Math.max(1, new Date(now).getTime() - new Date(start).getTime()));
+  return Number((2n * BigInt(spent) * total + elapsed) / (2n * elapsed));
+}
+
+export function toDto(r: BudgetRow): BudgetDto {
+  const cap = Number(r.cap_micro_usd);
+  const spent = Number(r.spent);
+  const held = Number(r.held);
+  return {
+    id: r.id,
+    name: r.name,
+    scope: { type: r.scope_type, id: r.scope_id, label: r.scope_label },
+    period: r.period,
+    capMicroUsd: cap,
+    softThresholdPct: r.soft_threshold_pct,
+    currentPeriod: {
+      periodStart: iso(r.period_start)!,
+      periodEnd: iso(r.period_end),
+      spentMicroUsd: spent,
+      heldMicroUsd: held,
+      remainingMicroUsd: Math.max(0, cap - spent - held),
+      projectedMicroUsd: projectSpend(spent, r.period_start, r.period_end, r.now),
+      alertedAt: iso(r.alerted_at),
+      // The ledger's own rule (vaultrun_charge): spent × 100 ≥ cap × threshold %.
+      softThresholdReached: BigInt(spent) * 100n >= BigInt(cap) * BigInt(r.soft_threshold_pct),
+    },
+    createdAt: iso(r.created_at)!,
+    updatedAt: iso(r.updated_at)!,
+  };
+}

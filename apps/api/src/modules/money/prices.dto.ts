@@ -1,0 +1,71 @@
+import { ApiProperty } from '@nestjs/swagger';
+import { IsOptional, IsString, Length, Matches } from 'class-validator';
+import { IsMicroUsd, MicroUsdProperty, MicroUsdPropertyOptional } from '../../common/money.js';
+
+export class SetPriceOverrideDto {
+  @ApiProperty({
+    minLength: 1,
+    maxLength: 200,
+    example: 'llama3.1',
+    description: 'Exact model name, or a family: it also prices dated snapshots (`<model>-…`). One override per model: setting it again replaces it',
+  })
+  @IsString()
+  @Length(1, 200)
+  @Matches(/^\S(.*\S)?$/, { message: 'must not start or end with whitespace' })
+  model!: string;
+
+  @MicroUsdProperty({ description: 'Micro-USD per 1M input tokens (2500000 = $2.50)', example: 200_000 })
+  @IsMicroUsd()
+  inputMicroUsdPerM!: number;
+
+  @MicroUsdPropertyOptional({ description: 'Micro-USD per 1M cached input tokens; defaults to the input price' })
+  @IsOptional()
+  @IsMicroUsd()
+  cachedInputMicroUsdPerM?: number;
+
+  @MicroUsdProperty({ description: 'Micro-USD per 1M output tokens', example: 600_000 })
+  @IsMicroUsd()
+  outputMicroUsdPerM!: number;
+}
+
+export class UpdatePriceOverrideDto {
+  @MicroUsdPropertyOptional({ description: 'Micro-USD per 1M input tokens' })
+  @IsOptional()
+  @IsMicroUsd()
+  inputMicroUsdPerM?: number;
+
+  @MicroUsdPropertyOptional({ description: 'Micro-USD per 1M cached input tokens' })
+  @IsOptional()
+  @IsMicroUsd()
+  cachedInputMicroUsdPerM?: number;
+
+  @MicroUsdPropertyOptional({ description: 'Micro-USD per 1M output tokens' })
+  @IsOptional()
+  @IsMicroUsd()
+  outputMicroUsdPerM?: number;
+}
+
+export class ModelPriceDto {
+  @ApiProperty({ example: 'gpt-4.1-mini' }) model!: string;
+  @MicroUsdProperty({ description: 'Micro-USD per 1M input tokens' }) inputMicroUsdPerM!: number;
+  @MicroUsdProperty({ description: 'Micro-USD per 1M cached input tokens' }) cachedInputMicroUsdPerM!: number;
+  @MicroUsdProperty({ description: 'Micro-USD per 1M output tokens' }) outputMicroUsdPerM!: number;
+}
+
+export class PriceOverrideDto extends ModelPriceDto {
+  @ApiProperty({ format: 'uuid' }) id!: string;
+  @ApiProperty({ format: 'date-time' }) createdAt!: string;
+  @ApiProperty({ format: 'date-time' }) updatedAt!: string;
+}
+
+export class PriceTableDto {
+  @ApiProperty({ description: 'Where the shipped prices were taken from' }) source!: string;
+  @ApiProperty({ format: 'date', example: '2025-08-07', description: 'When they were transcribed' }) asOf!: string;
+  @ApiProperty({ type: [ModelPriceDto], description: 'OpenAI models (a dated snapshot uses its family\'s price)' }) models!: ModelPriceDto[];
+}
+
+export class PricesDto {
+  @ApiProperty({ type: PriceTableDto, description: 'The price table shipped with Vaultrun' }) table!: PriceTableDto;
+  @ApiProperty({ type: [PriceOverrideDto], description: "This workspace's overrides: they win over the table, and are the only price an OpenAI-compatible model has" })
+  overrides!: PriceOverrideDto[];
+}

@@ -1,0 +1,197 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { RUN_KINDS, RUN_STATUSES, type RunKind, type RunStatus } from '@vaultrun/db';
+import { COST_LABELS, type CostLabel } from '@vaultrun/vault-core';
+import { Transform, Type } from 'class-transformer';
+import { IsArray, IsDate, IsIn, IsOptional, IsString, IsUUID, Length, MaxLength } from 'class-validator';
+import { MicroUsdProperty } from '../../common/money.js';
+import { PageQueryDto } from '../../common/pagination.js';
+
+export class CreateRunDto {
+  @ApiProperty({ format: 'uuid', description: 'The operator to run' })
+  @IsUUID('all', { message: 'must be a UUID' })
+  operatorId!: string;
+
+  @ApiProperty({ maxLength: 200_000, description: "The user message (the operator's instructions are the system prompt)", example: 'Customer says the export button does nothing on Safari.' })
+  @IsString()
+  @MaxLength(200_000)
+  input!: string;
+
+  @ApiPropertyOptional({ format: 'uuid', description: "Override the operator's (or the workspace's default) provider account" })
+  @IsOptional()
+  @IsUUID('all', { message: 'must be a UUID' })
+  accountId?: string;
+
+  @ApiPropertyOptional({ maxLength: 200, description: "Override the operator's (or the account's default) model" })
+  @IsOptional()
+  @IsString()
+  @Length(1, 200)
+  model?: string;
+}
+
+const csv = ({ value }: { value: unknown }) => (typeof value === 'string' ? value.split(',').map((v) => v.trim()).filter(Boolean) : value);
+
+export class ListRunsQueryDto extends PageQueryDto {
+  @ApiPropertyOptional({ description: 'One or more statuses, comma-separated', example: 'queued,waiting,running' })
+  @IsOptional()
+  @Transform(csv)
+  @IsArray()
+  @IsIn(RUN_STATUSES, { each: true, message: `each value must be one of ${RUN_STATUSES.join(', ')}` })
+  status?: RunStatus[];
+
+  @ApiPropertyOptional({ enum: RUN_KINDS })
+  @IsOptional()
+  @IsIn(RUN_KINDS)
+  kind?: RunKind;
+
+  @ApiPropertyOptional({ format: 'uuid' })
+  @IsOptional()
+  @IsUUID('all', { message: 'must be a UUID' })
+  operatorId?: string;
+
+  @ApiPropertyOptional({ format: 'uuid' })
+  @IsOptional()
+  @IsUUID('all', { message: 'must be a UUID' })
+  accountId?: string;
+
+  @ApiPropertyOptional({ format: 'date-time', description: 'Created at or after' })
+  @IsOptional()
+  @Type(() => Date)
+  @IsDate({ message: 'must be an ISO 8601 date-time' })
+  since?: Date;
+
+  @ApiPropertyOptional({ format: 'date-time', description: 'Created before' })
+  @IsOptional()
+  @Type(() => Date)
+  @IsDate({ message: 'must be an ISO 8601 date-time' })
+  until?: Date;
+}
+
+export class RunUsageDto {
+  @ApiProperty() inputTokens!: number;
+  @ApiProperty() outputTokens!: number;
+  @ApiProperty() cachedInputTokens!: number;
+}
+
+export class RunErrorDto {
+  @ApiProperty({ example: 'invalid_api_key' }) code!: string;
+  @ApiProperty({ example: 'Invalid API key — verify the full key was copied' }) message!: string;
+}
+
+export class RunTimingsDto {
+  @ApiProperty({ format: 'date-time' }) queuedAt!: string;
+  @ApiProperty({ type: String, format: 'date-time', nullable: true }) startedAt!: string | null;
+  @ApiProperty({ type: String, format: 'date-time', nullable: true, description: 'The last provider call started' }) providerStartedAt!: string | null;
+  @ApiProperty({ type: String, format: 'date-time', nullable: true, description: 'The provider\'s first byte (response headers)' }) firstByteAt!: string | null;
+  @ApiProperty({ type: String, format: 'date-time', nullable: true }) finishedAt!: string | null;
+  @ApiProperty({ type: Number, nullable: true, description: 'Provider time of the successful call, ms' }) providerLatencyMs!: number | null;
+}
+
+export class RunStartedByDto {
+  @ApiProperty({ enum: ['user', 'token', 'system'] }) type!: string;
+  @ApiProperty({ type: String, format: 'uuid', nullable: true }) id!: string | null;
+  @ApiProperty({ type: String, nullable: true, description: "The user's email or the API token's name (null once deleted)" }) label!: string | null;
+}
+
+export class RunEventDto {
+  @ApiProperty({ example: 'waiting' }) type!: string;
+  @ApiProperty() message!: string;
+  @ApiProperty({ type: 'object', additionalProperties: true }) data!: Record<string, unknown>;
+  @ApiProperty({ format: 'date-time' }) at!: string;
+}
+
+export class RunBlockedByDto {
+  @ApiProperty({ format: 'uuid' }) budgetId!: string;
+  @ApiProperty({ type: String, nullable: true, description: "The budget's name (null once it was deleted)" }) budgetName!: string | null;
+}
+
+export class RunDto {
+  @ApiProperty({ format: 'uuid' }) id!: string;
+  @ApiProperty({ enum: RUN_KINDS }) kind!: RunKind;
+  @ApiProperty({ enum: RUN_STATUSES }) status!: RunStatus;
+  @ApiProperty({ type: String, nullable: true, description: 'Why it waits or was blocked, in words' }) statusReason!: string | null;
+  @ApiProperty({ type: String, format: 'date-time', nullable: true, description: 'When a waiting run tries again' }) nextAttemptAt!: string | null;
+  @ApiProperty({ type: String, format: 'uuid', nullable: true }) operatorId!: string | null;
+  @ApiProperty({ type: String, nullable: true, description: "The operator's current name (null once deleted)" }) operatorName!: string | null;
+  @ApiProperty({ type: String, format: 'uuid', nullable: true }) parentRunId!: string | null;
+  @ApiProperty({ type: RunStartedByDto }) startedBy!: RunStartedByDto;
+  @ApiProperty({ type: String, format: 'uuid', nullable: true, description: 'The account actually used (null for a mission run, which calls no provider itself)' })
+  accountId!: string | null;
+  @ApiProperty({ description: 'The model actually used (empty for a mission run)' }) model!: string;
+  @ApiProperty({ type: String, format: 'uuid', nullable: true, description: 'The mission of a copilot run, a mission run or a mission step' })
+  missionId!: string | null;
+  @ApiProperty({ type: String, nullable: true, description: "A mission step's id in its plan" }) planStep!: string | null;
+  @ApiProperty() input!: string;
+  @ApiProperty({ type: String, nullable: true }) output!: string | null;
+  @ApiProperty({
+    nullable: true,
+    description: 'The parsed output when the operator returns JSON (any JSON value the schema allows)',
+    oneOf: [{ type: 'object', additionalProperties: true }, { type: 'array', items: {} }, { type: 'string' }, { type: 'number' }, { type: 'boolean' }],
+  })
+  outputJson!: unknown;
+  @ApiProperty() attempts!: number;
+  @ApiProperty() maxAttempts!: number;
+  @ApiProperty({ description: 'Provider calls made (a worker stopped mid-call may add one)' }) providerCalls!: number;
+  @ApiProperty({ type: RunUsageDto, nullable: true, description: 'Tokens the provider reported' }) usage!: RunUsageDto | null;
+  @ApiProperty({ type: String, nullable: true }) providerRequestId!: string | null;
+  @ApiProperty({ type: RunErrorDto, nullable: true, description: 'The mapped error, in words' }) error!: RunErrorDto | null;
+  @MicroUsdProperty({ nullable: true, description: 'What the run cost; null while unknown (never a made-up 0) — see costLabel' }) costMicroUsd!: number | null;
+  @ApiProperty({
+    type: String,
+    enum: COST_LABELS,
+    nullable: true,
+    description: 'How far the cost can be trusted: verified (by the provider), estimated (tokens × price), pending_sync, unavailable. Null until the run reaches a provider',
+  })
+  costLabel!: CostLabel | null;
+  @MicroUsdProperty({ nullable: true, description: 'The worst case held against budgets for the provider call (null: the model has no price)' }) estimateMicroUsd!: number | null;
+  @MicroUsdProperty({ nullable: true, description: "The operator's per-run cost cap when the run was started" }) costCapMicroUsd!: number | null;
+  @ApiProperty({ type: RunBlockedByDto, nullable: true, description: 'The budget that refused the run (status blocked); null otherwise, or when the per-run cost cap did' })
+  blockedBy!: RunBlockedByDto | null;
+  @ApiProperty({ type: RunTimingsDto }) timings!: RunTimingsDto;
+  @ApiProperty({ format: 'date-time' }) createdAt!: string;
+}
+
+export class RunDetailDto extends RunDto {
+  @ApiProperty({ type: [RunEventDto], description: 'The timeline, oldest first' }) events!: RunEventDto[];
+  @ApiProperty({ type: String, format: 'uuid', nullable: true, description: 'The comparison a comparison run is one side of' }) comparisonId!: string | null;
+}
+
+export class RunPageDto {
+  @ApiProperty({ type: [RunDto] }) items!: RunDto[];
+  @ApiProperty({ type: String, nullable: true }) nextCursor!: string | null;
+}
+
+export class AccountQueueDto {
+  @ApiProperty({ format: 'uuid' }) accountId!: string;
+  @ApiProperty() name!: string;
+  @ApiProperty() queued!: number;
+  @ApiProperty() waiting!: number;
+  @ApiProperty() running!: number;
+  @ApiProperty({ description: 'Provider calls in flight right now (from the global limiter)' }) inFlight!: number;
+  @ApiProperty() maxConcurrency!: number;
+}
+
+export class QueueHealthDto {
+  @ApiProperty({ type: [AccountQueueDto] }) accounts!: AccountQueueDto[];
+  @ApiProperty({
+    type: 'object',
+    additionalProperties: { type: 'number' },
+    nullable: true,
+    description: 'BullMQ job counts of the runs queue — instance-wide, so only shown to vault managers (owners, admins)',
+    example: { wait: 0, active: 2, delayed: 5 },
+  })
+  jobs!: Record<string, number> | null;
+}
+
+/** One server-sent `run` event of GET /api/v1/runs/stream. */
+export class RunChangeDto {
+  @ApiProperty({ format: 'uuid' }) id!: string;
+  @ApiProperty({ enum: RUN_STATUSES }) status!: RunStatus;
+  @ApiPropertyOptional({ enum: RUN_KINDS }) kind?: RunKind;
+  @ApiPropertyOptional({ type: String, format: 'uuid', nullable: true }) operatorId?: string | null;
+  @ApiPropertyOptional({ type: String, format: 'uuid', nullable: true }) accountId?: string | null;
+  @ApiPropertyOptional({ type: String, nullable: true }) statusReason?: string | null;
+  @ApiPropertyOptional({ type: String, format: 'date-time', nullable: true }) nextAttemptAt?: string | null;
+  @ApiPropertyOptional({ type: String, nullable: true }) errorCode?: string | null;
+  @ApiPropertyOptional({ type: String, format: 'uuid', nullable: true, description: 'The mission of a copilot run, a mission run or a step' }) missionId?: string | null;
+  @ApiProperty({ format: 'date-time', description: 'When the change happened' }) at!: string;
+}

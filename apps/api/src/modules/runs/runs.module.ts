@@ -1,0 +1,36 @@
+import { Inject, Module, type OnApplicationShutdown } from '@nestjs/common';
+import { AccountLimiter, QUEUES, RunBus } from '@vaultrun/vault-core';
+import type { Queue } from 'bullmq';
+import { apiQueue } from '../../common/queues.js';
+import type { Redis } from 'ioredis';
+import { REDIS } from '../../common/redis.js';
+import { APP_CONFIG, type AppConfig } from '../../config.js';
+import { OperatorsModule } from '../operators/operators.module.js';
+import { RunStreamService } from './run-stream.service.js';
+import { RunsController } from './runs.controller.js';
+import { RunsService } from './runs.service.js';
+import { RUN_BUS, RUN_LIMITER, RUNS_QUEUE } from './runs.tokens.js';
+
+@Module({
+  imports: [OperatorsModule],
+  controllers: [RunsController],
+  providers: [
+    RunsService,
+    RunStreamService,
+    {
+      provide: RUNS_QUEUE,
+      inject: [APP_CONFIG],
+      useFactory: (config: AppConfig) => apiQueue(QUEUES.runs, config, 'vaultrun-api-queue'),
+    },
+    { provide: RUN_BUS, inject: [REDIS, APP_CONFIG], useFactory: (redis: Redis, config: AppConfig) => new RunBus(redis, config.redisPrefix) },
+    { provide: RUN_LIMITER, inject: [REDIS, APP_CONFIG], useFactory: (redis: Redis, config: AppConfig) => new AccountLimiter(redis, config.redisPrefix) },
+  ],
+  exports: [RunsService, RUNS_QUEUE, RUN_BUS],
+})
+export class RunsModule implements OnApplicationShutdown {
+  constructor(@Inject(RUNS_QUEUE) private readonly queue: Queue) {}
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.queue.close();
+  }
+}

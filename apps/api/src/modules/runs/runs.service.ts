@@ -1,0 +1,349 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { Comparison, preparedQuery, type Run, RunEvent } from '@vaultrun/db';
+import { estimatePromptTokens } from '@vaultrun/providers';
+import {
+  AccountLimiter,
+  Conflict,
+  type CostLabel,
+  costCapRefusal,
+  DomainError,
+  Forbidden,
+  isFinal,
+  messagesOf,
+  NotFound,
+  overridesOf,
+  precheckBudgets,
+  type PriceOverrideRow,
+  quoteRun,
+  refusalError,
+  RUN_JOB_OPTIONS,
+  RunBus,
+  toRun,
+  transitionRun,
+  ValidationFailed,
+} from '@vaultrun/vault-core';
+import type { Queue } from 'bullmq';
+import type { DataSource } from 'typeorm';
+import { APP_CONFIG, type AppConfig } from '../../config.js';
+import { assertSameRequest, requestHashOf } from '../../common/idempotency.js';
+import { microUsd } from '../../common/money.js';
+import { decodeCursor, nextCursorOf } from '../../common/pagination.js';
+import { principalKey, type RequestContext } from '../auth/principal.js';
+import { assertRunnable, ProviderAccountsService } from '../vault/provider-accounts.service.js';
+import type { CreateRunDto, ListRunsQueryDto, QueueHealthDto, RunDetailDto, RunDto, RunPageDto } from './runs.dto.js';
+import { RUN_BUS, RUN_LIMITER, RUNS_QUEUE } from './runs.tokens.js';
+
+interface Resolution {
+  operator_name: string;
+  instructions: string;
+  temperature: number | null;
+  max_output_tokens: number;
+  output_schema: Record<string, unknown> | null;
+  operator_model: string | null;
+  workspace_model: string | null;
+  account_id: string | null;
+  account_name: string;
+  account_status: string;
+  account_model: string | null;
+  account_usable: boolean;
+  account_named: boolean;
+  account_kind: string;
+  cost_cap_micro_usd: string | null;
+  /** The workspace's price overrides, only fetched when a budget exists or the operator has a cost cap. */
+  price_overrides: PriceOverrideRow[] | null;
+  has_budgets: boolean;
+}
+
+
+@Injectable()
+export class RunsService {
+  constructor(
+    @InjectDataSource() private readonly db: DataSource,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @Inject(RUNS_QUEUE) private readonly queue: Queue,
+    @Inject(RUN_BUS) private readonly bus: RunBus,
+    @Inject(RUN_LIMITER) private readonly limiter: AccountLimiter,
+    private readonly accounts: ProviderAccountsService,
+  ) {}
+
+  /**
+   * Accepts a run: resolves the account and model (run override > operator > workspace default), checks the
+   * caller may use that account, stores the run (Postgres is the source of truth), then enqueues its job
+   * (id = run id, payload = ids only). If Redis is down the run is still accepted; the reconciler enqueues it.
+   */
+  async create(
+    ctx: RequestContext,
+    input: CreateRunDto,
+    idempotencyKey: string | undefined,
+    kind: 'operator' | 'comparison' = 'operator',
+  ): Promise<{ run: RunDto; replayed: boolean }> {
+    const requestHash = requestHashOf([input.operatorId, input.input, input.accountId ?? null, input.model ?? null]);
+    if (idempotencyKey) {
+      const existing = await this.findByIdempotencyKey(ctx.workspaceId, idempotencyKey, requestHash);
+      if (existing) return { run: existing, replayed: true };
+    }
+    if (!ctx.principal.permissions.has('vault:use')) throw new Forbidden('Starting a run needs the vault:use permission.', 'forbidden', { permission: 'vault:use' });
+
+    // Operator, workspace defaults and the account to use (run override > operator > workspace default), and
+    // whether the caller may use that account — one prepared statement on this hot path.
+    const [principalType, principalId] = principalKey(ctx.principal);
+    const { rows } = await preparedQuery<Resolution>(
+      this.db,
+      `SELECT o.name AS operator_name, o.instructions, o.temperature, o.max_output_tokens, o.output_schema, o.model AS operator_model, w.default_model AS workspace_model,
+              a.id AS account_id, a.name AS account_name, a.status AS account_status, a.default_model AS account_model, a.kind AS account_kind,
+              (a.visibility = 'workspace' OR EXISTS (SELECT 1 FROM provider_account_access x
+                 WHERE x.account_id = a.id AND x.principal_type = $4 AND x.principal_id = $5)) AS account_usable,
+              (COALESCE($3::uuid, o.account_id, w.default_account_id) IS NOT NULL) AS account_named,
+              o.cost_cap_micro_usd, b.has_budgets,
+              CASE WHEN b.has_budgets OR o.cost_cap_micro_usd IS NOT NULL THEN
+                (SELECT jsonb_agg(jsonb_build_object('model', po.model, 'inputMicroUsdPerM', po.input_micro_usd_per_m,
+                        'cachedInputMicroUsdPerM', po.cached_input_micro_usd_per_m, 'outputMicroUsdPerM', po.output_micro_usd_per_m))
+                   FROM price_overrides po WHERE po.workspace_id = o.workspace_id) END AS price_overrides
+         FROM operators o JOIN workspaces w ON w.id = o.workspace_id
+         CROSS JOIN LATERAL (SELECT EXISTS (SELECT 1 FROM budgets bu WHERE bu.workspace_id = o.workspace_id) AS has_budgets) b
+         LEFT JOIN provider_accounts a ON a.workspace_id = o.workspace_id AND a.id = COALESCE($3::uuid, o.account_id, w.default_account_id)
+        WHERE o.id = $2 AND o.workspace_id = $1`,
+      [ctx.workspaceId, input.operatorId, input.accountId ?? null, principalType, principalId],
+    );
+    const r = rows[0];
+    if (!r) throw ValidationFailed.field('operatorId', 'is not an operator of this workspace');
+    if (!r.account_named) {
+      throw new DomainError('no_account', 'unprocessable', 'No provider account to run on: choose one on the operator or set a workspace default account.');
+    }
+    if (!r.account_id || !(r.account_usable || ctx.principal.permissions.has('vault:manage'))) {
+      throw ValidationFailed.field('accountId', 'is not a provider account of this workspace that you may use');
+    }
+    assertRunnable({ name: r.account_name, status: r.account_status });
+    const model = input.model ?? r.operator_model ?? r.account_model ?? r.workspace_model;
+    if (!model) throw new DomainError('no_model', 'unprocessable', `No model to run: set one on the operator or a default model on "${r.account_name}".`);
+    const operator = { id: input.operatorId, instructions: r.instructions, temperature: r.temperature, maxOutputTokens: r.max_output_tokens, outputSchema: r.output_schema };
+    const account = { id: r.account_id, name: r.account_name };
+    const costCap = microUsd(r.cost_cap_micro_usd);
+    const tokenId = ctx.principal.kind === 'token' ? ctx.principal.tokenId : null;
+    const estimate = await this.precheckMoney(ctx.workspaceId, r, { operatorId: operator.id, accountId: account.id, tokenId, model, input: input.input, costCap });
+
+    const { rows: inserted } = await preparedQuery<Record<string, unknown>>(
+      this.db,
+      `WITH ins AS (
+         INSERT INTO runs (workspace_id, kind, operator_id, started_by_type, started_by_id, account_id, model, instructions, input, temperature,
+                           max_output_tokens, output_schema, status, max_attempts, idempotency_key, request_hash, request_id, queued_at,
+                           cost_cap_micro_usd, estimate_micro_usd)
+         VALUES ($1, $19, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11::jsonb, 'queued', $12, $13, $14, $15, now(), $17, $18)
+         ON CONFLICT (workspace_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
+         RETURNING *),
+       ev AS (INSERT INTO run_events (run_id, workspace_id, type, message, data) SELECT id, workspace_id, 'queued', $16, '{}'::jsonb FROM ins)
+       SELECT * FROM ins`,
+      [
+        ctx.workspaceId,
+        operator.id,
+        principalType,
+        principalId,
+        account.id,
+        model,
+        operator.instructions,
+        input.input,
+        operator.temperature,
+        operator.maxOutputTokens,
+        operator.outputSchema ? JSON.stringify(operator.outputSchema) : null,
+        this.config.runMaxAttempts,
+        idempotencyKey ?? null,
+        requestHash,
+        ctx.requestId,
+        `Queued on ${account.name} (${model})`,
+        costCap,
+        estimate,
+        kind,
+      ],
+    );
+    if (!inserted[0]) {
+      // Lost a race with the same idempotency key: answer with the run that won.
+      const existing = await this.findByIdempotencyKey(ctx.workspaceId, idempotencyKey!, requestHash);
+      if (!existing) throw new Error('idempotent insert conflicted but no run was found');
+      return { run: existing, replayed: true };
+    }
+    const run = toRun(inserted[0]);
+    // Announce first: a fast worker's "running" must never reach a console before "queued".
+    await this.bus.changed({ id: run.id, workspaceId: run.workspaceId, status: 'queued', kind: run.kind, operatorId: run.operatorId, accountId: run.accountId });
+    await this.queue.add('execute-run', { runId: run.id, requestId: ctx.requestId }, { ...RUN_JOB_OPTIONS, jobId: run.id }).catch(() => undefined);
+    const startedByLabel = ctx.principal.kind === 'user' ? ctx.principal.email : ctx.principal.tokenName;
+    return { run: toDto({ ...run, operatorName: r.operator_name, startedByLabel }), replayed: false };
+  }
+
+  /**
+   * Refuses at once what the worker would block: the operator's per-run cost cap, then every budget that applies
+   * (settled spend + this run's worst case over the cap; an unpriced model under a budget). Returns the worst case
+   * (null when nothing needed a quote). The worker's atomic reservation remains what guarantees the caps.
+   */
+  private async precheckMoney(
+    workspaceId: string,
+    r: Resolution,
+    run: { operatorId: string; accountId: string; tokenId: string | null; model: string; input: string; costCap: number | null },
+  ): Promise<number | null> {
+    if (!r.has_budgets && run.costCap === null) return null;
+    const quote = quoteRun({
+      kind: r.account_kind,
+      model: run.model,
+      overrides: overridesOf(r.price_overrides),
+      promptTokens: estimatePromptTokens(messagesOf({ instructions: r.instructions, input: run.input })),
+      maxOutputTokens: r.max_output_tokens,
+    });
+    const capRefusal = costCapRefusal(run.costCap, quote.worstCaseMicroUsd, run.model);
+    if (capRefusal) throw refusalError(capRefusal);
+    if (r.has_budgets) {
+      const refusal = await precheckBudgets(this.db, { workspaceId, accountId: run.accountId, operatorId: run.operatorId, tokenId: run.tokenId }, quote.worstCaseMicroUsd, run.model);
+      if (refusal) throw refusalError(refusal);
+    }
+    return quote.worstCaseMicroUsd;
+  }
+
+  private async findByIdempotencyKey(workspaceId: string, key: string, requestHash: string): Promise<RunDto | null> {
+    const rows: Record<string, unknown>[] = await this.db.query(`${RUN_SELECT} WHERE r.workspace_id = $1 AND r.idempotency_key = $2`, [workspaceId, key]);
+    if (!rows[0]) return null;
+    const run = toRunView(rows[0]);
+    assertSameRequest(run.requestHash, requestHash, 'run', { runId: run.id });
+    return toDto(run);
+  }
+
+  async list(workspaceId: string, q: ListRunsQueryDto): Promise<RunPageDto> {
+    const limit = q.limit ?? 50;
+    const cursor = decodeCursor(q.cursor);
+    const where = ['r.workspace_id = $1'];
+    const params: unknown[] = [workspaceId];
+    const add = (sql: string, value: unknown) => {
+      params.push(value);
+      where.push(sql.replace('?', `$${params.length}`));
+    };
+    if (q.status?.length) add('r.status = ANY(?::text[])', q.status);
+    if (q.kind) add('r.kind = ?', q.kind);
+    if (q.operatorId) add('r.operator_id = ?', q.operatorId);
+    if (q.accountId) add('r.account_id = ?', q.accountId);
+    if (q.since) add('r.created_at >= ?', q.since);
+    if (q.until) add('r.created_at < ?', q.until);
+    if (cursor) {
+      params.push(cursor.createdAt, cursor.id);
+      where.push(`(r.created_at, r.id) < ($${params.length - 1}, $${params.length})`);
+    }
+    params.push(limit);
+    const rows: Record<string, unknown>[] = await this.db.query(
+      `${RUN_SELECT} WHERE ${where.join(' AND ')} ORDER BY r.created_at DESC, r.id DESC LIMIT $${params.length}`,
+      params,
+    );
+    const runs = rows.map(toRunView);
+    return { items: runs.map(toDto), nextCursor: nextCursorOf(runs, limit) };
+  }
+
+  async get(workspaceId: string, runId: string): Promise<RunDetailDto> {
+    const rows: Record<string, unknown>[] = await this.db.query(`${RUN_SELECT} WHERE r.id = $1 AND r.workspace_id = $2`, [runId, workspaceId]);
+    if (!rows[0]) throw new NotFound('Run');
+    const events = await this.db.getRepository(RunEvent).find({ where: { runId }, order: { createdAt: 'ASC' } });
+    const run = toDto(toRunView(rows[0]));
+    const comparison = run.kind === 'comparison' ? await this.db.getRepository(Comparison).findOne({ select: { id: true }, where: [{ workspaceId, mockRunId: runId }, { workspaceId, liveRunId: runId }] }) : null;
+    return {
+      ...run,
+      events: events.map((e) => ({ type: e.type, message: e.message, data: e.data, at: e.createdAt.toISOString() })),
+      comparisonId: comparison?.id ?? null,
+    };
+  }
+
+  /** Cancel works in every non-final state; a running provider call is aborted by the worker that holds it. */
+  async cancel(ctx: RequestContext, runId: string): Promise<RunDetailDto> {
+    const current = await this.get(ctx.workspaceId, runId);
+    if (isFinal(current.status)) throw new Conflict('run_finished', `The run already ended (${current.status}).`, { runStatus: current.status });
+    const who = ctx.principal.kind === 'user' ? ctx.principal.email : `token ${ctx.principal.tokenName}`;
+    const res = await transitionRun(
+      this.db,
+      runId,
+      ['queued', 'waiting', 'running'],
+      'cancelled',
+      { error_code: 'cancelled', error_message: 'Cancelled', finished_at: new Date(), status_reason: `Cancelled by ${who}` },
+      { message: `Cancelled by ${who}` },
+    );
+    if (!res.from) return this.cancel(ctx, runId);
+    if (res.from === 'running') await this.bus.cancel(runId);
+    else await this.queue.remove(runId).catch(() => undefined);
+    await this.bus.changed({ id: runId, workspaceId: ctx.workspaceId, status: 'cancelled', kind: current.kind, operatorId: current.operatorId, accountId: current.accountId });
+    return this.get(ctx.workspaceId, runId);
+  }
+
+  /** Per account: runs queued, waiting and running in Postgres, calls in flight in the limiter; plus BullMQ's counts. */
+  async queueHealth(ctx: RequestContext): Promise<QueueHealthDto> {
+    const visible = await this.accounts.list(ctx);
+    const counts: { account_id: string; status: string; n: number }[] = await this.db.query(
+      `SELECT account_id, status, count(*)::int AS n FROM runs WHERE workspace_id = $1 AND status IN ('queued', 'waiting', 'running') GROUP BY account_id, status`,
+      [ctx.workspaceId],
+    );
+    const count = (id: string, status: string) => counts.find((c) => c.account_id === id && c.status === status)?.n ?? 0;
+    const accounts = await Promise.all(
+      visible.map(async (a) => ({
+        accountId: a.id,
+        name: a.name,
+        queued: count(a.id, 'queued'),
+        waiting: count(a.id, 'waiting'),
+        running: count(a.id, 'running'),
+        inFlight: await this.limiter.inFlight(a.id).catch(() => 0),
+        maxConcurrency: a.limits.maxConcurrency,
+      })),
+    );
+    // The queue is shared by every workspace of the instance: its counts are for the people who run it.
+    const jobs = ctx.principal.permissions.has('vault:manage')
+      ? ((await this.queue.getJobCounts('wait', 'active', 'delayed', 'prioritized', 'failed').catch(() => ({}))) as Record<string, number>)
+      : null;
+    return { accounts, jobs };
+  }
+}
+
+/** A run with the names people need next to it (operator, who started it). */
+export const RUN_SELECT = `SELECT r.*, o.name AS operator_name, COALESCE(u.email, t.name) AS started_by_label, bb.name AS blocked_budget_name
+  FROM runs r
+  LEFT JOIN operators o ON o.id = r.operator_id
+  LEFT JOIN budgets bb ON bb.id = r.blocked_budget_id
+  LEFT JOIN users u ON r.started_by_type = 'user' AND u.id = r.started_by_id
+  LEFT JOIN api_tokens t ON r.started_by_type = 'token' AND t.id = r.started_by_id`;
+
+export type RunView = Run & { operatorName: string | null; startedByLabel: string | null; blockedBudgetName?: string | null };
+
+const toRunView = (row: Record<string, unknown>) => toRun(row) as RunView;
+
+const iso = (d: Date | null | undefined) => (d ? new Date(d).toISOString() : null);
+
+export function toDto(r: RunView): RunDto {
+  return {
+    id: r.id,
+    kind: r.kind,
+    status: r.status,
+    statusReason: r.statusReason,
+    nextAttemptAt: r.status === 'waiting' ? iso(r.nextAttemptAt) : null,
+    operatorId: r.operatorId,
+    operatorName: r.operatorName ?? null,
+    parentRunId: r.parentRunId,
+    startedBy: { type: r.startedByType, id: r.startedById, label: r.startedByLabel ?? null },
+    accountId: r.accountId,
+    model: r.model,
+    missionId: r.missionId,
+    planStep: r.planStep,
+    input: r.input,
+    output: r.output,
+    outputJson: r.outputJson ?? null,
+    attempts: r.attempts,
+    maxAttempts: r.maxAttempts,
+    providerCalls: r.providerCalls,
+    usage: r.inputTokens === null ? null : { inputTokens: r.inputTokens, outputTokens: r.outputTokens ?? 0, cachedInputTokens: r.cachedInputTokens ?? 0 },
+    providerRequestId: r.providerRequestId,
+    error: r.errorCode ? { code: r.errorCode, message: r.errorMessage ?? r.errorCode } : null,
+    costMicroUsd: microUsd(r.costMicroUsd),
+    costLabel: (r.costLabel as CostLabel | null) ?? null,
+    estimateMicroUsd: microUsd(r.estimateMicroUsd),
+    costCapMicroUsd: microUsd(r.costCapMicroUsd),
+    blockedBy: r.blockedBudgetId ? { budgetId: r.blockedBudgetId, budgetName: r.blockedBudgetName ?? null } : null,
+    timings: {
+      queuedAt: iso(r.queuedAt)!,
+      startedAt: iso(r.startedAt),
+      providerStartedAt: iso(r.providerStartedAt),
+      firstByteAt: iso(r.firstByteAt),
+      finishedAt: iso(r.finishedAt),
+      providerLatencyMs: r.providerLatencyMs,
+    },
+    createdAt: iso(r.createdAt)!,
+  };
+}

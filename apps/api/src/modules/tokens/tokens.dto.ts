@@ -1,0 +1,48 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { TOKEN_SCOPES, type TokenScope } from '@vaultrun/db';
+import { Type } from 'class-transformer';
+import { ArrayMaxSize, ArrayMinSize, ArrayUnique, IsArray, IsDate, IsIn, IsOptional, IsString, Length, MinDate } from 'class-validator';
+
+export class CreateTokenDto {
+  @ApiProperty({ example: 'Support bot', minLength: 1, maxLength: 100 })
+  @IsString()
+  @Length(1, 100)
+  name!: string;
+
+  @ApiProperty({ enum: TOKEN_SCOPES, isArray: true, example: ['run'], description: '`read`: view; `run`: view and start runs on permitted accounts; `admin`: manage the workspace (not tokens)' })
+  @IsArray()
+  @ArrayMinSize(1)
+  @ArrayMaxSize(TOKEN_SCOPES.length)
+  @ArrayUnique()
+  @IsIn(TOKEN_SCOPES, { each: true, message: `each value must be one of ${TOKEN_SCOPES.join(', ')}` })
+  scopes!: TokenScope[];
+
+  @ApiPropertyOptional({ format: 'date-time', description: 'When the token stops working; omit for no expiry', example: '2030-01-01T00:00:00Z' })
+  @IsOptional()
+  @Type(() => Date)
+  @IsDate({ message: 'must be an ISO 8601 date-time' })
+  @MinDate(() => new Date(), { message: 'must be in the future' })
+  expiresAt?: Date;
+}
+
+export class ApiTokenDto {
+  @ApiProperty({ format: 'uuid' }) id!: string;
+  @ApiProperty() name!: string;
+  @ApiProperty({ example: 'vr_Ab12Cd34', description: 'The visible start of the token; the rest is never shown again' }) prefix!: string;
+  @ApiProperty({ enum: TOKEN_SCOPES, isArray: true }) scopes!: TokenScope[];
+  @ApiProperty({ enum: ['active', 'expired', 'revoked'] }) status!: 'active' | 'expired' | 'revoked';
+  @ApiProperty({ type: String, format: 'uuid', nullable: true }) createdById!: string | null;
+  @ApiProperty({ format: 'date-time' }) createdAt!: string;
+  @ApiProperty({ type: String, format: 'date-time', nullable: true }) expiresAt!: string | null;
+  @ApiProperty({ type: String, format: 'date-time', nullable: true }) lastUsedAt!: string | null;
+  @ApiProperty({ type: String, format: 'date-time', nullable: true }) revokedAt!: string | null;
+}
+
+export class CreatedTokenDto extends ApiTokenDto {
+  @ApiProperty({ description: 'The full token. Shown this once; store it now.', example: 'vr_Ab12Cd34…' })
+  token!: string;
+}
+
+export class TokenListDto {
+  @ApiProperty({ type: [ApiTokenDto] }) items!: ApiTokenDto[];
+}

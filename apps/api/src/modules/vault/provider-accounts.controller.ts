@@ -1,0 +1,144 @@
+import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Put, UseInterceptors } from '@nestjs/common';
+import { ApiAcceptedResponse, ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { NoStoreInterceptor } from '../../common/no-store.interceptor.js';
+import { ApiProblems, ApiUuidParam } from '../../common/problem.dto.js';
+import { UuidPipe } from '../../common/validation.js';
+import { Ctx, RequirePermission } from '../auth/decorators.js';
+import type { RequestContext } from '../auth/principal.js';
+import {
+  AdminKeyDto,
+  CostSyncDaysDto,
+  CostSyncRequestedDto,
+  CreateProviderAccountDto,
+  ProviderAccountDto,
+  ProviderAccountListDto,
+  RotateKeyDto,
+  UpdateProviderAccountDto,
+  VerifyResultDto,
+} from './provider-accounts.dto.js';
+import { ProviderAccountsService } from './provider-accounts.service.js';
+
+@ApiTags('vault')
+@Controller('api/v1/provider-accounts')
+@UseInterceptors(NoStoreInterceptor)
+export class ProviderAccountsController {
+  constructor(private readonly accounts: ProviderAccountsService) {}
+
+  @Get()
+  @RequirePermission('vault:read')
+  @ApiOperation({ operationId: 'listProviderAccounts', summary: 'Provider accounts the caller may see (keys never included: hints only)' })
+  @ApiOkResponse({ type: ProviderAccountListDto })
+  async list(@Ctx() ctx: RequestContext): Promise<ProviderAccountListDto> {
+    return { items: await this.accounts.list(ctx) };
+  }
+
+  @Post()
+  @RequirePermission('vault:manage')
+  @ApiOperation({ operationId: 'createProviderAccount', summary: 'Add a provider account; the key is encrypted and never shown again. Verifies by default.' })
+  @ApiCreatedResponse({ type: ProviderAccountDto })
+  @ApiProblems(400, 409)
+  create(@Ctx() ctx: RequestContext, @Body() body: CreateProviderAccountDto): Promise<ProviderAccountDto> {
+    return this.accounts.create(ctx, body);
+  }
+
+  @Get(':accountId')
+  @RequirePermission('vault:read')
+  @ApiOperation({ operationId: 'getProviderAccount', summary: 'One provider account' })
+  @ApiOkResponse({ type: ProviderAccountDto })
+  @ApiUuidParam('accountId')
+  @ApiProblems(400, 404)
+  get(@Ctx() ctx: RequestContext, @Param('accountId', UuidPipe) accountId: string): Promise<ProviderAccountDto> {
+    return this.accounts.get(ctx, accountId);
+  }
+
+  @Patch(':accountId')
+  @RequirePermission('vault:manage')
+  @ApiOperation({ operationId: 'updateProviderAccount', summary: 'Change name, base URL, default model, limits, sharing or enabled state (never the key)' })
+  @ApiOkResponse({ type: ProviderAccountDto })
+  @ApiUuidParam('accountId')
+  @ApiProblems(400, 404, 409)
+  update(@Ctx() ctx: RequestContext, @Param('accountId', UuidPipe) accountId: string, @Body() body: UpdateProviderAccountDto): Promise<ProviderAccountDto> {
+    return this.accounts.update(ctx, accountId, body);
+  }
+
+  @Delete(':accountId')
+  @HttpCode(204)
+  @RequirePermission('vault:manage')
+  @ApiOperation({ operationId: 'deleteProviderAccount', summary: 'Delete the account; its encrypted key is destroyed' })
+  @ApiNoContentResponse()
+  @ApiUuidParam('accountId')
+  @ApiProblems(400, 404)
+  remove(@Ctx() ctx: RequestContext, @Param('accountId', UuidPipe) accountId: string): Promise<void> {
+    return this.accounts.remove(ctx, accountId);
+  }
+
+  @Post(':accountId/verify')
+  @HttpCode(200)
+  @RequirePermission('vault:manage')
+  @ApiOperation({ operationId: 'verifyProviderAccount', summary: 'List the available models with the stored key; updates status, models and provider limits' })
+  @ApiOkResponse({ type: VerifyResultDto })
+  @ApiUuidParam('accountId')
+  @ApiProblems(400, 404, 409)
+  verify(@Ctx() ctx: RequestContext, @Param('accountId', UuidPipe) accountId: string): Promise<VerifyResultDto> {
+    return this.accounts.verify(ctx, accountId);
+  }
+
+  @Post(':accountId/rotate')
+  @HttpCode(200)
+  @RequirePermission('vault:manage')
+  @ApiOperation({ operationId: 'rotateProviderKey', summary: 'Replace the key in place (same account id); by default the new key is checked first' })
+  @ApiOkResponse({ type: ProviderAccountDto })
+  @ApiUuidParam('accountId')
+  @ApiProblems(400, 404)
+  rotate(@Ctx() ctx: RequestContext, @Param('accountId', UuidPipe) accountId: string, @Body() body: RotateKeyDto): Promise<ProviderAccountDto> {
+    return this.accounts.rotate(ctx, accountId, body.apiKey, body.verify !== false);
+  }
+
+  @Put(':accountId/admin-key')
+  @RequirePermission('vault:manage')
+  @ApiOperation({ operationId: 'setProviderAdminKey', summary: 'Store an OpenAI admin key (separate secret) to enable cost sync' })
+  @ApiOkResponse({ type: ProviderAccountDto })
+  @ApiUuidParam('accountId')
+  @ApiProblems(400, 404)
+  setAdminKey(@Ctx() ctx: RequestContext, @Param('accountId', UuidPipe) accountId: string, @Body() body: AdminKeyDto): Promise<ProviderAccountDto> {
+    return this.accounts.setAdminKey(ctx, accountId, body.adminKey);
+  }
+
+  @Delete(':accountId/admin-key')
+  @HttpCode(200)
+  @RequirePermission('vault:manage')
+  @ApiOperation({ operationId: 'clearProviderAdminKey', summary: 'Remove the admin key (its ciphertext is destroyed)' })
+  @ApiOkResponse({ type: ProviderAccountDto })
+  @ApiUuidParam('accountId')
+  @ApiProblems(400, 404)
+  clearAdminKey(@Ctx() ctx: RequestContext, @Param('accountId', UuidPipe) accountId: string): Promise<ProviderAccountDto> {
+    return this.accounts.clearAdminKey(ctx, accountId);
+  }
+
+  @Get(':accountId/cost-sync')
+  @RequirePermission('vault:read')
+  @ApiOperation({
+    operationId: 'getProviderCostSync',
+    summary: 'Provider cost sync of an OpenAI account: its status and the last 31 closed UTC days checked (provider vs Vaultrun, drift)',
+  })
+  @ApiOkResponse({ type: CostSyncDaysDto })
+  @ApiUuidParam('accountId')
+  @ApiProblems(400, 404)
+  costSync(@Ctx() ctx: RequestContext, @Param('accountId', UuidPipe) accountId: string): Promise<CostSyncDaysDto> {
+    return this.accounts.costSyncDays(ctx, accountId);
+  }
+
+  @Post(':accountId/cost-sync')
+  @HttpCode(202)
+  @RequirePermission('vault:manage')
+  @ApiOperation({
+    operationId: 'requestProviderCostSync',
+    summary: 'Queue a cost sync of this account now (needs an admin key; the schedule runs it anyway). The result shows in GET …/cost-sync.',
+  })
+  @ApiAcceptedResponse({ type: CostSyncRequestedDto })
+  @ApiUuidParam('accountId')
+  @ApiProblems(400, 404, 409)
+  requestCostSync(@Ctx() ctx: RequestContext, @Param('accountId', UuidPipe) accountId: string): Promise<CostSyncRequestedDto> {
+    return this.accounts.requestCostSync(ctx, accountId);
+  }
+}

@@ -1,0 +1,324 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { ACCOUNT_KINDS, ACCOUNT_STATUSES, type AccountKind, type AccountStatus, VISIBILITIES, type Visibility } from '@vaultrun/db';
+import { PROVIDER_ERROR_CODES, type ProviderErrorCode } from '@vaultrun/providers';
+import { Type } from 'class-transformer';
+import {
+  ArrayMaxSize,
+  ArrayUnique,
+  IsArray,
+  IsBoolean,
+  IsIn,
+  IsInt,
+  IsOptional,
+  IsString,
+  IsUrl,
+  IsUUID,
+  Length,
+  Max,
+  Min,
+  ValidateIf,
+  ValidateNested,
+} from 'class-validator';
+
+const URL_OPTIONS: Parameters<typeof IsUrl>[0] = { protocols: ['http', 'https'], require_protocol: true, require_tld: false };
+
+export class LimitsDto {
+  @ApiPropertyOptional({ minimum: 1, maximum: 1000, default: 4, description: 'Provider calls in flight at once, across every worker' })
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(1000)
+  maxConcurrency?: number;
+
+  @ApiPropertyOptional({ type: Number, nullable: true, minimum: 1, maximum: 1_000_000, description: 'Requests per minute (null: no limit)' })
+  @IsOptional()
+  @ValidateIf((_, v) => v !== null)
+  @IsInt()
+  @Min(1)
+  @Max(1_000_000)
+  requestsPerMinute?: number | null;
+
+  @ApiPropertyOptional({ type: Number, nullable: true, minimum: 1, maximum: 1_000_000_000, description: 'Tokens per minute (null: no limit)' })
+  @IsOptional()
+  @ValidateIf((_, v) => v !== null)
+  @IsInt()
+  @Min(1)
+  @Max(1_000_000_000)
+  tokensPerMinute?: number | null;
+}
+
+export class MockSettingsDto {
+  @ApiPropertyOptional({ minimum: 0, maximum: 120_000, description: 'Latency of every call, in ms' })
+  @IsOptional()
+  @IsInt()
+  @Min(0)
+  @Max(120_000)
+  latencyMs?: number;
+
+  @ApiPropertyOptional({ enum: [...PROVIDER_ERROR_CODES, null], nullable: true, description: 'Make every call fail with this provider error (null: never)' })
+  @IsOptional()
+  @ValidateIf((_, v) => v !== null)
+  @IsIn(PROVIDER_ERROR_CODES)
+  failWith?: ProviderErrorCode | null;
+
+  @ApiPropertyOptional({ description: 'Report a provider cost with each answer (shows "Verified by Provider" costs)' })
+  @IsOptional()
+  @IsBoolean()
+  reportCost?: boolean;
+
+  @ApiPropertyOptional({ type: [String], example: ['mock-fast', 'mock-smart'] })
+  @IsOptional()
+  @IsArray()
+  @ArrayMaxSize(50)
+  @IsString({ each: true })
+  @Length(1, 100, { each: true })
+  models?: string[];
+}
+
+class AccessFields {
+  @ApiPropertyOptional({ enum: VISIBILITIES, default: 'workspace', description: '`workspace`: every member may use it; `restricted`: only the listed members and API tokens (and owners/admins)' })
+  @IsOptional()
+  @IsIn(VISIBILITIES)
+  visibility?: Visibility;
+
+  @ApiPropertyOptional({ type: [String], format: 'uuid', description: 'Members allowed to use a restricted account' })
+  @IsOptional()
+  @IsArray()
+  @ArrayMaxSize(500)
+  @ArrayUnique()
+  @IsUUID('all', { each: true })
+  allowedUserIds?: string[];
+
+  @ApiPropertyOptional({ type: [String], format: 'uuid', description: 'API tokens allowed to use a restricted account' })
+  @IsOptional()
+  @IsArray()
+  @ArrayMaxSize(500)
+  @ArrayUnique()
+  @IsUUID('all', { each: true })
+  allowedTokenIds?: string[];
+}
+
+export class CreateProviderAccountDto extends AccessFields {
+  @ApiProperty({ example: 'Team OpenAI', minLength: 1, maxLength: 100 })
+  @IsString()
+  @Length(1, 100)
+  name!: string;
+
+  @ApiProperty({ enum: ACCOUNT_KINDS, example: 'openai' })
+  @IsIn(ACCOUNT_KINDS)
+  kind!: AccountKind;
+
+  @ApiPropertyOptional({ example: 'https://openrouter.ai/api/v1', description: 'Required for openai-compatible; optional override for openai' })
+  @IsOptional()
+  @IsUrl(URL_OPTIONS, { message: 'must be an http(s) URL' })
+  @Length(1, 500)
+  baseUrl?: string;
+
+  @ApiPropertyOptional({ description: 'Write-only. Never returned by any endpoint; only a hint and a fingerprint are.', example: 'sk-proj-…' })
+  @IsOptional()
+  @IsString()
+  @Length(1, 500)
+  apiKey?: string;
+
+  @ApiPropertyOptional({ example: 'gpt-4.1-mini', maxLength: 200 })
+  @IsOptional()
+  @IsString()
+  @Length(1, 200)
+  defaultModel?: string;
+
+  @ApiPropertyOptional({ type: LimitsDto })
+  @IsOptional()
+  @ValidateNested()
+  @Type(() => LimitsDto)
+  limits?: LimitsDto;
+
+  @ApiPropertyOptional({ type: MockSettingsDto, description: 'kind mock only' })
+  @IsOptional()
+  @ValidateNested()
+  @Type(() => MockSettingsDto)
+  mock?: MockSettingsDto;
+
+  @ApiPropertyOptional({ default: true, description: 'List the provider\'s models right after saving' })
+  @IsOptional()
+  @IsBoolean()
+  verify?: boolean;
+}
+
+/** Metadata only: there is deliberately no key field here (use rotate), so an update can never change the key. */
+export class UpdateProviderAccountDto extends AccessFields {
+  @ApiPropertyOptional({ minLength: 1, maxLength: 100 })
+  @IsOptional()
+  @IsString()
+  @Length(1, 100)
+  name?: string;
+
+  @ApiPropertyOptional({ type: String, nullable: true })
+  @IsOptional()
+  @ValidateIf((_, v) => v !== null)
+  @IsUrl(URL_OPTIONS, { message: 'must be an http(s) URL' })
+  @Length(1, 500)
+  baseUrl?: string | null;
+
+  @ApiPropertyOptional({ type: String, nullable: true, maxLength: 200 })
+  @IsOptional()
+  @ValidateIf((_, v) => v !== null)
+  @IsString()
+  @Length(1, 200)
+  defaultModel?: string | null;
+
+  @ApiPropertyOptional({ type: LimitsDto })
+  @IsOptional()
+  @ValidateNested()
+  @Type(() => LimitsDto)
+  limits?: LimitsDto;
+
+  @ApiPropertyOptional({ type: MockSettingsDto })
+  @IsOptional()
+  @ValidateNested()
+  @Type(() => MockSettingsDto)
+  mock?: MockSettingsDto;
+
+  @ApiPropertyOptional({ description: 'false disables the account (nothing may use it); true re-enables it as unverified' })
+  @IsOptional()
+  @IsBoolean()
+  enabled?: boolean;
+}
+
+export class RotateKeyDto {
+  @ApiProperty({ description: 'The new key (write-only)', example: 'sk-proj-…' })
+  @IsString()
+  @Length(1, 500)
+  apiKey!: string;
+
+  @ApiPropertyOptional({ default: true, description: 'Check the new key with the provider before switching; a refused key is not saved' })
+  @IsOptional()
+  @IsBoolean()
+  verify?: boolean;
+}
+
+export class AdminKeyDto {
+  @ApiProperty({ description: 'An OpenAI admin key (sk-admin-…), write-only; enables cost sync', example: 'sk-admin-…' })
+  @IsString()
+  @Length(1, 500)
+  adminKey!: string;
+}
+
+export class KeyInfoDto {
+  @ApiProperty({ example: 'sk-proj-…a1b2' }) hint!: string;
+  @ApiProperty({ example: 'sha256:3f2a9c0d1b7e4a55' }) fingerprint!: string;
+  @ApiProperty({ enum: ['project', 'service_account', 'admin', 'legacy', 'unknown'] }) shape!: string;
+  @ApiProperty({ format: 'date-time' }) updatedAt!: string;
+}
+
+export class ProblemBriefDto {
+  @ApiProperty({ example: 'invalid_api_key' }) code!: string;
+  @ApiProperty({ example: 'Invalid API key — verify the full key was copied' }) message!: string;
+}
+
+export class WarningDto {
+  @ApiProperty({ example: 'limits_exceed_provider' }) code!: string;
+  @ApiProperty() message!: string;
+}
+
+export class RateLimitWindowDto {
+  @ApiProperty({ type: Number, nullable: true }) limit!: number | null;
+  @ApiProperty({ type: Number, nullable: true }) remaining!: number | null;
+  @ApiProperty({ type: Number, nullable: true }) resetMs!: number | null;
+}
+
+export class ProviderLimitsDto {
+  @ApiProperty({ type: RateLimitWindowDto, nullable: true }) requests!: RateLimitWindowDto | null;
+  @ApiProperty({ type: RateLimitWindowDto, nullable: true }) tokens!: RateLimitWindowDto | null;
+  @ApiProperty({ format: 'date-time' }) observedAt!: string;
+}
+
+export class AccountLimitsDto {
+  @ApiProperty() maxConcurrency!: number;
+  @ApiProperty({ type: Number, nullable: true }) requestsPerMinute!: number | null;
+  @ApiProperty({ type: Number, nullable: true }) tokensPerMinute!: number | null;
+}
+
+export class AccountAccessDto {
+  @ApiProperty({ type: [String], format: 'uuid' }) userIds!: string[];
+  @ApiProperty({ type: [String], format: 'uuid' }) tokenIds!: string[];
+}
+
+export class MockSettingsViewDto {
+  @ApiProperty() latencyMs!: number;
+  @ApiProperty({ type: String, nullable: true }) failWith!: string | null;
+  @ApiProperty() reportCost!: boolean;
+  @ApiProperty({ type: [String] }) models!: string[];
+}
+
+const MICRO_USD = { type: 'integer', format: 'int64' } as const;
+
+export class CostSyncStatusDto {
+  @ApiProperty({ description: 'An admin key is stored, so the scheduled cost sync reads this account\'s provider costs' }) enabled!: boolean;
+  @ApiProperty({ type: String, format: 'date', nullable: true, description: 'The latest closed UTC day the provider published and Vaultrun compared' })
+  lastSyncedDay!: string | null;
+  @ApiProperty({ type: String, format: 'date-time', nullable: true, description: 'When that day was last checked' }) lastCheckedAt!: string | null;
+  @ApiProperty({ enum: ['matched', 'drift'], nullable: true, type: String, description: 'matched: within max($0.01, 1%), its runs are verified' })
+  status!: 'matched' | 'drift' | null;
+  @ApiProperty({ ...MICRO_USD, nullable: true, description: 'What the provider billed that day' }) providerMicroUsd!: number | null;
+  @ApiProperty({ ...MICRO_USD, nullable: true, description: 'What Vaultrun recorded for this account that day' }) vaultrunMicroUsd!: number | null;
+  @ApiProperty({ ...MICRO_USD, nullable: true, description: 'provider − Vaultrun; positive: the key was used outside Vaultrun, or prices differ' })
+  driftMicroUsd!: number | null;
+}
+
+export class CostSyncDayDto {
+  @ApiProperty({ format: 'date', example: '2026-03-01', description: 'A closed UTC day' }) day!: string;
+  @ApiProperty({ enum: ['matched', 'drift'] }) status!: 'matched' | 'drift';
+  @ApiProperty({ ...MICRO_USD }) providerMicroUsd!: number;
+  @ApiProperty({ ...MICRO_USD }) vaultrunMicroUsd!: number;
+  @ApiProperty({ ...MICRO_USD, description: 'provider − Vaultrun' }) driftMicroUsd!: number;
+  @ApiProperty({ ...MICRO_USD, description: 'The correction applied to budget spend for this day (so spend equals the provider\'s figure)' })
+  appliedMicroUsd!: number;
+  @ApiProperty({ description: 'How many times the day was checked (it is re-checked for two more days)' }) checks!: number;
+  @ApiProperty({ format: 'date-time' }) lastCheckedAt!: string;
+}
+
+export class CostSyncDaysDto {
+  @ApiProperty({ type: CostSyncStatusDto, nullable: true, description: 'null for accounts other than OpenAI' }) costSync!: CostSyncStatusDto | null;
+  @ApiProperty({ type: [CostSyncDayDto], description: 'The last 31 days checked, newest first' }) items!: CostSyncDayDto[];
+}
+
+export class CostSyncRequestedDto {
+  @ApiProperty({ description: 'The queued cost-sync job' }) jobId!: string;
+  @ApiProperty({ format: 'uuid' }) accountId!: string;
+}
+
+export class ProviderAccountDto {
+  @ApiProperty({ format: 'uuid' }) id!: string;
+  @ApiProperty() name!: string;
+  @ApiProperty({ enum: ACCOUNT_KINDS }) kind!: AccountKind;
+  @ApiProperty({ type: String, nullable: true }) baseUrl!: string | null;
+  @ApiProperty({ type: String, nullable: true }) defaultModel!: string | null;
+  @ApiProperty({ type: AccountLimitsDto }) limits!: AccountLimitsDto;
+  @ApiProperty({ enum: VISIBILITIES }) visibility!: Visibility;
+  @ApiProperty({ type: AccountAccessDto }) access!: AccountAccessDto;
+  @ApiProperty({ enum: ACCOUNT_STATUSES }) status!: AccountStatus;
+  @ApiProperty({ type: ProblemBriefDto, nullable: true, description: 'The last provider error, in words' }) lastError!: ProblemBriefDto | null;
+  @ApiProperty({ type: String, format: 'date-time', nullable: true }) rateLimitedUntil!: string | null;
+  @ApiProperty({ type: String, format: 'date-time', nullable: true }) lastVerifiedAt!: string | null;
+  @ApiProperty({ type: String, format: 'date-time', nullable: true }) lastCheckedAt!: string | null;
+  @ApiProperty({ type: [String], description: 'Models the provider listed at the last verification' }) models!: string[];
+  @ApiProperty({ type: ProviderLimitsDto, nullable: true, description: 'What the provider reported in its x-ratelimit-* headers' }) providerLimits!: ProviderLimitsDto | null;
+  @ApiProperty({ type: KeyInfoDto, nullable: true, description: 'Hint and fingerprint of the stored key — never the key' }) key!: KeyInfoDto | null;
+  @ApiProperty({ type: KeyInfoDto, nullable: true, description: 'The optional admin key (cost sync)' }) adminKey!: KeyInfoDto | null;
+  @ApiProperty({ type: CostSyncStatusDto, nullable: true, description: 'Provider cost sync (OpenAI accounts; null for others): the latest day checked' })
+  costSync!: CostSyncStatusDto | null;
+  @ApiProperty({ type: MockSettingsViewDto, nullable: true }) mock!: MockSettingsViewDto | null;
+  @ApiProperty({ type: [WarningDto] }) warnings!: WarningDto[];
+  @ApiProperty({ format: 'date-time' }) createdAt!: string;
+  @ApiProperty({ format: 'date-time' }) updatedAt!: string;
+}
+
+export class ProviderAccountListDto {
+  @ApiProperty({ type: [ProviderAccountDto] }) items!: ProviderAccountDto[];
+}
+
+export class VerifyResultDto {
+  @ApiProperty() ok!: boolean;
+  @ApiProperty({ type: ProblemBriefDto, nullable: true }) error!: ProblemBriefDto | null;
+  @ApiProperty({ type: ProviderAccountDto }) account!: ProviderAccountDto;
+}

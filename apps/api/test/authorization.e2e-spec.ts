@@ -1,0 +1,317 @@
+/**
+ * Walks every operation of the live OpenAPI document for every kind of caller and checks the
+ * answer against the permission matrix (packages/vault-core/src/access.ts):
+ *   anonymous → 401 · a role or token scope without the permission → 403 · with it → past the guard ·
+ *   an owner of another workspace → 404 for workspace A's ids, and never a byte of A's data.
+ */
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { ROLE_PERMISSIONS, SCOPE_PERMISSIONS, type Permission } from '@vaultrun/vault-core';
+import supertest from 'supertest';
+import { as, bearer, probeStream, seedWorkspace, signIn, startTestApi, type SeededWorkspace, type Session, type TestApi } from '../../../test/support/api.js';
+
+type Auth = { kind: 'public' } | { kind: 'signed-in' } | { kind: 'permission'; permission: Permission };
+interface Operation {
+  method: 'get' | 'post' | 'patch' | 'put' | 'delete';
+  path: string;
+  auth: Auth;
+  bodyRef?: string;
+}
+type Schema = { $ref?: string; type?: string; format?: string; example?: unknown; enum?: unknown[]; items?: Schema; properties?: Record<string, Schema>; required?: string[]; allOf?: Schema[] };
+type Doc = { paths: Record<string, Record<string, { 'x-vaultrun-auth'?: Auth; requestBody?: { content: Record<string, { schema: Schema }> } }>>; components: { schemas: Record<string, Schema> } };
+
+/** Codes that mean "the guard said no" — anything else means the request got past authorization. */
+const DENIED = new Set(['unauthenticated', 'session_expired', 'invalid_token', 'forbidden', 'csrf_failed', 'session_required', 'no_workspace', 'no_access_policy']);
+
+function operations(doc: Doc): Operation[] {
+  const ops: Operation[] = [];
+  for (const [path, methods] of Object.entries(doc.paths)) {
+    for (const [method, op] of Object.entries(methods)) {
+      if (!op['x-vaultrun-auth']) throw new Error(`${method.toUpperCase()} ${path} declares no x-vaultrun-auth`);
+      ops.push({ method: method as Operation['method'], path, auth: op['x-vaultrun-auth'], bodyRef: op.requestBody?.content['application/json']?.schema.$ref });
+    }
+  }
+  return ops;
+}
+
+/** A valid-looking body built from the schema's examples, so a request reaches the guard with nothing else wrong. */
+function exampleBody(doc: Doc, ref: string | undefined): object | undefined {
+  if (!ref) return undefined;
+  const resolve = (s: Schema): Schema => (s.$ref ? resolve(doc.components.schemas[s.$ref.split('/').pop()!]!) : s);
+  const build = (schema: Schema): unknown => {
+    const s = resolve(schema);
+    if (s.allOf) return Object.assign({}, ...s.allOf.map((x) => build(x) as object));
+    if (s.example !== undefined) return s.example;
+    if (s.enum) return s.enum[0];
+    if (s.type === 'object' || s.properties) {
+      const out: Record<string, unknown> = {};
+      for (const key of s.required ?? []) out[key] = build(s.properties![key]!);
+      return out;
+    }
+    if (s.type === 'array') return [build(s.items!)];
+    if (s.format === 'uuid') return randomUUID();
+    if (s.type === 'integer' || s.type === 'number') return 1;
+    if (s.type === 'boolean') return true;
+    return 'example-value-123';
+  };
+  const body = build({ $ref: ref }) as Record<string, unknown>;
+  if (typeof body.email === 'string') body.email = `walk-${randomUUID()}@example.test`;
+  return body;
+}
+
+/**
+ * The reviewed access policy of every route. Changing a route's permission (or adding a route)
+ * fails this test until the table is updated on purpose — the guard alone cannot catch a route
+ * decorated with the wrong permission.
+ */
+const EXPECTED_POLICY: Record<string, string> = {
+  'GET /api/v1/audit-events': 'audit:read',
+  'POST /api/v1/auth/login': 'public',
+  'POST /api/v1/auth/logout': 'signed-in',
+  'GET /api/v1/auth/me': 'signed-in',
+  'POST /api/v1/auth/workspace': 'signed-in',
+  'POST /api/v1/auth/password': 'signed-in',
+  'GET /api/v1/tokens': 'tokens:read',
+  'POST /api/v1/tokens': 'tokens:manage',
+  'DELETE /api/v1/tokens/{tokenId}': 'tokens:manage',
+  'GET /api/v1/workspaces': 'signed-in',
+  'POST /api/v1/workspaces': 'signed-in',
+  'GET /api/v1/workspace': 'workspace:read',
+  'PATCH /api/v1/workspace': 'workspace:manage',
+  'GET /api/v1/members': 'members:read',
+  'PATCH /api/v1/members/{userId}': 'members:manage',
+  'DELETE /api/v1/members/{userId}': 'members:manage',
+  'GET /api/v1/invites': 'members:manage',
+  'POST /api/v1/invites': 'members:manage',
+  'DELETE /api/v1/invites/{inviteId}': 'members:manage',
+  'POST /api/v1/invites/preview': 'public',
+  'POST /api/v1/invites/accept': 'public',
+  'GET /health': 'public',
+  'GET /ready': 'public',
+  'GET /api/v1/provider-accounts': 'vault:read',
+  'POST /api/v1/provider-accounts': 'vault:manage',
+  'GET /api/v1/provider-accounts/{accountId}': 'vault:read',
+  'PATCH /api/v1/provider-accounts/{accountId}': 'vault:manage',
+  'DELETE /api/v1/provider-accounts/{accountId}': 'vault:manage',
+  'POST /api/v1/provider-accounts/{accountId}/verify': 'vault:manage',
+  'POST /api/v1/provider-accounts/{accountId}/rotate': 'vault:manage',
+  'PUT /api/v1/provider-accounts/{accountId}/admin-key': 'vault:manage',
+  'DELETE /api/v1/provider-accounts/{accountId}/admin-key': 'vault:manage',
+  'GET /api/v1/provider-accounts/{accountId}/cost-sync': 'vault:read',
+  'POST /api/v1/provider-accounts/{accountId}/cost-sync': 'vault:manage',
+  'GET /api/v1/operators': 'operators:read',
+  'POST /api/v1/operators': 'operators:manage',
+  'GET /api/v1/operators/{operatorId}': 'operators:read',
+  'PATCH /api/v1/operators/{operatorId}': 'operators:manage',
+  'DELETE /api/v1/operators/{operatorId}': 'operators:manage',
+  'POST /api/v1/runs': 'runs:create',
+  'GET /api/v1/runs': 'runs:read',
+  'GET /api/v1/runs/stream': 'runs:read',
+  'GET /api/v1/runs/{runId}': 'runs:read',
+  'POST /api/v1/runs/{runId}/cancel': 'runs:create',
+  'GET /api/v1/queue-health': 'runs:read',
+  'POST /api/v1/comparisons': 'runs:create',
+  'GET /api/v1/comparisons': 'runs:read',
+  'GET /api/v1/comparisons/{comparisonId}': 'runs:read',
+  'GET /api/v1/missions': 'runs:read',
+  'POST /api/v1/missions': 'runs:create',
+  'GET /api/v1/missions/{missionId}': 'runs:read',
+  'POST /api/v1/missions/{missionId}/messages': 'runs:create',
+  'POST /api/v1/missions/{missionId}/plans': 'runs:create',
+  'POST /api/v1/missions/{missionId}/plans/{planId}/approve': 'runs:create',
+  'POST /api/v1/missions/{missionId}/cancel': 'runs:create',
+  'GET /api/v1/budgets': 'budgets:read',
+  'POST /api/v1/budgets': 'budgets:manage',
+  'GET /api/v1/budgets/{budgetId}': 'budgets:read',
+  'PATCH /api/v1/budgets/{budgetId}': 'budgets:manage',
+  'DELETE /api/v1/budgets/{budgetId}': 'budgets:manage',
+  'GET /api/v1/prices': 'budgets:read',
+  'POST /api/v1/price-overrides': 'budgets:manage',
+  'PATCH /api/v1/price-overrides/{priceOverrideId}': 'budgets:manage',
+  'DELETE /api/v1/price-overrides/{priceOverrideId}': 'budgets:manage',
+  'GET /api/v1/spend': 'budgets:read',
+  'PUT /api/v1/workspace/alert-webhook': 'budgets:manage',
+  'DELETE /api/v1/workspace/alert-webhook': 'budgets:manage',
+  'GET /metrics': 'public',
+};
+
+const fill = (path: string, ids: Record<string, string>) => path.replace(/\{(\w+)\}/g, (_, name: string) => ids[name] ?? randomUUID());
+
+describe('authorization: every route × every caller', () => {
+  let api: TestApi;
+  let doc: Doc;
+  let ops: Operation[];
+  let a: SeededWorkspace;
+  let b: SeededWorkspace;
+  let aIds: Record<string, string>;
+  /** Strings that must never appear in an answer given to workspace B. */
+  let aSecrets: string[];
+
+  beforeAll(async () => {
+    api = await startTestApi();
+    doc = (await supertest(api.url).get('/api/docs/openapi.json')).body as Doc;
+    ops = operations(doc);
+    a = await seedWorkspace(api.db, `Workspace A ${randomUUID()}`);
+    b = await seedWorkspace(api.db);
+    const ownerA = await signIn(api.url, a.users.owner);
+    const token = await as(ownerA).post('/api/v1/tokens', { name: `A-token-${randomUUID()}`, scopes: ['read'] });
+    const invite = await as(ownerA).post('/api/v1/invites', { email: `a-invitee-${randomUUID()}@example.test`, role: 'viewer' });
+    const account = await as(ownerA).post('/api/v1/provider-accounts', { name: `A-mock-${randomUUID()}`, kind: 'mock' });
+    const operator = await as(ownerA).post('/api/v1/operators', { name: `A-operator-${randomUUID()}`, accountId: account.body.id });
+    // A run that stays queued (no worker runs in this test), so cancelling it stays possible.
+    const run = await as(ownerA).post('/api/v1/runs', { operatorId: operator.body.id, input: `A-input-${randomUUID()}` });
+    // A comparison needs a live account: one that is never called (no worker runs here).
+    const liveAccount = await as(ownerA).post('/api/v1/provider-accounts', { name: `A-live-${randomUUID()}`, kind: 'openai', apiKey: 'sk-proj-a-live-never-called', verify: false });
+    const comparison = await as(ownerA).post('/api/v1/comparisons', { operatorId: operator.body.id, input: `A-compared-${randomUUID()}`, liveAccountId: liveAccount.body.id });
+    if (comparison.status !== 202) throw new Error(`comparison refused: ${comparison.status} ${JSON.stringify(comparison.body)}`);
+    const budget = await as(ownerA).post('/api/v1/budgets', { name: `A-budget-${randomUUID()}`, scope: { type: 'operator', id: operator.body.id }, period: 'month', capMicroUsd: 1_000_000_000 });
+    const priceOverride = await as(ownerA).post('/api/v1/price-overrides', { model: `A-model-${randomUUID()}`, inputMicroUsdPerM: 1, outputMicroUsdPerM: 1 });
+    const mission = await as(ownerA).post('/api/v1/missions', { title: `A-mission-${randomUUID()}` });
+    const plan = await as(ownerA).post(`/api/v1/missions/${mission.body.id}/plans`, { failurePolicy: 'stop', steps: [{ id: 'only', operator: operator.body.id, input: `A-step-${randomUUID()}`, dependsOn: [] }] });
+    expect([mission.status, plan.status]).toEqual([201, 201]);
+    aIds = {
+      tokenId: token.body.id,
+      inviteId: invite.body.id,
+      userId: a.users.viewer.id,
+      accountId: account.body.id,
+      operatorId: operator.body.id,
+      runId: run.body.id,
+      comparisonId: comparison.body.id,
+      budgetId: budget.body.id,
+      priceOverrideId: priceOverride.body.id,
+      missionId: mission.body.id,
+      planId: plan.body.id,
+    };
+    aSecrets = [
+      a.id,
+      a.name,
+      token.body.id,
+      token.body.name,
+      invite.body.id,
+      invite.body.email,
+      account.body.id,
+      account.body.name,
+      operator.body.id,
+      operator.body.name,
+      run.body.id,
+      run.body.input,
+      liveAccount.body.name,
+      comparison.body.id,
+      comparison.body.input,
+      budget.body.id,
+      budget.body.name,
+      priceOverride.body.id,
+      priceOverride.body.model,
+      mission.body.id,
+      mission.body.title,
+      plan.body.id,
+      plan.body.steps[0].input,
+      ...Object.values(a.users).flatMap((u) => [u.id, u.email]),
+    ];
+  });
+  afterAll(() => api.close());
+
+  function send(client: ReturnType<typeof as> | ReturnType<typeof bearer> | ReturnType<typeof anonymous>, op: Operation, ids: Record<string, string> = {}) {
+    const path = fill(op.path, ids);
+    const body = exampleBody(doc, op.bodyRef);
+    // Server-sent events never end: read the status and headers, then hang up.
+    if (op.path.endsWith('/stream')) return client.stream(api.url, path);
+    switch (op.method) {
+      case 'get':
+        return client.get(path);
+      case 'delete':
+        return client.delete(path);
+      case 'patch':
+        return client.patch(path, body);
+      case 'put':
+        return client.put(path, body);
+      default:
+        return client.post(path, body);
+    }
+  }
+
+  it('covers every route, each with the reviewed policy', () => {
+    const actual = Object.fromEntries(ops.map((o) => [`${o.method.toUpperCase()} ${o.path}`, o.auth.kind === 'permission' ? o.auth.permission : o.auth.kind]));
+    expect(actual).toEqual(EXPECTED_POLICY);
+  });
+
+  it('anonymous callers get 401 everywhere but public routes', async () => {
+    for (const op of ops) {
+      const res = await send(anonymous(api.url), op);
+      if (op.auth.kind === 'public') expect([op.path, DENIED.has(res.body?.code)]).toEqual([op.path, false]);
+      else expect([op.method, op.path, res.status]).toEqual([op.method, op.path, 401]);
+    }
+  });
+
+  it.each(['owner', 'admin', 'member', 'viewer'] as const)('role %s gets exactly what the matrix grants', async (role) => {
+    for (const op of ops) {
+      if (op.auth.kind === 'public') continue;
+      // A fresh session per call: some signed-in routes (logout, create workspace) change the session itself.
+      const session: Session = await signIn(api.url, a.users[role]);
+      const res = await send(as(session), op);
+      const allowed = op.auth.kind === 'signed-in' || ROLE_PERMISSIONS[role].has(op.auth.permission);
+      const outcome = { op: `${op.method} ${op.path}`, status: res.status, denied: res.status === 401 || res.status === 403 ? DENIED.has(res.body.code) : false };
+      expect(outcome).toEqual({ ...outcome, denied: !allowed });
+      if (!allowed) expect(res.status).toBe(403);
+      expect(res.status).toBeLessThan(500);
+    }
+  });
+
+  it.each(['read', 'run', 'admin'] as const)('API token with scope %s gets exactly what the scope grants', async (scope) => {
+    const ownerA = await signIn(api.url, a.users.owner);
+    const { body } = await as(ownerA).post('/api/v1/tokens', { name: `walk-${scope}`, scopes: [scope] });
+    const client = bearer(api.url, body.token);
+    for (const op of ops) {
+      if (op.auth.kind === 'public') continue;
+      const res = await send(client, op);
+      const allowed = op.auth.kind === 'permission' && SCOPE_PERMISSIONS[scope].has(op.auth.permission);
+      const outcome = { op: `${op.method} ${op.path}`, status: res.status, denied: DENIED.has(res.body?.code) };
+      expect(outcome).toEqual({ ...outcome, denied: !allowed });
+      expect(res.status).toBeLessThan(500);
+    }
+  });
+
+  it('an owner of workspace B cannot read, change or even detect workspace A\'s resources', async () => {
+    for (const op of ops) {
+      if (op.auth.kind !== 'permission') continue;
+      const session = await signIn(api.url, b.users.owner);
+      const hasIds = /\{\w+\}/.test(op.path);
+      const res = await send(as(session), op, aIds);
+      // `instance` and `requestId` echo the caller's own request; everything else must carry nothing of A's.
+      const { instance: _i, requestId: _r, ...answer } = res.body ?? {};
+      if (hasIds) {
+        expect([op.method, op.path, res.status]).toEqual([op.method, op.path, 404]);
+        // Indistinguishable from an id that exists nowhere: B cannot even detect A's resources.
+        const random = await send(as(await signIn(api.url, b.users.owner)), op, {});
+        const { instance: _ri, requestId: _rr, ...randomAnswer } = random.body ?? {};
+        expect(answer).toEqual(randomAnswer);
+      }
+      const text = JSON.stringify(answer);
+      for (const secret of aSecrets) expect([op.path, text.includes(secret)]).toEqual([op.path, false]);
+    }
+    // And A's resources are all still there, untouched.
+    const [{ n }] = await api.db.query(`SELECT count(*)::int AS n FROM api_tokens WHERE id = $1 AND revoked_at IS NULL`, [aIds.tokenId]);
+    expect(n).toBe(1);
+    const [{ m }] = await api.db.query(`SELECT count(*)::int AS m FROM memberships WHERE workspace_id = $1`, [a.id]);
+    expect(m).toBe(4);
+    const [{ k }] = await api.db.query(`SELECT count(*)::int AS k FROM provider_accounts WHERE id = $1`, [aIds.accountId]);
+    expect(k).toBe(1);
+    const [{ status }] = await api.db.query(`SELECT status FROM runs WHERE id = $1`, [aIds.runId]);
+    expect(status).toBe('queued');
+    const [{ cap }] = await api.db.query(`SELECT cap_micro_usd::int8 AS cap FROM budgets WHERE id = $1`, [aIds.budgetId]);
+    expect(Number(cap)).toBe(1_000_000_000);
+    const [{ o }] = await api.db.query(`SELECT count(*)::int AS o FROM price_overrides WHERE id = $1`, [aIds.priceOverrideId]);
+    expect(o).toBe(1);
+  });
+});
+
+function anonymous(url: string) {
+  return {
+    get: (path: string) => supertest(url).get(path),
+    post: (path: string, body?: object) => supertest(url).post(path).send(body ?? {}),
+    patch: (path: string, body?: object) => supertest(url).patch(path).send(body ?? {}),
+    put: (path: string, body?: object) => supertest(url).put(path).send(body ?? {}),
+    delete: (path: string) => supertest(url).delete(path),
+    stream: (base: string, path: string) => probeStream(`${base}${path}`, {}),
+  };
+}

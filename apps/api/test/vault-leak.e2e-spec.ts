@@ -1,0 +1,157 @@
+/**
+ * Leak canary. A unique key is stored and pushed through every vault endpoint and error path; then every
+ * API response (body and headers), every line the API and the worker logged, every Redis key and value, and
+ * every Postgres table (except the two ciphertext columns) are searched for the key or any 12-character
+ * piece of it. The expected count everywhere is zero.
+ */
+import { randomBytes } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { QUEUES } from '@vaultrun/vault-core';
+import { Queue, QueueEvents } from 'bullmq';
+import { Redis } from 'ioredis';
+import type supertest from 'supertest';
+import { as, bearer, seedWorkspace, signIn, startTestApi, type Session, type TestApi } from '../../../test/support/api.js';
+import { testEnv } from '../../../test/support/env.js';
+import { startFakeOpenAI, type FakeOpenAI } from '../../../test/support/fake-openai.js';
+import { CapturedLogs } from '../../../test/support/logs.js';
+import { scratchDatabase } from '../../../test/support/scratch-db.js';
+import { startTestWorker } from '../../../test/support/worker.js';
+
+const canary = (tag = '') => `sk-proj-canary${tag}${randomBytes(10).toString('hex')}`;
+/** Every 12-character window of a secret. */
+const pieces = (secret: string) => Array.from({ length: secret.length - 11 }, (_, i) => secret.slice(i, i + 12));
+
+describe('leak canary: a stored key appears nowhere', () => {
+  let api: TestApi;
+  let fake: FakeOpenAI;
+  let worker: Awaited<ReturnType<typeof startTestWorker>>;
+  let scratch: Awaited<ReturnType<typeof scratchDatabase>>;
+  let owner: Session;
+  // nestjs-pino keeps one logger per process (the first configuration wins), so the in-process API and
+  // worker both write here; the worker's lines are recognisable by their context.
+  const logs = new CapturedLogs();
+  const responses: string[] = [];
+  const keys = { main: canary(), rotated: canary('rot'), refused: canary('invalid'), quota: canary('quota'), admin: `sk-admin-canary${randomBytes(10).toString('hex')}`, misplaced: canary('misplaced') };
+
+  const keep = async (req: supertest.Test | Promise<supertest.Response>) => {
+    const res = await req;
+    responses.push(JSON.stringify(res.headers), res.text ?? '');
+    return res;
+  };
+
+  beforeAll(async () => {
+    fake = await startFakeOpenAI();
+    const prefix = `${testEnv().redisPrefix}:leak${randomBytes(3).toString('hex')}`;
+    scratch = await scratchDatabase();
+    api = await startTestApi({ LOG_LEVEL: 'trace', VAULTRUN_REDIS_PREFIX: prefix, DATABASE_URL: scratch.url }, { logDestination: logs });
+    worker = await startTestWorker({ LOG_LEVEL: 'trace', VAULTRUN_REDIS_PREFIX: prefix, DATABASE_URL: scratch.url }, { logDestination: logs });
+    const ws = await seedWorkspace(api.db);
+    owner = await signIn(api.url, ws.users.owner);
+
+    // Every endpoint and error path, with the canary in play.
+    const created = await keep(as(owner).post('/api/v1/provider-accounts', { name: 'canary', kind: 'openai', baseUrl: fake.url, apiKey: keys.main }));
+    const id = created.body.id as string;
+    await keep(owner.agent.get('/api/v1/provider-accounts'));
+    await keep(owner.agent.get(`/api/v1/provider-accounts/${id}`));
+    await keep(as(owner).patch(`/api/v1/provider-accounts/${id}`, { name: 'canary-renamed', limits: { requestsPerMinute: 9999 } }));
+    await keep(as(owner).patch(`/api/v1/provider-accounts/${id}`, { apiKey: keys.main }));
+    await keep(as(owner).post(`/api/v1/provider-accounts/${id}/verify`));
+    await keep(as(owner).post(`/api/v1/provider-accounts/${id}/rotate`, { apiKey: keys.refused }));
+    await keep(as(owner).post(`/api/v1/provider-accounts/${id}/rotate`, { apiKey: keys.quota }));
+    await keep(as(owner).post(`/api/v1/provider-accounts/${id}/rotate`, { apiKey: keys.admin }));
+    await keep(as(owner).post(`/api/v1/provider-accounts/${id}/rotate`, { apiKey: keys.rotated }));
+    await keep(as(owner).put(`/api/v1/provider-accounts/${id}/admin-key`, { adminKey: keys.misplaced }));
+    await keep(as(owner).put(`/api/v1/provider-accounts/${id}/admin-key`, { adminKey: keys.admin }));
+    await keep(as(owner).post(`/api/v1/provider-accounts/${id}/verify`));
+    await keep(as(owner).post('/api/v1/provider-accounts', { name: 'canary-renamed', kind: 'openai', baseUrl: fake.url, apiKey: keys.main }));
+    await keep(as(owner).post('/api/v1/provider-accounts', { name: 'x', kind: 'openai', apiKey: keys.main, bogus: keys.main }));
+    await keep(owner.agent.post('/api/v1/provider-accounts').set('x-csrf-token', owner.csrf).set('content-type', 'application/json').send(`{"apiKey": "${keys.main}", `));
+    await keep(as(owner).post('/api/v1/provider-accounts', { name: 'big', kind: 'openai', apiKey: keys.main, baseUrl: `https://x/${'a'.repeat(2_000_000)}` }));
+    await keep(bearer(api.url, keys.main).get('/api/v1/provider-accounts'));
+    const broken = await keep(as(owner).post('/api/v1/provider-accounts', { name: 'canary-broken', kind: 'openai', baseUrl: fake.url, apiKey: keys.main.replace('canary', 'canaryinvalid') }));
+    (keys as Record<string, string>).brokenVerify = keys.main.replace('canary', 'canaryinvalid');
+    await keep(owner.agent.get('/api/v1/audit-events?limit=200'));
+
+    // The worker re-verifies on schedule: run its job now, so its decrypt-and-call path is covered too.
+    await api.db.query(`UPDATE provider_accounts SET last_checked_at = NULL, status = 'active' WHERE id = ANY($1)`, [[id, broken.body.id]]);
+    const connection = { url: testEnv().redisUrl };
+    const queue = new Queue(QUEUES.vault, { connection, prefix: `${worker.prefix}:bull` });
+    const events = new QueueEvents(QUEUES.vault, { connection, prefix: `${worker.prefix}:bull` });
+    await events.waitUntilReady();
+    const job = await queue.add('reverify-provider-accounts', {});
+    const result = (await job.waitUntilFinished(events, 30_000)) as { checked: number; failed: number };
+    expect(result.checked).toBeGreaterThanOrEqual(2);
+    expect(result.failed).toBeGreaterThanOrEqual(1);
+    await events.close();
+    await queue.close();
+
+    await keep(as(owner).delete(`/api/v1/provider-accounts/${id}`));
+  });
+  afterAll(async () => {
+    await worker?.stop();
+    await api?.close();
+    await fake?.close();
+    await scratch?.drop();
+  });
+
+  it('really exercised the key: the provider saw it, the logs and answers are not empty', () => {
+    expect(fake.requests.some((r) => r.key === keys.main)).toBe(true);
+    expect(fake.requests.some((r) => r.key === keys.rotated)).toBe(true);
+    expect(logs.lines.length).toBeGreaterThan(20);
+    expect(logs.text).toMatch(/"context":"VaultProcessor".*"msg":"re-verified provider accounts"/);
+    expect(logs.text).toContain('"req":{"id"');
+    expect(responses.length).toBeGreaterThan(30);
+  });
+
+  function expectAbsent(where: string, haystack: string) {
+    for (const [name, secret] of Object.entries(keys)) {
+      const found = pieces(secret).filter((p) => haystack.includes(p));
+      expect({ where, key: name, found }).toEqual({ where, key: name, found: [] });
+    }
+  }
+
+  it('is in no API response body or header', () => expectAbsent('responses', responses.join('\n')));
+
+  it('is in nothing the API or the worker logged', () => expectAbsent('logs', logs.text));
+
+  it('is in no Redis key or value', async () => {
+    const redis = new Redis(testEnv().redisUrl);
+    try {
+      const dump: string[] = [];
+      let cursor = '0';
+      do {
+        const [next, batch] = await redis.scan(cursor, 'COUNT', 1000);
+        cursor = next;
+        for (const k of batch) {
+          dump.push(k);
+          const type = await redis.type(k);
+          if (type === 'string') dump.push(String(await redis.get(k)));
+          else if (type === 'hash') dump.push(JSON.stringify(await redis.hgetall(k)));
+          else if (type === 'list') dump.push(JSON.stringify(await redis.lrange(k, 0, -1)));
+          else if (type === 'set') dump.push(JSON.stringify(await redis.smembers(k)));
+          else if (type === 'zset') dump.push(JSON.stringify(await redis.zrange(k, 0, -1)));
+          else if (type === 'stream') dump.push(JSON.stringify(await redis.xrange(k, '-', '+')));
+        }
+      } while (cursor !== '0');
+      expect(dump.length).toBeGreaterThan(0);
+      expectAbsent('redis', dump.join('\n'));
+    } finally {
+      redis.disconnect();
+    }
+  });
+
+  it('is in no Postgres table, apart from the ciphertext columns', async () => {
+    const tables: { table_name: string }[] = await api.db.query(`SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' AND table_type = 'BASE TABLE'`);
+    const dump: string[] = [];
+    for (const { table_name } of tables) {
+      const rows: Record<string, unknown>[] = await api.db.query(`SELECT * FROM "${table_name}"`);
+      for (const row of rows) {
+        if (table_name === 'provider_secrets') delete row.ciphertext;
+        if (table_name === 'provider_accounts') delete row.dek_wrapped;
+        dump.push(JSON.stringify(row));
+      }
+    }
+    expect(tables.map((t) => t.table_name)).toEqual(expect.arrayContaining(['provider_accounts', 'provider_secrets', 'audit_events']));
+    expectAbsent('postgres', dump.join('\n'));
+  });
+});

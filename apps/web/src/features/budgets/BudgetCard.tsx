@@ -1,0 +1,146 @@
+import { useMutation } from '@tanstack/react-query';
+import { useState } from 'react';
+import { deleteBudgetMutation } from '../../api/generated/@tanstack/react-query.gen.js';
+import type { BudgetDto } from '../../api/generated/types.gen.js';
+import { formatDateTime } from '../../lib/format.js';
+import { formatUsd, percentOf, shareOf } from '../../lib/money.js';
+import { Fact, Badge, ConfirmButton, ProblemAlert } from '../../lib/ui.js';
+import { periodLabel, periodRangeText, scopeText } from './budget-labels.js';
+import { useBudgetCache } from './budget-cache.js';
+import { BudgetForm } from './BudgetForm.js';
+import { BudgetMeter } from './BudgetMeter.js';
+
+
+export function BudgetCard({ budget, canManage, highlighted }: { budget: BudgetDto; canManage: boolean; highlighted: boolean }) {
+  const cache = useBudgetCache();
+  const [editing, setEditing] = useState(false);
+  const [notice, setNotice] = useState<string | null>(null);
+  const remove = useMutation({ ...deleteBudgetMutation(), onSuccess: () => cache.remove(budget.id) });
+  const p = budget.currentPeriod;
+  const lifetime = budget.period === 'lifetime';
+
+  return (
+    <article
+      className={`budget-card${highlighted ? ' budget-card-highlighted' : ''}`}
+      id={`budget-${budget.id}`}
+      data-testid="budget-card"
+      data-budget-id={budget.id}
+      data-soft-reached={p.softThresholdReached}
+      aria-labelledby={`budget-name-${budget.id}`}
+      tabIndex={-1}
+    >
+      <header className="budget-head">
+        <div className="budget-title">
+          <h3 id={`budget-name-${budget.id}`}>{budget.name}</h3>
+          <p className="budget-sub">
+            {scopeText(budget.scope)} · {periodLabel(budget.period)} · <span data-testid="budget-period">{periodRangeText(budget)}</span>
+          </p>
+        </div>
+        {p.softThresholdReached ? (
+          <Badge tone="amber" testId="budget-soft-reached">
+            Soft threshold reached
+          </Badge>
+        ) : null}
+        {p.remainingMicroUsd === 0 ? (
+          <Badge tone="red" testId="budget-exhausted">
+            No headroom
+          </Badge>
+        ) : null}
+      </header>
+
+      <BudgetMeter budget={budget} />
+
+      <dl className="facts budget-facts">
+        <Fact label="Spent">
+          <strong data-testid="budget-spent" data-micro-usd={p.spentMicroUsd}>
+            {formatUsd(p.spentMicroUsd)}
+          </strong>
+          <span className="fact-note">{percentOf(p.spentMicroUsd, budget.capMicroUsd)}% of the cap, settled</span>
+        </Fact>
+        <Fact label="Held">
+          <span data-testid="budget-held" data-micro-usd={p.heldMicroUsd}>
+            {formatUsd(p.heldMicroUsd)}
+          </span>
+          <span className="fact-note">worst cases of runs in flight</span>
+        </Fact>
+        <Fact label="Cap">
+          <span data-testid="budget-cap-value" data-micro-usd={budget.capMicroUsd}>
+            {formatUsd(budget.capMicroUsd)}
+          </span>
+          <span className="fact-note">
+            {formatUsd(p.remainingMicroUsd)} remaining
+          </span>
+        </Fact>
+        <Fact label={lifetime ? 'Projected' : 'Projected by period end'}>
+          {p.projectedMicroUsd === null ? (
+            <span className="muted" data-testid="budget-projected">
+              {lifetime ? 'No period end' : '—'}
+            </span>
+          ) : (
+            <>
+              <span data-testid="budget-projected" className={p.projectedMicroUsd > budget.capMicroUsd ? 'text-danger' : undefined}>
+                {formatUsd(p.projectedMicroUsd)}
+              </span>
+              <span className="fact-note">{p.projectedMicroUsd > budget.capMicroUsd ? 'above the cap at this pace' : 'at this pace (linear)'}</span>
+            </>
+          )}
+        </Fact>
+        <Fact label="Soft threshold">
+          <span data-testid="budget-soft-threshold-value">{budget.softThresholdPct}%</span>
+          <span className="fact-note">{p.alertedAt ? `alerted ${formatDateTime(p.alertedAt)}` : `alert at ${formatUsd(shareOf(budget.capMicroUsd, budget.softThresholdPct))}`}</span>
+        </Fact>
+      </dl>
+
+      {notice ? (
+        <div className="alert alert-success" role="status">
+          {notice}
+        </div>
+      ) : null}
+      <ProblemAlert error={remove.error} />
+
+      {canManage ? (
+        <div className="budget-actions">
+          <button
+            type="button"
+            className={`btn btn-small ${editing ? 'btn-toggled' : 'btn-ghost'}`}
+            aria-expanded={editing}
+            data-testid="budget-edit"
+            onClick={() => {
+              setNotice(null);
+              setEditing((e) => !e);
+            }}
+          >
+            Edit
+          </button>
+          <ConfirmButton
+            label="Delete"
+            title={`Delete “${budget.name}”?`}
+            message={
+              <p>
+                Runs are no longer capped by “{budget.name}”; its spend history in this budget is dropped (runs keep their costs). Runs it blocked keep saying
+                so. This cannot be undone.
+              </p>
+            }
+            confirmLabel="Delete budget"
+            busy={remove.isPending}
+            onConfirm={() => remove.mutate({ path: { budgetId: budget.id } })}
+            testId="budget-delete"
+          />
+        </div>
+      ) : null}
+
+      {editing ? (
+        <div className="panel">
+          <BudgetForm
+            budget={budget}
+            onSaved={() => {
+              setEditing(false);
+              setNotice('Budget saved.');
+            }}
+            onCancel={() => setEditing(false)}
+          />
+        </div>
+      ) : null}
+    </article>
+  );
+}

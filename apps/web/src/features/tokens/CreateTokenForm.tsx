@@ -1,0 +1,111 @@
+import { useMutation, useQueryClient } from '@tanstack/react-query';
+import { type FormEvent, useState } from 'react';
+import { createTokenMutation, listTokensQueryKey } from '../../api/generated/@tanstack/react-query.gen.js';
+import type { CreateTokenDto } from '../../api/generated/types.gen.js';
+import { FieldError, ProblemAlert } from '../../lib/ui.js';
+
+type Scope = CreateTokenDto['scopes'][number];
+
+const SCOPES: { value: Scope; label: string; help: string }[] = [
+  { value: 'read', label: 'read', help: 'View the workspace: accounts, operators, runs, budgets.' },
+  { value: 'run', label: 'run', help: 'View, and start runs on the provider accounts the token may use.' },
+  { value: 'admin', label: 'admin', help: 'Manage the workspace (but not API tokens).' },
+];
+
+export interface NewTokenSecret {
+  name: string;
+  token: string;
+}
+
+/** Local date (yyyy-mm-dd) of tomorrow, the earliest expiry offered. */
+function tomorrow(): string {
+  const d = new Date();
+  d.setDate(d.getDate() + 1);
+  return `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, '0')}-${String(d.getDate()).padStart(2, '0')}`;
+}
+
+export function CreateTokenForm({ onCreated }: { onCreated: (secret: NewTokenSecret) => void }) {
+  const queryClient = useQueryClient();
+  const [name, setName] = useState('');
+  const [scopes, setScopes] = useState<Scope[]>(['read']);
+  const [expiry, setExpiry] = useState('');
+  const requestCreate = createTokenMutation().mutationFn!;
+  const create = useMutation({
+    // The full token is handed to the parent's state and stripped from the result, so neither
+    // the mutation cache nor the query cache ever holds it.
+    mutationFn: async (...args: Parameters<typeof requestCreate>) => {
+      const { token, ...created } = await requestCreate(...args);
+      onCreated({ name: created.name, token });
+      return created;
+    },
+    onSuccess: async () => {
+      setName('');
+      setScopes(['read']);
+      setExpiry('');
+      await queryClient.invalidateQueries({ queryKey: listTokensQueryKey() });
+    },
+  });
+
+  function toggle(scope: Scope, on: boolean) {
+    setScopes((current) => (on ? [...current, scope] : current.filter((s) => s !== scope)));
+  }
+
+  function submit(event: FormEvent) {
+    event.preventDefault();
+    // The token stops working at the end of the chosen day, local time.
+    const expiresAt = expiry ? new Date(`${expiry}T23:59:59`).toISOString() : undefined;
+    create.mutate({ body: { name: name.trim(), scopes: SCOPES.map((s) => s.value).filter((s) => scopes.includes(s)), ...(expiresAt ? { expiresAt } : {}) } });
+  }
+
+  return (
+    <section className="card" aria-labelledby="create-token-heading">
+      <h2 id="create-token-heading">Create a token</h2>
+      <form className="form" onSubmit={submit} noValidate>
+        <ProblemAlert error={create.error} />
+        <div className="form-row">
+          <div className="field field-grow">
+            <label htmlFor="token-name">Name</label>
+            <input
+              id="token-name"
+              data-testid="token-name"
+              value={name}
+              maxLength={100}
+              required
+              placeholder="e.g. Support bot"
+              onChange={(e) => setName(e.target.value)}
+            />
+            <FieldError error={create.error} field="name" />
+          </div>
+          <div className="field field-date">
+            <label htmlFor="token-expiry">Expires (optional)</label>
+            <input id="token-expiry" data-testid="token-expiry" type="date" min={tomorrow()} value={expiry} onChange={(e) => setExpiry(e.target.value)} aria-describedby="token-expiry-hint" />
+            <FieldError error={create.error} field="expiresAt" />
+          </div>
+        </div>
+        <p className="field-hint" id="token-expiry-hint">
+          Without an expiry date the token works until it is revoked; with one, it stops working at the end of that day.
+        </p>
+        <fieldset className="field fieldset">
+          <legend>Scopes</legend>
+          <div className="check-cards">
+            {SCOPES.map((s) => (
+              <label className="check check-card" key={s.value}>
+                <input type="checkbox" data-testid={`token-scope-${s.value}`} checked={scopes.includes(s.value)} onChange={(e) => toggle(s.value, e.target.checked)} />
+                <span>
+                  <span className="check-label">{s.label}</span>
+                  <span className="check-help">{s.help}</span>
+                </span>
+              </label>
+            ))}
+          </div>
+          <FieldError error={create.error} field="scopes" />
+        </fieldset>
+        <div className="form-actions">
+          <button type="submit" className="btn btn-primary" data-testid="token-create" disabled={create.isPending || !name.trim() || scopes.length === 0}>
+            {create.isPending ? 'Creating…' : 'Create token'}
+          </button>
+        </div>
+      </form>
+    </section>
+  );
+}

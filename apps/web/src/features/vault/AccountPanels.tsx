@@ -1,0 +1,257 @@
+import { useMutation } from '@tanstack/react-query';
+import { type FormEvent, useId, useRef, useState } from 'react';
+import { clearProviderAdminKeyMutation, updateProviderAccountMutation } from '../../api/generated/@tanstack/react-query.gen.js';
+import { setProviderAdminKey } from '../../api/generated/sdk.gen.js';
+import type { MockSettingsDto, ProviderAccountDto, UpdateProviderAccountDto } from '../../api/generated/types.gen.js';
+import { formatDateTime } from '../../lib/format.js';
+import { ConfirmButton, FieldError, hasOnlyFieldErrors, ProblemAlert } from '../../lib/ui.js';
+import { MOCK_FAILURES } from './account-labels.js';
+import { LimitsFields, limitsDtoOf, limitsInputOf } from './LimitsFields.js';
+import { SecretKeyInput } from './SecretKeyInput.js';
+import { sharingOf, SharingFields } from './SharingFields.js';
+import { useSecretRequest, useVaultCache } from './vault-cache.js';
+
+interface PanelProps {
+  account: ProviderAccountDto;
+  onSaved: (message: string) => void;
+  onCancel: () => void;
+}
+
+function useUpdateAccount(onSaved: (account: ProviderAccountDto) => void) {
+  const cache = useVaultCache();
+  return useMutation({
+    ...updateProviderAccountMutation(),
+    onSuccess: (account) => {
+      cache.put(account);
+      onSaved(account);
+    },
+  });
+}
+
+function PanelActions({ pending, onCancel, saveTestId, label = 'Save' }: { pending: boolean; onCancel: () => void; saveTestId: string; label?: string }) {
+  return (
+    <div className="form-actions">
+      <button type="submit" className="btn btn-primary" data-testid={saveTestId} disabled={pending}>
+        {pending ? 'Saving…' : label}
+      </button>
+      <button type="button" className="btn btn-secondary" onClick={onCancel}>
+        Cancel
+      </button>
+    </div>
+  );
+}
+
+
+/** Name, default model, base URL (and for the mock provider: simulated errors and latency). */
+export function SettingsPanel({ account, onSaved, onCancel }: PanelProps) {
+  const id = useId();
+  const [name, setName] = useState(account.name);
+  const [defaultModel, setDefaultModel] = useState(account.defaultModel ?? '');
+  const [baseUrl, setBaseUrl] = useState(account.baseUrl ?? '');
+  const [failWith, setFailWith] = useState<(typeof MOCK_FAILURES)[number]['value']>((account.mock?.failWith as MockSettingsDto['failWith']) ?? '');
+  const [latency, setLatency] = useState(String(account.mock?.latencyMs ?? 0));
+  const update = useUpdateAccount((saved) =>
+    onSaved(saved.baseUrl !== account.baseUrl ? 'Saved. Verify now to check the new base URL.' : 'Settings saved.'),
+  );
+  const modelChoices = account.models.includes(defaultModel) || !defaultModel ? account.models : [defaultModel, ...account.models];
+
+  function submit(event: FormEvent) {
+    event.preventDefault();
+    const body: UpdateProviderAccountDto = {};
+    if (name.trim() !== account.name) body.name = name.trim();
+    if ((defaultModel || null) !== account.defaultModel) body.defaultModel = defaultModel.trim() || null;
+    if (account.kind !== 'mock' && (baseUrl.trim() || null) !== account.baseUrl) body.baseUrl = baseUrl.trim() || null;
+    if (account.kind === 'mock') {
+      // openapi.json marks failWith nullable, but the generated enum type has no null; the API takes null to clear it.
+      body.mock = { latencyMs: Number(latency) || 0, failWith: (failWith || null) as MockSettingsDto['failWith'] };
+    }
+    update.mutate({ path: { accountId: account.id }, body });
+  }
+
+  return (
+    <form className="form panel" onSubmit={submit} noValidate aria-label={`Settings of ${account.name}`}>
+      <div className="form-grid-2">
+        <div className="field">
+          <label htmlFor={`${id}-name`}>Name</label>
+          <input id={`${id}-name`} data-testid="vault-edit-name" value={name} maxLength={100} onChange={(e) => setName(e.target.value)} />
+          <FieldError error={update.error} field="name" />
+        </div>
+        <div className="field">
+          <label htmlFor={`${id}-model`}>Default model</label>
+          {account.models.length ? (
+            <select id={`${id}-model`} data-testid="vault-edit-default-model" value={defaultModel} onChange={(e) => setDefaultModel(e.target.value)}>
+              <option value="">None</option>
+              {modelChoices.map((m) => (
+                <option key={m} value={m}>
+                  {m}
+                  {account.models.includes(m) ? '' : ' (not in the verified list)'}
+                </option>
+              ))}
+            </select>
+          ) : (
+            <input id={`${id}-model`} data-testid="vault-edit-default-model" value={defaultModel} placeholder="e.g. gpt-4o-mini" onChange={(e) => setDefaultModel(e.target.value)} />
+          )}
+          <span className="field-hint">{account.models.length ? 'From the models the provider listed at the last verification.' : 'Verify the account to choose from its model list.'}</span>
+          <FieldError error={update.error} field="defaultModel" />
+        </div>
+        {account.kind !== 'mock' ? (
+          <div className="field">
+            <label htmlFor={`${id}-base-url`}>{account.kind === 'openai' ? 'API base URL (optional)' : 'Base URL'}</label>
+            <input id={`${id}-base-url`} type="url" value={baseUrl} placeholder={account.kind === 'openai' ? 'https://api.openai.com/v1' : 'https://openrouter.ai/api/v1'} onChange={(e) => setBaseUrl(e.target.value)} />
+            <FieldError error={update.error} field="baseUrl" />
+          </div>
+        ) : (
+          <>
+            <div className="field">
+              <label htmlFor={`${id}-fail`}>Simulate a provider error</label>
+              <select id={`${id}-fail`} value={failWith} onChange={(e) => setFailWith(e.target.value as typeof failWith)}>
+                {MOCK_FAILURES.map((f) => (
+                  <option key={f.value} value={f.value}>
+                    {f.label}
+                  </option>
+                ))}
+              </select>
+            </div>
+            <div className="field">
+              <label htmlFor={`${id}-latency`}>Latency (ms)</label>
+              <input id={`${id}-latency`} type="number" min={0} max={120000} value={latency} onChange={(e) => setLatency(e.target.value)} />
+              <FieldError error={update.error} field="mock.latencyMs" />
+            </div>
+          </>
+        )}
+      </div>
+      {update.error && !hasOnlyFieldErrors(update.error, ['name', 'defaultModel', 'baseUrl', 'mock.latencyMs']) ? <ProblemAlert error={update.error} /> : null}
+      <PanelActions pending={update.isPending} onCancel={onCancel} saveTestId="vault-edit-save" />
+    </form>
+  );
+}
+
+/** Vaultrun's limits for this account, next to what the provider reported granting. */
+export function LimitsPanel({ account, onSaved, onCancel }: PanelProps) {
+  const id = useId();
+  const [limits, setLimits] = useState(() => limitsInputOf(account.limits));
+  const update = useUpdateAccount(() => onSaved('Limits saved.'));
+  return (
+    <form
+      className="form panel"
+      noValidate
+      aria-label={`Limits of ${account.name}`}
+      onSubmit={(e) => {
+        e.preventDefault();
+        update.mutate({ path: { accountId: account.id }, body: { limits: limitsDtoOf(limits) } });
+      }}
+    >
+      <p className="panel-intro">Vaultrun queues runs so this account never exceeds these limits. Keep them at or below what the provider grants.</p>
+      <LimitsFields value={limits} onChange={setLimits} providerLimits={account.providerLimits} error={update.error} idPrefix={id} />
+      {update.error && !hasOnlyFieldErrors(update.error, ['limits.maxConcurrency', 'limits.requestsPerMinute', 'limits.tokensPerMinute']) ? <ProblemAlert error={update.error} /> : null}
+      <PanelActions pending={update.isPending} onCancel={onCancel} saveTestId="vault-limits-save" label="Save limits" />
+    </form>
+  );
+}
+
+export function SharingPanel({ account, onSaved, onCancel }: PanelProps) {
+  const [sharing, setSharing] = useState(() => sharingOf(account));
+  const update = useUpdateAccount(() => onSaved('Sharing saved.'));
+  return (
+    <form
+      className="form panel"
+      noValidate
+      aria-label={`Sharing of ${account.name}`}
+      onSubmit={(e) => {
+        e.preventDefault();
+        update.mutate({
+          path: { accountId: account.id },
+          body: {
+            visibility: sharing.visibility,
+            allowedUserIds: sharing.visibility === 'restricted' ? sharing.userIds : [],
+            allowedTokenIds: sharing.visibility === 'restricted' ? sharing.tokenIds : [],
+          },
+        });
+      }}
+    >
+      <SharingFields value={sharing} onChange={setSharing} disabled={update.isPending} />
+      <ProblemAlert error={update.error} />
+      <PanelActions pending={update.isPending} onCancel={onCancel} saveTestId="vault-sharing-save" label="Save sharing" />
+    </form>
+  );
+}
+
+/** OpenAI only: the separate sk-admin- key that lets Vaultrun read the organization's costs (cost sync). */
+export function AdminKeyPanel({ account, onSaved, onCancel }: PanelProps) {
+  const id = useId();
+  const keyRef = useRef<HTMLInputElement>(null);
+  const [hasKey, setHasKey] = useState(false);
+  const request = useSecretRequest();
+  const cache = useVaultCache();
+  const clear = useMutation({
+    ...clearProviderAdminKeyMutation(),
+    onSuccess: (saved) => {
+      cache.put(saved);
+      onSaved('Admin key removed: cost sync is off for this account.');
+    },
+  });
+
+  async function submit(event: FormEvent) {
+    event.preventDefault();
+    const input = keyRef.current;
+    if (!input || !input.value.trim()) return;
+    const result = await request.run(async () => (await setProviderAdminKey({ path: { accountId: account.id }, body: { adminKey: input.value.trim() }, throwOnError: true })).data);
+    input.value = '';
+    setHasKey(false);
+    if (!result.ok) return;
+    cache.put(result.data);
+    onSaved('Admin key saved: cost sync can verify this account’s costs.');
+  }
+
+  return (
+    <form className="form panel" onSubmit={(e) => void submit(e)} method="post" noValidate aria-label={`Admin key of ${account.name}`}>
+      <p className="panel-intro">
+        An OpenAI <strong>admin key</strong> (it starts with <code className="mono">sk-admin-</code>) lets Vaultrun read your organization&apos;s usage and costs, so
+        run costs can be marked <em>Verified by Provider</em> instead of estimated (cost sync). It cannot run models and is stored apart from the API key. Create one
+        at platform.openai.com › Settings › Organization › Admin keys.
+      </p>
+      {account.adminKey ? (
+        <div className="admin-key-current">
+          <span>
+            Current admin key: <code className="mono">{account.adminKey.hint}</code> <span className="muted">· {account.adminKey.fingerprint} · set {formatDateTime(account.adminKey.updatedAt)}</span>
+          </span>
+          <ConfirmButton
+            label="Remove"
+            title="Remove the admin key?"
+            message={<p>Cost sync stops for “{account.name}”: its costs will be estimates only. The API key is not affected.</p>}
+            confirmLabel="Remove admin key"
+            busy={clear.isPending}
+            onConfirm={() => clear.mutate({ path: { accountId: account.id } })}
+            testId="vault-admin-key-clear"
+          />
+        </div>
+      ) : (
+        <p className="muted">No admin key: costs on this account are Vaultrun&apos;s estimates.</p>
+      )}
+      <div className="field field-key">
+        <label htmlFor={`${id}-admin-key`}>{account.adminKey ? 'Replace with a new admin key' : 'Admin key'}</label>
+        <SecretKeyInput
+          id={`${id}-admin-key`}
+          inputRef={keyRef}
+          testId="vault-admin-key"
+          placeholder="sk-admin-…"
+          onPresenceChange={(present) => {
+            setHasKey(present);
+            request.reset();
+          }}
+        />
+        <FieldError error={request.error} field="adminKey" />
+      </div>
+      {request.error && !request.error.fieldError('adminKey') ? <ProblemAlert error={request.error} /> : null}
+      <ProblemAlert error={clear.error} />
+      <div className="form-actions">
+        <button type="submit" className="btn btn-primary" data-testid="vault-admin-key-save" disabled={!hasKey || request.pending}>
+          {request.pending ? 'Saving…' : 'Save admin key'}
+        </button>
+        <button type="button" className="btn btn-secondary" onClick={onCancel}>
+          Cancel
+        </button>
+      </div>
+    </form>
+  );
+}

@@ -1,0 +1,190 @@
+import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { useEffect, useState } from 'react';
+import { getProviderCostSyncOptions, getProviderCostSyncQueryKey, listProviderAccountsQueryKey, requestProviderCostSyncMutation } from '../../api/generated/@tanstack/react-query.gen.js';
+import type { CostSyncStatusDto, ProviderAccountDto } from '../../api/generated/types.gen.js';
+import { formatDateTime, formatRelative, formatUtcDay } from '../../lib/format.js';
+import { formatUsd } from '../../lib/money.js';
+import { Badge, Loading, ProblemAlert } from '../../lib/ui.js';
+
+/** After Sync now, the account is read again this often until the sync has checked a day (or the wait ends). */
+const RESULT_POLL_MS = 2_000;
+const RESULT_WAIT_MS = 60_000;
+
+/**
+ * What a day's drift means. Positive: OpenAI billed more than Vaultrun recorded — most often the key was also used
+ * outside Vaultrun. Negative: Vaultrun recorded more — usually a price (or override) above what OpenAI charged.
+ */
+export function driftMeaning(driftMicroUsd: number): string {
+  if (driftMicroUsd > 0) return `OpenAI billed ${formatUsd(driftMicroUsd)} more than Vaultrun recorded: key used outside Vaultrun (or prices differ).`;
+  if (driftMicroUsd < 0) return `Vaultrun recorded ${formatUsd(-driftMicroUsd)} more than OpenAI billed: a price or override is likely above what OpenAI charged.`;
+  return 'No difference.';
+}
+
+function StatusBadge({ sync }: { sync: CostSyncStatusDto }) {
+  if (!sync.enabled) return <Badge tone="grey" testId="cost-sync-status">Off</Badge>;
+  const status = sync.status as CostSyncStatusDto['status'] | null;
+  if (!sync.lastSyncedDay || !status) return <Badge tone="blue" testId="cost-sync-status">Not synced yet</Badge>;
+  return status === 'matched' ? (
+    <Badge tone="green" testId="cost-sync-status">
+      Matched
+    </Badge>
+  ) : (
+    <Badge tone="amber" testId="cost-sync-status">
+      Drift
+    </Badge>
+  );
+}
+
+/** Cost sync on an OpenAI account: on or off, the last day compared, matched or drifting (and by how much), Sync now, and the last days. */
+export function CostSyncStatus({ account, canManage }: { account: ProviderAccountDto; canManage: boolean }) {
+  const sync = account.costSync;
+  const queryClient = useQueryClient();
+  const [showHistory, setShowHistory] = useState(false);
+  /** When Sync now was accepted; `gaveUp`: no newer check showed up within the wait. */
+  const [queuedAt, setQueuedAt] = useState<number | null>(null);
+  const [gaveUp, setGaveUp] = useState(false);
+  const request = useMutation({
+    ...requestProviderCostSyncMutation(),
+    onSuccess: () => {
+      setGaveUp(false);
+      setQueuedAt(Date.now());
+    },
+  });
+  const checkedAt = sync?.lastCheckedAt ? Date.parse(sync.lastCheckedAt) : 0;
+  const waiting = queuedAt !== null && checkedAt < queuedAt && !gaveUp;
+  const notice =
+    queuedAt === null
+      ? null
+      : waiting
+        ? 'Cost sync queued: comparing OpenAI’s figures for the last closed days…'
+        : gaveUp
+          ? 'Cost sync ran, but OpenAI has published no new closed day to compare yet.'
+          : 'Cost sync done: the latest day compared is shown above.';
+  useEffect(() => {
+    if (!waiting || queuedAt === null) return;
+    // The job runs on a worker: read the account again until its latest check is newer than the request.
+    const timer = window.setInterval(() => {
+      if (Date.now() - queuedAt > RESULT_WAIT_MS) {
+        setGaveUp(true);
+        return;
+      }
+      void queryClient.invalidateQueries({ queryKey: listProviderAccountsQueryKey() });
+      void queryClient.invalidateQueries({ queryKey: getProviderCostSyncQueryKey({ path: { accountId: account.id } }) });
+    }, RESULT_POLL_MS);
+    return () => window.clearInterval(timer);
+  }, [waiting, queuedAt, queryClient, account.id]);
+  if (!sync) return null;
+  const drift = sync.driftMicroUsd;
+  return (
+    <section className="cost-sync" data-testid="cost-sync" data-enabled={sync.enabled} data-status={sync.status ?? ''} aria-label={`Cost sync of ${account.name}`}>
+      <div className="cost-sync-head">
+        <span className="cost-sync-title">Cost sync</span>
+        <StatusBadge sync={sync} />
+        {sync.enabled ? (
+          <span className="muted small" data-testid="cost-sync-last-day">
+            {sync.lastSyncedDay ? (
+              <>
+                Last synced day <strong>{formatUtcDay(sync.lastSyncedDay)}</strong> (UTC){sync.lastCheckedAt ? <span title={formatDateTime(sync.lastCheckedAt)}> · checked {formatRelative(sync.lastCheckedAt)}</span> : null}
+              </>
+            ) : (
+              'No closed day compared yet: the scheduled sync reads OpenAI’s costs for closed UTC days.'
+            )}
+          </span>
+        ) : (
+          <span className="muted small">Add an admin key to compare these costs with OpenAI&apos;s bill: until then they stay estimates.</span>
+        )}
+        {canManage && sync.enabled ? (
+          <button
+            type="button"
+            className="btn btn-secondary btn-small cost-sync-now"
+            data-testid="cost-sync-now"
+            disabled={request.isPending}
+            onClick={() => {
+              setQueuedAt(null);
+              request.mutate({ path: { accountId: account.id } });
+            }}
+          >
+            {request.isPending ? 'Queuing…' : 'Sync now'}
+          </button>
+        ) : null}
+      </div>
+      {sync.enabled && sync.lastSyncedDay && drift !== null && sync.providerMicroUsd !== null && sync.vaultrunMicroUsd !== null ? (
+        <p className={sync.status === 'drift' ? 'cost-sync-drift' : 'cost-sync-matched'} data-testid="cost-sync-figures" data-drift-micro-usd={drift}>
+          OpenAI {formatUsd(sync.providerMicroUsd)} · Vaultrun {formatUsd(sync.vaultrunMicroUsd)}
+          {sync.status === 'drift' ? (
+            <>
+              {' '}
+              · drift <strong>{drift > 0 ? '+' : ''}{formatUsd(drift)}</strong> — <span data-testid="cost-sync-drift-meaning">{driftMeaning(drift)}</span>
+            </>
+          ) : (
+            ' · within max($0.01, 1%): the day’s runs are Verified by Provider.'
+          )}
+        </p>
+      ) : null}
+      {notice ? (
+        <p className={`alert ${waiting ? 'alert-info' : 'alert-success'}`} role="status" data-testid="cost-sync-notice">
+          {notice}
+        </p>
+      ) : null}
+      <ProblemAlert error={request.error} />
+      {sync.enabled ? (
+        <details className="cost-sync-history" onToggle={(e) => setShowHistory((e.target as HTMLDetailsElement).open)}>
+          <summary>Days compared</summary>
+          {showHistory ? <CostSyncHistory accountId={account.id} /> : null}
+        </details>
+      ) : null}
+    </section>
+  );
+}
+
+function CostSyncHistory({ accountId }: { accountId: string }) {
+  const days = useQuery(getProviderCostSyncOptions({ path: { accountId } }));
+  if (days.isPending) return <Loading />;
+  if (days.isError) return <ProblemAlert error={days.error} />;
+  if (days.data.items.length === 0) return <p className="muted">No day compared yet.</p>;
+  return (
+    <div className="table-wrap">
+      <table className="table cost-sync-table">
+        <thead>
+          <tr>
+            <th scope="col">Day (UTC)</th>
+            <th scope="col">Status</th>
+            <th scope="col" className="num">
+              OpenAI
+            </th>
+            <th scope="col" className="num">
+              Vaultrun
+            </th>
+            <th scope="col" className="num">
+              Drift
+            </th>
+            <th scope="col" className="num" title="The correction applied to budget spend, so spend equals OpenAI's figure">
+              Budget correction
+            </th>
+            <th scope="col" className="num">
+              Checks
+            </th>
+          </tr>
+        </thead>
+        <tbody>
+          {days.data.items.map((d) => (
+            <tr key={d.day} data-testid="cost-sync-day" data-status={d.status}>
+              <th scope="row">{formatUtcDay(d.day)}</th>
+              <td>
+                <Badge tone={d.status === 'matched' ? 'green' : 'amber'}>{d.status === 'matched' ? 'Matched' : 'Drift'}</Badge>
+              </td>
+              <td className="num">{formatUsd(d.providerMicroUsd)}</td>
+              <td className="num">{formatUsd(d.vaultrunMicroUsd)}</td>
+              <td className="num" title={driftMeaning(d.driftMicroUsd)}>
+                {d.driftMicroUsd > 0 ? '+' : ''}
+                {formatUsd(d.driftMicroUsd)}
+              </td>
+              <td className="num">{d.appliedMicroUsd ? formatUsd(d.appliedMicroUsd) : '—'}</td>
+              <td className="num">{d.checks}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
+  );
+}

@@ -1,0 +1,96 @@
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import type { Browser } from 'playwright-core';
+import { seedWorkspace, startTestApi, type SeededWorkspace, type TestApi } from '../../../test/support/api.js';
+import { launchBrowser, recordTraffic, screenshot } from '../../../test/support/browser.js';
+
+const consoleDist = fileURLToPath(new URL('../dist', import.meta.url));
+
+describe('console in a real browser', () => {
+  let api: TestApi;
+  let ws: SeededWorkspace;
+  let browser: Browser;
+
+  beforeAll(async () => {
+    api = await startTestApi({ VAULTRUN_CONSOLE_DIST: consoleDist });
+    ws = await seedWorkspace(api.db, 'Browser Co');
+    browser = await launchBrowser();
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await api?.close();
+  });
+
+  it('signs in, creates an API token, and lists it with only its prefix visible', async () => {
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    const traffic = recordTraffic(page);
+
+    await page.goto(`${api.url}/tokens`);
+    await page.waitForURL(/\/login/);
+    await page.getByTestId('login-email').fill(ws.users.admin.email);
+    await page.getByTestId('login-password').fill(ws.users.admin.password);
+    await page.getByTestId('login-submit').click();
+    await page.waitForURL(/\/tokens/);
+    await page.getByTestId('workspace-switcher').waitFor();
+
+    await page.getByTestId('token-name').fill('Published app');
+    await page.getByTestId('token-scope-run').check();
+    await page.getByTestId('token-create').click();
+    const secret = (await page.getByTestId('token-secret').innerText()).trim();
+    expect(secret).toMatch(/^vr_[A-Za-z0-9_-]{43}$/);
+    await screenshot(page, 'tokens-created');
+
+    await page.getByTestId('token-secret-dismiss').click();
+    const row = page.getByTestId('token-row').filter({ hasText: 'Published app' });
+    await row.waitFor();
+    expect((await row.getByTestId('token-prefix').innerText()).trim()).toBe(secret.slice(0, 11));
+    await screenshot(page, 'tokens-listed');
+
+    // Once dismissed, the full token is nowhere: not in the page, not in storage.
+    expect(await page.content()).not.toContain(secret);
+    const storage = await page.evaluate(() => JSON.stringify({ ...localStorage }) + JSON.stringify({ ...sessionStorage }));
+    expect(storage).not.toContain(secret);
+    // It crossed the wire exactly once: in the create response.
+    const carriers = traffic.bodies.filter((b) => b.body.includes(secret));
+    expect(carriers.map((c) => new URL(c.url).pathname)).toEqual(['/api/v1/tokens']);
+
+    // And the server knows the token works.
+    const res = await fetch(`${api.url}/api/v1/workspace`, { headers: { authorization: `Bearer ${secret}` } });
+    expect(res.status).toBe(200);
+    await context.close();
+  });
+
+  it('shows the audit log, including the sign-in that just happened', async () => {
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    await page.goto(`${api.url}/login`);
+    await page.getByTestId('login-email').fill(ws.users.owner.email);
+    await page.getByTestId('login-password').fill(ws.users.owner.password);
+    await page.getByTestId('login-submit').click();
+    await page.waitForURL((u) => !u.pathname.startsWith('/login'));
+    await page.getByTestId('nav-audit').click();
+    const signIns = page.getByTestId('audit-row').filter({ hasText: 'auth.login' }).filter({ hasText: ws.users.owner.email });
+    await signIns.first().waitFor();
+    expect(await signIns.count()).toBeGreaterThanOrEqual(1);
+    await screenshot(page, 'audit');
+    await context.close();
+  });
+
+  it('hides management from a viewer', async () => {
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    await page.goto(`${api.url}/login`);
+    await page.getByTestId('login-email').fill(ws.users.viewer.email);
+    await page.getByTestId('login-password').fill(ws.users.viewer.password);
+    await page.getByTestId('login-submit').click();
+    await page.waitForURL((u) => !u.pathname.startsWith('/login'));
+    await page.getByTestId('nav-members').waitFor();
+    expect(await page.getByTestId('nav-tokens').count()).toBe(0);
+    expect(await page.getByTestId('nav-audit').count()).toBe(0);
+    await page.getByTestId('nav-members').click();
+    await page.getByTestId('member-row').first().waitFor();
+    expect(await page.getByTestId('invite-create').count()).toBe(0);
+    await context.close();
+  });
+});

@@ -1,0 +1,311 @@
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import type { Browser, Page } from 'playwright-core';
+import { seedWorkspace, startTestApi, type SeededUser, type SeededWorkspace, type TestApi } from '../../../test/support/api.js';
+import { launchBrowser, recordTraffic, screenshot, signInThroughConsole } from '../../../test/support/browser.js';
+import { type FakeOpenAI, startFakeOpenAI } from '../../../test/support/fake-openai.js';
+
+const consoleDist = fileURLToPath(new URL('../dist', import.meta.url));
+const FAKE_MODELS = ['gpt-4.1-mini', 'gpt-4o', 'gpt-4o-mini', 'o4-mini', 'text-embedding-3-small'];
+
+const hex = () => randomBytes(4).toString('hex');
+/** What the vault shows instead of a key: the kind prefix and the last 4 characters. */
+const hintOf = (key: string) => `sk-proj-…${key.slice(-4)}`;
+
+describe('Provider Vault in a real browser', () => {
+  let api: TestApi;
+  let ws: SeededWorkspace;
+  let browser: Browser;
+  let fake: FakeOpenAI;
+
+  beforeAll(async () => {
+    fake = await startFakeOpenAI({ models: FAKE_MODELS });
+    api = await startTestApi({ VAULTRUN_CONSOLE_DIST: consoleDist });
+    ws = await seedWorkspace(api.db, 'Vault Browser Co');
+    browser = await launchBrowser();
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await api?.close();
+    await fake?.close();
+  });
+
+  async function signInAt(page: Page, user: SeededUser, path = '/vault') {
+    await signInThroughConsole(page, api.url, user, path);
+    await page.getByTestId('vault-billing-note').waitFor();
+  }
+
+  /** Opens the add flow and fills an OpenAI account pointed at the fake server. */
+  async function fillOpenAIAccount(page: Page, name: string, key: string) {
+    await page.getByTestId('vault-add').click();
+    await page.getByTestId('vault-kind-openai').click();
+    await page.getByTestId('vault-name').fill(name);
+    await page.getByTestId('vault-api-key').fill(key);
+    await page.getByTestId('vault-advanced').click();
+    await page.getByTestId('vault-base-url').fill(fake.url);
+  }
+
+/** What a person sees with a modal dialog open: the viewport, not the whole page. */
+async function dialogShot(page: Page, name: string) {
+  await page.screenshot({ path: join(process.cwd(), 'test-results', `${name}.png`) });
+}
+
+const accountCard = (page: Page, name: string) => page.getByTestId('vault-account').filter({ has: page.getByRole('heading', { name, exact: true }) });
+
+  it('adds an OpenAI account, picks its default model, rotates and verifies the key — and never shows or stores a key', async () => {
+    const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    const page = await context.newPage();
+    const traffic = recordTraffic(page);
+    const sent: { method: string; path: string; body: string }[] = [];
+    page.on('request', (req) => sent.push({ method: req.method(), path: new URL(req.url()).pathname, body: req.postData() ?? '' }));
+
+    const firstKey = `sk-proj-test-browser-${hex()}`;
+    const secondKey = `sk-proj-test-browser-${hex()}`;
+    const name = `Team OpenAI ${hex()}`;
+
+    await signInAt(page, ws.users.admin);
+    await fillOpenAIAccount(page, name, firstKey);
+    expect(await page.getByTestId('vault-api-key').getAttribute('type')).toBe('password');
+    expect(await page.getByTestId('vault-api-key').getAttribute('autocomplete')).toBe('off');
+    await screenshot(page, 'vault-add-form');
+    await page.getByTestId('vault-save').click();
+
+    // Saved and verified: the models the provider listed, to pick the default from.
+    const models = page.getByTestId('vault-models');
+    await models.waitFor();
+    for (const m of FAKE_MODELS) await expect(models.getByText(m, { exact: true }).count()).resolves.toBe(1);
+    const card = accountCard(page, name);
+    await card.locator('[data-testid="vault-status"][data-status="active"]').waitFor();
+    expect((await card.getByTestId('vault-status').innerText()).trim()).toBe('Active');
+    expect((await card.getByTestId('vault-key-hint').innerText()).trim()).toBe(hintOf(firstKey));
+    expect((await card.getByTestId('vault-last-verified').innerText()).trim()).not.toBe('never');
+    await screenshot(page, 'vault-add-models');
+
+    await page.getByTestId('vault-default-model').selectOption('o4-mini');
+    await page.getByTestId('vault-default-model-save').click();
+    await page.getByTestId('vault-add-panel').waitFor({ state: 'detached' });
+    await card.getByText('o4-mini', { exact: true }).first().waitFor();
+    await screenshot(page, 'vault-list');
+
+    // Rotate to a second key (checked with the provider first), then verify with it.
+    await card.getByTestId('vault-rotate').click();
+    const dialog = page.getByRole('dialog');
+    await dialog.getByTestId('vault-rotate-key').fill(secondKey);
+    expect(await dialog.getByTestId('vault-rotate-check').isChecked()).toBe(true);
+    await dialogShot(page, 'vault-rotate-dialog');
+    await dialog.getByTestId('vault-rotate-submit').click();
+    await dialog.waitFor({ state: 'hidden' });
+    await card.getByTestId('vault-key-hint').getByText(hintOf(secondKey)).waitFor();
+
+    const callsBefore = fake.requests.length;
+    await card.getByTestId('vault-verify').click();
+    await card.getByText(/^Verified: the provider listed/).waitFor();
+    expect(fake.requests.length).toBeGreaterThan(callsBefore);
+    expect(fake.requests.at(-1)?.key).toBe(secondKey);
+    expect(fake.requests.at(-1)?.path).toBe('/v1/models');
+    expect(fake.requests.some((r) => r.key === firstKey)).toBe(true);
+    await page.waitForLoadState('networkidle');
+
+    // Neither key is anywhere in the page, in storage, or in anything the API answered.
+    const html = await page.content();
+    const storage = await page.evaluate(() => JSON.stringify({ ...localStorage }) + JSON.stringify({ ...sessionStorage }));
+    for (const key of [firstKey, secondKey]) {
+      expect(html).not.toContain(key);
+      expect(storage).not.toContain(key);
+      expect(page.url()).not.toContain(key);
+      expect(traffic.bodies.filter((b) => b.body.includes(key)).map((b) => b.url)).toEqual([]);
+    }
+    // Each key crossed the wire exactly once, towards the API: in the create and in the rotate request.
+    const accountId = await card.getAttribute('data-account-id');
+    expect(sent.filter((r) => r.body.includes(firstKey)).map((r) => `${r.method} ${r.path}`)).toEqual(['POST /api/v1/provider-accounts']);
+    expect(sent.filter((r) => r.body.includes(secondKey)).map((r) => `${r.method} ${r.path}`)).toEqual([`POST /api/v1/provider-accounts/${accountId}/rotate`]);
+    expect(sent.some((r) => r.path.includes(firstKey) || r.path.includes(secondKey))).toBe(false);
+    await context.close();
+  });
+
+  it('shows a refused key as the mapped error in words, keeps the account as invalid_key, and refuses a bad rotation', async () => {
+    const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    const page = await context.newPage();
+    const name = `Broken OpenAI ${hex()}`;
+    await signInAt(page, ws.users.admin);
+    await fillOpenAIAccount(page, name, `sk-proj-test-invalid-${hex()}`);
+    await page.getByTestId('vault-save').click();
+
+    const panel = page.getByTestId('vault-add-panel');
+    const panelError = panel.getByTestId('vault-error');
+    await panelError.waitFor();
+    expect((await panelError.innerText()).trim()).toBe('Invalid API key — verify the full key was copied');
+    expect(await panel.innerText()).toContain('it starts with sk-proj-');
+    const card = accountCard(page, name);
+    await card.locator('[data-testid="vault-status"][data-status="invalid_key"]').waitFor();
+    expect((await card.getByTestId('vault-error').innerText()).trim()).toBe('Invalid API key — verify the full key was copied');
+    expect((await card.getByTestId('vault-last-verified').innerText()).trim()).toBe('never');
+    await screenshot(page, 'vault-error');
+
+    // A refused key is not saved when rotating: the message says so, in words.
+    await panel.getByRole('button', { name: 'Fix it later' }).click();
+    await card.getByTestId('vault-rotate').click();
+    const dialog = page.getByRole('dialog');
+    await dialog.getByTestId('vault-rotate-key').fill(`sk-proj-test-invalid-${hex()}`);
+    await dialog.getByTestId('vault-rotate-submit').click();
+    const refused = dialog.getByTestId('vault-error');
+    await refused.waitFor();
+    expect(await refused.innerText()).toContain('Invalid API key — verify the full key was copied');
+    expect(await refused.innerText()).toContain('The previous key is still in use');
+    await dialogShot(page, 'vault-rotate-refused');
+
+    // A working key fixes the account in place.
+    const goodKey = `sk-proj-test-browser-${hex()}`;
+    await dialog.getByTestId('vault-rotate-key').fill(goodKey);
+    await dialog.getByTestId('vault-rotate-submit').click();
+    await dialog.waitFor({ state: 'hidden' });
+    await card.locator('[data-testid="vault-status"][data-status="active"]').waitFor();
+    expect((await card.getByTestId('vault-key-hint').innerText()).trim()).toBe(hintOf(goodKey));
+    expect(await card.getByTestId('vault-error').count()).toBe(0);
+    await context.close();
+  });
+
+  it('shows a rate limit with its end time, warns when limits exceed what the provider grants, and restricts sharing', async () => {
+    const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    const page = await context.newPage();
+    const name = `Busy OpenAI ${hex()}`;
+    await signInAt(page, ws.users.admin);
+    await fillOpenAIAccount(page, name, `sk-proj-test-ratelimit-${hex()}`);
+    await page.getByTestId('vault-save').click();
+
+    const panel = page.getByTestId('vault-add-panel');
+    await panel.getByTestId('vault-error').waitFor();
+    expect((await panel.getByTestId('vault-error').innerText()).trim()).toBe('Rate limit exceeded — waiting and retrying');
+    expect((await panel.innerText()).toLowerCase()).toContain('wait and retry; check your limits');
+    const card = accountCard(page, name);
+    await card.locator('[data-testid="vault-status"][data-status="rate_limited"]').waitFor();
+    expect((await card.getByTestId('vault-status').innerText()).trim()).toMatch(/^Rate limited until \d{2}:\d{2}$/);
+    await screenshot(page, 'vault-rate-limited');
+    await panel.getByRole('button', { name: 'Fix it later' }).click();
+
+    // A working key: the provider now reports its limits (the fake grants 500 requests/min).
+    await card.getByTestId('vault-rotate').click();
+    await page.getByRole('dialog').getByTestId('vault-rotate-key').fill(`sk-proj-test-browser-${hex()}`);
+    await page.getByRole('dialog').getByTestId('vault-rotate-submit').click();
+    await card.locator('[data-testid="vault-status"][data-status="active"]').waitFor();
+    await card.getByText('500 requests/min · 30,000 tokens/min').waitFor();
+
+    await card.getByTestId('vault-open-limits').click();
+    await card.getByTestId('vault-limit-rpm').fill('1000');
+    await card.getByText(/1,000 requests\/min is more than the 500 the provider grants/).waitFor();
+    await screenshot(page, 'vault-limits');
+    await card.getByTestId('vault-limits-save').click();
+    await card.locator('[data-testid="vault-warning"][data-code="limits_exceed_provider"]').waitFor();
+
+    await card.getByTestId('vault-open-sharing').click();
+    await card.getByTestId('vault-visibility-restricted').check();
+    await card.locator(`[data-testid="vault-share-member"][data-user-id="${ws.users.member.id}"]`).check();
+    await screenshot(page, 'vault-sharing');
+    await card.getByTestId('vault-sharing-save').click();
+    await card.getByTestId('vault-sharing').getByText('Restricted — 1 member, 0 API tokens').waitFor();
+    await screenshot(page, 'vault-limits-warning');
+    await context.close();
+  });
+
+  it('adds an OpenAI-compatible server without a key, edits, disables, enables and deletes it; adds a mock', async () => {
+    const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    const page = await context.newPage();
+    const name = `Local vLLM ${hex()}`;
+    await signInAt(page, ws.users.admin);
+    await page.getByTestId('vault-add').click();
+    await page.getByTestId('vault-kind-openai-compatible').click();
+    await page.getByTestId('vault-name').fill(name);
+    await page.getByTestId('vault-base-url').fill(fake.url);
+    await page.getByTestId('vault-save').click();
+    await page.getByTestId('vault-models').waitFor();
+    await page.getByTestId('vault-add-panel').getByRole('button', { name: 'Skip' }).click();
+
+    const card = accountCard(page, name);
+    await card.locator('[data-testid="vault-status"][data-status="active"]').waitFor();
+    expect((await card.getByTestId('vault-key-hint').innerText()).trim()).toBe('No key (server without authentication)');
+
+    await card.getByTestId('vault-open-settings').click();
+    await card.getByTestId('vault-edit-default-model').selectOption('gpt-4o');
+    await card.getByTestId('vault-edit-save').click();
+    await card.getByText('Settings saved.').waitFor();
+    await card.getByText('gpt-4o', { exact: true }).first().waitFor();
+
+    await card.getByTestId('vault-disable').click();
+    await page.getByRole('dialog').getByTestId('confirm-accept').click();
+    await card.locator('[data-testid="vault-status"][data-status="disabled"]').waitFor();
+    expect(await card.getByTestId('vault-verify').isDisabled()).toBe(true);
+    await card.getByTestId('vault-enable').click();
+    await card.locator('[data-testid="vault-status"][data-status="active"]').waitFor();
+
+    await card.getByTestId('vault-delete').click();
+    const confirm = page.getByRole('dialog');
+    expect(await confirm.innerText()).toContain(name);
+    await confirm.getByTestId('confirm-accept').click();
+    await card.waitFor({ state: 'detached' });
+
+    // The built-in mock needs neither key nor URL.
+    const mockName = `Demo mock ${hex()}`;
+    await page.getByTestId('vault-add').click();
+    await page.getByTestId('vault-kind-mock').click();
+    expect(await page.getByTestId('vault-api-key').count()).toBe(0);
+    await page.getByTestId('vault-name').fill(mockName);
+    await page.getByTestId('vault-save').click();
+    await page.getByTestId('vault-models').getByText('mock-smart').waitFor();
+    await page.getByTestId('vault-default-model').selectOption('mock-smart');
+    await page.getByTestId('vault-default-model-save').click();
+    await accountCard(page, mockName).getByText('mock-smart', { exact: true }).first().waitFor();
+    await context.close();
+  });
+
+  it('sets, refuses and clears an OpenAI admin key without ever showing it', async () => {
+    const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    const page = await context.newPage();
+    const traffic = recordTraffic(page);
+    const name = `Costed OpenAI ${hex()}`;
+    const adminKey = `sk-admin-test-browser-${hex()}`;
+    await signInAt(page, ws.users.admin);
+    await fillOpenAIAccount(page, name, `sk-proj-test-browser-${hex()}`);
+    await page.getByTestId('vault-save').click();
+    await page.getByTestId('vault-models').waitFor();
+    await page.getByTestId('vault-add-panel').getByRole('button', { name: 'Skip' }).click();
+    const card = accountCard(page, name);
+
+    await card.getByTestId('vault-open-admin-key').click();
+    await card.getByTestId('vault-admin-key').fill(`sk-proj-not-an-admin-key-${hex()}`);
+    await card.getByTestId('vault-admin-key-save').click();
+    await card.getByText(/must be an OpenAI admin key/).waitFor();
+    expect(await card.getByTestId('vault-admin-key').inputValue()).toBe('');
+
+    await card.getByTestId('vault-admin-key').fill(adminKey);
+    await card.getByTestId('vault-admin-key-save').click();
+    await card.getByText(`sk-admin-…${adminKey.slice(-4)}`).first().waitFor();
+    await card.getByTestId('vault-open-admin-key').click();
+    await screenshot(page, 'vault-admin-key');
+    await card.getByTestId('vault-admin-key-clear').click();
+    await page.getByRole('dialog').getByTestId('confirm-accept').click();
+    await card.getByText('Not set — costs are estimates').waitFor();
+
+    await page.waitForLoadState('networkidle');
+    expect(await page.content()).not.toContain(adminKey);
+    expect(traffic.bodies.filter((b) => b.body.includes(adminKey)).map((b) => b.url)).toEqual([]);
+    await context.close();
+  });
+
+  it('lets a viewer see the accounts but not add, verify, rotate or delete them', async () => {
+    const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    const page = await context.newPage();
+    await signInAt(page, ws.users.viewer);
+    const mock = accountCard(page, 'Mock provider');
+    await mock.waitFor();
+    await mock.locator('[data-testid="vault-status"][data-status="active"]').waitFor();
+    expect(await page.getByTestId('vault-account').count()).toBeGreaterThanOrEqual(1);
+    for (const id of ['vault-add', 'vault-verify', 'vault-rotate', 'vault-delete', 'vault-disable', 'vault-open-limits']) {
+      expect(await page.getByTestId(id).count()).toBe(0);
+    }
+    expect(await page.getByTestId('vault-billing-note').innerText()).toContain('never shown again');
+    await screenshot(page, 'vault-viewer');
+    await context.close();
+  });
+});

@@ -1,0 +1,87 @@
+import { Processor } from '@nestjs/bullmq';
+import { Inject, type OnModuleDestroy } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import {
+  alertDelivery,
+  BUDGET_ALERT_EVENT,
+  type JobName,
+  type JobPayloads,
+  markAlertDelivered,
+  privateHostReason,
+  QUEUES,
+  signWebhook,
+} from '@vaultrun/vault-core';
+import { type Job, UnrecoverableError } from 'bullmq';
+import { PinoLogger } from 'nestjs-pino';
+import { DataSource } from 'typeorm';
+import { type Agent, fetch } from 'undici';
+import { WORKER_CONFIG, type WorkerConfig } from '../config.js';
+import { HandlesJobs } from '../job-handlers.js';
+import { LoggedWorkerHost } from '../queue-errors.js';
+import { privateAddressRefusal, webhookAgent } from '../webhook-http.js';
+
+/** A receiver gets this long to answer; BullMQ retries (with backoff) whatever did not answer 2xx. */
+const WEBHOOK_TIMEOUT_MS = 10_000;
+
+@Processor(QUEUES.notifications, { concurrency: 5 })
+@HandlesJobs('budget-alert')
+export class NotificationsProcessor extends LoggedWorkerHost implements OnModuleDestroy {
+  private readonly http: Agent;
+
+  constructor(
+    @InjectDataSource() private readonly db: DataSource,
+    private readonly logger: PinoLogger,
+    @Inject(WORKER_CONFIG) private readonly config: WorkerConfig,
+  ) {
+    super();
+    this.logger.setContext(NotificationsProcessor.name);
+    this.http = webhookAgent(config.webhookAllowPrivate);
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    await this.http.close();
+  }
+
+  async process(job: Job<JobPayloads[JobName], unknown, JobName>): Promise<unknown> {
+    if (job.name !== 'budget-alert') throw new Error(`notifications queue received unknown job "${String(job.name)}"`);
+    const { budgetId, periodStart } = job.data as JobPayloads['budget-alert'];
+    const delivery = await alertDelivery(this.db, budgetId, periodStart);
+    if (!delivery) return { delivered: false };
+    // The URL is logged without its query string (it may carry a receiver's token).
+    const target = new URL(delivery.url);
+    const where = `${target.origin}${target.pathname}`;
+    // Not retried: the receiver's address, not its answer, is at fault.
+    const refuse = (reason: string) => {
+      this.logger.warn({ budgetId, url: where }, `budget alert webhook not sent: ${reason}`);
+      return new UnrecoverableError(`webhook not sent: ${reason}`);
+    };
+    // A literal address is connected to without a lookup: checked here (a name is checked as it resolves).
+    const privateHost = this.config.webhookAllowPrivate ? null : privateHostReason(target);
+    if (privateHost) throw refuse(privateHost);
+    const response = await fetch(delivery.url, {
+      dispatcher: this.http,
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        'user-agent': 'Vaultrun-Webhooks/1',
+        'vaultrun-event': BUDGET_ALERT_EVENT,
+        'vaultrun-delivery': delivery.deliveryId,
+        'vaultrun-signature': signWebhook(delivery.secret, delivery.body, Math.floor(Date.now() / 1000)),
+      },
+      body: delivery.body,
+      redirect: 'manual',
+      signal: AbortSignal.timeout(WEBHOOK_TIMEOUT_MS),
+    }).catch((err: unknown) => {
+      const refusal = privateAddressRefusal(err);
+      throw refusal ? refuse(refusal.message) : err;
+    });
+    await response.body?.cancel().catch(() => undefined);
+    if (!response.ok) {
+      this.logger.warn({ budgetId, status: response.status, url: where, attempt: job.attemptsMade + 1 }, 'budget alert webhook refused the delivery');
+      throw new Error(`webhook answered HTTP ${response.status}`);
+    }
+    await markAlertDelivered(this.db, budgetId, periodStart);
+    this.logger.info({ budgetId, url: where }, 'delivered budget alert');
+    return { delivered: true };
+  }
+}

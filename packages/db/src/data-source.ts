@@ -1,0 +1,38 @@
+import 'reflect-metadata';
+import { DataSource, type DataSourceOptions } from 'typeorm';
+import { ENTITIES } from './entities/index.js';
+import { MIGRATIONS } from './migrations/index.js';
+import { SnakeNamingStrategy } from './naming-strategy.js';
+
+export interface DatabaseOptions {
+  url: string;
+  /** Connection pool size per process. */
+  poolSize?: number;
+  applicationName?: string;
+  logging?: boolean;
+}
+
+export function dataSourceOptions(options: DatabaseOptions): DataSourceOptions {
+  return {
+    type: 'postgres',
+    url: options.url,
+    entities: ENTITIES,
+    migrations: MIGRATIONS,
+    namingStrategy: new SnakeNamingStrategy(),
+    // gen_random_uuid() is built into PostgreSQL 13+; never try to CREATE EXTENSION at runtime.
+    uuidExtension: 'pgcrypto',
+    installExtensions: false,
+    // The schema only ever changes through committed migrations.
+    synchronize: false,
+    migrationsRun: false,
+    migrationsTransactionMode: 'each',
+    // Off by default: query errors surface as exceptions, logged once (as JSON) where they are handled.
+    logging: options.logging ? ['error', 'warn', 'migration'] : false,
+    poolSize: options.poolSize ?? 10,
+    applicationName: options.applicationName ?? 'vaultrun',
+  };
+}
+
+export function createDataSource(options: DatabaseOptions): DataSource {
+  return new DataSource(dataSourceOptions(options));
+}

@@ -1,0 +1,54 @@
+import { Column, CreateDateColumn, Entity, Index, JoinColumn, ManyToOne, PrimaryGeneratedColumn } from 'typeorm';
+import { User } from './user.entity.js';
+import { Workspace } from './workspace.entity.js';
+
+export const TOKEN_SCOPES = ['read', 'run', 'admin'] as const;
+export type TokenScope = (typeof TOKEN_SCOPES)[number];
+
+/** A bearer token for programs and published apps. Only its SHA-256 is stored. */
+@Entity('api_tokens')
+@Index('api_tokens_workspace_idx', ['workspaceId', 'createdAt'])
+export class ApiToken {
+  @PrimaryGeneratedColumn('uuid')
+  id!: string;
+
+  @Column({ type: 'uuid' })
+  workspaceId!: string;
+
+  @Column({ type: 'text' })
+  name!: string;
+
+  /** The recognisable start of the token (`vr_` + 8 characters), safe to show. */
+  @Column({ type: 'text' })
+  prefix!: string;
+
+  @Index('api_tokens_token_hash_key', { unique: true })
+  @Column({ type: 'text' })
+  tokenHash!: string;
+
+  @Column({ type: 'text', array: true })
+  scopes!: TokenScope[];
+
+  @Column({ type: 'uuid', nullable: true })
+  createdById!: string | null;
+
+  @ManyToOne(() => Workspace, { onDelete: 'CASCADE' })
+  @JoinColumn({ name: 'workspace_id' })
+  workspace?: Workspace;
+
+  @ManyToOne(() => User, { onDelete: 'SET NULL' })
+  @JoinColumn({ name: 'created_by_id' })
+  createdBy?: User;
+
+  @CreateDateColumn({ type: 'timestamptz' })
+  createdAt!: Date;
+
+  @Column({ type: 'timestamptz', nullable: true })
+  expiresAt!: Date | null;
+
+  @Column({ type: 'timestamptz', nullable: true })
+  lastUsedAt!: Date | null;
+
+  @Column({ type: 'timestamptz', nullable: true })
+  revokedAt!: Date | null;
+}

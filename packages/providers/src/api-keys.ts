@@ -1,0 +1,36 @@
+// Recognising and naming API keys without revealing them: the vault shows a hint and a fingerprint.
+import { createHash } from 'node:crypto';
+
+export type ApiKeyShape = 'project' | 'service_account' | 'admin' | 'legacy' | 'unknown';
+
+const SHAPES: { prefix: string; shape: ApiKeyShape }[] = [
+  { prefix: 'sk-proj-', shape: 'project' },
+  { prefix: 'sk-svcacct-', shape: 'service_account' },
+  { prefix: 'sk-admin-', shape: 'admin' },
+  { prefix: 'sk-', shape: 'legacy' },
+];
+
+/** The key's kind prefix, '' when it has none we know. */
+export function apiKeyPrefix(key: string): string {
+  return SHAPES.find(({ prefix }) => key.startsWith(prefix))?.prefix ?? '';
+}
+
+/** sk-proj-, sk-svcacct-, sk-admin-, legacy sk- (anything else that starts with sk-); otherwise unknown. */
+export function apiKeyShape(key: string): ApiKeyShape {
+  return SHAPES.find(({ prefix }) => key.startsWith(prefix))?.shape ?? 'unknown';
+}
+
+/**
+ * 'sk-proj-…a1b2': the kind prefix and the last 4 characters, nothing more. The last 4 are shown
+ * only when at least 12 secret characters hide behind the prefix, so a short key is not half-revealed.
+ */
+export function apiKeyHint(key: string): string {
+  const prefix = apiKeyPrefix(key);
+  const secret = key.slice(prefix.length);
+  return secret.length >= 12 ? `${prefix}…${secret.slice(-4)}` : `${prefix}…`;
+}
+
+/** 'sha256:' + the first 16 hex digits of SHA-256(key): tells keys apart, reveals nothing usable. */
+export function apiKeyFingerprint(key: string): string {
+  return `sha256:${createHash('sha256').update(key, 'utf8').digest('hex').slice(0, 16)}`;
+}

@@ -1,0 +1,70 @@
+import { describe, expect, it } from '@jest/globals';
+import { inspect } from 'node:util';
+import { connectionProblem, createProvider } from './create-provider.js';
+import { ProviderError } from './errors.js';
+import { responseFormatName } from './openai/openai-chat-provider.js';
+import { OPENAI_DEFAULT_BASE_URL } from './openai/openai-provider.js';
+import { normalizeBaseUrl } from './base-url.js';
+
+describe('createProvider', () => {
+  it('builds each kind', () => {
+    expect(createProvider({ kind: 'mock' }).kind).toBe('mock');
+    expect(createProvider({ kind: 'openai', apiKey: 'sk-proj-x' }).kind).toBe('openai');
+    expect(createProvider({ kind: 'openai-compatible', baseUrl: 'http://localhost:11434/v1' }).kind).toBe('openai-compatible');
+    expect(OPENAI_DEFAULT_BASE_URL).toBe('https://api.openai.com/v1');
+    expect((createProvider({ kind: 'openai', apiKey: 'sk-proj-x' }) as unknown as { baseUrl: string }).baseUrl).toBe(OPENAI_DEFAULT_BASE_URL);
+  });
+
+  it('refuses a connection that cannot work, before sending anything', () => {
+    const refusal = (connection: Parameters<typeof createProvider>[0]) => {
+      try {
+        createProvider(connection);
+      } catch (err) {
+        expect(err).toBeInstanceOf(ProviderError);
+        return err as ProviderError;
+      }
+      throw new Error('expected a refusal');
+    };
+    expect(refusal({ kind: 'openai', apiKey: null })).toMatchObject({ code: 'invalid_api_key', requestSent: false });
+    expect(refusal({ kind: 'openai-compatible', apiKey: 'k' })).toMatchObject({ code: 'provider_rejected', requestSent: false });
+    expect(refusal({ kind: 'openai-compatible', baseUrl: 'ftp://example.com' }).code).toBe('provider_rejected');
+  });
+
+  it('keeps the key out of inspect and JSON', () => {
+    const key = 'sk-proj-SUPERSECRETKEY1234567890abcd';
+    const provider = createProvider({ kind: 'openai', apiKey: key });
+    expect(inspect(provider, { showHidden: true, depth: 5 })).not.toContain('SUPERSECRET');
+    expect(JSON.stringify(provider)).not.toContain('SUPERSECRET');
+  });
+});
+
+describe('connectionProblem', () => {
+  it.each([
+    [{ kind: 'mock' }, null],
+    [{ kind: 'openai', apiKey: 'sk-x' }, null],
+    [{ kind: 'openai', apiKey: '' }, 'An OpenAI account needs an API key'],
+    [{ kind: 'openai-compatible', baseUrl: 'https://openrouter.ai/api/v1' }, null],
+    [{ kind: 'openai-compatible' }, 'An OpenAI-compatible account needs a base URL'],
+    [{ kind: 'openai-compatible', baseUrl: 'not a url' }, 'The base URL is not a valid URL'],
+    [{ kind: 'openai-compatible', baseUrl: 'https://user:pw@host/v1' }, 'The base URL must not contain credentials; use the API key field'],
+    [{ kind: 'openai-compatible', baseUrl: 'https://host/v1?api-version=1' }, 'The base URL must not contain a query or fragment'],
+    [{ kind: 'openai', apiKey: 'sk-x', timeoutMs: 0 }, 'The timeout must be a positive number of milliseconds'],
+    [{ kind: 'anthropic' }, 'Unknown provider kind'],
+  ])('%p → %p', (connection, problem) => {
+    expect(connectionProblem(connection as Parameters<typeof connectionProblem>[0])).toBe(problem);
+  });
+
+  it('normalizes base URLs', () => {
+    expect(normalizeBaseUrl(' http://localhost:11434/v1/ ')).toBe('http://localhost:11434/v1');
+    expect(normalizeBaseUrl('https://api.example.com')).toBe('https://api.example.com');
+  });
+});
+
+describe('responseFormatName', () => {
+  it('fits OpenAI’s ^[a-zA-Z0-9_-]{1,64}$', () => {
+    expect(responseFormatName('Lead score!')).toBe('Lead_score');
+    expect(responseFormatName('plan-v2')).toBe('plan-v2');
+    expect(responseFormatName('***')).toBe('output');
+    expect(responseFormatName('x'.repeat(100))).toHaveLength(64);
+  });
+});

@@ -1,0 +1,205 @@
+// The provider error taxonomy (SPEC §6): the one place that maps provider signals to a stable code,
+// a message for people, whether to retry, and what it means for the provider account.
+//
+// Provider messages are never passed through: OpenAI's 401 echoes part of the key, and other
+// providers echo the request. A ProviderError carries only the taxonomy message and a few numbers.
+import { APIConnectionError, APIConnectionTimeoutError, APIError, APIUserAbortError, OpenAIError } from 'openai';
+import { parseRetryAfterMs, readHeader, type HeaderSource } from './rate-limit-headers.js';
+
+export const PROVIDER_ERROR_CODES = [
+  'invalid_api_key',
+  'insufficient_quota',
+  'rate_limited',
+  'model_not_found',
+  'context_length_exceeded',
+  'provider_unavailable',
+  'invalid_output',
+  'provider_rejected',
+  'cancelled',
+] as const;
+export type ProviderErrorCode = (typeof PROVIDER_ERROR_CODES)[number];
+
+/** What a failure says about the provider account itself (null: nothing). */
+export type AccountStatusEffect = 'invalid_key' | 'quota_exhausted' | 'rate_limited' | null;
+
+export const PROVIDER_ERRORS: Record<ProviderErrorCode, { message: string; retryable: boolean; accountStatus: AccountStatusEffect }> = {
+  invalid_api_key: { message: 'Invalid API key — verify the full key was copied', retryable: false, accountStatus: 'invalid_key' },
+  insufficient_quota: { message: "Insufficient quota — check the provider's billing", retryable: false, accountStatus: 'quota_exhausted' },
+  rate_limited: { message: 'Rate limit exceeded — waiting and retrying', retryable: true, accountStatus: 'rate_limited' },
+  model_not_found: { message: 'Model not found — verify model access', retryable: false, accountStatus: null },
+  context_length_exceeded: { message: 'Input too long for the model', retryable: false, accountStatus: null },
+  provider_unavailable: { message: 'Provider unavailable', retryable: true, accountStatus: null },
+  invalid_output: { message: 'Output did not match the schema', retryable: false, accountStatus: null },
+  provider_rejected: { message: 'The provider refused the request', retryable: false, accountStatus: null },
+  cancelled: { message: 'Cancelled', retryable: false, accountStatus: null },
+};
+
+export function isProviderErrorCode(value: unknown): value is ProviderErrorCode {
+  return typeof value === 'string' && (PROVIDER_ERROR_CODES as readonly string[]).includes(value);
+}
+
+export interface ProviderErrorDetails {
+  retryAfterMs?: number | null;
+  httpStatus?: number | null;
+  providerRequestId?: string | null;
+  /** Default true: only say false when the request certainly never reached the provider. */
+  requestSent?: boolean;
+}
+
+export class ProviderError extends Error {
+  readonly code: ProviderErrorCode;
+  readonly retryable: boolean;
+  readonly accountStatus: AccountStatusEffect;
+  /** From retry-after / retry-after-ms / x-ratelimit-reset-* headers. */
+  readonly retryAfterMs: number | null;
+  readonly httpStatus: number | null;
+  readonly providerRequestId: string | null;
+  /** false only when the request certainly never reached the provider (e.g. connection refused, abort before send). */
+  readonly requestSent: boolean;
+
+  constructor(code: ProviderErrorCode, details: ProviderErrorDetails = {}) {
+    const entry = PROVIDER_ERRORS[code];
+    super(entry.message);
+    this.code = code;
+    this.retryable = entry.retryable;
+    this.accountStatus = entry.accountStatus;
+    this.retryAfterMs = details.retryAfterMs ?? null;
+    this.httpStatus = details.httpStatus ?? null;
+    this.providerRequestId = details.providerRequestId ?? null;
+    this.requestSent = details.requestSent ?? true;
+  }
+
+  toJSON(): Record<string, unknown> {
+    return {
+      name: this.name,
+      code: this.code,
+      message: this.message,
+      retryable: this.retryable,
+      accountStatus: this.accountStatus,
+      retryAfterMs: this.retryAfterMs,
+      httpStatus: this.httpStatus,
+      providerRequestId: this.providerRequestId,
+      requestSent: this.requestSent,
+    };
+  }
+}
+
+// On the prototype, so the stack's first line (captured in the Error constructor) says ProviderError too.
+Object.defineProperty(ProviderError.prototype, 'name', { value: 'ProviderError', writable: true, configurable: true });
+
+/** Socket errors that happen before a single byte of the request left this machine. */
+const NOT_SENT_CODES = new Set([
+  'ECONNREFUSED',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EAI_FAIL',
+  'EAI_NONAME',
+  'ENETUNREACH',
+  'EHOSTUNREACH',
+  'EHOSTDOWN',
+  'EADDRNOTAVAIL',
+  'UND_ERR_CONNECT_TIMEOUT',
+  'ERR_INVALID_URL',
+  'ERR_TLS_CERT_ALTNAME_INVALID',
+  'CERT_HAS_EXPIRED',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+]);
+
+/** The errors along an error's cause chain, AggregateErrors included. */
+function causeChain(err: unknown): { code?: unknown; message?: unknown }[] {
+  const chain: { code?: unknown; message?: unknown }[] = [];
+  const queue: unknown[] = [err];
+  for (let seen = 0; queue.length > 0 && seen < 16; seen++) {
+    const current = queue.shift();
+    if (typeof current !== 'object' || current === null) continue;
+    const { cause, errors } = current as { cause?: unknown; errors?: unknown };
+    chain.push(current);
+    if (cause !== undefined) queue.push(cause);
+    if (Array.isArray(errors)) queue.push(...errors);
+  }
+  return chain;
+}
+
+function errorCodes(err: unknown): string[] {
+  return causeChain(err)
+    .map(({ code }) => code)
+    .filter((code): code is string => typeof code === 'string');
+}
+
+function certainlyNotSent(err: unknown): boolean {
+  // fetch refuses ports on its blocklist ("bad port") before opening any connection.
+  return causeChain(err).some(({ code, message }) => (typeof code === 'string' && NOT_SENT_CODES.has(code)) || message === 'bad port');
+}
+
+function isAbort(err: unknown): boolean {
+  return typeof err === 'object' && err !== null && (err as { name?: unknown }).name === 'AbortError';
+}
+
+const CONTEXT_LENGTH_TEXT =
+  /context[_ ]length|context window|maximum context|too many tokens|prompt is too long|input is too long|reduce the length of the (messages|prompt)/i;
+const QUOTA_TEXT = /insufficient[_ ]quota|exceeded your current quota|billing|credit balance|out of credits/i;
+const MODEL_TEXT = /model/i;
+
+interface HttpSignal {
+  status: number;
+  code: string | null;
+  type: string | null;
+  text: string;
+}
+
+function codeForHttpSignal({ status, code, type, text }: HttpSignal): ProviderErrorCode {
+  const says = (value: string) => code === value || type === value;
+  if (status === 401) return 'invalid_api_key';
+  if (status === 402 || says('insufficient_quota')) return 'insufficient_quota'; // 402: gateways' "out of credits"
+  if (status === 429) return QUOTA_TEXT.test(text) ? 'insufficient_quota' : 'rate_limited';
+  if (says('context_length_exceeded') || says('string_above_max_length') || status === 413) return 'context_length_exceeded';
+  if (status === 404) return says('model_not_found') || MODEL_TEXT.test(text) ? 'model_not_found' : 'provider_rejected';
+  if (says('model_not_found')) return 'model_not_found';
+  if (status === 400 && CONTEXT_LENGTH_TEXT.test(text)) return 'context_length_exceeded';
+  if (status === 408 || status === 409 || status >= 500) return 'provider_unavailable';
+  return 'provider_rejected';
+}
+
+export interface ClassifyContext {
+  /** The caller knows the request never left (e.g. it was aborted before the HTTP call began). */
+  requestSent?: boolean;
+}
+
+/**
+ * Maps anything a provider call can throw — openai SDK errors, fetch/socket errors, aborts — to a
+ * ProviderError. The original error is read, never kept: no message, body, header or cause of it
+ * survives in the result. Unknown errors count as `provider_unavailable` (retried with backoff, up
+ * to the caller's limit).
+ */
+export function classifyProviderError(err: unknown, context: ClassifyContext = {}): ProviderError {
+  if (err instanceof ProviderError) return err;
+  const sent = (fallback: boolean) => context.requestSent ?? fallback;
+
+  if (err instanceof APIUserAbortError || isAbort(err)) return new ProviderError('cancelled', { requestSent: sent(true) });
+  if (err instanceof APIConnectionTimeoutError) return new ProviderError('provider_unavailable', { requestSent: sent(true) });
+  if (err instanceof APIConnectionError) return new ProviderError('provider_unavailable', { requestSent: sent(!certainlyNotSent(err)) });
+
+  if (err instanceof APIError && typeof err.status === 'number') {
+    const headers = err.headers as HeaderSource;
+    const body = err.error as { message?: unknown } | undefined;
+    const text = `${typeof body?.message === 'string' ? body.message : ''} ${err.message}`;
+    const code = codeForHttpSignal({ status: err.status, code: err.code ?? null, type: err.type ?? null, text });
+    return new ProviderError(code, {
+      httpStatus: err.status,
+      providerRequestId: err.requestID ?? readHeader(headers, 'x-request-id'),
+      retryAfterMs: PROVIDER_ERRORS[code].retryable ? parseRetryAfterMs(headers, { includeRateLimitResets: code === 'rate_limited' }) : null,
+      requestSent: sent(true),
+    });
+  }
+  // An SDK error without an HTTP status: a client-side problem such as missing credentials.
+  if (err instanceof OpenAIError && !(err instanceof APIError)) return new ProviderError('provider_rejected', { requestSent: sent(false) });
+
+  // Raw socket / fetch failures (e.g. from a custom fetch, or outside the SDK).
+  if (errorCodes(err).length > 0 || (err instanceof TypeError && /fetch failed/i.test(err.message))) {
+    return new ProviderError('provider_unavailable', { requestSent: sent(!certainlyNotSent(err)) });
+  }
+  return new ProviderError('provider_unavailable', { requestSent: sent(true) });
+}

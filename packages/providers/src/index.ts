@@ -1,0 +1,26 @@
+export * from './provider.js';
+export * from './create-provider.js';
+export * from './errors.js';
+export * from './rate-limit-headers.js';
+export * from './tokens.js';
+export * from './api-keys.js';
+export * from './micro-usd.js';
+export * from './base-url.js';
+export * from './structured-output.js';
+export * from './copilot.js';
+export { OPENAI_DEFAULT_BASE_URL } from './openai/openai-provider.js';
+export { DEFAULT_TIMEOUT_MS, responseFormatName } from './openai/openai-chat-provider.js';
+export { fetchOpenAiDailyCosts, utcDayOf, utcDayStartSeconds, type OpenAiCostsQuery, type OpenAiDailyCosts } from './openai/openai-costs.js';
+export {
+  MOCK_CONTEXT_WINDOW_TOKENS,
+  MOCK_DEFAULT_MODELS,
+  MOCK_MAX_LATENCY_MS,
+  MOCK_PRICES,
+  MOCK_RATE_LIMIT_RETRY_AFTER_MS,
+  mockCostMicroUsd,
+  parseMockDirectives,
+  type MockDirectives,
+} from './mock/mock-provider.js';
+export { sampleJsonForSchema } from './mock/json-schema-sample.js';
+export * from './prices/prices.js';
+export { OPENAI_PRICE_TABLE } from './prices/openai-prices.js';

@@ -1,0 +1,168 @@
+// The adapter behind both `openai` and `openai-compatible` accounts: the official SDK, Chat
+// Completions (which every OpenAI-compatible server implements), no SDK retries.
+import { OpenAI } from 'openai';
+import type { ChatCompletionCreateParamsNonStreaming } from 'openai/resources/chat/completions';
+import { classifyProviderError } from '../errors.js';
+import { usdToMicroUsd } from '../micro-usd.js';
+import type { ChatRequest, ChatResult, LlmProvider, ModelList, ProviderKind, RateLimitSnapshot, TokenUsage } from '../provider.js';
+import { parseRateLimitHeaders, readHeader } from '../rate-limit-headers.js';
+
+export const DEFAULT_TIMEOUT_MS = 60_000;
+
+export interface OpenAiChatProviderOptions {
+  kind: Extract<ProviderKind, 'openai' | 'openai-compatible'>;
+  /** null: send no Authorization header at all (Ollama and other local servers). */
+  apiKey: string | null;
+  baseUrl: string;
+  timeoutMs: number;
+  /** Which request field carries maxOutputTokens: OpenAI's reasoning models accept only max_completion_tokens, many compatible servers only max_tokens. */
+  maxTokensField: 'max_completion_tokens' | 'max_tokens';
+  /** Read a provider-reported `usage.cost` in USD (OpenRouter and similar gateways). */
+  readReportedCost: boolean;
+}
+
+/** What one HTTP exchange looked like from this side: whether it left, when headers arrived. */
+interface CallTrace {
+  startedAt: number;
+  fetchStarted: boolean;
+  headersAt: number | null;
+  headersAtWallClock: Date | null;
+}
+
+// The SDK insists on a credential; for a keyless server this placeholder is set and the
+// Authorization header it would produce is removed again (defaultHeaders: { Authorization: null }).
+const KEYLESS_PLACEHOLDER = 'vaultrun-keyless';
+
+/** OpenAI accepts ^[a-zA-Z0-9_-]{1,64}$ as a response_format name; an operator's name may contain anything. */
+export function responseFormatName(name: string): string {
+  const cleaned = name.replace(/[^a-zA-Z0-9_-]+/g, '_').replace(/^_+|_+$/g, '').slice(0, 64);
+  return cleaned === '' ? 'output' : cleaned;
+}
+
+export class OpenAiChatProvider implements LlmProvider {
+  readonly kind: OpenAiChatProviderOptions['kind'];
+  // Private fields: the key never shows up in util.inspect, JSON.stringify or a spread of this object.
+  readonly #apiKey: string | null;
+  readonly #baseUrl: string;
+  readonly #timeoutMs: number;
+  readonly #maxTokensField: OpenAiChatProviderOptions['maxTokensField'];
+  readonly #readReportedCost: boolean;
+
+  constructor(options: OpenAiChatProviderOptions) {
+    this.kind = options.kind;
+    this.#apiKey = options.apiKey;
+    this.#baseUrl = options.baseUrl;
+    this.#timeoutMs = options.timeoutMs;
+    this.#maxTokensField = options.maxTokensField;
+    this.#readReportedCost = options.readReportedCost;
+  }
+
+  /** For logs and errors: where this provider points, never the key. */
+  get baseUrl(): string {
+    return this.#baseUrl;
+  }
+
+  async listModels(signal?: AbortSignal): Promise<ModelList> {
+    const { data, response, trace } = await this.#exchange(signal, (client, options) => client.models.list(options).withResponse());
+    const models = [...new Set((data.data ?? []).map((model) => model.id).filter((id): id is string => typeof id === 'string'))].sort();
+    return { models, rateLimits: rateLimitsOf(response, trace), providerRequestId: readHeader(response.headers, 'x-request-id') };
+  }
+
+  async complete(request: ChatRequest): Promise<ChatResult> {
+    const body: ChatCompletionCreateParamsNonStreaming = {
+      model: request.model,
+      messages: request.messages.map(({ role, content }) => ({ role, content })),
+    };
+    body[this.#maxTokensField] = request.maxOutputTokens;
+    if (request.temperature !== undefined) body.temperature = request.temperature;
+    if (request.jsonSchema) {
+      body.response_format = {
+        type: 'json_schema',
+        json_schema: { name: responseFormatName(request.jsonSchema.name), schema: request.jsonSchema.schema, strict: true },
+      };
+    }
+
+    const { data, response, trace, finishedAt } = await this.#exchange(request.signal, (client, options) =>
+      client.chat.completions.create(body, options).withResponse(),
+    );
+    const choice = data.choices?.[0];
+    return {
+      text: choice?.message?.content ?? '',
+      model: typeof data.model === 'string' && data.model !== '' ? data.model : request.model,
+      usage: usageOf(data.usage),
+      providerRequestId: readHeader(response.headers, 'x-request-id'),
+      latencyMs: Math.round(finishedAt - trace.startedAt),
+      firstByteMs: trace.headersAt === null ? null : Math.round(trace.headersAt - trace.startedAt),
+      reportedCostMicroUsd: this.#readReportedCost ? usdToMicroUsd((data.usage as { cost?: unknown } | undefined)?.cost) : null,
+      rateLimits: rateLimitsOf(response, trace),
+      finishReason: choice?.finish_reason ?? null,
+    };
+  }
+
+  /**
+   * One provider call on a client of its own, so the fetch wrapper can time this exchange alone and
+   * know whether the request ever left. Every failure leaves as a classified ProviderError.
+   */
+  async #exchange<T>(
+    signal: AbortSignal | undefined,
+    send: (client: OpenAI, options: { signal?: AbortSignal; timeout: number; maxRetries: 0 }) => Promise<{ data: T; response: Response }>,
+  ): Promise<{ data: T; response: Response; trace: CallTrace; finishedAt: number }> {
+    const trace: CallTrace = { startedAt: performance.now(), fetchStarted: false, headersAt: null, headersAtWallClock: null };
+    try {
+      const client = this.#client(trace);
+      const { data, response } = await send(client, { ...(signal ? { signal } : {}), timeout: this.#timeoutMs, maxRetries: 0 });
+      return { data, response, trace, finishedAt: performance.now() };
+    } catch (err) {
+      throw classifyProviderError(err, trace.fetchStarted ? {} : { requestSent: false });
+    }
+  }
+
+  #client(trace: CallTrace): OpenAI {
+    const trackingFetch = async (input: string | URL | Request, init?: RequestInit): Promise<Response> => {
+      trace.fetchStarted = true;
+      const response = await fetch(input, init);
+      trace.headersAt = performance.now();
+      trace.headersAtWallClock = new Date();
+      return response;
+    };
+    return new OpenAI({
+      apiKey: this.#apiKey ?? KEYLESS_PLACEHOLDER,
+      ...(this.#apiKey === null ? { defaultHeaders: { Authorization: null } } : {}),
+      baseURL: this.#baseUrl,
+      timeout: this.#timeoutMs,
+      // Vaultrun classifies and retries itself (account cooldowns, attempt budgets): one call, one request.
+      maxRetries: 0,
+      fetch: trackingFetch,
+      // Explicit values, so the SDK's OPENAI_* environment variables never change who we call or as whom.
+      organization: null,
+      project: null,
+      adminAPIKey: null,
+      webhookSecret: null,
+      // The SDK's debug log prints request details; nothing of a call is logged from in here.
+      logLevel: 'off',
+    });
+  }
+}
+
+function rateLimitsOf(response: Response, trace: CallTrace): RateLimitSnapshot | null {
+  return parseRateLimitHeaders(response.headers, trace.headersAtWallClock ?? new Date());
+}
+
+function count(value: unknown): number {
+  return typeof value === 'number' && Number.isFinite(value) && value >= 0 ? Math.round(value) : 0;
+}
+
+function usageOf(usage: unknown): TokenUsage | null {
+  if (typeof usage !== 'object' || usage === null) return null;
+  const { prompt_tokens, completion_tokens, prompt_tokens_details } = usage as {
+    prompt_tokens?: unknown;
+    completion_tokens?: unknown;
+    prompt_tokens_details?: { cached_tokens?: unknown } | null;
+  };
+  if (typeof prompt_tokens !== 'number' && typeof completion_tokens !== 'number') return null;
+  return {
+    inputTokens: count(prompt_tokens),
+    outputTokens: count(completion_tokens),
+    cachedInputTokens: count(prompt_tokens_details?.cached_tokens),
+  };
+}

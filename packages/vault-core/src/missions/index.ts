@@ -1,0 +1,3 @@
+export * from './plan.js';
+export * from './copilot.js';
+export * from './engine.js';

@@ -1,0 +1,33 @@
+import { describe, expect, it } from '@jest/globals';
+import { closedDaysToCheck, costsMatch, costSyncTolerance } from './cost-sync.js';
+
+describe('cost sync tolerance: max($0.01, 1%)', () => {
+  it('is $0.01 below $1 of provider cost, 1% (rounded up) above', () => {
+    expect(costSyncTolerance(0)).toBe(10_000);
+    expect(costSyncTolerance(999_999)).toBe(10_000);
+    expect(costSyncTolerance(1_000_000)).toBe(10_000);
+    expect(costSyncTolerance(1_000_101)).toBe(10_002);
+    expect(costSyncTolerance(25_000_000)).toBe(250_000);
+  });
+
+  it('matches on the boundary and not one micro-USD past it, in both directions', () => {
+    expect(costsMatch(500_000, 510_000)).toBe(true);
+    expect(costsMatch(500_000, 510_001)).toBe(false);
+    expect(costsMatch(500_000, 489_999)).toBe(false);
+    expect(costsMatch(20_000_000, 19_800_000)).toBe(true);
+    expect(costsMatch(20_000_000, 19_799_999)).toBe(false);
+  });
+});
+
+describe('closedDaysToCheck', () => {
+  it('is the three UTC days before today, oldest first — never today', () => {
+    expect(closedDaysToCheck(new Date('2026-03-04T00:00:00Z'))).toEqual(['2026-03-01', '2026-03-02', '2026-03-03']);
+    expect(closedDaysToCheck(new Date('2026-03-04T23:59:59.999Z'))).toEqual(['2026-03-01', '2026-03-02', '2026-03-03']);
+    expect(closedDaysToCheck(new Date('2026-03-01T12:00:00Z'))).toEqual(['2026-02-26', '2026-02-27', '2026-02-28']);
+  });
+
+  it('leaves out days before the account existed', () => {
+    expect(closedDaysToCheck(new Date('2026-03-04T10:00:00Z'), '2026-03-03')).toEqual(['2026-03-03']);
+    expect(closedDaysToCheck(new Date('2026-03-04T10:00:00Z'), '2026-03-04')).toEqual([]);
+  });
+});

@@ -1,0 +1,201 @@
+// The budget ledger from TypeScript: thin wrappers around the SQL functions of the Money migration (each one
+// round trip, atomic in Postgres), plus the refusals people read when a budget stops a run.
+import { preparedQuery } from '@vaultrun/db';
+import { formatUsd } from '@vaultrun/providers';
+import type { DataSource, EntityManager } from 'typeorm';
+import { DomainError } from '../errors.js';
+
+export type RefusalCode = 'budget_exhausted' | 'unpriced_model' | 'cost_cap_exceeded';
+
+/** Why a run may not start: the run ends `blocked` with this message (or POST /runs answers with it). */
+export interface Refusal {
+  code: RefusalCode;
+  message: string;
+  budgetId: string | null;
+  details: Record<string, unknown>;
+}
+
+interface BudgetState {
+  id: string;
+  name: string;
+  capMicroUsd: number;
+  spentMicroUsd: number;
+  heldMicroUsd: number;
+}
+
+function budgetRefusal(b: BudgetState, worstCase: number | null, model: string): Refusal {
+  const details = { budgetId: b.id, budgetName: b.name, capMicroUsd: b.capMicroUsd, spentMicroUsd: b.spentMicroUsd, heldMicroUsd: b.heldMicroUsd, worstCaseMicroUsd: worstCase };
+  if (worstCase === null) {
+    return {
+      code: 'unpriced_model',
+      message: `No price is known for model "${model}", and budget "${b.name}" applies: add a price override for "${model}" to run it under a budget.`,
+      budgetId: b.id,
+      details,
+    };
+  }
+  return {
+    code: 'budget_exhausted',
+    message:
+      `Budget "${b.name}" has no headroom for this run: cap ${formatUsd(b.capMicroUsd)}, spent ${formatUsd(b.spentMicroUsd)}` +
+      `${b.heldMicroUsd > 0 ? `, held by runs in flight ${formatUsd(b.heldMicroUsd)}` : ''}; this run may cost up to ${formatUsd(worstCase)}.`,
+    budgetId: b.id,
+    details,
+  };
+}
+
+/** The operator's per-run cost cap (copied onto the run when it was created). */
+export function costCapRefusal(capMicroUsd: number | null, worstCase: number | null, model: string): Refusal | null {
+  if (capMicroUsd === null) return null;
+  if (worstCase === null) {
+    return {
+      code: 'unpriced_model',
+      message: `No price is known for model "${model}", so its per-run cost cap of ${formatUsd(capMicroUsd)} cannot be enforced: add a price override for "${model}".`,
+      budgetId: null,
+      details: { costCapMicroUsd: capMicroUsd, worstCaseMicroUsd: null },
+    };
+  }
+  if (worstCase <= capMicroUsd) return null;
+  return {
+    code: 'cost_cap_exceeded',
+    message: `This run may cost up to ${formatUsd(worstCase)}, above its per-run cost cap of ${formatUsd(capMicroUsd)}: lower max output tokens or shorten the input.`,
+    budgetId: null,
+    details: { costCapMicroUsd: capMicroUsd, worstCaseMicroUsd: worstCase },
+  };
+}
+
+/** A refusal as an API error: 402 for money, 422 for a model with no price. */
+export function refusalError(r: Refusal): DomainError {
+  return new DomainError(r.code, r.code === 'unpriced_model' ? 'unprocessable' : 'budget_exceeded', r.message, { details: r.details });
+}
+
+export type Reservation = { ok: true; budgets: number; attempt: number } | { ok: false; refusal: Refusal };
+
+export interface ReservationRequest {
+  runId: string;
+  /** The worst case; null = the model has no known price. */
+  worstCase: number | null;
+  model: string;
+}
+
+/** Holds each run's worst case against every budget of it, all or nothing per run, for a batch in one round trip. */
+export async function reserveBudgetsBatch(db: DataSource, requests: readonly ReservationRequest[], expiresAt: Date): Promise<Map<string, Reservation>> {
+  const { rows } = await preparedQuery<Record<string, string | number | boolean | null>>(db, `SELECT * FROM vaultrun_reserve($1::uuid[], $2::bigint[], $3)`, [
+    requests.map((r) => r.runId),
+    requests.map((r) => r.worstCase),
+    expiresAt,
+  ]);
+  const byRun = new Map(requests.map((r) => [r.runId, r]));
+  const out = new Map<string, Reservation>();
+  for (const r of rows) {
+    const req = byRun.get(String(r.run_id))!;
+    if (r.ok) {
+      out.set(req.runId, { ok: true, budgets: Number(r.budgets), attempt: Number(r.attempt) });
+    } else {
+      const state = { id: String(r.budget_id), name: String(r.budget_name), capMicroUsd: Number(r.cap_micro_usd), spentMicroUsd: Number(r.spent_micro_usd), heldMicroUsd: Number(r.held_micro_usd) };
+      out.set(req.runId, { ok: false, refusal: budgetRefusal(state, req.worstCase, req.model) });
+    }
+  }
+  return out;
+}
+
+export async function reserveBudgets(db: DataSource, runId: string, worstCase: number | null, expiresAt: Date, model: string): Promise<Reservation> {
+  const res = (await reserveBudgetsBatch(db, [{ runId, worstCase, model }], expiresAt)).get(runId);
+  if (!res) throw new Error(`run ${runId} does not exist`);
+  return res;
+}
+
+/**
+ * Combines the reservations of concurrent runs in this process into batches: while one batch is in flight, the
+ * next gathers. A hot budget's period row is then locked (and committed, and fsynced) once per batch instead of
+ * once per run — without it, every run of a busy budget would queue for that one row.
+ */
+export class BudgetReserver {
+  private queue: { request: ReservationRequest; resolve: (r: Reservation) => void; reject: (e: unknown) => void }[] = [];
+  private flushing = false;
+
+  constructor(
+    private readonly db: DataSource,
+    private readonly holdTtlMs: number,
+    private readonly maxBatch = 200,
+  ) {}
+
+  reserve(request: ReservationRequest): Promise<Reservation> {
+    return new Promise((resolve, reject) => {
+      this.queue.push({ request, resolve, reject });
+      if (!this.flushing) void this.flush();
+    });
+  }
+
+  private async flush(): Promise<void> {
+    this.flushing = true;
+    try {
+      while (this.queue.length) {
+        const batch = this.queue.splice(0, this.maxBatch);
+        try {
+          const results = await reserveBudgetsBatch(this.db, batch.map((b) => b.request), new Date(Date.now() + this.holdTtlMs));
+          for (const b of batch) {
+            const r = results.get(b.request.runId);
+            if (r) b.resolve(r);
+            else b.reject(new Error(`run ${b.request.runId} does not exist`));
+          }
+        } catch (err) {
+          for (const b of batch) b.reject(err);
+        }
+      }
+    } finally {
+      this.flushing = false;
+    }
+  }
+}
+
+/**
+ * How an attempt's holds close: `{ charge }` settles them to what the call cost (charge null: the outcome is
+ * unknown, so the held worst case stays as spend); `release` drops them (the call certainly cost nothing).
+ */
+export type HoldClosing = { charge: number | null } | 'release';
+
+/** SQL (for a CTE over the updated run `upd`) and its parameters: closes the holds in the run's own transition. */
+export function holdClosingSql(closing: HoldClosing, attempt: number | null, param: (v: unknown) => string): string {
+  return closing === 'release'
+    ? `SELECT vaultrun_release(upd.id, ${param(attempt)}::int) AS n FROM upd`
+    : `SELECT vaultrun_settle(upd.id, ${param(attempt)}::int, ${param(closing.charge)}::bigint) AS n FROM upd`;
+}
+
+/** Closes an attempt's holds on their own (when the run's transition did not, e.g. it was cancelled meanwhile). */
+export async function closeHolds(db: DataSource, runId: string, attempt: number | null, closing: HoldClosing): Promise<number> {
+  const { rows } =
+    closing === 'release'
+      ? await preparedQuery<{ n: number }>(db, `SELECT vaultrun_release($1, $2::int) AS n`, [runId, attempt])
+      : await preparedQuery<{ n: number }>(db, `SELECT vaultrun_settle($1, $2::int, $3::bigint) AS n`, [runId, attempt, closing.charge]);
+  return Number(rows[0]?.n ?? 0);
+}
+
+/** Closes holds nobody closed (crashed workers, expired holds). Safe to run from any number of processes. */
+export async function sweepHolds(db: DataSource | EntityManager, limit = 500): Promise<{ settled: number; expired: number }> {
+  const rows: { settled: number; expired: number }[] = await db.query(`SELECT * FROM vaultrun_sweep_holds($1)`, [limit]);
+  return { settled: Number(rows[0]?.settled ?? 0), expired: Number(rows[0]?.expired ?? 0) };
+}
+
+/**
+ * The API's check on POST /runs, without locks: refuses at once when a budget's settled spend alone leaves no
+ * room for the run's worst case (or the model has no price). Holds of runs in flight are not counted here — they
+ * may still be released; the worker's atomic reservation is what guarantees the cap.
+ */
+export async function precheckBudgets(
+  db: DataSource | EntityManager,
+  scope: { workspaceId: string; accountId: string; operatorId: string | null; tokenId: string | null },
+  worstCase: number | null,
+  model: string,
+): Promise<Refusal | null> {
+  const rows: Record<string, string>[] = await db.query(
+    `SELECT b.id, b.name, b.cap_micro_usd, COALESCE(bp.spent_micro_usd, 0) AS spent, COALESCE(bp.held_micro_usd, 0) AS held
+       FROM vaultrun_budgets_for($1, $2, $3, $4) b
+       LEFT JOIN budget_balances bp ON bp.budget_id = b.id AND bp.period_start = vaultrun_period_start(b.period, now())
+      WHERE $5::bigint IS NULL OR COALESCE(bp.spent_micro_usd, 0) + $5::bigint > b.cap_micro_usd
+      ORDER BY b.id LIMIT 1`,
+    [scope.workspaceId, scope.accountId, scope.operatorId, scope.tokenId, worstCase],
+  );
+  const b = rows[0];
+  if (!b) return null;
+  return budgetRefusal({ id: b.id!, name: b.name!, capMicroUsd: Number(b.cap_micro_usd), spentMicroUsd: Number(b.spent), heldMicroUsd: Number(b.held) }, worstCase, model);
+}

@@ -1,0 +1,58 @@
+import { createDataSource } from '@vaultrun/db';
+import { Redis } from 'ioredis';
+
+const HOW_TO_START: Record<string, string> = {
+  PostgreSQL:
+    'Start it with `docker compose up -d postgres`, or on Debian `pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start`, and check DATABASE_URL.',
+  Redis: 'Start it with `docker compose up -d redis`, or `redis-server --daemonize yes`, and check REDIS_URL.',
+};
+
+function redactUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = '***';
+    return u.toString();
+  } catch {
+    return '(unparseable URL)';
+  }
+}
+
+/** One sentence naming the service, where we looked, why it failed and how to start it. */
+export function describeConnectionFailure(service: 'PostgreSQL' | 'Redis', url: string, err: unknown): string {
+  const reason = err instanceof Error ? err.message : String(err);
+  return `Cannot reach ${service} at ${redactUrl(url)} (${reason}). ${HOW_TO_START[service]}`;
+}
+
+export async function probeRedis(url: string): Promise<void> {
+  const redis = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, connectTimeout: 3000, retryStrategy: () => null });
+  redis.on('error', () => undefined);
+  try {
+    await redis.connect();
+    await redis.ping();
+  } catch (err) {
+    throw new Error(describeConnectionFailure('Redis', url, err), { cause: err });
+  } finally {
+    redis.disconnect();
+  }
+}
+
+/**
+ * Before a process serves: PostgreSQL reachable and fully migrated, Redis reachable. Each failure is one
+ * sentence naming the service and how to fix it (never a stack trace, never a password).
+ */
+export async function preflight(input: { databaseUrl: string; redisUrl: string; applicationName: string }): Promise<void> {
+  const ds = createDataSource({ url: input.databaseUrl, poolSize: 1, applicationName: `${input.applicationName}-preflight` });
+  try {
+    await ds.initialize();
+  } catch (err) {
+    throw new Error(describeConnectionFailure('PostgreSQL', input.databaseUrl, err), { cause: err });
+  }
+  try {
+    if (await ds.showMigrations()) {
+      throw new Error('The database has pending migrations. Run `pnpm db:migrate` first (the start script does this).');
+    }
+  } finally {
+    await ds.destroy();
+  }
+  await probeRedis(input.redisUrl);
+}

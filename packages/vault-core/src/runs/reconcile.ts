@@ -1,0 +1,65 @@
+import type { DataSource } from 'typeorm';
+import { sweepHolds } from '../money/ledger.js';
+import { transitionRun } from './store.js';
+
+export interface ReconcileResult {
+  /** `running` runs whose worker stopped renewing its lease: back to the queue. */
+  recovered: number;
+  /** `queued` / `waiting` runs handed to `enqueue` (a no-op when their job still exists). */
+  enqueued: number;
+  /** Budget holds nobody closed: settled to a finished run's recorded cost, or expired (kept as spend). */
+  holds: { settled: number; expired: number };
+}
+
+/** Runs younger than this are left alone: the API may still be adding their job. */
+const SETTLE_MS = 5_000;
+
+/**
+ * Postgres is the source of truth. Makes sure every accepted run that is not final has a job: recovers runs
+ * whose worker died (lease expired) and re-enqueues queued/waiting runs — after a Redis flush or restart, their
+ * jobs are gone. Enqueueing uses the run id as job id, so an existing job is never duplicated. Then sweeps the
+ * budget holds no worker closed. Mission runs are not executed by workers (they have no lease and no job of their
+ * own to recover): the mission engine's reconciler looks after them.
+ */
+export async function reconcileRuns(
+  db: DataSource,
+  enqueue: (runs: { id: string; delayMs: number }[]) => Promise<void>,
+  options: { batchSize?: number } = {},
+): Promise<ReconcileResult> {
+  const batchSize = options.batchSize ?? 1000;
+  const dead: { id: string }[] = await db.query(
+    `SELECT id FROM runs WHERE status = 'running' AND kind <> 'mission' AND (lease_expires_at IS NULL OR lease_expires_at < now()) AND updated_at < now() - make_interval(secs => $1) LIMIT $2`,
+    [SETTLE_MS / 1000, batchSize],
+  );
+  let recovered = 0;
+  for (const { id } of dead) {
+    const res = await transitionRun(
+      db,
+      id,
+      ['running'],
+      'queued',
+      { lease_owner: null, lease_expires_at: null },
+      { type: 'recovered', message: 'The worker running it stopped; the run was put back in the queue' },
+      // Whether the dead worker's call reached the provider is unknown: its holds stay as spend (cost sync corrects).
+      { leaseExpired: true, closeHolds: { closing: { charge: null }, attempt: null } },
+    );
+    if (res.from) recovered++;
+  }
+
+  let enqueued = 0;
+  let after = '00000000-0000-0000-0000-000000000000';
+  for (;;) {
+    const rows: { id: string; next_attempt_at: Date | null }[] = await db.query(
+      `SELECT id, next_attempt_at FROM runs WHERE status IN ('queued', 'waiting') AND kind <> 'mission' AND id > $1
+          AND (updated_at < now() - make_interval(secs => $2) OR id = ANY($3::uuid[]))
+        ORDER BY id LIMIT $4`,
+      [after, SETTLE_MS / 1000, dead.map((d) => d.id), batchSize],
+    );
+    if (!rows.length) break;
+    const now = Date.now();
+    await enqueue(rows.map((r) => ({ id: r.id, delayMs: r.next_attempt_at ? Math.max(0, new Date(r.next_attempt_at).getTime() - now) : 0 })));
+    enqueued += rows.length;
+    after = rows[rows.length - 1]!.id;
+  }
+  return { recovered, enqueued, holds: await sweepHolds(db) };
+}

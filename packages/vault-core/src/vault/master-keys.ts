@@ -1,0 +1,90 @@
+import { VaultKeyCheck } from '@vaultrun/db';
+import type { DataSource } from 'typeorm';
+import type { Envelope } from '../crypto/envelope.js';
+import { type KeyRing, MasterKeyError } from '../crypto/keyring.js';
+
+/**
+ * Fail-closed boot check, run by every process before it serves: each configured master key version must
+ * match the key check stored the first time that version was used, and every version that stored data keys
+ * use must be in the ring. Records the check for versions seen for the first time.
+ */
+export async function assertMasterKeys(db: DataSource, envelope: Envelope, ring: KeyRing): Promise<void> {
+  const repo = db.getRepository(VaultKeyCheck);
+  for (const version of ring.keys.keys()) {
+    await repo.createQueryBuilder().insert().values({ kekVersion: version, checkValue: envelope.keyCheckValue(version) }).orIgnore().execute();
+  }
+  for (const check of await repo.find()) {
+    if (ring.keys.has(check.kekVersion) && !envelope.matchesKeyCheck(check.kekVersion, check.checkValue)) {
+      throw new MasterKeyError(
+        `Master key version ${check.kekVersion} does not match the key check stored in the database: this is not the key that version was created with.`,
+      );
+    }
+  }
+  const used: { kek_version: number }[] = await db.query(`SELECT DISTINCT kek_version FROM provider_accounts WHERE dek_wrapped IS NOT NULL`);
+  const missing = used.map((r) => r.kek_version).filter((v) => !ring.keys.has(v));
+  if (missing.length) {
+    throw new MasterKeyError(
+      `Stored secrets use master key version ${missing.join(', ')}, which the key ring does not contain. ` +
+        'Add it back to VAULTRUN_MASTER_KEYS (retire a version only after `pnpm vaultrun vault:rotate` reports nothing left on it).',
+    );
+  }
+}
+
+export interface KeyUsage {
+  activeVersion: number;
+  /** Data keys per master key version. */
+  accountsByVersion: Record<number, number>;
+}
+
+export async function masterKeyUsage(db: DataSource, ring: KeyRing): Promise<KeyUsage> {
+  const rows: { kek_version: number; n: number }[] = await db.query(
+    `SELECT kek_version, count(*)::int AS n FROM provider_accounts WHERE dek_wrapped IS NOT NULL GROUP BY kek_version ORDER BY kek_version`,
+  );
+  return { activeVersion: ring.active, accountsByVersion: Object.fromEntries(rows.map((r) => [r.kek_version, r.n])) };
+}
+
+export interface RewrapProgress {
+  total: number;
+  rewrapped: number;
+  /** Rows changed by someone else between read and write; picked up again on the next pass. */
+  raced: number;
+}
+
+/**
+ * Master-key rotation: re-wraps every data key that is not on the active version. Online and resumable —
+ * each row is updated with compare-and-set (only if its wrapped key is still the one we read), so it is safe
+ * with the API and workers running, and running it again continues where it stopped.
+ */
+export async function rewrapAllDataKeys(
+  db: DataSource,
+  envelope: Envelope,
+  options: { batchSize?: number; onProgress?: (p: RewrapProgress) => void } = {},
+): Promise<RewrapProgress> {
+  const active = envelope.activeKekVersion;
+  const batchSize = options.batchSize ?? 200;
+  const [{ n: total }] = await db.query(`SELECT count(*)::int AS n FROM provider_accounts WHERE dek_wrapped IS NOT NULL AND kek_version <> $1`, [active]);
+  const progress: RewrapProgress = { total, rewrapped: 0, raced: 0 };
+  options.onProgress?.(progress);
+  let after = '00000000-0000-0000-0000-000000000000';
+  for (;;) {
+    const rows: { id: string; workspace_id: string; kek_version: number; dek_version: number; dek_wrapped: string }[] = await db.query(
+      `SELECT id, workspace_id, kek_version, dek_version, dek_wrapped FROM provider_accounts
+        WHERE dek_wrapped IS NOT NULL AND kek_version <> $1 AND id > $2 ORDER BY id LIMIT $3`,
+      [active, after, batchSize],
+    );
+    if (!rows.length) break;
+    for (const row of rows) {
+      const place = { workspaceId: row.workspace_id, accountId: row.id };
+      const next = envelope.rewrapDek(place, { kekVersion: row.kek_version, dekVersion: row.dek_version, wrapped: row.dek_wrapped });
+      const [, updated] = (await db.query(
+        `UPDATE provider_accounts SET dek_wrapped = $1, kek_version = $2 WHERE id = $3 AND dek_wrapped = $4`,
+        [next.wrapped, next.kekVersion, row.id, row.dek_wrapped],
+      )) as [unknown, number];
+      if (updated === 1) progress.rewrapped++;
+      else progress.raced++;
+      options.onProgress?.(progress);
+    }
+    after = rows[rows.length - 1]!.id;
+  }
+  return progress;
+}

@@ -1,0 +1,69 @@
+// `pnpm bench [scenario …]`: runs the benchmarks on this machine and prints one JSON document.
+// Scenarios: baseline, throughput, latency, admission, limits, memory, cost, budgets (default: all).
+// Every figure is measured in the same run as the raw BullMQ baseline, so ratios hold on a noisy machine.
+import { cpus, totalmem } from 'node:os';
+import { runOrExit } from './lib.mjs';
+
+// Build output goes to stderr: stdout carries only the JSON result.
+
+const all = ['baseline', 'throughput', 'latency', 'admission', 'limits', 'memory', 'cost', 'budgets'];
+const chosen = process.argv.slice(2).filter((a) => !a.startsWith('-'));
+const scenarios = chosen.length ? chosen : all;
+const unknown = scenarios.filter((s) => !all.includes(s));
+if (unknown.length) {
+  console.error(`Unknown scenario(s): ${unknown.join(', ')}. Choose from: ${all.join(', ')}`);
+  process.exit(2);
+}
+
+await runOrExit('pnpm', ['run', '--silent', 'build', '--output-logs=errors-only'], { stdio: ['ignore', 2, 2] });
+const bench = await import('../bench/runs.mjs');
+
+const result = {
+  machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model, memoryGb: Math.round(totalmem() / 2 ** 30), node: process.version },
+  startedAt: new Date().toISOString(),
+  results: {},
+};
+const log = (msg) => process.stderr.write(`[bench] ${msg}\n`);
+
+const run = {
+  baseline: () => bench.rawBullmqBaseline(),
+  throughput: () => bench.endToEndThroughput(),
+  latency: () => bench.addedLatency(),
+  admission: () => bench.admissionLatency(),
+  limits: () => bench.limitsPrecision(),
+  memory: () => bench.workerMemory(),
+  cost: () => bench.costPerRun(),
+  budgets: () => bench.budgetThroughput(),
+};
+for (const name of ['baseline', ...scenarios.filter((s) => s !== 'baseline')]) {
+  log(`${name}…`);
+  const t = Date.now();
+  result.results[name] = await run[name]();
+  log(`${name} done in ${Math.round((Date.now() - t) / 1000)} s: ${JSON.stringify(result.results[name])}`);
+}
+
+const r = result.results;
+const bars = {};
+if (r.throughput) {
+  bars.throughputRunsPerSecond = { value: r.throughput.runsPerSecond, bar: 1000, pass: r.throughput.runsPerSecond >= 1000 };
+  const ratio = r.throughput.runsPerSecond / r.baseline.jobsPerSecond;
+  bars.throughputVsBaseline = { value: Math.round(ratio * 1000) / 1000, bar: 0.06, goal: 0.25, pass: ratio >= 0.06 };
+}
+if (r.latency) {
+  bars.addedLatencyP50Ms = { value: r.latency.p50Ms, bar: 5, pass: r.latency.p50Ms <= 5 };
+  bars.addedLatencyP99Ms = { value: r.latency.p99Ms, bar: 20, pass: r.latency.p99Ms <= 20 };
+}
+if (r.admission) bars.admissionP99Ms = { value: r.admission.p99Ms, bar: 10, pass: r.admission.p99Ms <= 10 };
+if (r.limits) {
+  bars.limitViolations = { value: r.limits.violations, bar: 0, pass: r.limits.violations === 0 };
+  bars.limitUtilisation = { value: r.limits.utilisation, bar: 0.9, pass: r.limits.utilisation >= 0.9 };
+}
+if (r.budgets) {
+  // The guardrail may cost at most 25% of the end-to-end throughput (issue 5).
+  bars.budgetHotCost = { value: r.budgets.hotBudgetCost, bar: 0.25, pass: r.budgets.hotBudgetCost <= 0.25 };
+  bars.budgetFiftyWorkspacesCost = { value: r.budgets.fiftyWorkspacesCost, bar: 0.25, pass: r.budgets.fiftyWorkspacesCost <= 0.25 };
+}
+if (r.memory) bars.workerRssMb = { value: r.memory.rssMb, bar: 300, pass: r.memory.rssMb <= 300 };
+result.bars = bars;
+result.finishedAt = new Date().toISOString();
+process.stdout.write(JSON.stringify(result, null, 2) + '\n');

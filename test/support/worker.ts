@@ -1,0 +1,26 @@
+import type { DestinationStream } from 'pino';
+import { loadConfig, startWorker, type RunningWorker } from '../../apps/worker/src/worker.js';
+import { instancePrefix, testEnv } from './env.js';
+
+/**
+ * Boots the real worker (BullMQ on the test Redis prefix, the test database). Note: nestjs-pino keeps one
+ * logger per process, so next to an in-process API the worker logs wherever the first app was told to.
+ */
+export async function startTestWorker(env: Record<string, string> = {}, options: { logDestination?: DestinationStream } = {}): Promise<RunningWorker & { prefix: string }> {
+  const t = testEnv();
+  const prefix = env.VAULTRUN_REDIS_PREFIX ?? instancePrefix();
+  const worker = await startWorker(
+    loadConfig({
+      DATABASE_URL: t.databaseUrl,
+      DATABASE_POOL_SIZE: '4',
+      REDIS_URL: t.redisUrl,
+      VAULTRUN_REDIS_PREFIX: prefix,
+      LOG_LEVEL: 'silent',
+      VAULTRUN_WORKER_HEALTH_PORT: '0',
+      VAULTRUN_MASTER_KEYS: t.masterKeys,
+      ...env,
+    }),
+    options,
+  );
+  return Object.assign(worker, { prefix });
+}
