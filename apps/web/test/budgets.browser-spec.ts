@@ -305,7 +305,7 @@ describe('Budgets, spend and cost labels in a real browser', () => {
     await context.close();
   });
 
-  it('shows cost sync on an OpenAI account: off without an admin key, then Sync now finds OpenAI billing more than Vaultrun recorded', async () => {
+  it('shows cost sync on an OpenAI account: off without an admin key, a refused admin key in words, then Sync now finds OpenAI billing more than Vaultrun recorded', async () => {
     const name = `OpenAI ${hex()}`;
     const account = await as(stack.admin).post('/api/v1/provider-accounts', { name, kind: 'openai', apiKey: `sk-proj-budgets-${hex()}${hex()}`, baseUrl: fake.url });
     expect(account.status).toBe(201);
@@ -318,12 +318,28 @@ describe('Budgets, spend and cost labels in a real browser', () => {
     expect(await sync.getByTestId('cost-sync-status').textContent()).toBe('Off');
     expect(await sync.getByTestId('cost-sync-now').count()).toBe(0);
 
-    // An admin key, and an account old enough to have closed days to compare (cost sync skips days before it existed).
-    expect((await as(stack.admin).put(`/api/v1/provider-accounts/${account.body.id}/admin-key`, { adminKey: `sk-admin-budgets-${hex()}${hex()}` })).status).toBe(200);
+    // An admin key that OpenAI refuses, on an account old enough to have closed days to compare (cost sync skips
+    // days before it existed): Sync now says so in words.
+    expect((await as(stack.admin).put(`/api/v1/provider-accounts/${account.body.id}/admin-key`, { adminKey: `sk-admin-invalid-${hex()}${hex()}` })).status).toBe(200);
     await stack.api.db.query(`UPDATE provider_accounts SET created_at = now() - interval '3 days' WHERE id = $1`, [account.body.id]);
     await page.reload();
     await sync.and(page.locator('[data-enabled="true"]')).waitFor();
     expect(await sync.getByTestId('cost-sync-status').textContent()).toBe('Not synced yet');
+    await sync.getByTestId('cost-sync-now').click();
+    const failure = sync.getByTestId('cost-sync-error');
+    await failure.waitFor({ timeout: 30_000 });
+    expect(await failure.getAttribute('data-code')).toBe('invalid_api_key');
+    expect(await failure.innerText()).toContain('OpenAI refused the admin key');
+    expect(await sync.getByTestId('cost-sync-status').textContent()).toBe('Failing');
+    expect(await sync.getByTestId('cost-sync-notice').count()).toBe(0);
+    await screenshot(page, 'vault-cost-sync-refused');
+
+    // A good admin key: the old failure is gone.
+    expect((await as(stack.admin).put(`/api/v1/provider-accounts/${account.body.id}/admin-key`, { adminKey: `sk-admin-budgets-${hex()}${hex()}` })).status).toBe(200);
+    await page.reload();
+    await sync.and(page.locator('[data-enabled="true"]')).waitFor();
+    expect(await sync.getByTestId('cost-sync-status').textContent()).toBe('Not synced yet');
+    expect(await failure.count()).toBe(0);
 
     await sync.getByTestId('cost-sync-now').click();
     // The worker compares yesterday: OpenAI billed $1.25, Vaultrun recorded nothing on this account.

@@ -270,6 +270,20 @@ describe('provider cost sync (OpenAI Costs API)', () => {
       );
     });
 
+    it('shows each account the outcome of its last attempt, in words, until a new admin key is set', async () => {
+      const costSyncOf = async (id: string) => (await as(stack.member).get(`/api/v1/provider-accounts/${id}`)).body.costSync;
+      const refused = await costSyncOf(refusedId);
+      expect(refused).toMatchObject({ enabled: true, lastSyncedDay: null, lastError: { code: 'invalid_api_key', message: expect.stringContaining('OpenAI refused the admin key') } });
+      expect(Date.parse(refused.lastAttemptAt)).toBeGreaterThan(Date.now() - 120_000);
+      expect(await costSyncOf(downId)).toMatchObject({ lastError: { code: 'provider_unavailable', message: expect.stringContaining('the next scheduled sync tries again') } });
+      const good = await costSyncOf(accountId);
+      expect(good.lastError).toBeNull();
+      expect(typeof good.lastAttemptAt).toBe('string');
+      // The outcome was about the old admin key: a new one starts afresh.
+      expect((await as(stack.admin).put(`/api/v1/provider-accounts/${downId}/admin-key`, { adminKey: adminKeys.down })).status).toBe(200);
+      expect(await costSyncOf(downId)).toMatchObject({ lastAttemptAt: null, lastError: null });
+    });
+
     it('a re-check applies only the difference and flips labels both ways', async () => {
       const before = await spent();
       // The provider's figures changed: d1 now $0.30 over Vaultrun (drift), d2 now exactly Vaultrun's + the kept call.

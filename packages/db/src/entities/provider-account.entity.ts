@@ -92,6 +92,14 @@ export class ProviderAccount {
   @Column({ type: 'jsonb', nullable: true })
   providerLimits!: ObservedRateLimits | null;
 
+  /** The last cost-sync attempt (OpenAI accounts with an admin key), successful or not. */
+  @Column({ type: 'timestamptz', nullable: true })
+  costSyncAttemptedAt!: Date | null;
+
+  /** Why that attempt could not read the provider's costs (a taxonomy code, or admin_key_*), null when it could. */
+  @Column({ type: 'text', nullable: true })
+  costSyncErrorCode!: string | null;
+
   @Column({ type: 'jsonb', nullable: true })
   mockSettings!: MockAccountSettings | null;
 

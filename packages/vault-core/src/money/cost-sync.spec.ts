@@ -1,5 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
-import { closedDaysToCheck, costsMatch, costSyncTolerance } from './cost-sync.js';
+import { PROVIDER_ERROR_CODES } from '@vaultrun/providers';
+import { closedDaysToCheck, costsMatch, costSyncErrorMessage, costSyncTolerance } from './cost-sync.js';
 
 describe('cost sync tolerance: max($0.01, 1%)', () => {
   it('is $0.01 below $1 of provider cost, 1% (rounded up) above', () => {
@@ -29,5 +30,16 @@ describe('closedDaysToCheck', () => {
   it('leaves out days before the account existed', () => {
     expect(closedDaysToCheck(new Date('2026-03-04T10:00:00Z'), '2026-03-03')).toEqual(['2026-03-03']);
     expect(closedDaysToCheck(new Date('2026-03-04T10:00:00Z'), '2026-03-04')).toEqual([]);
+  });
+});
+
+describe('cost sync failures in words', () => {
+  it('says what a refused admin key and each other failure mean, never the bare code', () => {
+    expect(costSyncErrorMessage('invalid_api_key')).toMatch(/^OpenAI refused the admin key/);
+    expect(costSyncErrorMessage('admin_key_unreadable')).toMatch(/could not be decrypted/);
+    for (const code of [...PROVIDER_ERROR_CODES, 'admin_key_missing', 'admin_key_unreadable', 'internal']) {
+      expect({ code, message: costSyncErrorMessage(code) }).toEqual({ code, message: expect.not.stringContaining(code) });
+    }
+    expect(costSyncErrorMessage('something_new')).toBe('Cost sync failed');
   });
 });

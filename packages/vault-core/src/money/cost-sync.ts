@@ -2,7 +2,7 @@
 // account that day. A match within max($0.01, 1%) verifies the day's estimated costs; either way budget spend is
 // corrected to the provider's figure. See docs/budgets.md and docs/operations.md ("Cost sync").
 import { ProviderAccount } from '@vaultrun/db';
-import { classifyProviderError, fetchOpenAiDailyCosts, type OpenAiCostsQuery, type OpenAiDailyCosts } from '@vaultrun/providers';
+import { classifyProviderError, fetchOpenAiDailyCosts, isProviderErrorCode, PROVIDER_ERRORS, type OpenAiCostsQuery, type OpenAiDailyCosts } from '@vaultrun/providers';
 import type { DataSource, EntityManager } from 'typeorm';
 import type { SecretStore } from '../vault/secret-store.js';
 
@@ -10,6 +10,31 @@ import type { SecretStore } from '../vault/secret-store.js';
 export const COST_SYNC_LOOKBACK_DAYS = 3;
 /** Absolute tolerance of a match: $0.01. */
 export const COST_SYNC_MIN_TOLERANCE_MICRO_USD = 10_000;
+
+/**
+ * What a failed cost-sync attempt means, for people. The code is a provider taxonomy code, `admin_key_missing`,
+ * `admin_key_unreadable` or `internal` (the figures were read but could not be recorded).
+ */
+export function costSyncErrorMessage(code: string): string {
+  switch (code) {
+    case 'invalid_api_key':
+      return 'OpenAI refused the admin key — set a current admin key (sk-admin-…) of the organization this account bills to';
+    case 'provider_rejected':
+      return "OpenAI refused the Costs API request — the admin key may lack permission to read the organization's usage";
+    case 'rate_limited':
+      return "OpenAI rate-limited the Costs API — the next scheduled sync tries again";
+    case 'provider_unavailable':
+      return "OpenAI's Costs API was unavailable — the next scheduled sync tries again";
+    case 'admin_key_missing':
+      return 'No admin key is stored for this account';
+    case 'admin_key_unreadable':
+      return 'The stored admin key could not be decrypted (was the master key changed?) — set the admin key again';
+    case 'internal':
+      return "Vaultrun read OpenAI's costs but could not record them — the next scheduled sync tries again (see the worker logs)";
+    default:
+      return isProviderErrorCode(code) ? PROVIDER_ERRORS[code].message : 'Cost sync failed';
+  }
+}
 
 export type CostSyncFetcher = (query: OpenAiCostsQuery) => Promise<OpenAiDailyCosts>;
 
@@ -86,7 +111,27 @@ export class CostSync {
     return qb.getMany();
   }
 
+  /**
+   * Syncs one account and records the attempt on it (when, and the failure code if the provider's costs could not
+   * be read or recorded), so the console can say at once that an admin key was refused.
+   */
   async syncAccount(account: SyncAccount, now: Date = new Date()): Promise<CostSyncAccountResult> {
+    let result: CostSyncAccountResult;
+    try {
+      result = await this.readAndRecord(account, now);
+    } catch (err) {
+      await this.recordAttempt(account.id, 'internal').catch(() => undefined);
+      throw err;
+    }
+    await this.recordAttempt(account.id, result.ok ? null : result.code);
+    return result;
+  }
+
+  private async recordAttempt(accountId: string, errorCode: string | null): Promise<void> {
+    await this.db.query(`UPDATE provider_accounts SET cost_sync_attempted_at = now(), cost_sync_error_code = $2 WHERE id = $1`, [accountId, errorCode]);
+  }
+
+  private async readAndRecord(account: SyncAccount, now: Date): Promise<CostSyncAccountResult> {
     // Nothing before the day the account was added: Vaultrun has no figure of its own to compare.
     const days = closedDaysToCheck(now, dayString(account.createdAt.getTime()));
     if (!days.length) return { accountId: account.id, ok: true, days: [], notPublished: [], pages: 0 };

@@ -263,6 +263,14 @@ export class CostSyncStatusDto {
   @ApiProperty({ ...MICRO_USD, nullable: true, description: 'What Vaultrun recorded for this account that day' }) vaultrunMicroUsd!: number | null;
   @ApiProperty({ ...MICRO_USD, nullable: true, description: 'provider − Vaultrun; positive: the key was used outside Vaultrun, or prices differ' })
   driftMicroUsd!: number | null;
+  @ApiProperty({ type: String, format: 'date-time', nullable: true, description: 'The last sync attempt, successful or not (null: never tried)' })
+  lastAttemptAt!: string | null;
+  @ApiProperty({
+    type: ProblemBriefDto,
+    nullable: true,
+    description: "Why the last attempt could not read or record the provider's costs (e.g. invalid_api_key: the admin key was refused); null when it succeeded",
+  })
+  lastError!: ProblemBriefDto | null;
 }
 
 export class CostSyncDayDto {

@@ -10,7 +10,7 @@ import {
   ProviderSecret,
 } from '@vaultrun/db';
 import { apiKeyFingerprint, apiKeyHint, apiKeyShape, classifyProviderError, PROVIDER_ERRORS, type ProviderErrorCode } from '@vaultrun/providers';
-import { AccountVerifier, connectionFor, Conflict, DEFAULT_JOB_OPTIONS, DomainError, NotFound, SecretStore, ValidationFailed, type SecretPurpose } from '@vaultrun/vault-core';
+import { AccountVerifier, connectionFor, Conflict, costSyncErrorMessage, DEFAULT_JOB_OPTIONS, DomainError, NotFound, SecretStore, ValidationFailed, type SecretPurpose } from '@vaultrun/vault-core';
 import type { Queue } from 'bullmq';
 import { In, type DataSource, type EntityManager } from 'typeorm';
 import { AuditService } from '../audit/audit.service.js';
@@ -52,10 +52,17 @@ interface CostSyncRow {
 const COST_SYNC_COLUMNS = `account_id, to_char(day, 'YYYY-MM-DD') AS day, status, provider_micro_usd, vaultrun_micro_usd, drift_micro_usd,
   applied_micro_usd, checks, checked_at`;
 
-/** The cost sync summary of an OpenAI account (null for other kinds): its latest checked day. */
-function costSyncStatus(kind: string, enabled: boolean, latest: CostSyncRow | undefined): CostSyncStatusDto | null {
-  if (kind !== 'openai') return null;
+/** The cost sync summary of an OpenAI account (null for other kinds): its last attempt and latest checked day. */
+function costSyncStatus(
+  account: Pick<ProviderAccount, 'kind' | 'costSyncAttemptedAt' | 'costSyncErrorCode'>,
+  enabled: boolean,
+  latest: CostSyncRow | undefined,
+): CostSyncStatusDto | null {
+  if (account.kind !== 'openai') return null;
+  const code = account.costSyncErrorCode;
   return {
+    lastAttemptAt: account.costSyncAttemptedAt?.toISOString() ?? null,
+    lastError: code ? { code, message: costSyncErrorMessage(code) } : null,
     enabled,
     lastSyncedDay: latest?.day ?? null,
     lastCheckedAt: latest?.checked_at.toISOString() ?? null,
@@ -64,6 +71,11 @@ function costSyncStatus(kind: string, enabled: boolean, latest: CostSyncRow | un
     vaultrunMicroUsd: latest ? Number(latest.vaultrun_micro_usd) : null,
     driftMicroUsd: latest ? Number(latest.drift_micro_usd) : null,
   };
+}
+
+/** A new (or no) admin key: the last attempt's outcome was about the old one. */
+async function forgetCostSyncAttempt(m: EntityManager, workspaceId: string, accountId: string): Promise<void> {
+  await m.getRepository(ProviderAccount).update({ id: accountId, workspaceId }, { costSyncAttemptedAt: null, costSyncErrorCode: null });
 }
 
 function costSyncDay(r: CostSyncRow): CostSyncDayDto {
@@ -321,6 +333,7 @@ export class ProviderAccountsService {
     if (apiKeyShape(key) !== 'admin') throw ValidationFailed.field('adminKey', 'must be an OpenAI admin key (it starts with sk-admin-)');
     await this.db.transaction(async (m) => {
       await this.secrets.put(m, { workspaceId: ctx.workspaceId, accountId }, 'admin_key', key, { hint: apiKeyHint(key), fingerprint: apiKeyFingerprint(key), keyShape: 'admin' });
+      await forgetCostSyncAttempt(m, ctx.workspaceId, accountId);
       await this.audit.record(
         { workspaceId: ctx.workspaceId, actor: actorOf(ctx), action: 'vault.account.admin_key_set', targetType: 'provider_account', targetId: accountId, metadata: { name: account.name, hint: apiKeyHint(key) } },
         m,
@@ -333,6 +346,7 @@ export class ProviderAccountsService {
     const account = await this.findVisible(ctx, accountId);
     await this.db.transaction(async (m) => {
       if (await this.secrets.remove(m, { workspaceId: ctx.workspaceId, accountId }, 'admin_key')) {
+        await forgetCostSyncAttempt(m, ctx.workspaceId, accountId);
         await this.audit.record(
           { workspaceId: ctx.workspaceId, actor: actorOf(ctx), action: 'vault.account.admin_key_clear', targetType: 'provider_account', targetId: accountId, metadata: { name: account.name } },
           m,
@@ -353,7 +367,7 @@ export class ProviderAccountsService {
       [ctx.workspaceId, accountId, COST_SYNC_HISTORY_DAYS],
     );
     const enabled = await this.db.getRepository(ProviderSecret).exists({ where: { accountId, purpose: 'admin_key' } });
-    return { costSync: costSyncStatus(account.kind, enabled, rows[0]), items: rows.map(costSyncDay) };
+    return { costSync: costSyncStatus(account, enabled, rows[0]), items: rows.map(costSyncDay) };
   }
 
   /** Queues a cost sync of this account now (the schedule runs every VAULTRUN_COST_SYNC_EVERY_MINUTES anyway). */
@@ -485,7 +499,7 @@ export class ProviderAccountsService {
         providerLimits: a.providerLimits,
         key: keyInfo(key),
         adminKey: keyInfo(secretOf(a.id, 'admin_key')),
-        costSync: costSyncStatus(a.kind, !!secretOf(a.id, 'admin_key'), latestSync.find((r) => r.account_id === a.id)),
+        costSync: costSyncStatus(a, !!secretOf(a.id, 'admin_key'), latestSync.find((r) => r.account_id === a.id)),
         mock: a.kind === 'mock' ? { latencyMs: 0, failWith: null, reportCost: false, models: DEFAULT_MOCK_MODELS, ...(a.mockSettings ?? {}) } : null,
         warnings: warningsFor(a, key?.keyShape),
         createdAt: a.createdAt.toISOString(),

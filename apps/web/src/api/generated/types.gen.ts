@@ -410,6 +410,14 @@ export type CostSyncStatusDto = {
      * provider − Vaultrun; positive: the key was used outside Vaultrun, or prices differ
      */
     driftMicroUsd: number | null;
+    /**
+     * The last sync attempt, successful or not (null: never tried)
+     */
+    lastAttemptAt: string | null;
+    /**
+     * Why the last attempt could not read or record the provider's costs (e.g. invalid_api_key: the admin key was refused); null when it succeeded
+     */
+    lastError: ProblemBriefDto | null;
 };
 
 export type MockSettingsViewDto = {

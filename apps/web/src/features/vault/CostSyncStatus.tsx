@@ -22,6 +22,7 @@ export function driftMeaning(driftMicroUsd: number): string {
 
 function StatusBadge({ sync }: { sync: CostSyncStatusDto }) {
   if (!sync.enabled) return <Badge tone="grey" testId="cost-sync-status">Off</Badge>;
+  if (sync.lastError) return <Badge tone="red" testId="cost-sync-status">Failing</Badge>;
   const status = sync.status as CostSyncStatusDto['status'] | null;
   if (!sync.lastSyncedDay || !status) return <Badge tone="blue" testId="cost-sync-status">Not synced yet</Badge>;
   return status === 'matched' ? (
@@ -35,36 +36,43 @@ function StatusBadge({ sync }: { sync: CostSyncStatusDto }) {
   );
 }
 
-/** Cost sync on an OpenAI account: on or off, the last day compared, matched or drifting (and by how much), Sync now, and the last days. */
+/** What Sync now is waiting for: an attempt newer than the one known when it was queued (server clock only). */
+interface SyncRequest {
+  attemptBefore: string | null;
+  queuedAt: number;
+}
+
+/** Cost sync on an OpenAI account: on or off, the last day compared, matched or drifting (and by how much), why it fails, Sync now, and the last days. */
 export function CostSyncStatus({ account, canManage }: { account: ProviderAccountDto; canManage: boolean }) {
   const sync = account.costSync;
   const queryClient = useQueryClient();
   const [showHistory, setShowHistory] = useState(false);
-  /** When Sync now was accepted; `gaveUp`: no newer check showed up within the wait. */
-  const [queuedAt, setQueuedAt] = useState<number | null>(null);
+  /** The accepted Sync now; `gaveUp`: no attempt showed up within the wait (is a worker running?). */
+  const [requested, setRequested] = useState<SyncRequest | null>(null);
   const [gaveUp, setGaveUp] = useState(false);
   const request = useMutation({
     ...requestProviderCostSyncMutation(),
     onSuccess: () => {
       setGaveUp(false);
-      setQueuedAt(Date.now());
+      setRequested({ attemptBefore: sync?.lastAttemptAt ?? null, queuedAt: Date.now() });
     },
   });
-  const checkedAt = sync?.lastCheckedAt ? Date.parse(sync.lastCheckedAt) : 0;
-  const waiting = queuedAt !== null && checkedAt < queuedAt && !gaveUp;
+  const waiting = requested !== null && (sync?.lastAttemptAt ?? null) === requested.attemptBefore && !gaveUp;
   const notice =
-    queuedAt === null
+    requested === null || (!waiting && !gaveUp && sync?.lastError)
       ? null
       : waiting
         ? 'Cost sync queued: comparing OpenAI’s figures for the last closed days…'
         : gaveUp
-          ? 'Cost sync ran, but OpenAI has published no new closed day to compare yet.'
-          : 'Cost sync done: the latest day compared is shown above.';
+          ? 'Cost sync is still queued: no worker has picked it up yet.'
+          : sync?.lastSyncedDay
+            ? 'Cost sync done: the latest day compared is shown above.'
+            : 'Cost sync ran, but OpenAI has published no closed day to compare yet.';
   useEffect(() => {
-    if (!waiting || queuedAt === null) return;
-    // The job runs on a worker: read the account again until its latest check is newer than the request.
+    if (!waiting || requested === null) return;
+    // The job runs on a worker: read the account again until it shows a newer attempt.
     const timer = window.setInterval(() => {
-      if (Date.now() - queuedAt > RESULT_WAIT_MS) {
+      if (Date.now() - requested.queuedAt > RESULT_WAIT_MS) {
         setGaveUp(true);
         return;
       }
@@ -72,7 +80,7 @@ export function CostSyncStatus({ account, canManage }: { account: ProviderAccoun
       void queryClient.invalidateQueries({ queryKey: getProviderCostSyncQueryKey({ path: { accountId: account.id } }) });
     }, RESULT_POLL_MS);
     return () => window.clearInterval(timer);
-  }, [waiting, queuedAt, queryClient, account.id]);
+  }, [waiting, requested, queryClient, account.id]);
   if (!sync) return null;
   const drift = sync.driftMicroUsd;
   return (
@@ -100,7 +108,7 @@ export function CostSyncStatus({ account, canManage }: { account: ProviderAccoun
             data-testid="cost-sync-now"
             disabled={request.isPending}
             onClick={() => {
-              setQueuedAt(null);
+              setRequested(null);
               request.mutate({ path: { accountId: account.id } });
             }}
           >
@@ -108,6 +116,11 @@ export function CostSyncStatus({ account, canManage }: { account: ProviderAccoun
           </button>
         ) : null}
       </div>
+      {sync.enabled && sync.lastError ? (
+        <p className="alert alert-error" role="alert" data-testid="cost-sync-error" data-code={sync.lastError.code}>
+          Cost sync failed{sync.lastAttemptAt ? <span title={formatDateTime(sync.lastAttemptAt)}> {formatRelative(sync.lastAttemptAt)}</span> : null}: {sync.lastError.message}
+        </p>
+      ) : null}
       {sync.enabled && sync.lastSyncedDay && drift !== null && sync.providerMicroUsd !== null && sync.vaultrunMicroUsd !== null ? (
         <p className={sync.status === 'drift' ? 'cost-sync-drift' : 'cost-sync-matched'} data-testid="cost-sync-figures" data-drift-micro-usd={drift}>
           OpenAI {formatUsd(sync.providerMicroUsd)} · Vaultrun {formatUsd(sync.vaultrunMicroUsd)}
