@@ -20,6 +20,7 @@ const schema = z.object({
   VAULTRUN_INVITE_TTL_HOURS: z.coerce.number().int().min(1).max(24 * 30).default(72),
   VAULTRUN_ADMIN_EMAIL: z.email().default('admin@vaultrun.local'),
   VAULTRUN_ADMIN_PASSWORD: z.string().min(12, 'must be at least 12 characters').optional(),
+  VAULTRUN_ADMIN_NAME: z.string().trim().min(1).max(100).default('Admin'),
   VAULTRUN_WORKSPACE_NAME: z.string().min(1).max(100).default('My workspace'),
   /** Provider calls a run may make when they fail in a retryable way (5xx, timeouts). */
   VAULTRUN_RUN_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(20).default(3),
@@ -66,6 +67,7 @@ function toConfig(env: z.infer<typeof schema>) {
     bootstrap: {
       email: env.VAULTRUN_ADMIN_EMAIL.trim().toLowerCase(),
       password: env.VAULTRUN_ADMIN_PASSWORD,
+      name: env.VAULTRUN_ADMIN_NAME,
       workspaceName: env.VAULTRUN_WORKSPACE_NAME,
     },
   };

@@ -131,6 +131,22 @@ describe('console sign-in and sessions', () => {
     expect(refused.status).toBe(404);
   });
 
+  it('changes your name (trimmed), which your teammates then see; a blank one is refused on the field', async () => {
+    const fresh = await seedWorkspace(api.db);
+    const s = await signIn(api.url, fresh.users.member);
+    for (const name of ['', '   ', 'x'.repeat(101)]) {
+      const bad = await as(s).patch('/api/v1/auth/me', { name });
+      expect([bad.status, bad.body.errors?.[0]?.field]).toEqual([400, 'name']);
+    }
+    expect((await as(s).patch('/api/v1/auth/me', { name: 'Ada', email: 'other@example.test' })).status).toBe(400); // only the name
+    const ok = await as(s).patch('/api/v1/auth/me', { name: '  Ada Lovelace ' });
+    expect(ok.status).toBe(200);
+    expect(ok.body.user).toMatchObject({ id: fresh.users.member.id, name: 'Ada Lovelace', email: fresh.users.member.email });
+    const owner = await signIn(api.url, fresh.users.owner);
+    const members = await owner.agent.get('/api/v1/members');
+    expect(members.body.items.find((m: { userId: string }) => m.userId === fresh.users.member.id)).toMatchObject({ name: 'Ada Lovelace' });
+  });
+
   it('changes the password and ends the user\'s other sessions', async () => {
     const fresh = await seedWorkspace(api.db);
     const a = await signIn(api.url, fresh.users.member);

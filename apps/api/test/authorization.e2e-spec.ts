@@ -69,6 +69,7 @@ const EXPECTED_POLICY: Record<string, string> = {
   'POST /api/v1/auth/login': 'public',
   'POST /api/v1/auth/logout': 'signed-in',
   'GET /api/v1/auth/me': 'signed-in',
+  'PATCH /api/v1/auth/me': 'signed-in',
   'POST /api/v1/auth/workspace': 'signed-in',
   'POST /api/v1/auth/password': 'signed-in',
   'GET /api/v1/tokens': 'tokens:read',

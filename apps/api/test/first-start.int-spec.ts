@@ -32,6 +32,7 @@ describe('first start', () => {
     const login = await supertest(api.url).post('/api/v1/auth/login').send({ email: 'founder@example.test', password: owner.generatedPassword });
     expect(login.status).toBe(200);
     expect(login.body.workspace).toMatchObject({ name: 'Acme AI', role: 'owner' });
+    expect(login.body.user.name).toBe('Admin'); // VAULTRUN_ADMIN_NAME's default: never a nameless owner
     const [{ users }] = await api.db.query(`SELECT count(*)::int AS users FROM users`);
     expect(users).toBe(1);
     const rows = await api.db.query(`SELECT password_hash FROM users`);

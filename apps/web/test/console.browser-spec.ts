@@ -77,6 +77,28 @@ describe('console in a real browser', () => {
     await context.close();
   });
 
+  it('lets a member set their own name in Settings, and the team sees it on the Members page', async () => {
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    await page.goto(`${api.url}/login`);
+    await page.getByTestId('login-email').fill(ws.users.member.email);
+    await page.getByTestId('login-password').fill(ws.users.member.password);
+    await page.getByTestId('login-submit').click();
+    await page.waitForURL((u) => !u.pathname.startsWith('/login'));
+    await page.getByTestId('nav-settings').click();
+    await page.getByTestId('profile-name').fill('   ');
+    expect(await page.getByTestId('profile-save').isDisabled()).toBe(true);
+    await page.getByTestId('profile-name').fill('Grace Hopper');
+    await page.getByTestId('profile-save').click();
+    await page.getByTestId('profile-saved').waitFor();
+    await page.getByTestId('nav-members').click();
+    const row = page.locator(`[data-testid="member-row"][data-member-email="${ws.users.member.email}"]`);
+    await row.filter({ hasText: 'Grace Hopper' }).waitFor();
+    const [{ name }] = await api.db.query(`SELECT name FROM users WHERE id = $1`, [ws.users.member.id]);
+    expect(name).toBe('Grace Hopper');
+    await context.close();
+  });
+
   it('hides management from a viewer', async () => {
     const context = await browser.newContext();
     const page = await context.newPage();

@@ -1,10 +1,10 @@
-import { Body, Controller, Get, HttpCode, Post, Req, Res } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Patch, Post, Req, Res } from '@nestjs/common';
 import { ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ApiProblems } from '../../common/problem.dto.js';
 import { AuthService } from './auth.service.js';
 import { CurrentUser, Public, SignedIn } from './decorators.js';
-import { ChangePasswordDto, LoginDto, MeDto, SwitchWorkspaceDto } from './dto/auth.dto.js';
+import { ChangePasswordDto, LoginDto, MeDto, SwitchWorkspaceDto, UpdateProfileDto } from './dto/auth.dto.js';
 import type { UserPrincipal } from './principal.js';
 import { SESSION_COOKIE, SessionService } from './session.service.js';
 
@@ -46,6 +46,15 @@ export class AuthController {
   @ApiOkResponse({ type: MeDto })
   me(@CurrentUser() user: UserPrincipal): Promise<MeDto> {
     return this.auth.me(user);
+  }
+
+  @Patch('me')
+  @SignedIn()
+  @ApiOperation({ operationId: 'updateProfile', summary: 'Change your name' })
+  @ApiOkResponse({ type: MeDto })
+  @ApiProblems(400)
+  updateProfile(@CurrentUser() user: UserPrincipal, @Body() body: UpdateProfileDto): Promise<MeDto> {
+    return this.auth.updateProfile(user, body.name);
   }
 
   @Post('workspace')

@@ -114,6 +114,11 @@ export class AuthService {
     });
   }
 
+  async updateProfile(principal: UserPrincipal, name: string): Promise<MeDto> {
+    await this.db.getRepository(User).update({ id: principal.userId }, { name: name.trim() });
+    return this.me(principal);
+  }
+
   async me(principal: UserPrincipal): Promise<MeDto> {
     const [user, workspaces] = await Promise.all([
       this.db.getRepository(User).findOneByOrFail({ id: principal.userId }),

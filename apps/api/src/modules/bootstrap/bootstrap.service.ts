@@ -60,14 +60,14 @@ export class BootstrapService {
   /** Creates the first workspace, its owner and three starter operators — once, whatever number of processes boot. */
   async ensureFirstOwner(): Promise<FirstOwner | null> {
     if ((await this.db.getRepository(User).count()) > 0) return null;
-    const { email, password, workspaceName } = this.config.bootstrap;
+    const { email, password, name, workspaceName } = this.config.bootstrap;
     const generated = password ? null : randomSecret(15);
     const passwordHash = await this.passwords.hash(password ?? generated!, 'VAULTRUN_ADMIN_PASSWORD');
     return this.db.transaction(async (m) => {
       // Several API processes may boot at once: one of them creates the owner.
       await m.query(`SELECT pg_advisory_xact_lock(hashtext('vaultrun:bootstrap'))`);
       if ((await m.getRepository(User).count()) > 0) return null;
-      const user = await m.getRepository(User).save({ email, name: '', passwordHash });
+      const user = await m.getRepository(User).save({ email, name, passwordHash });
       const workspace = await this.workspaces.create(m, {
         name: workspaceName,
         ownerId: user.id,

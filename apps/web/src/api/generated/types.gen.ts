@@ -122,6 +122,13 @@ export type MeDto = {
     csrfToken: string;
 };
 
+export type UpdateProfileDto = {
+    /**
+     * Your name, as your teammates see it (members list, audit log)
+     */
+    name: string;
+};
+
 export type SwitchWorkspaceDto = {
     workspaceId: string;
 };
@@ -1821,6 +1828,36 @@ export type GetMeResponses = {
 };
 
 export type GetMeResponse = GetMeResponses[keyof GetMeResponses];
+
+export type UpdateProfileData = {
+    body: UpdateProfileDto;
+    path?: never;
+    query?: never;
+    url: '/api/v1/auth/me';
+};
+
+export type UpdateProfileErrors = {
+    /**
+     * Invalid input: `errors` names each field at fault
+     */
+    400: ProblemDto;
+    /**
+     * Not signed in
+     */
+    401: ProblemDto;
+    /**
+     * Needs a console session (API tokens are refused) or the CSRF token is missing
+     */
+    403: ProblemDto;
+};
+
+export type UpdateProfileError = UpdateProfileErrors[keyof UpdateProfileErrors];
+
+export type UpdateProfileResponses = {
+    200: MeDto;
+};
+
+export type UpdateProfileResponse = UpdateProfileResponses[keyof UpdateProfileResponses];
 
 export type SwitchWorkspaceData = {
     body: SwitchWorkspaceDto;

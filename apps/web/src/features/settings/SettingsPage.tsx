@@ -3,6 +3,7 @@ import { PageHeader } from '../../lib/ui.js';
 import { AlertWebhookForm } from './AlertWebhookForm.js';
 import { ChangePasswordForm } from './ChangePasswordForm.js';
 import { CreateWorkspaceForm } from './CreateWorkspaceForm.js';
+import { ProfileForm } from './ProfileForm.js';
 import { RenameWorkspaceForm } from './RenameWorkspaceForm.js';
 import { WorkspaceDefaultsForm } from './WorkspaceDefaultsForm.js';
 
@@ -17,6 +18,7 @@ export function SettingsPage() {
       {me.workspace && canManage ? <WorkspaceDefaultsForm key={`defaults-${me.workspace.id}`} /> : null}
       {me.workspace && canManageBudgets ? <AlertWebhookForm key={`webhook-${me.workspace.id}`} /> : null}
       <CreateWorkspaceForm />
+      <ProfileForm key={me.user.id} currentName={me.user.name} />
       <ChangePasswordForm email={me.user.email} />
     </>
   );

@@ -1,7 +1,7 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { ROLES, type Role } from '@vaultrun/db';
 import { PERMISSIONS, type Permission } from '@vaultrun/vault-core';
-import { IsEmail, IsString, IsUUID, Length, MaxLength } from 'class-validator';
+import { IsEmail, IsString, IsUUID, Length, Matches, MaxLength } from 'class-validator';
 
 export class LoginDto {
   @ApiProperty({ example: 'admin@vaultrun.local', maxLength: 320 })
@@ -31,6 +31,14 @@ export class ChangePasswordDto {
   @IsString()
   @Length(12, 256)
   newPassword!: string;
+}
+
+export class UpdateProfileDto {
+  @ApiProperty({ minLength: 1, maxLength: 100, example: 'Ada Lovelace', description: 'Your name, as your teammates see it (members list, audit log)' })
+  @IsString()
+  @Length(1, 100)
+  @Matches(/\S/, { message: 'must not be blank' })
+  name!: string;
 }
 
 export class UserDto {
