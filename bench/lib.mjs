@@ -144,12 +144,35 @@ export async function apiClient(url) {
     return json;
   };
   const { token } = await session('POST', '/api/v1/tokens', { name: 'bench', scopes: ['run', 'admin'] });
-  const bearer = async (method, path, body) => {
-    const res = await fetch(`${url}${path}`, { method, headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: body ? JSON.stringify(body) : undefined });
-    return { status: res.status, body: await res.json().catch(() => null) };
-  };
-  return { session, bearer, token };
+  // The load itself goes through a bounded keep-alive pool, as a real client's would: when the API falls behind,
+  // requests wait for a connection (and that wait counts in their latency) instead of opening thousands of sockets.
+  const agent = new http.Agent({ keepAlive: true, maxSockets: LOAD_CONNECTIONS });
+  const bearer = (method, path, body) =>
+    new Promise((resolve, reject) => {
+      const payload = body ? JSON.stringify(body) : undefined;
+      const req = http.request(`${url}${path}`, { method, agent, headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', ...(payload ? { 'content-length': Buffer.byteLength(payload) } : {}) } }, (res) => {
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (c) => (text += c));
+        res.on('end', () => {
+          let json = null;
+          try {
+            json = JSON.parse(text);
+          } catch {
+            // not JSON: keep null
+          }
+          resolve({ status: res.statusCode, body: json });
+        });
+        res.on('error', reject);
+      });
+      req.on('error', reject);
+      req.end(payload);
+    });
+  return { session, bearer, token, close: () => agent.destroy() };
 }
+
+/** Connections the load generator keeps open to the API at most. */
+export const LOAD_CONNECTIONS = 128;
 
 /** Minimal OpenAI-compatible server: /v1/models and /v1/chat/completions after `latencyMs`; tracks in-flight per key. */
 export async function fakeOpenAI(latencyMs) {

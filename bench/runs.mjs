@@ -37,6 +37,7 @@ async function withPlatform({ workers = 1, workerEnv = {}, apiEnv = {} }, fn) {
     try {
       return await fn({ env, api, workers: procs, client, db });
     } finally {
+      client.close();
       await db.end();
     }
   } finally {
@@ -81,7 +82,10 @@ async function closedLoop(client, operatorId, count, parallel, targets = [{ clie
   return latencies;
 }
 
-/** Fires POST /runs at a fixed rate (open loop: the schedule does not wait for answers). */
+/**
+ * Fires POST /runs at a fixed rate (open loop: the schedule does not wait for answers). A request's latency counts
+ * from the moment it was due, so time spent waiting for a connection or for the load generator itself is not hidden.
+ */
 async function openLoop(client, operatorId, perSecond, seconds) {
   const total = perSecond * seconds;
   const latencies = [];
@@ -93,10 +97,9 @@ async function openLoop(client, operatorId, perSecond, seconds) {
     if (wait > 1) await sleep(wait);
     pending.push(
       (async () => {
-        const t = performance.now();
         const res = await client.bearer('POST', '/api/v1/runs', { operatorId, input: `open ${i}` });
         if (res.status !== 202) throw new Error(`POST /runs → ${res.status}`);
-        latencies.push(performance.now() - t);
+        latencies.push(performance.now() - due);
       })(),
     );
   }
