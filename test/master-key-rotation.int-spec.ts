@@ -6,6 +6,7 @@
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import supertest from 'supertest';
 import { as, seedWorkspace, signIn, startTestApi, type SeededWorkspace, type Session, type TestApi } from './support/api.js';
 import { testEnv } from './support/env.js';
 import { startFakeOpenAI, type FakeOpenAI } from './support/fake-openai.js';
@@ -50,6 +51,10 @@ describe('master-key rotation while requests are served', () => {
     const [{ before }] = await api.db.query(`SELECT count(*)::int AS before FROM provider_accounts WHERE kek_version = 1`);
     expect(before).toBe(ACCOUNTS);
 
+    // A process someone forgot to give the new key: it booted fine (every secret was still on v1)…
+    const stale = await startTestApi({ DATABASE_URL: db.url, VAULTRUN_MASTER_KEYS: v1 });
+    expect((await supertest(stale.url).get('/ready')).status).toBe(200);
+
     let serving = true;
     const statuses: number[] = [];
     const load = (async () => {
@@ -83,6 +88,13 @@ describe('master-key rotation while requests are served', () => {
     expect(statuses.every((s) => s === 200)).toBe(true);
     const byVersion = await api.db.query(`SELECT kek_version, count(*)::int AS n FROM provider_accounts WHERE dek_wrapped IS NOT NULL GROUP BY kek_version`);
     expect(byVersion).toEqual([{ kek_version: 2, n: ACCOUNTS }]);
+
+    // …and now says it is not ready (its ring lacks v2), so an orchestrator takes it out of service; the others are ready.
+    const staleReady = await supertest(stale.url).get('/ready');
+    expect(staleReady.status).toBe(503);
+    expect(staleReady.body.checks).toMatchObject({ postgres: 'ok', redis: 'ok', masterKey: expect.stringContaining('master key version 2') });
+    expect((await supertest(api.url).get('/ready')).body).toEqual({ status: 'ready', checks: { postgres: 'ok', redis: 'ok', masterKey: 'ok' } });
+    await stale.close();
 
     const status = runBuilt('apps/api/dist/cli.js', { DATABASE_URL: db.url, VAULTRUN_MASTER_KEYS: `${v1},${v2}` }, ['vault:status']);
     expect(status.stdout).toContain('Can be retired now: 1');

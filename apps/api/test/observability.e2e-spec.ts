@@ -66,7 +66,7 @@ describe('logs, request ids, health', () => {
     expect((await supertest(api.url).get('/health')).body).toEqual({ status: 'ok' });
     const ready = await supertest(api.url).get('/ready');
     expect(ready.status).toBe(200);
-    expect(ready.body).toEqual({ status: 'ready', checks: { postgres: 'ok', redis: 'ok' } });
+    expect(ready.body).toEqual({ status: 'ready', checks: { postgres: 'ok', redis: 'ok', masterKey: 'ok' } });
   });
 
   it('reports not ready (503) when Redis is unreachable, naming it', async () => {

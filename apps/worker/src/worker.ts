@@ -2,6 +2,7 @@ import 'reflect-metadata';
 import type { INestApplicationContext } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { getDataSourceToken } from '@nestjs/typeorm';
+import { checkMasterKeys, type Envelope } from '@vaultrun/vault-core';
 import type { Redis } from 'ioredis';
 import { Logger } from 'nestjs-pino';
 import type { DestinationStream } from 'pino';
@@ -11,6 +12,7 @@ import { startHealthServer } from './health-server.js';
 import { WorkerMetrics } from './metrics.js';
 import { RunsProcessor } from './processors/runs.processor.js';
 import { REDIS } from './runs.providers.js';
+import { ENVELOPE } from './vault.providers.js';
 import { WorkerModule } from './worker.module.js';
 
 export { loadConfig, type WorkerConfig } from './config.js';
@@ -28,6 +30,7 @@ export async function startWorker(config: WorkerConfig, options: { logDestinatio
   const logger = app.get(Logger);
   const db = app.get<DataSource>(getDataSourceToken());
   const redis = app.get<Redis>(REDIS);
+  const envelope = app.get<Envelope>(ENVELOPE);
 
   const metrics = app.get(WorkerMetrics);
   const { server, port } = await startHealthServer(config.healthHost, config.healthPort, {
@@ -37,6 +40,7 @@ export async function startWorker(config: WorkerConfig, options: { logDestinatio
       const checks = {
         postgres: await db.query('SELECT 1').then(() => 'ok', (e: unknown) => String(e)),
         redis: await redis.ping().then(() => 'ok', (e: unknown) => String(e)),
+        masterKey: await checkMasterKeys(db, envelope, config.keyRing).then(() => 'ok', (e: unknown) => (e instanceof Error ? e.message : String(e))),
       };
       const ok = Object.values(checks).every((v) => v === 'ok');
       return { ok, body: { status: ok ? 'ready' : 'not_ready', checks } };

@@ -38,7 +38,7 @@ describe('worker', () => {
   it('answers health and readiness', async () => {
     expect((await fetch(`http://127.0.0.1:${worker.healthPort}/health`)).status).toBe(200);
     const ready = await fetch(`http://127.0.0.1:${worker.healthPort}/ready`);
-    expect(await ready.json()).toEqual({ status: 'ready', checks: { postgres: 'ok', redis: 'ok' } });
+    expect(await ready.json()).toEqual({ status: 'ready', checks: { postgres: 'ok', redis: 'ok', masterKey: 'ok' } });
   });
 
   it('schedules the session purge, and the purge removes expired sessions only', async () => {

@@ -13,7 +13,16 @@ export async function assertMasterKeys(db: DataSource, envelope: Envelope, ring:
   for (const version of ring.keys.keys()) {
     await repo.createQueryBuilder().insert().values({ kekVersion: version, checkValue: envelope.keyCheckValue(version) }).orIgnore().execute();
   }
-  for (const check of await repo.find()) {
+  await checkMasterKeys(db, envelope, ring);
+}
+
+/**
+ * The same check, read-only, for readiness probes while the process runs: it fails once the database holds data
+ * keys wrapped by a master key version this process lacks (e.g. `vault:rotate` ran with a new key that this
+ * process was not restarted with), so an orchestrator stops sending it work it could not decrypt.
+ */
+export async function checkMasterKeys(db: DataSource, envelope: Envelope, ring: KeyRing): Promise<void> {
+  for (const check of await db.getRepository(VaultKeyCheck).find()) {
     if (ring.keys.has(check.kekVersion) && !envelope.matchesKeyCheck(check.kekVersion, check.checkValue)) {
       throw new MasterKeyError(
         `Master key version ${check.kekVersion} does not match the key check stored in the database: this is not the key that version was created with.`,
@@ -25,7 +34,7 @@ export async function assertMasterKeys(db: DataSource, envelope: Envelope, ring:
   if (missing.length) {
     throw new MasterKeyError(
       `Stored secrets use master key version ${missing.join(', ')}, which the key ring does not contain. ` +
-        'Add it back to VAULTRUN_MASTER_KEYS (retire a version only after `pnpm vaultrun vault:rotate` reports nothing left on it).',
+        'Add it to this process\'s VAULTRUN_MASTER_KEYS (retire a version only after `pnpm vaultrun vault:rotate` reports nothing left on it).',
     );
   }
 }

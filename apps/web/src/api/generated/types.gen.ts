@@ -348,6 +348,9 @@ export type HealthDto = {
 
 export type ReadinessDto = {
     status: 'ready' | 'not_ready';
+    /**
+     * "ok", or what is wrong (masterKey: the database holds secrets under a master key version this process lacks, or a key does not match)
+     */
     checks: {
         [key: string]: string;
     };

@@ -534,7 +534,7 @@ export const healthOptions = (options?: Options<HealthData>) => queryOptions<Hea
 export const readyQueryKey = (options?: Options<ReadyData>) => createQueryKey('ready', options);
 
 /**
- * Readiness: Postgres and Redis answer
+ * Readiness: Postgres and Redis answer, and this process holds every master key the stored secrets need
  */
 export const readyOptions = (options?: Options<ReadyData>) => queryOptions<ReadyResponse, ReadyError, ReadyResponse, ReturnType<typeof readyQueryKey>>({
     queryFn: async ({ queryKey, signal }) => {
