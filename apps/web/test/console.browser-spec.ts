@@ -2,7 +2,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { Browser } from 'playwright-core';
 import { seedWorkspace, startTestApi, type SeededWorkspace, type TestApi } from '../../../test/support/api.js';
-import { launchBrowser, recordTraffic, screenshot } from '../../../test/support/browser.js';
+import { launchBrowser, recordTraffic, screenshot, signInThroughConsole } from '../../../test/support/browser.js';
 
 const consoleDist = fileURLToPath(new URL('../dist', import.meta.url));
 
@@ -64,12 +64,7 @@ describe('console in a real browser', () => {
   it('shows the audit log, including the sign-in that just happened', async () => {
     const context = await browser.newContext();
     const page = await context.newPage();
-    await page.goto(`${api.url}/login`);
-    await page.getByTestId('login-email').fill(ws.users.owner.email);
-    await page.getByTestId('login-password').fill(ws.users.owner.password);
-    await page.getByTestId('login-submit').click();
-    await page.waitForURL((u) => !u.pathname.startsWith('/login'));
-    await page.getByTestId('nav-audit').click();
+    await signInThroughConsole(page, api.url, ws.users.owner, '/audit');
     const signIns = page.getByTestId('audit-row').filter({ hasText: 'auth.login' }).filter({ hasText: ws.users.owner.email });
     await signIns.first().waitFor();
     expect(await signIns.count()).toBeGreaterThanOrEqual(1);
@@ -80,12 +75,7 @@ describe('console in a real browser', () => {
   it('lets a member set their own name in Settings, and the team sees it on the Members page', async () => {
     const context = await browser.newContext();
     const page = await context.newPage();
-    await page.goto(`${api.url}/login`);
-    await page.getByTestId('login-email').fill(ws.users.member.email);
-    await page.getByTestId('login-password').fill(ws.users.member.password);
-    await page.getByTestId('login-submit').click();
-    await page.waitForURL((u) => !u.pathname.startsWith('/login'));
-    await page.getByTestId('nav-settings').click();
+    await signInThroughConsole(page, api.url, ws.users.member, '/settings');
     await page.getByTestId('profile-name').fill('   ');
     expect(await page.getByTestId('profile-save').isDisabled()).toBe(true);
     await page.getByTestId('profile-name').fill('Grace Hopper');
@@ -99,14 +89,34 @@ describe('console in a real browser', () => {
     await context.close();
   });
 
+  it('lets an owner rename the workspace and create another one from Settings', async () => {
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    await signInThroughConsole(page, api.url, ws.users.owner, '/settings');
+    const rename = page.getByTestId('workspace-name');
+    await rename.fill(`${ws.name} (renamed)`);
+    await page.getByTestId('workspace-rename').click();
+    await page.getByText('Workspace renamed.').waitFor();
+    expect(await page.getByTestId('workspace-rename').isDisabled()).toBe(true); // nothing left to save
+    const [{ name }] = await api.db.query(`SELECT name FROM workspaces WHERE id = $1`, [ws.id]);
+    expect(name).toBe(`${ws.name} (renamed)`);
+    await rename.fill(ws.name);
+    await page.getByTestId('workspace-rename').click();
+    await page.getByText('Workspace renamed.').waitFor();
+
+    await page.getByTestId('new-workspace-name').fill('  Research team  ');
+    await page.getByTestId('workspace-create').click();
+    expect(await page.getByTestId('workspace-created').innerText()).toContain('Workspace “Research team” created');
+    expect(await page.getByTestId('new-workspace-name').inputValue()).toBe('');
+    const switcher = page.getByTestId('workspace-switcher');
+    await switcher.locator('option', { hasText: 'Research team' }).waitFor({ state: 'attached' });
+    await context.close();
+  });
+
   it('hides management from a viewer', async () => {
     const context = await browser.newContext();
     const page = await context.newPage();
-    await page.goto(`${api.url}/login`);
-    await page.getByTestId('login-email').fill(ws.users.viewer.email);
-    await page.getByTestId('login-password').fill(ws.users.viewer.password);
-    await page.getByTestId('login-submit').click();
-    await page.waitForURL((u) => !u.pathname.startsWith('/login'));
+    await signInThroughConsole(page, api.url, ws.users.viewer, '/members');
     await page.getByTestId('nav-members').waitFor();
     expect(await page.getByTestId('nav-tokens').count()).toBe(0);
     expect(await page.getByTestId('nav-audit').count()).toBe(0);
