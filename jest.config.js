@@ -40,7 +40,8 @@ const ignore = ['/node_modules/', '/dist/'];
 export default {
   globalSetup: '<rootDir>/test/global-setup.mjs',
   globalTeardown: '<rootDir>/test/global-teardown.mjs',
-  testTimeout: 60_000,
+  // Generous: the heavy integration scenarios share two cores with three other jest projects in CI.
+  testTimeout: 120_000,
   projects: [
     { ...common, displayName: 'unit', testMatch: ['<rootDir>/{apps,packages}/*/src/**/*.spec.ts'], testPathIgnorePatterns: ignore },
     {
