@@ -144,13 +144,24 @@ export async function apiClient(url) {
     return json;
   };
   const { token } = await session('POST', '/api/v1/tokens', { name: 'bench', scopes: ['run', 'admin'] });
-  // The load itself goes through a bounded keep-alive pool, as a real client's would: when the API falls behind,
-  // requests wait for a connection (and that wait counts in their latency) instead of opening thousands of sockets.
+  return { session, token, ...bearerClient(url, token) };
+}
+
+/** Connections the load generator keeps open to the API at most (per token). */
+export const LOAD_CONNECTIONS = 128;
+
+/**
+ * Sends requests with an API token. The load goes through a bounded keep-alive pool, as a real client's would: when
+ * the API falls behind, requests wait for a connection (and that wait counts in their latency) instead of opening
+ * thousands of sockets. Every scenario uses this one client, so their figures compare.
+ */
+export function bearerClient(url, token) {
   const agent = new http.Agent({ keepAlive: true, maxSockets: LOAD_CONNECTIONS });
   const bearer = (method, path, body) =>
     new Promise((resolve, reject) => {
       const payload = body ? JSON.stringify(body) : undefined;
-      const req = http.request(`${url}${path}`, { method, agent, headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', ...(payload ? { 'content-length': Buffer.byteLength(payload) } : {}) } }, (res) => {
+      const headers = { authorization: `Bearer ${token}`, 'content-type': 'application/json', ...(payload ? { 'content-length': Buffer.byteLength(payload) } : {}) };
+      const req = http.request(`${url}${path}`, { method, agent, headers }, (res) => {
         let text = '';
         res.setEncoding('utf8');
         res.on('data', (c) => (text += c));
@@ -168,11 +179,8 @@ export async function apiClient(url) {
       req.on('error', reject);
       req.end(payload);
     });
-  return { session, bearer, token, close: () => agent.destroy() };
+  return { bearer, close: () => agent.destroy() };
 }
-
-/** Connections the load generator keeps open to the API at most. */
-export const LOAD_CONNECTIONS = 128;
 
 /** Minimal OpenAI-compatible server: /v1/models and /v1/chat/completions after `latencyMs`; tracks in-flight per key. */
 export async function fakeOpenAI(latencyMs) {

@@ -2,7 +2,7 @@
 import { randomUUID } from 'node:crypto';
 import { Queue, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
-import { apiClient, benchEnvironment, fakeOpenAI, pct, pgClient, REDIS_URL, round, sleep, startApi, startWorker, waitForCount } from './lib.mjs';
+import { apiClient, bearerClient, benchEnvironment, fakeOpenAI, pct, pgClient, REDIS_URL, round, sleep, startApi, startWorker, waitForCount } from './lib.mjs';
 
 /** The yardstick: BullMQ alone — no-op jobs added and processed in one process, same Redis, same machine. */
 export async function rawBullmqBaseline({ jobs = 20_000, concurrency = 50 } = {}) {
@@ -298,10 +298,11 @@ export async function budgetThroughput({ runs = 3000, parallel = 64, workspaces 
       const wsOp = await mockOperator(client);
       await client.session('POST', '/api/v1/budgets', { name: `ws-${i}`, scope: { type: 'workspace', id: null }, period: 'month', capMicroUsd: huge });
       const { token } = await client.session('POST', '/api/v1/tokens', { name: `bench-${i}`, scopes: ['run'] });
-      spread.push({ client: tokenClient(api.url, token), operatorId: wsOp.id });
+      spread.push({ client: bearerClient(api.url, token), operatorId: wsOp.id });
     }
     await client.session('POST', '/api/v1/auth/workspace', { workspaceId: homeWs });
     const fiftyWorkspaces = await measure(spread);
+    for (const s of spread) s.client.close();
     const engineAfter = await measure(home);
 
     const engine = round((engineBefore + engineAfter) / 2, 0);
@@ -320,11 +321,4 @@ export async function budgetThroughput({ runs = 3000, parallel = 64, workspaces 
   });
 }
 
-function tokenClient(url, token) {
-  return {
-    bearer: async (method, path, body) => {
-      const res = await fetch(`${url}${path}`, { method, headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: body ? JSON.stringify(body) : undefined });
-      return { status: res.status, body: await res.json().catch(() => null) };
-    },
-  };
-}
+
