@@ -81,6 +81,8 @@ describe('console in a real browser', () => {
     await page.getByTestId('profile-name').fill('Grace Hopper');
     await page.getByTestId('profile-save').click();
     await page.getByTestId('profile-saved').waitFor();
+    expect(await page.getByTestId('user-name').innerText()).toBe('Grace Hopper'); // the header follows at once
+    await screenshot(page, 'settings-profile');
     await page.getByTestId('nav-members').click();
     const row = page.locator(`[data-testid="member-row"][data-member-email="${ws.users.member.email}"]`);
     await row.filter({ hasText: 'Grace Hopper' }).waitFor();

@@ -19,10 +19,15 @@ export function UserMenu() {
   return (
     <div className="user-menu">
       <div className="user-identity">
-        <span className="user-email" data-testid="user-email">
-          {me.user.email}
+        {/* Named: the name, then the email beside the role; otherwise the email alone. */}
+        <span className="user-name" data-testid={me.user.name ? 'user-name' : 'user-email'}>
+          {me.user.name || me.user.email}
         </span>
-        {me.workspace ? <span className="user-role">{roleLabel(me.workspace.role)}</span> : null}
+        <span className="user-role">
+          {me.user.name ? <span data-testid="user-email">{me.user.email}</span> : null}
+          {me.user.name && me.workspace ? ' · ' : null}
+          {me.workspace ? roleLabel(me.workspace.role) : null}
+        </span>
       </div>
       <button type="button" className="btn btn-secondary btn-small" data-testid="signout" disabled={signOut.isPending} onClick={() => signOut.mutate({})}>
         Sign out
