@@ -25,6 +25,14 @@ describe('API config', () => {
     expect(c.keyRing.active).toBe(2);
   });
 
+  it('treats an empty variable as unset, as docker-compose passes ${VAR:-}', () => {
+    const c = loadConfig({ VAULTRUN_ADMIN_PASSWORD: '', VAULTRUN_API_PORT: '', VAULTRUN_CONSOLE_DIST: '' });
+    expect(c.bootstrap.password).toBeUndefined(); // generated at first start, not refused as too short
+    expect(c.port).toBe(3000);
+    expect(c.consoleDist).toBeUndefined();
+    expect(() => load({ VAULTRUN_MASTER_KEYS: '' })).toThrow(/No master key configured/);
+  });
+
   it('names every variable at fault', () => {
     expect(() => loadConfig({ VAULTRUN_API_PORT: '99999', REDIS_URL: 'http://x', VAULTRUN_ADMIN_PASSWORD: 'short' })).toThrow(ConfigError);
     try {

@@ -75,9 +75,15 @@ function toConfig(env: z.infer<typeof schema>) {
 
 export class ConfigError extends Error {}
 
+/**
+ * An empty variable counts as unset: docker-compose's `${VAR:-}` and a blank line in `.env` pass "", which would
+ * otherwise fail validation (e.g. a password shorter than 12 characters) instead of taking the default.
+ */
+const setVariables = (env: NodeJS.ProcessEnv) => Object.fromEntries(Object.entries(env).filter(([, value]) => value !== ''));
+
 /** Validates the environment once at boot; the message names every variable at fault. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
-  const parsed = schema.safeParse(env);
+  const parsed = schema.safeParse(setVariables(env));
   if (!parsed.success) {
     const lines = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);
     throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}`);

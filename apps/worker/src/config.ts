@@ -77,8 +77,14 @@ function toConfig(env: z.infer<typeof schema>) {
 
 export class ConfigError extends Error {}
 
+/**
+ * An empty variable counts as unset: docker-compose's `${VAR:-}` and a blank line in `.env` pass "", which would
+ * otherwise fail validation (e.g. a password shorter than 12 characters) instead of taking the default.
+ */
+const setVariables = (env: NodeJS.ProcessEnv) => Object.fromEntries(Object.entries(env).filter(([, value]) => value !== ''));
+
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): WorkerConfig {
-  const parsed = schema.safeParse(env);
+  const parsed = schema.safeParse(setVariables(env));
   if (!parsed.success) {
     const lines = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);
     throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}`);
