@@ -75,6 +75,8 @@ describe('console in a real browser', () => {
   it('lets a member set their own name in Settings, and the team sees it on the Members page', async () => {
     const context = await browser.newContext();
     const page = await context.newPage();
+    // A user who joined through an invite without giving a name.
+    await api.db.query(`UPDATE users SET name = '' WHERE id = $1`, [ws.users.member.id]);
     await signInThroughConsole(page, api.url, ws.users.member, '/settings');
     await page.getByTestId('profile-name').fill('   ');
     expect(await page.getByTestId('profile-save').isDisabled()).toBe(true);
@@ -82,6 +84,7 @@ describe('console in a real browser', () => {
     await page.getByTestId('profile-save').click();
     await page.getByTestId('profile-saved').waitFor();
     expect(await page.getByTestId('user-name').innerText()).toBe('Grace Hopper'); // the header follows at once
+    expect(await page.getByTestId('profile-name').inputValue()).toBe('Grace Hopper'); // the field keeps what was saved
     await screenshot(page, 'settings-profile');
     await page.getByTestId('nav-members').click();
     const row = page.locator(`[data-testid="member-row"][data-member-email="${ws.users.member.email}"]`);

@@ -18,6 +18,7 @@ export function CreateWorkspaceForm() {
       heading="Create a workspace"
       description="A new, empty workspace for another team, with you as its owner. Switch to it with the workspace switcher at the top."
       currentName=""
+      clearOnSuccess
       placeholder="e.g. Research team"
       submit={{ label: 'Create workspace', pendingLabel: 'Creating…', testId: 'workspace-create' }}
       saving={create}

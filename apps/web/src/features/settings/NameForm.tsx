@@ -6,13 +6,15 @@ interface NameFormProps {
   id: string;
   heading: string;
   description?: ReactNode;
-  /** The saved name to edit, or '' to type a new one (the field is cleared after a success). */
+  /** The saved name to edit ('' when there is none yet). */
   currentName: string;
+  /** Empty the field after a success (for a form that creates something new each time). */
+  clearOnSuccess?: boolean;
   placeholder?: string;
   autoComplete?: string;
   submit: { label: string; pendingLabel: string; testId: string };
   /** The mutation behind the form: its state, and how to send the trimmed name. */
-  saving: { isPending: boolean; error: unknown };
+  saving: { isPending: boolean; isSuccess: boolean; error: unknown };
   onSave: (name: string) => Promise<unknown>;
   /** Shown after a success, until the next submit. */
   success: ReactNode;
@@ -20,19 +22,15 @@ interface NameFormProps {
 }
 
 /** One card with one name field and a button: renaming the workspace, your own name, a new workspace. */
-export function NameForm({ id, heading, description, currentName, placeholder, autoComplete, submit, saving, onSave, success, successTestId }: NameFormProps) {
+export function NameForm({ id, heading, description, currentName, clearOnSuccess, placeholder, autoComplete, submit, saving, onSave, success, successTestId }: NameFormProps) {
   const [name, setName] = useState(currentName);
-  const [saved, setSaved] = useState(false);
   const trimmed = name.trim();
-  const creating = currentName === '';
 
   function send(event: FormEvent) {
     event.preventDefault();
-    setSaved(false);
     onSave(trimmed).then(
       () => {
-        setSaved(true);
-        if (creating) setName('');
+        if (clearOnSuccess) setName('');
       },
       () => undefined, // shown through `saving.error`
     );
@@ -54,7 +52,7 @@ export function NameForm({ id, heading, description, currentName, placeholder, a
           </button>
         </div>
       </form>
-      {saved ? (
+      {saving.isSuccess ? (
         <p className="alert alert-success" role="status" data-testid={successTestId}>
           {success}
         </p>
