@@ -320,5 +320,3 @@ export async function budgetThroughput({ runs = 3000, parallel = 64, workspaces 
     };
   });
 }
-
-

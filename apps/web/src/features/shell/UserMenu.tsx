@@ -19,15 +19,11 @@ export function UserMenu() {
   return (
     <div className="user-menu">
       <div className="user-identity">
-        {/* Named: the name, then the email beside the role; otherwise the email alone. */}
-        <span className="user-name" data-testid={me.user.name ? 'user-name' : 'user-email'}>
+        {/* Named: the name, then the email beside the role; otherwise the email, then the role. */}
+        <span className="user-name" data-testid="user-name">
           {me.user.name || me.user.email}
         </span>
-        <span className="user-role">
-          {me.user.name ? <span data-testid="user-email">{me.user.email}</span> : null}
-          {me.user.name && me.workspace ? ' · ' : null}
-          {me.workspace ? roleLabel(me.workspace.role) : null}
-        </span>
+        <span className="user-role">{[me.user.name ? me.user.email : null, me.workspace ? roleLabel(me.workspace.role) : null].filter(Boolean).join(' · ')}</span>
       </div>
       <button type="button" className="btn btn-secondary btn-small" data-testid="signout" disabled={signOut.isPending} onClick={() => signOut.mutate({})}>
         Sign out

@@ -36,6 +36,14 @@ function StatusBadge({ sync }: { sync: CostSyncStatusDto }) {
   );
 }
 
+/** What a Sync now request says while it waits and once it is done (a failure speaks through the error line). */
+function syncNotice(waiting: boolean, gaveUp: boolean, sync: CostSyncStatusDto | null): string | null {
+  if (waiting) return 'Cost sync queued: comparing OpenAI’s figures for the last closed days…';
+  if (gaveUp) return 'Cost sync is still queued: no worker has picked it up yet.';
+  if (sync?.lastError) return null;
+  return sync?.lastSyncedDay ? 'Cost sync done: the latest day compared is shown above.' : 'Cost sync ran, but OpenAI has published no closed day to compare yet.';
+}
+
 /** What Sync now is waiting for: an attempt newer than the one known when it was queued (server clock only). */
 interface SyncRequest {
   attemptBefore: string | null;
@@ -58,16 +66,7 @@ export function CostSyncStatus({ account, canManage }: { account: ProviderAccoun
     },
   });
   const waiting = requested !== null && (sync?.lastAttemptAt ?? null) === requested.attemptBefore && !gaveUp;
-  const notice =
-    requested === null || (!waiting && !gaveUp && sync?.lastError)
-      ? null
-      : waiting
-        ? 'Cost sync queued: comparing OpenAI’s figures for the last closed days…'
-        : gaveUp
-          ? 'Cost sync is still queued: no worker has picked it up yet.'
-          : sync?.lastSyncedDay
-            ? 'Cost sync done: the latest day compared is shown above.'
-            : 'Cost sync ran, but OpenAI has published no closed day to compare yet.';
+  const notice = requested === null ? null : syncNotice(waiting, gaveUp, sync);
   useEffect(() => {
     if (!waiting || requested === null) return;
     // The job runs on a worker: read the account again until it shows a newer attempt.
