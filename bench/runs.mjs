@@ -320,3 +320,34 @@ export async function budgetThroughput({ runs = 3000, parallel = 64, workspaces 
     };
   });
 }
+
+/**
+ * 8. Fairness: account A has a backlog of `backlog` runs at concurrency 1 against a 50 ms provider; account B's runs
+ * (the mock, one after another) must not wait behind it. Reports B's latency (POST → final row) and how much of A's
+ * backlog was done meanwhile.
+ */
+export async function fairnessLatency({ backlog = 2000, bRuns = 20 } = {}) {
+  const fake = await fakeOpenAI(50);
+  try {
+    return await withPlatform({ workers: 2, workerEnv: { VAULTRUN_RUNS_CONCURRENCY: '20' } }, async ({ env, client, db }) => {
+      const ws = (await client.session('GET', '/api/v1/workspace')).id;
+      const { acct, op } = await openAIOperator(client, fake, 'sk-proj-bench-fairness', { maxConcurrency: 1 });
+      await seedRuns(env, db, { workspaceId: ws, operatorId: op.id, accountId: acct.id, model: 'gpt-4.1-mini', count: backlog });
+      while (!fake.calls.length) await sleep(20);
+      const b = await mockOperator(client);
+      const latencies = [];
+      for (let i = 0; i < bRuns; i++) {
+        const t = performance.now();
+        const res = await client.bearer('POST', '/api/v1/runs', { operatorId: b.id, input: `fair ${i}` });
+        if (res.status !== 202) throw new Error(`POST /runs → ${res.status}`);
+        await waitForCount(db, `SELECT count(*)::int AS n FROM runs WHERE id = $1 AND status = 'succeeded'`, [res.body.id], 1, 60_000);
+        latencies.push(performance.now() - t);
+      }
+      const [{ done }] = (await db.query(`SELECT count(*)::int AS done FROM runs WHERE account_id = $1 AND status = 'succeeded'`, [acct.id])).rows;
+      await db.query(`UPDATE runs SET status = 'cancelled' WHERE account_id = $1 AND status IN ('queued', 'waiting')`, [acct.id]);
+      return { backlog, bRuns, p50Ms: round(pct(latencies, 50), 0), p95Ms: round(pct(latencies, 95), 0), maxMs: round(Math.max(...latencies), 0), backlogDoneMeanwhile: done };
+    });
+  } finally {
+    await fake.close();
+  }
+}

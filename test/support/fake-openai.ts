@@ -70,6 +70,8 @@ export interface FakeRequest {
   key: string | null;
   /** Parsed JSON body, or null. */
   body: unknown;
+  /** When its body had been read (ms since the epoch). */
+  receivedAt: number;
   /** The status sent, or null while held / when aborted. */
   status: number | null;
   /** The client closed the connection before an answer was sent. */
@@ -406,6 +408,7 @@ export async function startFakeOpenAI(options: FakeOpenAIOptions = {}): Promise<
       authorization,
       key: bearer,
       body,
+      receivedAt: Date.now(),
       status: null,
       aborted: false,
       requestId: `req_${randomBytes(16).toString('hex')}`,

@@ -31,12 +31,14 @@ export async function startStack(
      * both write here at the API's LOG_LEVEL (set it in apiEnv).
      */
     logDestination?: DestinationStream;
+    /** The in-process worker's "now" for day-based jobs (cost sync). */
+    clock?: () => Date;
   } = {},
 ): Promise<Stack> {
   const db = await scratchDatabase();
   const api = await startTestApi({ DATABASE_URL: db.url, ...options.apiEnv }, { logDestination: options.logDestination });
   const workerEnv = { ...FAST_WORKER_ENV, DATABASE_URL: db.url, VAULTRUN_REDIS_PREFIX: api.config.redisPrefix, REDIS_URL: api.config.redisUrl, ...options.workerEnv };
-  const worker = options.inProcessWorker === false ? null : await startTestWorker(workerEnv, { logDestination: options.logDestination });
+  const worker = options.inProcessWorker === false ? null : await startTestWorker(workerEnv, { logDestination: options.logDestination, clock: options.clock });
   const ws = await seedWorkspace(api.db);
   const [admin, member] = await Promise.all([signIn(api.url, ws.users.admin), signIn(api.url, ws.users.member)]);
   return {

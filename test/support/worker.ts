@@ -6,7 +6,7 @@ import { instancePrefix, testEnv } from './env.js';
  * Boots the real worker (BullMQ on the test Redis prefix, the test database). Note: nestjs-pino keeps one
  * logger per process, so next to an in-process API the worker logs wherever the first app was told to.
  */
-export async function startTestWorker(env: Record<string, string> = {}, options: { logDestination?: DestinationStream } = {}): Promise<RunningWorker & { prefix: string }> {
+export async function startTestWorker(env: Record<string, string> = {}, options: { logDestination?: DestinationStream; clock?: () => Date } = {}): Promise<RunningWorker & { prefix: string }> {
   const t = testEnv();
   const prefix = env.VAULTRUN_REDIS_PREFIX ?? instancePrefix();
   const worker = await startWorker(

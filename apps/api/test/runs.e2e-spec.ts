@@ -131,8 +131,12 @@ describe('runs', () => {
     expect((await as(member).post(`/api/v1/runs/${second.id}/cancel`)).body.status).toBe('cancelled');
     fake.setLatency(0);
     expect((await waitForRun(member.agent, first.id)).status).toBe('succeeded');
-    await new Promise((r) => setTimeout(r, 300));
+    // A later run on the same one-slot account gets the slot and finishes: the line the cancelled run stood in has
+    // moved past it, and it never reached the provider.
+    const later = (await start({ operatorId: op.id, input: 'comes after' })).body;
+    expect((await waitForRun(member.agent, later.id)).status).toBe('succeeded');
     expect(fake.requests.filter((r) => r.body && JSON.stringify(r.body).includes('waits'))).toHaveLength(0);
+    expect((await member.agent.get(`/api/v1/runs/${second.id}`)).body).toMatchObject({ status: 'cancelled', providerCalls: 0 });
   });
 
   it('fails fast on an invalid key: one provider request, the mapped message, the account flipped, no retries', async () => {
@@ -236,8 +240,13 @@ describe('runs', () => {
           if (frame.includes('event: run') && data) seen.push(JSON.parse(data.slice(5)));
         }
       }
-    })().catch(() => undefined);
-    await new Promise((r) => setTimeout(r, 200));
+    })().catch((err: unknown) => {
+      // The test aborts the stream at its end; anything else is a failure to report.
+      if (!controller.signal.aborted) throw err;
+    });
+    // The stream is live once it delivers a change: a first run's "succeeded" proves it.
+    const probe = (await start({ operatorId: op.id, input: 'probe the stream' })).body;
+    await waitUntil(() => seen.some((c) => c.id === probe.id && c.status === 'succeeded'), 10_000, 'the probe run on the stream');
     const run = (await start({ operatorId: op.id, input: 'stream me' })).body;
     await waitUntil(() => seen.some((c) => c.id === run.id && c.status === 'succeeded'), 10_000, 'the succeeded event');
     expect(seen.filter((c) => c.id === run.id).map((c) => c.status)).toEqual(['queued', 'running', 'succeeded']);
@@ -247,7 +256,10 @@ describe('runs', () => {
     const theirOp = (await as(stranger).post('/api/v1/operators', { name: 'theirs' })).body;
     const theirRun = (await stranger.agent.post('/api/v1/runs').set('x-csrf-token', stranger.csrf).send({ operatorId: theirOp.id, input: 'x' })).body;
     await waitForRun(stranger.agent, theirRun.id);
-    await new Promise((r) => setTimeout(r, 200));
+    // Changes reach the stream in the order they were published: once a later run of this workspace has arrived,
+    // the stranger's (published before it) would have too.
+    const after = (await start({ operatorId: op.id, input: 'after the stranger' })).body;
+    await waitUntil(() => seen.some((c) => c.id === after.id && c.status === 'succeeded'), 10_000, 'the later run on the stream');
     expect(seen.some((c) => c.id === theirRun.id)).toBe(false);
     controller.abort();
     await reading;

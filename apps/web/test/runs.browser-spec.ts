@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { Browser, Page } from 'playwright-core';
 import { as, type SeededUser } from '../../../test/support/api.js';
 import { launchBrowser, screenshot, signInThroughConsole } from '../../../test/support/browser.js';
-import { waitForRun } from '../../../test/support/runs.js';
+import { waitForRun, waitUntil } from '../../../test/support/runs.js';
 import { startStack, type Stack } from '../../../test/support/stack.js';
 
 const consoleDist = fileURLToPath(new URL('../dist', import.meta.url));
@@ -206,11 +206,16 @@ describe('Operators and Runs in a real browser', () => {
     expect(run.status).toBe(202);
 
     let staleStatus: string | undefined;
+    let reads = 0;
+    page.on('request', (request) => {
+      if (new URL(request.url()).pathname === `/api/v1/runs/${run.body.id}`) reads++;
+    });
     await page.route(`**/api/v1/runs/${run.body.id}`, async (route) => {
       const early = await route.fetch();
       staleStatus = ((await early.json()) as { status: string }).status;
       await waitForRun(as(stack.member), run.body.id, ['succeeded']);
-      await new Promise((resolve) => setTimeout(resolve, 500)); // the stream's "succeeded" reaches the page meanwhile
+      // The stream's "succeeded" reaches the page, which reads the run again while this first read is still held.
+      await waitUntil(() => reads >= 2, 30_000, 'the page to read the run again');
       // The page may have given up on this read (it asked again when "succeeded" arrived): nothing to deliver then.
       await route.fulfill({ response: early }).catch(() => undefined);
     }, { times: 1 });

@@ -98,3 +98,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): WorkerConfig {
 }
 
 export const WORKER_CONFIG = Symbol('WORKER_CONFIG');
+
+/** "Now" for jobs that work in days (cost sync): injectable so a test can pin the date instead of racing midnight. */
+export type Clock = () => Date;
+export const CLOCK = Symbol('CLOCK');

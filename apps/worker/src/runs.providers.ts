@@ -91,7 +91,8 @@ export const RUNS_PROVIDERS: Provider[] = [
 export class RunsLifecycle implements OnApplicationBootstrap, OnApplicationShutdown {
   private subscriber?: Redis;
   private timer?: NodeJS.Timeout;
-  private reconciling = false;
+  /** The pass in progress, if any: a second caller waits for it instead of starting another. */
+  private reconciling: Promise<void> | null = null;
 
   constructor(
     @InjectDataSource() private readonly db: DataSource,
@@ -138,9 +139,13 @@ export class RunsLifecycle implements OnApplicationBootstrap, OnApplicationShutd
   }
 
   /** One reconciler at a time across all workers (a Postgres advisory lock), every few seconds. */
-  async reconcile(): Promise<void> {
-    if (this.reconciling) return;
-    this.reconciling = true;
+  reconcile(): Promise<void> {
+    return (this.reconciling ??= this.reconcilePass().finally(() => {
+      this.reconciling = null;
+    }));
+  }
+
+  private async reconcilePass(): Promise<void> {
     const runner = this.db.createQueryRunner();
     try {
       await runner.connect();
@@ -169,7 +174,6 @@ export class RunsLifecycle implements OnApplicationBootstrap, OnApplicationShutd
       this.logger.warn({ err }, 'run reconciliation failed; retrying on the next tick');
     } finally {
       await runner.release().catch(() => undefined);
-      this.reconciling = false;
     }
   }
 

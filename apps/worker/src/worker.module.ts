@@ -7,7 +7,7 @@ import { assertJobHandlers, assertMasterKeys, DEFAULT_JOB_OPTIONS, Envelope, typ
 import { LoggerModule } from 'nestjs-pino';
 import type { DestinationStream } from 'pino';
 import type { DataSource } from 'typeorm';
-import { WORKER_CONFIG, type WorkerConfig } from './config.js';
+import { CLOCK, type Clock, WORKER_CONFIG, type WorkerConfig } from './config.js';
 import { HANDLED_JOBS } from './job-handlers.js';
 import { MaintenanceProcessor } from './processors/maintenance.processor.js';
 import { MissionsProcessor } from './processors/missions.processor.js';
@@ -52,8 +52,11 @@ export class MasterKeyBootCheck implements OnApplicationBootstrap {
 
 @Module({})
 export class WorkerModule {
-  /** `logDestination` lets tests read what the worker logs; production logs go to stdout. */
-  static forRoot(config: WorkerConfig, logDestination?: DestinationStream): DynamicModule {
+  /**
+   * `logDestination` lets tests read what the worker logs (production logs go to stdout); `clock` lets them pin the
+   * date that day-based jobs (cost sync) consider "today".
+   */
+  static forRoot(config: WorkerConfig, logDestination?: DestinationStream, clock: Clock = () => new Date()): DynamicModule {
     configureRunsProcessor(config);
     return {
       module: WorkerModule,
@@ -83,6 +86,7 @@ export class WorkerModule {
       ],
       providers: [
         { provide: WORKER_CONFIG, useValue: config },
+        { provide: CLOCK, useValue: clock },
         ...RUNS_PROVIDERS,
         WorkerMetrics,
         QueueDepthMetrics,

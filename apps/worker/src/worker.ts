@@ -7,7 +7,7 @@ import type { Redis } from 'ioredis';
 import { Logger } from 'nestjs-pino';
 import type { DestinationStream } from 'pino';
 import type { DataSource } from 'typeorm';
-import type { WorkerConfig } from './config.js';
+import type { Clock, WorkerConfig } from './config.js';
 import { startHealthServer } from './health-server.js';
 import { WorkerMetrics } from './metrics.js';
 import { RunsProcessor } from './processors/runs.processor.js';
@@ -24,8 +24,8 @@ export interface RunningWorker {
   stop(): Promise<void>;
 }
 
-export async function startWorker(config: WorkerConfig, options: { logDestination?: DestinationStream } = {}): Promise<RunningWorker> {
-  const app = await NestFactory.createApplicationContext(WorkerModule.forRoot(config, options.logDestination), { bufferLogs: true });
+export async function startWorker(config: WorkerConfig, options: { logDestination?: DestinationStream; clock?: Clock } = {}): Promise<RunningWorker> {
+  const app = await NestFactory.createApplicationContext(WorkerModule.forRoot(config, options.logDestination, options.clock), { bufferLogs: true });
   app.useLogger(app.get(Logger));
   const logger = app.get(Logger);
   const db = app.get<DataSource>(getDataSourceToken());

