@@ -1,7 +1,7 @@
 // Shared plumbing for the benchmarks: processes, a fake OpenAI server, HTTP helpers, percentiles.
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
 import { Redis } from 'ioredis';
@@ -230,4 +230,56 @@ export async function waitForCount(db, sql, params, target, timeoutMs) {
     if (Date.now() > deadline) throw new Error(`timed out: ${rows[0].n}/${target}`);
     await sleep(20);
   }
+}
+
+const CLOCK_TICKS_PER_SECOND = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+
+/** CPU time (user + system, ms) of one process so far, or null when it is gone. */
+function cpuMsOf(pid) {
+  try {
+    // Fields after the command name (which may contain spaces) — utime and stime are the 12th and 13th.
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS_PER_SECOND;
+  } catch {
+    return null; // exited
+  }
+}
+
+const commOf = (pid) => {
+  try {
+    return readFileSync(`/proc/${pid}/comm`, 'utf8').trim();
+  } catch {
+    return null;
+  }
+};
+
+/**
+ * A machine-independent cost figure: CPU milliseconds spent by the given processes plus every PostgreSQL and Redis
+ * server process, from when the meter is made to `stop()` (from /proc; processes that start meanwhile count whole, processes
+ * that exit meanwhile are lost — the API's and workers' connection pools keep their backends for the whole run).
+ */
+export function cpuMeter(pids) {
+  const serverPids = () => readdirSync('/proc').filter((d) => /^\d+$/.test(d)).map(Number).filter((pid) => ['postgres', 'redis-server'].includes(commOf(pid)));
+  const sample = () => {
+    const byPid = new Map();
+    for (const pid of [...pids, ...serverPids()]) byPid.set(pid, { comm: commOf(pid), ms: cpuMsOf(pid) });
+    return byPid;
+  };
+  const before = sample();
+  return {
+    /** CPU ms per group since the meter was made: { node, postgres, redis, total }. */
+    stop() {
+      const after = sample();
+      const out = { node: 0, postgres: 0, redis: 0 };
+      for (const [pid, a] of after) {
+        if (a.ms === null) continue;
+        const b = before.get(pid);
+        const delta = a.ms - (b && b.comm === a.comm && b.ms !== null ? b.ms : 0);
+        const group = a.comm === 'postgres' ? 'postgres' : a.comm === 'redis-server' ? 'redis' : 'node';
+        out[group] += delta;
+      }
+      return { ...out, total: out.node + out.postgres + out.redis };
+    },
+  };
 }

@@ -2,7 +2,7 @@
 import { randomUUID } from 'node:crypto';
 import { Queue, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
-import { apiClient, bearerClient, benchEnvironment, fakeOpenAI, pct, pgClient, REDIS_URL, round, sleep, startApi, startWorker, waitForCount } from './lib.mjs';
+import { apiClient, bearerClient, benchEnvironment, cpuMeter, fakeOpenAI, pct, pgClient, REDIS_URL, round, sleep, startApi, startWorker, waitForCount } from './lib.mjs';
 
 /** The yardstick: BullMQ alone — no-op jobs added and processed in one process, same Redis, same machine. */
 export async function rawBullmqBaseline({ jobs = 20_000, concurrency = 50 } = {}) {
@@ -109,14 +109,23 @@ async function openLoop(client, operatorId, perSecond, seconds) {
 
 /** 1. End-to-end runs/s through the HTTP API on the mock provider at 0 ms: POST → final row. */
 export async function endToEndThroughput({ runs = 5000, parallel = 64, workers = 1 } = {}) {
-  return withPlatform({ workers, workerEnv: { VAULTRUN_RUNS_CONCURRENCY: '100' } }, async ({ client, db }) => {
+  return withPlatform({ workers, workerEnv: { VAULTRUN_RUNS_CONCURRENCY: '100' } }, async ({ api, workers: procs, client, db }) => {
     const op = await mockOperator(client);
     await closedLoop(client, op.id, 200, 20); // warm-up
     await waitForCount(db, `SELECT count(*)::int AS n FROM runs WHERE status = 'succeeded'`, [], 200, 60_000);
+    const cpu = cpuMeter([api.child.pid, ...procs.map((w) => w.child.pid)]);
     const t0 = Date.now();
     await closedLoop(client, op.id, runs, parallel);
     const end = await waitForCount(db, `SELECT count(*)::int AS n FROM runs WHERE status = 'succeeded'`, [], runs + 200, 300_000);
-    return { runs, workers, runsPerSecond: round(runs / ((end - t0) / 1000), 0) };
+    const used = cpu.stop();
+    return {
+      runs,
+      workers,
+      runsPerSecond: round(runs / ((end - t0) / 1000), 0),
+      // API + worker(s) + every PostgreSQL and Redis server process; the load generator is not counted.
+      cpuMsPerRun: round(used.total / runs, 2),
+      cpuMsPerRunBy: { node: round(used.node / runs, 2), postgres: round(used.postgres / runs, 2), redis: round(used.redis / runs, 2) },
+    };
   });
 }
 
