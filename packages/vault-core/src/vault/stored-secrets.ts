@@ -3,9 +3,11 @@
 // (every row is updated with compare-and-set) and resumable.
 import type { DataSource } from 'typeorm';
 import { LEGACY_SECRET_FORMAT, type Envelope, type SecretPurpose } from '../crypto/envelope.js';
+import type { KeyRing } from '../crypto/keyring.js';
 import { sealWebhookSecret } from '../money/alerts.js';
 import { endpointOf } from './endpoint.js';
 import type { KeyFingerprints } from './fingerprints.js';
+import { assertMasterKeys } from './master-keys.js';
 
 export interface SecretUpgradeResult {
   /** Provider secrets re-encrypted as v2 (bound to their account's current endpoint) or given an HMAC fingerprint. */
@@ -100,4 +102,14 @@ export async function upgradeStoredSecrets(db: DataSource, envelope: Envelope, f
     else result.raced++;
   }
   return result;
+}
+
+/**
+ * What every process does before it serves: the fail-closed master-key check, then the fingerprint key (created on
+ * the instance's first boot), then the upgrade of anything older versions stored. Returns the upgrade's counts.
+ */
+export async function prepareVault(db: DataSource, envelope: Envelope, ring: KeyRing, fingerprints: KeyFingerprints): Promise<SecretUpgradeResult> {
+  await assertMasterKeys(db, envelope, ring);
+  await fingerprints.ensure();
+  return upgradeStoredSecrets(db, envelope, fingerprints);
 }
