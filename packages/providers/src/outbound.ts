@@ -249,7 +249,23 @@ export async function guardedFetch(policy: OutboundPolicy, input: string | URL |
     redirect: 'manual',
     dispatcher: outboundAgent(policy),
   });
-  // The SDK expects the runtime's Response; the body stream is handed over, not read.
-  const noBody = answer.status === 204 || answer.status === 205 || answer.status === 304 || method === 'HEAD';
-  return new Response(noBody ? null : answer.body, { status: answer.status, statusText: answer.statusText, headers: new Headers([...answer.headers]) });
+  // The SDK expects the runtime's own Response: the body is streamed across as it arrives (never read here).
+  const source = answer.body;
+  const noBody = source === null || answer.status === 204 || answer.status === 205 || answer.status === 304 || method === 'HEAD';
+  return new Response(noBody ? null : relay(source), { status: answer.status, statusText: answer.statusText, headers: new Headers([...answer.headers]) });
+}
+
+/** A body stream of this runtime's own type that passes another stream's chunks along as they arrive. */
+function relay(source: AsyncIterable<Uint8Array>): ReadableStream<Uint8Array<ArrayBuffer>> {
+  const chunks = source[Symbol.asyncIterator]();
+  return new ReadableStream<Uint8Array<ArrayBuffer>>({
+    async pull(controller) {
+      const next = await chunks.next();
+      if (next.done) controller.close();
+      else controller.enqueue(new Uint8Array(next.value));
+    },
+    async cancel(reason: unknown) {
+      await chunks.return?.(reason);
+    },
+  });
 }
