@@ -28,6 +28,8 @@ export async function startTestApi(env: Record<string, string> = {}, options: Pa
     VAULTRUN_REDIS_PREFIX: instancePrefix(),
     VAULTRUN_PUBLIC_URL: 'http://127.0.0.1:3999',
     VAULTRUN_MASTER_KEYS: masterKeys,
+    // The fake provider listens on 127.0.0.1: tests allow private provider URLs unless they test the guard (test/adversarial).
+    VAULTRUN_PROVIDER_ALLOW_PRIVATE: 'true',
     ...env,
   });
   const app = await createApp(config, options);

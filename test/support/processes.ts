@@ -60,6 +60,8 @@ export async function spawnWorkerProcess(env: Record<string, string>): Promise<W
       DATABASE_POOL_SIZE: '6',
       REDIS_URL: t.redisUrl,
       VAULTRUN_MASTER_KEYS: t.masterKeys,
+      // The fake provider listens on 127.0.0.1: tests allow private provider URLs unless they test the guard (test/adversarial).
+      VAULTRUN_PROVIDER_ALLOW_PRIVATE: 'true',
       VAULTRUN_WORKER_HEALTH_PORT: '0',
       LOG_LEVEL: 'warn',
       ...env,

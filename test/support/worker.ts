@@ -18,6 +18,8 @@ export async function startTestWorker(env: Record<string, string> = {}, options:
       LOG_LEVEL: 'silent',
       VAULTRUN_WORKER_HEALTH_PORT: '0',
       VAULTRUN_MASTER_KEYS: t.masterKeys,
+      // The fake provider listens on 127.0.0.1: tests allow private provider URLs unless they test the guard (test/adversarial).
+      VAULTRUN_PROVIDER_ALLOW_PRIVATE: 'true',
       ...env,
     }),
     options,

@@ -4,13 +4,26 @@
  *
  *   keys:generate [--version N]        print a new master key entry "N:<base64>" for VAULTRUN_MASTER_KEYS
  *   vault:status                       data keys per master key version; which versions can be retired
- *   vault:rotate [--batch N]           re-wrap every data key under the active master key (online, resumable)
+ *   vault:rotate [--batch N]           re-wrap every data key under the active master key (online, resumable), and upgrade
+ *                                      secrets older versions stored (v1 → endpoint-bound v2, HMAC fingerprints, webhook secrets)
  *   admin:reset-password <email>       set a new generated password for a user and end their sessions
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { hash } from '@node-rs/argon2';
 import { createDataSource, User } from '@vaultrun/db';
-import { assertMasterKeys, Envelope, generateMasterKey, masterKeyUsage, parseKeyRing, randomSecret, recordAudit, rewrapAllDataKeys, SYSTEM_ACTOR } from '@vaultrun/vault-core';
+import {
+  assertMasterKeys,
+  Envelope,
+  generateMasterKey,
+  KeyFingerprints,
+  masterKeyUsage,
+  parseKeyRing,
+  randomSecret,
+  recordAudit,
+  rewrapAllDataKeys,
+  SYSTEM_ACTOR,
+  upgradeStoredSecrets,
+} from '@vaultrun/vault-core';
 import { SingleBar } from 'cli-progress';
 import { ConfigError, loadConfig } from './config.js';
 
@@ -52,8 +65,12 @@ async function main(): Promise<number> {
         const usage = await masterKeyUsage(db, config.keyRing);
         say(`Active master key version: ${usage.activeVersion}`);
         say(`Configured versions: ${[...config.keyRing.keys.keys()].sort((a, b) => a - b).join(', ')}`);
-        for (const [version, n] of Object.entries(usage.accountsByVersion)) say(`  version ${version}: ${n} data key(s)`);
-        const retirable = [...config.keyRing.keys.keys()].filter((v) => v !== usage.activeVersion && !usage.accountsByVersion[v]);
+        for (const [version, n] of Object.entries(usage.wrappedByVersion)) {
+          say(`  version ${version}: ${usage.accountsByVersion[Number(version)] ?? 0} data key(s), ${n - (usage.accountsByVersion[Number(version)] ?? 0)} other wrapped key(s)`);
+        }
+        const [{ legacy }] = await db.query(`SELECT count(*)::int AS legacy FROM provider_secrets WHERE ciphertext LIKE 'v1.%'`);
+        if (legacy) say(`Secrets not yet bound to their endpoint (format v1): ${legacy} — run vault:rotate (or restart the API/worker) to upgrade them.`);
+        const retirable = [...config.keyRing.keys.keys()].filter((v) => v !== usage.activeVersion && !usage.wrappedByVersion[v]);
         say(retirable.length ? `Can be retired now: ${retirable.join(', ')}` : 'No version can be retired yet.');
         return 0;
       });
@@ -74,15 +91,20 @@ async function main(): Promise<number> {
           },
         });
         bar.stop();
+        const upgrade = await upgradeStoredSecrets(db, envelope, new KeyFingerprints(db, envelope));
         await recordAudit(db.manager, {
           workspaceId: null,
           actor: SYSTEM_ACTOR('vaultrun vault:rotate'),
           action: 'vault.master_key.rotate',
-          metadata: { activeVersion: envelope.activeKekVersion, rewrapped: result.rewrapped, raced: result.raced },
+          metadata: { activeVersion: envelope.activeKekVersion, rewrapped: result.rewrapped, raced: result.raced, upgraded: upgrade },
         });
         say(`Re-wrapped ${result.rewrapped} data key(s) under master key version ${envelope.activeKekVersion}` + (result.raced ? ` (${result.raced} changed concurrently; run again to be sure).` : '.'));
+        if (upgrade.providerSecrets || upgrade.webhookSecrets) {
+          say(`Upgraded ${upgrade.providerSecrets} provider secret(s) (bound to their endpoint, HMAC fingerprint) and ${upgrade.webhookSecrets} webhook signing secret(s) (now wrapped).`);
+        }
+        if (upgrade.unreadable) say(`${upgrade.unreadable} secret(s) could not be read and were left as they are: set those keys again.`);
         const usage = await masterKeyUsage(db, config.keyRing);
-        const left = Object.entries(usage.accountsByVersion).filter(([v]) => Number(v) !== usage.activeVersion);
+        const left = Object.entries(usage.wrappedByVersion).filter(([v]) => Number(v) !== usage.activeVersion);
         say(left.length ? `Still on older versions: ${left.map(([v, n]) => `v${v}: ${n}`).join(', ')} — run vault:rotate again.` : 'Nothing left on older versions: they can be removed from VAULTRUN_MASTER_KEYS.');
         return left.length ? 1 : 0;
       });

@@ -29,6 +29,8 @@ const schema = z.object({
   VAULTRUN_MASTER_KEY_ACTIVE: z.coerce.number().int().min(1).optional(),
   /** Let the budget alert webhook point at this host or its private network (a receiver on the same LAN). */
   VAULTRUN_WEBHOOK_ALLOW_PRIVATE: z.stringbool().default(false),
+  /** Let provider base URLs point at this host or its private network (self-hosted models on the LAN). */
+  VAULTRUN_PROVIDER_ALLOW_PRIVATE: z.stringbool().default(false),
 });
 
 export type AppConfig = ReturnType<typeof toConfig>;
@@ -57,6 +59,8 @@ function toConfig(env: z.infer<typeof schema>) {
     sessionTtlMs: env.VAULTRUN_SESSION_TTL_HOURS * 3600_000,
     inviteTtlMs: env.VAULTRUN_INVITE_TTL_HOURS * 3600_000,
     webhookAllowPrivate: env.VAULTRUN_WEBHOOK_ALLOW_PRIVATE,
+    /** Where provider calls (verification, key checks) may connect; link-local and metadata never. */
+    providerOutbound: { allowPrivate: env.VAULTRUN_PROVIDER_ALLOW_PRIVATE },
     /** Master key-encryption keys. Never log this object. */
     keyRing: loadKeyRing({
       keys: env.VAULTRUN_MASTER_KEYS,

@@ -55,6 +55,12 @@ describe('leak canary: a stored key appears nowhere', () => {
     await keep(owner.agent.get(`/api/v1/provider-accounts/${id}`));
     await keep(as(owner).patch(`/api/v1/provider-accounts/${id}`, { name: 'canary-renamed', limits: { requestsPerMinute: 9999 } }));
     await keep(as(owner).patch(`/api/v1/provider-accounts/${id}`, { apiKey: keys.main }));
+    // Endpoint changes: refused without the key, refused by the new endpoint, and done (then back again).
+    await keep(as(owner).patch(`/api/v1/provider-accounts/${id}`, { baseUrl: fake.url.replace('127.0.0.1', 'localhost') }));
+    await keep(as(owner).patch(`/api/v1/provider-accounts/${id}`, { baseUrl: fake.url.replace('127.0.0.1', 'localhost'), apiKey: keys.main.replace('canary', 'canaryinvalid') }));
+    await keep(as(owner).patch(`/api/v1/provider-accounts/${id}`, { baseUrl: fake.url.replace('127.0.0.1', 'localhost'), apiKey: keys.main }));
+    await keep(as(owner).patch(`/api/v1/provider-accounts/${id}`, { baseUrl: fake.url, apiKey: keys.main }));
+    await keep(as(owner).patch(`/api/v1/provider-accounts/${id}`, { baseUrl: 'http://169.254.169.254/v1', apiKey: keys.main }));
     await keep(as(owner).post(`/api/v1/provider-accounts/${id}/verify`));
     await keep(as(owner).post(`/api/v1/provider-accounts/${id}/rotate`, { apiKey: keys.refused }));
     await keep(as(owner).post(`/api/v1/provider-accounts/${id}/rotate`, { apiKey: keys.quota }));

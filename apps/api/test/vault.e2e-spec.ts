@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import { as, bearer, seedWorkspace, signIn, startTestApi, type SeededWorkspace, type Session, type TestApi } from '../../../test/support/api.js';
 import { startFakeOpenAI, type FakeOpenAI } from '../../../test/support/fake-openai.js';
@@ -35,7 +35,7 @@ describe('Provider Vault', () => {
       kind: 'openai',
       status: 'active',
       models: ['gpt-4.1', 'gpt-4.1-mini', 'o4-mini'],
-      key: { hint: `sk-proj-…${k.slice(-4)}`, fingerprint: expect.stringMatching(/^sha256:[0-9a-f]{16}$/), shape: 'project' },
+      key: { hint: `sk-proj-…${k.slice(-4)}`, fingerprint: expect.stringMatching(/^hmac-sha256:[0-9a-f]{16}$/), shape: 'project' },
       lastError: null,
       lastVerifiedAt: expect.any(String),
     });
@@ -45,7 +45,7 @@ describe('Provider Vault', () => {
     expect(fake.requests.map((r) => [r.method, r.path, r.key])).toEqual([['GET', '/v1/models', k]]);
 
     const [row] = await api.db.query(`SELECT s.ciphertext, a.dek_wrapped, a.kek_version, a.dek_version FROM provider_secrets s JOIN provider_accounts a ON a.id = s.account_id WHERE a.id = $1`, [res.body.id]);
-    expect(row.ciphertext).toMatch(/^v1\.1\.[A-Za-z0-9_-]+$/);
+    expect(row.ciphertext).toMatch(/^v2\.1\.[A-Za-z0-9_-]+$/);
     expect(row.dek_wrapped).toMatch(/^v1\.1\.1\.[A-Za-z0-9_-]+$/);
     expect(row.kek_version).toBe(1);
     expect(row.ciphertext).not.toContain(k);
@@ -107,6 +107,26 @@ describe('Provider Vault', () => {
     const fresh = await admin.agent.get('/api/v1/provider-accounts');
     expect(fresh.body.items).toEqual([expect.objectContaining({ kind: 'mock', name: 'Mock provider' })]);
     await as(admin).post('/api/v1/auth/workspace', { workspaceId: ws.id });
+  });
+
+  it('fingerprints a key with the instance HMAC: equal for the same key in this instance, not a plain SHA-256', async () => {
+    const k = key();
+    const first = await create({ apiKey: k, verify: false });
+    const second = await create({ apiKey: k, verify: false });
+    const other = await create({ apiKey: key(), verify: false });
+    expect(first.body.key.fingerprint).toMatch(/^hmac-sha256:[0-9a-f]{16}$/);
+    expect(second.body.key.fingerprint).toBe(first.body.key.fingerprint);
+    expect(other.body.key.fingerprint).not.toBe(first.body.key.fingerprint);
+    expect(first.body.key.fingerprint).not.toContain(createHash('sha256').update(k).digest('hex').slice(0, 16));
+    // Another process of the same instance (same database, same master key) computes the same fingerprint.
+    const again = await startTestApi();
+    try {
+      const session = await signIn(again.url, ws.users.admin);
+      const rotated = await as(session).post(`/api/v1/provider-accounts/${other.body.id}/rotate`, { apiKey: k, verify: false });
+      expect(rotated.body.key.fingerprint).toBe(first.body.key.fingerprint);
+    } finally {
+      await again.close();
+    }
   });
 
   it('never changes the key on a metadata update, even when the hint is echoed back', async () => {

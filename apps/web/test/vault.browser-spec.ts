@@ -209,6 +209,64 @@ const accountCard = (page: Page, name: string) => page.getByTestId('vault-accoun
     await context.close();
   });
 
+  it('asks for the key again to move an account to another base URL, says why a URL is refused, and sends the new endpoint only the new key', async () => {
+    const other = await startFakeOpenAI({ models: FAKE_MODELS });
+    const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    const page = await context.newPage();
+    const sent: { method: string; path: string; body: string }[] = [];
+    page.on('request', (req) => sent.push({ method: req.method(), path: new URL(req.url()).pathname, body: req.postData() ?? '' }));
+    try {
+      const storedKey = `sk-proj-test-browser-${hex()}`;
+      const newKey = `sk-proj-test-browser-${hex()}`;
+      const name = `Moving OpenAI ${hex()}`;
+      await signInAt(page, ws.users.admin);
+      await fillOpenAIAccount(page, name, storedKey);
+      await page.getByTestId('vault-save').click();
+      await page.getByTestId('vault-models').waitFor();
+      await page.getByTestId('vault-add-panel').getByRole('button', { name: 'Skip' }).click();
+      const card = accountCard(page, name);
+      await card.locator('[data-testid="vault-status"][data-status="active"]').waitFor();
+
+      // Editing anything but the base URL asks for no key.
+      await card.getByTestId('vault-open-settings').click();
+      expect(await card.getByTestId('vault-edit-endpoint-key').count()).toBe(0);
+      // A new base URL: the key is asked for again, with the reason; Save waits for it.
+      await card.getByTestId('vault-edit-base-url').fill('http://169.254.169.254/v1');
+      const keyField = card.getByTestId('vault-edit-endpoint-key');
+      await keyField.waitFor();
+      expect(await keyField.innerText()).toContain('bound to its current endpoint and is never sent anywhere else');
+      expect(await card.getByTestId('vault-edit-save').isDisabled()).toBe(true);
+      await card.getByTestId('vault-edit-endpoint-key-input').fill(newKey);
+      expect(await card.getByTestId('vault-edit-endpoint-key-input').getAttribute('type')).toBe('password');
+      await card.getByTestId('vault-edit-save').click();
+      // A refused URL shows the server's reason next to the field.
+      await card.getByText(/is never called: 169\.254\.169\.254 is a link-local or cloud metadata address/).waitFor();
+      await screenshot(page, 'vault-base-url-refused');
+
+      const otherUrl = other.url.replace('127.0.0.1', 'localhost');
+      await card.getByTestId('vault-edit-base-url').fill(otherUrl);
+      await card.getByTestId('vault-edit-endpoint-key-input').fill(newKey);
+      await screenshot(page, 'vault-base-url-key-again');
+      await card.getByTestId('vault-edit-save').click();
+      await card.getByText(/^Saved: the account now calls the new base URL/).waitFor();
+      await card.getByTestId('vault-key-hint').getByText(hintOf(newKey)).waitFor();
+
+      // The new endpoint heard only the key given for it; the stored one never left for it.
+      expect(other.requests.map((r) => r.key)).toEqual([newKey]);
+      expect(fake.requests.some((r) => r.key === newKey)).toBe(false);
+      const html = await page.content();
+      for (const key of [storedKey, newKey]) expect(html).not.toContain(key);
+      const accountId = await card.getAttribute('data-account-id');
+      expect(sent.filter((r) => r.body.includes(newKey)).map((r) => `${r.method} ${r.path}`)).toEqual([
+        `PATCH /api/v1/provider-accounts/${accountId}`,
+        `PATCH /api/v1/provider-accounts/${accountId}`,
+      ]);
+    } finally {
+      await context.close();
+      await other.close();
+    }
+  });
+
   it('adds an OpenAI-compatible server without a key, edits, disables, enables and deletes it; adds a mock', async () => {
     const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
     const page = await context.newPage();

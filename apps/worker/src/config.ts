@@ -36,6 +36,8 @@ const schema = z.object({
   VAULTRUN_MASTER_KEY_ACTIVE: z.coerce.number().int().min(1).optional(),
   /** Let the budget alert webhook reach this host or its private network (must match the API's setting). */
   VAULTRUN_WEBHOOK_ALLOW_PRIVATE: z.stringbool().default(false),
+  /** Let provider base URLs reach this host or its private network (self-hosted models; must match the API's setting). */
+  VAULTRUN_PROVIDER_ALLOW_PRIVATE: z.stringbool().default(false),
 });
 
 export type WorkerConfig = ReturnType<typeof toConfig>;
@@ -62,6 +64,8 @@ function toConfig(env: z.infer<typeof schema>) {
     retry: { baseDelayMs: env.VAULTRUN_RETRY_BASE_MS, maxDelayMs: env.VAULTRUN_RETRY_MAX_MS },
     providerTimeoutMs: env.VAULTRUN_PROVIDER_TIMEOUT_MS,
     webhookAllowPrivate: env.VAULTRUN_WEBHOOK_ALLOW_PRIVATE,
+    /** Where provider calls (runs, re-verification, cost sync) may connect; link-local and metadata never. */
+    providerOutbound: { allowPrivate: env.VAULTRUN_PROVIDER_ALLOW_PRIVATE },
     /** A budget hold outlives the longest provider call; after that the sweeper counts it as spent. */
     budgetHoldTtlMs: env.VAULTRUN_PROVIDER_TIMEOUT_MS + 60_000,
     workerId: env.VAULTRUN_WORKER_ID ?? `${hostname()}-${process.pid}`,

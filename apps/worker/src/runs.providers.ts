@@ -70,7 +70,7 @@ export const RUNS_PROVIDERS: Provider[] = [
         db,
         limiter,
         bus,
-        providers: new ProviderCache(db, secrets, 60_000, undefined, c.providerTimeoutMs),
+        providers: new ProviderCache(db, secrets, { ttlMs: 60_000, timeoutMs: c.providerTimeoutMs, outbound: c.providerOutbound }),
         workerId: c.workerId,
         leaseTtlMs: c.runLeaseMs,
         holdTtlMs: c.budgetHoldTtlMs,

@@ -26,7 +26,12 @@ describe('webhook HTTP client', () => {
         () => null,
         (e: unknown) => e,
       );
-      expect(privateAddressRefusal(err)?.message).toMatch(/^localhost resolves to (127\.0\.0\.1|::1), a private, loopback or link-local address$/);
+      expect(privateAddressRefusal(err)?.message).toBe('localhost is this machine');
+      const literal = await fetch(`http://127.0.0.1:${port}/hook`, { method: 'POST', dispatcher: agent }).then(
+        () => null,
+        (e: unknown) => e,
+      );
+      expect(privateAddressRefusal(literal)?.message).toBe('127.0.0.1 is a private or loopback address');
       expect(hits).toBe(0);
     } finally {
       await agent.close();
@@ -44,6 +49,12 @@ describe('webhook HTTP client', () => {
       );
       expect(refused).toBeInstanceOf(Error);
       expect(privateAddressRefusal(refused)).toBeNull();
+      // Link-local and cloud metadata stay refused when private networks are allowed.
+      const metadata = await fetch('http://169.254.169.254/latest/meta-data', { dispatcher: agent }).then(
+        () => null,
+        (e: unknown) => e,
+      );
+      expect(privateAddressRefusal(metadata)?.message).toBe('169.254.169.254 is a link-local or cloud metadata address, which Vaultrun never calls');
     } finally {
       await agent.close();
     }

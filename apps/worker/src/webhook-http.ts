@@ -1,17 +1,17 @@
-import { PrivateAddressError, publicOnlyLookup } from '@vaultrun/vault-core';
-import { Agent } from 'undici';
+import { guardedAgent, outboundRefusalOf, type OutboundRefusedError } from '@vaultrun/vault-core';
+import type { Agent } from 'undici';
 
 /**
- * The HTTP client of outgoing webhooks. Unless private networks are allowed, it connects only to public addresses,
- * checked on the address each name resolves to as the connection is made (so a name re-pointed at a private address
- * after it was saved is refused too). Literal addresses skip the lookup: check those with `privateHostReason` first.
+ * The HTTP client of outgoing webhooks: the same outbound guard as provider calls. Link-local and cloud metadata
+ * addresses are never connected to; private and loopback ones only when `allowPrivate`. Checked on the address each
+ * connection is made to (a literal address before connecting, a name once resolved), so a name re-pointed at a
+ * refused address after it was saved is refused too.
  */
 export function webhookAgent(allowPrivate: boolean): Agent {
-  return new Agent(allowPrivate ? {} : { connect: { lookup: publicOnlyLookup } });
+  return guardedAgent({ allowPrivate });
 }
 
 /** The refusal behind a failed fetch through `webhookAgent`, if that is why it failed. */
-export function privateAddressRefusal(err: unknown): PrivateAddressError | null {
-  const cause = (err as { cause?: unknown } | null)?.cause;
-  return cause instanceof PrivateAddressError ? cause : null;
+export function privateAddressRefusal(err: unknown): OutboundRefusedError | null {
+  return outboundRefusalOf(err);
 }

@@ -3,7 +3,7 @@ import { type DynamicModule, Inject, Injectable, Module, type OnApplicationBoots
 import { DiscoveryModule, DiscoveryService } from '@nestjs/core';
 import { InjectDataSource, TypeOrmModule } from '@nestjs/typeorm';
 import { dataSourceOptions } from '@vaultrun/db';
-import { assertJobHandlers, assertMasterKeys, DEFAULT_JOB_OPTIONS, Envelope, type JobName, QUEUES, REDACT_PATHS, RUN_JOB_OPTIONS } from '@vaultrun/vault-core';
+import { assertJobHandlers, DEFAULT_JOB_OPTIONS, Envelope, type JobName, KeyFingerprints, prepareVault, QUEUES, REDACT_PATHS, RUN_JOB_OPTIONS } from '@vaultrun/vault-core';
 import { LoggerModule } from 'nestjs-pino';
 import type { DestinationStream } from 'pino';
 import type { DataSource } from 'typeorm';
@@ -19,7 +19,7 @@ import { QueueDepthMetrics } from './queue-depth.js';
 import { QueueErrorLogging } from './queue-errors.js';
 import { RUNS_PROVIDERS, RunsLifecycle } from './runs.providers.js';
 import { WorkerMetrics } from './metrics.js';
-import { ENVELOPE, VAULT_PROVIDERS } from './vault.providers.js';
+import { ENVELOPE, KEY_FINGERPRINTS, VAULT_PROVIDERS } from './vault.providers.js';
 
 /** Refuses to start when a job name has zero or several handlers (Immich's boot check). */
 @Injectable()
@@ -36,17 +36,21 @@ export class JobContractCheck implements OnApplicationBootstrap {
   }
 }
 
-/** Fail closed: no job runs until the master key ring matches what the database was written with. */
+/**
+ * Fail closed: no job runs until the master key ring matches what the database was written with. Then secrets
+ * stored by older versions are upgraded (v1 → endpoint-bound v2, HMAC fingerprints, wrapped webhook secrets).
+ */
 @Injectable()
 export class MasterKeyBootCheck implements OnApplicationBootstrap {
   constructor(
     @InjectDataSource() private readonly db: DataSource,
     @Inject(ENVELOPE) private readonly envelope: Envelope,
+    @Inject(KEY_FINGERPRINTS) private readonly fingerprints: KeyFingerprints,
     @Inject(WORKER_CONFIG) private readonly config: WorkerConfig,
   ) {}
 
-  onApplicationBootstrap(): Promise<void> {
-    return assertMasterKeys(this.db, this.envelope, this.config.keyRing);
+  async onApplicationBootstrap(): Promise<void> {
+    await prepareVault(this.db, this.envelope, this.config.keyRing, this.fingerprints);
   }
 }
 

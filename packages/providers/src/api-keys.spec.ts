@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { createHash } from 'node:crypto';
+import { createHash, createHmac, randomBytes } from 'node:crypto';
 import { apiKeyFingerprint, apiKeyHint, apiKeyShape } from './api-keys.js';
 
 describe('apiKeyShape', () => {
@@ -41,15 +41,19 @@ describe('apiKeyHint', () => {
 });
 
 describe('apiKeyFingerprint', () => {
-  it("is 'sha256:' + the first 16 hex digits of SHA-256(key)", () => {
-    const key = 'sk-proj-abcdefghijklmnopqrstuvwxyz0123456789';
-    const expected = createHash('sha256').update(key).digest('hex').slice(0, 16);
-    expect(apiKeyFingerprint(key)).toBe(`sha256:${expected}`);
-    expect(apiKeyFingerprint(key)).toMatch(/^sha256:[0-9a-f]{16}$/);
+  const instanceKey = randomBytes(32);
+  const key = 'sk-proj-abcdefghijklmnopqrstuvwxyz0123456789';
+
+  it("is 'hmac-sha256:' + the first 16 hex digits of HMAC-SHA256(instance key, key) — not a plain SHA-256", () => {
+    const expected = createHmac('sha256', instanceKey).update(key).digest('hex').slice(0, 16);
+    expect(apiKeyFingerprint(key, instanceKey)).toBe(`hmac-sha256:${expected}`);
+    expect(apiKeyFingerprint(key, instanceKey)).not.toContain(createHash('sha256').update(key).digest('hex').slice(0, 16));
   });
 
-  it('tells keys apart and is stable', () => {
-    expect(apiKeyFingerprint('sk-a-1')).not.toBe(apiKeyFingerprint('sk-a-2'));
-    expect(apiKeyFingerprint('sk-a-1')).toBe(apiKeyFingerprint('sk-a-1'));
+  it('is stable within an instance, tells keys apart, and differs between instances', () => {
+    expect(apiKeyFingerprint('sk-a-1', instanceKey)).toBe(apiKeyFingerprint('sk-a-1', instanceKey));
+    expect(apiKeyFingerprint('sk-a-1', instanceKey)).not.toBe(apiKeyFingerprint('sk-a-2', instanceKey));
+    expect(apiKeyFingerprint('sk-a-1', instanceKey)).not.toBe(apiKeyFingerprint('sk-a-1', randomBytes(32)));
+    expect(() => apiKeyFingerprint('sk-a-1', Buffer.alloc(8))).toThrow(TypeError);
   });
 });

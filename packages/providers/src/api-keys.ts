@@ -1,5 +1,5 @@
 // Recognising and naming API keys without revealing them: the vault shows a hint and a fingerprint.
-import { createHash } from 'node:crypto';
+import { createHmac } from 'node:crypto';
 
 export type ApiKeyShape = 'project' | 'service_account' | 'admin' | 'legacy' | 'unknown';
 
@@ -30,7 +30,12 @@ export function apiKeyHint(key: string): string {
   return secret.length >= 12 ? `${prefix}…${secret.slice(-4)}` : `${prefix}…`;
 }
 
-/** 'sha256:' + the first 16 hex digits of SHA-256(key): tells keys apart, reveals nothing usable. */
-export function apiKeyFingerprint(key: string): string {
-  return `sha256:${createHash('sha256').update(key, 'utf8').digest('hex').slice(0, 16)}`;
+/**
+ * 'hmac-sha256:' + the first 16 hex digits of HMAC-SHA256(fingerprintKey, key): tells keys apart within an instance,
+ * and — unlike a plain hash — cannot be used to check a guessed or leaked key without the instance's secret
+ * fingerprint key (vault-core's KeyFingerprints holds it).
+ */
+export function apiKeyFingerprint(key: string, fingerprintKey: Buffer): string {
+  if (fingerprintKey.length < 32) throw new TypeError('the fingerprint key must be at least 32 bytes');
+  return `hmac-sha256:${createHmac('sha256', fingerprintKey).update(key, 'utf8').digest('hex').slice(0, 16)}`;
 }

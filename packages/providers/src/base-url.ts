@@ -18,3 +18,23 @@ export function normalizeBaseUrl(baseUrl: string): string {
   if (problem) throw new TypeError(problem);
   return new URL(baseUrl.trim()).toString().replace(/\/+$/, '');
 }
+
+/** Where `openai` accounts without a base URL send their key. */
+const OPENAI_DEFAULT_ORIGIN = 'https://api.openai.com';
+/** The embedded mock provider sends nothing anywhere; its "origin" is a fixed marker. */
+export const MOCK_ENDPOINT_ORIGIN = 'vaultrun-mock:embedded';
+
+/**
+ * The origin a provider account's key is sent to — scheme://host[:port] with the host lowercased (and IDNs in
+ * punycode) and the scheme's default port dropped, exactly as WHATWG URL's `origin` writes it. `openai` without a base
+ * URL is https://api.openai.com; `mock` is a fixed marker. A stored key's ciphertext is bound to this value.
+ * Throws a TypeError for a base URL that cannot be used at all.
+ */
+export function endpointOrigin(kind: string, baseUrl: string | null | undefined): string {
+  if (kind === 'mock') return MOCK_ENDPOINT_ORIGIN;
+  if (!baseUrl) {
+    if (kind === 'openai') return OPENAI_DEFAULT_ORIGIN;
+    throw new TypeError(`A ${kind} account needs a base URL`);
+  }
+  return new URL(normalizeBaseUrl(baseUrl)).origin;
+}

@@ -37,6 +37,12 @@ describe('the taxonomy table', () => {
       provider_unavailable: { message: 'Provider unavailable', retryable: true, accountStatus: null },
       invalid_output: { message: 'Output did not match the schema', retryable: false, accountStatus: null },
       provider_rejected: { message: 'The provider refused the request', retryable: false, accountStatus: null },
+      endpoint_refused: {
+        message:
+          'Vaultrun refused to connect to the base URL: it points at a link-local or cloud metadata address, or at a private network this deployment does not allow (VAULTRUN_PROVIDER_ALLOW_PRIVATE)',
+        retryable: false,
+        accountStatus: null,
+      },
       cancelled: { message: 'Cancelled', retryable: false, accountStatus: null },
     });
   });

@@ -4,6 +4,7 @@
 // Provider messages are never passed through: OpenAI's 401 echoes part of the key, and other
 // providers echo the request. A ProviderError carries only the taxonomy message and a few numbers.
 import { APIConnectionError, APIConnectionTimeoutError, APIError, APIUserAbortError, OpenAIError } from 'openai';
+import { outboundRefusalOf } from './outbound.js';
 import { parseRetryAfterMs, readHeader, type HeaderSource } from './rate-limit-headers.js';
 
 export const PROVIDER_ERROR_CODES = [
@@ -15,6 +16,7 @@ export const PROVIDER_ERROR_CODES = [
   'provider_unavailable',
   'invalid_output',
   'provider_rejected',
+  'endpoint_refused',
   'cancelled',
 ] as const;
 export type ProviderErrorCode = (typeof PROVIDER_ERROR_CODES)[number];
@@ -31,6 +33,11 @@ export const PROVIDER_ERRORS: Record<ProviderErrorCode, { message: string; retry
   provider_unavailable: { message: 'Provider unavailable', retryable: true, accountStatus: null },
   invalid_output: { message: 'Output did not match the schema', retryable: false, accountStatus: null },
   provider_rejected: { message: 'The provider refused the request', retryable: false, accountStatus: null },
+  endpoint_refused: {
+    message: 'Vaultrun refused to connect to the base URL: it points at a link-local or cloud metadata address, or at a private network this deployment does not allow (VAULTRUN_PROVIDER_ALLOW_PRIVATE)',
+    retryable: false,
+    accountStatus: null,
+  },
   cancelled: { message: 'Cancelled', retryable: false, accountStatus: null },
 };
 
@@ -177,6 +184,8 @@ export interface ClassifyContext {
 export function classifyProviderError(err: unknown, context: ClassifyContext = {}): ProviderError {
   if (err instanceof ProviderError) return err;
   const sent = (fallback: boolean) => context.requestSent ?? fallback;
+  // The outbound guard refused the address before any connection was made.
+  if (outboundRefusalOf(err)) return new ProviderError('endpoint_refused', { requestSent: false });
 
   if (err instanceof APIUserAbortError || isAbort(err)) return new ProviderError('cancelled', { requestSent: sent(true) });
   if (err instanceof APIConnectionTimeoutError) return new ProviderError('provider_unavailable', { requestSent: sent(true) });

@@ -24,3 +24,4 @@ export {
 export { sampleJsonForSchema } from './mock/json-schema-sample.js';
 export * from './prices/prices.js';
 export { OPENAI_PRICE_TABLE } from './prices/openai-prices.js';
+export * from './outbound.js';

@@ -1,6 +1,7 @@
 // The provider contract every adapter implements. Types only (plus the kind list), so adapters can
 // import from here without creating an import cycle with the factory.
 import type { AccountStatusEffect, ProviderErrorCode } from './errors.js';
+import type { OutboundPolicy } from './outbound.js';
 
 /** The kinds of provider account Vaultrun can talk to. */
 export const PROVIDER_KINDS = ['openai', 'openai-compatible', 'mock'] as const;
@@ -42,6 +43,8 @@ export interface ProviderConnection {
   /** Per-call timeout; default 60 000 ms. */
   timeoutMs?: number;
   mock?: MockSettings | null;
+  /** Which addresses the base URL may reach (see outbound.ts); default: public addresses only. */
+  outbound?: OutboundPolicy;
 }
 
 export interface ChatMessage {

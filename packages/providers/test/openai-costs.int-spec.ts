@@ -16,7 +16,7 @@ afterAll(async () => {
 });
 
 const costs = (extra: Partial<Parameters<typeof fetchOpenAiDailyCosts>[0]> = {}) =>
-  fetchOpenAiDailyCosts({ adminKey: ADMIN, baseUrl: fake.url, fromDay: '2026-03-01', toDay: '2026-03-04', ...extra });
+  fetchOpenAiDailyCosts({ adminKey: ADMIN, baseUrl: fake.url, outbound: { allowPrivate: true }, fromDay: '2026-03-01', toDay: '2026-03-04', ...extra });
 
 describe('fetchOpenAiDailyCosts', () => {
   it('sums every result of a daily bucket exactly, in integer micro-USD', async () => {

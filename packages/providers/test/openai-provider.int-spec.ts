@@ -17,7 +17,9 @@ afterAll(async () => {
   await fake.close();
 });
 
-const openai = (apiKey: string = KEY, extra: { timeoutMs?: number } = {}) => createProvider({ kind: 'openai', apiKey, baseUrl: fake.url, ...extra });
+/** The fake listens on 127.0.0.1: a private address, allowed explicitly (the default is public addresses only). */
+const LOCAL = { allowPrivate: true };
+const openai = (apiKey: string = KEY, extra: { timeoutMs?: number } = {}) => createProvider({ kind: 'openai', apiKey, baseUrl: fake.url, ...extra, outbound: LOCAL });
 const chat = (overrides: Partial<ChatRequest> = {}): ChatRequest => ({
   model: 'gpt-4o-mini',
   messages: [
@@ -100,7 +102,7 @@ describe('complete', () => {
   it('reports cached prompt tokens', async () => {
     const cachingFake = await startFakeOpenAI({ cachedTokens: 4 });
     try {
-      const result = await createProvider({ kind: 'openai', apiKey: KEY, baseUrl: cachingFake.url }).complete(chat());
+      const result = await createProvider({ kind: 'openai', apiKey: KEY, baseUrl: cachingFake.url, outbound: LOCAL }).complete(chat());
       expect(result.usage?.cachedInputTokens).toBe(4);
     } finally {
       await cachingFake.close();
@@ -234,7 +236,7 @@ describe('openai-compatible', () => {
   it('reads a provider-reported usage.cost as integer micro-USD (rounded half up)', async () => {
     const gateway = await startFakeOpenAI({ usageCost: 0.0000125 });
     try {
-      const provider = createProvider({ kind: 'openai-compatible', apiKey: 'sk-or-v1-abc', baseUrl: `${gateway.url}/` });
+      const provider = createProvider({ kind: 'openai-compatible', apiKey: 'sk-or-v1-abc', baseUrl: `${gateway.url}/`, outbound: LOCAL });
       const result = await provider.complete(chat());
       expect(result.reportedCostMicroUsd).toBe(13);
       expect((gateway.requests[0].body as Record<string, unknown>).max_tokens).toBe(64);
@@ -245,7 +247,7 @@ describe('openai-compatible', () => {
   });
 
   it('works without a key and sends no Authorization header (Ollama)', async () => {
-    const provider = createProvider({ kind: 'openai-compatible', baseUrl: fake.url });
+    const provider = createProvider({ kind: 'openai-compatible', baseUrl: fake.url, outbound: LOCAL });
     const list = await provider.listModels();
     expect(list.models.length).toBeGreaterThan(0);
     const result = await provider.complete(chat());
@@ -257,7 +259,7 @@ describe('openai-compatible', () => {
   it('the openai kind ignores usage.cost', async () => {
     const gateway = await startFakeOpenAI({ usageCost: 0.5 });
     try {
-      const result = await createProvider({ kind: 'openai', apiKey: KEY, baseUrl: gateway.url }).complete(chat());
+      const result = await createProvider({ kind: 'openai', apiKey: KEY, baseUrl: gateway.url, outbound: LOCAL }).complete(chat());
       expect(result.reportedCostMicroUsd).toBeNull();
     } finally {
       await gateway.close();
@@ -269,7 +271,7 @@ describe('an unreachable provider', () => {
   it('is provider_unavailable and the request was certainly not sent', async () => {
     const port = await closedPort();
     for (const kind of ['openai', 'openai-compatible'] as const) {
-      const provider = createProvider({ kind, apiKey: KEY, baseUrl: `http://127.0.0.1:${port}/v1` });
+      const provider = createProvider({ kind, apiKey: KEY, baseUrl: `http://127.0.0.1:${port}/v1`, outbound: LOCAL });
       const error = await failureOf(provider.complete(chat()));
       expect(error).toMatchObject({ code: 'provider_unavailable', retryable: true, requestSent: false, httpStatus: null });
       const listError = await failureOf(provider.listModels());
@@ -280,9 +282,37 @@ describe('an unreachable provider', () => {
 
 describe('the key stays out of sight', () => {
   it('is not visible on the provider object', () => {
-    const provider = createProvider({ kind: 'openai', apiKey: KEY, baseUrl: fake.url });
+    const provider = createProvider({ kind: 'openai', apiKey: KEY, baseUrl: fake.url, outbound: LOCAL });
     expect(JSON.stringify(provider)).not.toContain(KEY);
     expect(inspect(provider, { showHidden: true, depth: 10 })).not.toContain(KEY);
     expect(JSON.stringify({ ...provider })).not.toContain(KEY);
+  });
+});
+
+describe('the outbound guard on provider calls', () => {
+  it('refuses a private base URL unless allowed, before any request leaves: endpoint_refused, never the key', async () => {
+    fake.reset();
+    for (const kind of ['openai', 'openai-compatible'] as const) {
+      const provider = createProvider({ kind, apiKey: KEY, baseUrl: fake.url });
+      expect(await failureOf(provider.listModels())).toMatchObject({ code: 'endpoint_refused', retryable: false, requestSent: false });
+      const metadata = createProvider({ kind, apiKey: KEY, baseUrl: 'http://169.254.169.254/v1', outbound: LOCAL });
+      expect(await failureOf(metadata.complete(chat()))).toMatchObject({ code: 'endpoint_refused', requestSent: false });
+    }
+    expect(fake.requests).toEqual([]);
+  });
+
+  it('does not follow a redirect: the key never reaches where a server points', async () => {
+    const target = await startFakeOpenAI();
+    try {
+      fake.reset();
+      fake.respondWith(() => ({ status: 307, headers: { location: `${target.url}/models` } }));
+      const error = await failureOf(createProvider({ kind: 'openai', apiKey: KEY, baseUrl: fake.url, outbound: LOCAL }).listModels());
+      expect(error.code).toBe('provider_rejected');
+      expect(fake.requests.map((r) => r.key)).toEqual([KEY]);
+      expect(target.requests).toEqual([]);
+    } finally {
+      fake.respondWith(null);
+      await target.close();
+    }
   });
 });

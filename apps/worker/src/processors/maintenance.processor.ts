@@ -5,6 +5,7 @@ import { CostSync, type CostSyncAccountResult, type JobName, type JobPayloads, p
 import type { Job } from 'bullmq';
 import { PinoLogger } from 'nestjs-pino';
 import { DataSource } from 'typeorm';
+import { WORKER_CONFIG, type WorkerConfig } from '../config.js';
 import { HandlesJobs } from '../job-handlers.js';
 import { LoggedWorkerHost } from '../queue-errors.js';
 import { WorkerMetrics } from '../metrics.js';
@@ -28,13 +29,14 @@ export class MaintenanceProcessor extends LoggedWorkerHost {
   constructor(
     @InjectDataSource() private readonly db: DataSource,
     @Inject(SECRET_STORE) secrets: SecretStore,
+    @Inject(WORKER_CONFIG) config: WorkerConfig,
     private readonly metrics: WorkerMetrics,
     private readonly logger: PinoLogger,
     @Inject(CLOCK) private readonly clock: Clock,
   ) {
     super();
     this.logger.setContext(MaintenanceProcessor.name);
-    this.costSync = new CostSync(db, secrets);
+    this.costSync = new CostSync(db, secrets, undefined, config.providerOutbound);
   }
 
   async process(job: Job<JobPayloads[JobName], unknown, JobName>): Promise<unknown> {

@@ -4,12 +4,13 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import {
   alertDelivery,
   BUDGET_ALERT_EVENT,
+  Envelope,
   type JobName,
   type JobPayloads,
   markAlertDelivered,
-  privateHostReason,
   QUEUES,
   signWebhook,
+  urlRefusal,
 } from '@vaultrun/vault-core';
 import { type Job, UnrecoverableError } from 'bullmq';
 import { PinoLogger } from 'nestjs-pino';
@@ -18,6 +19,7 @@ import { type Agent, fetch } from 'undici';
 import { WORKER_CONFIG, type WorkerConfig } from '../config.js';
 import { HandlesJobs } from '../job-handlers.js';
 import { LoggedWorkerHost } from '../queue-errors.js';
+import { ENVELOPE } from '../vault.providers.js';
 import { privateAddressRefusal, webhookAgent } from '../webhook-http.js';
 
 /** A receiver gets this long to answer; BullMQ retries (with backoff) whatever did not answer 2xx. */
@@ -32,6 +34,7 @@ export class NotificationsProcessor extends LoggedWorkerHost implements OnModule
     @InjectDataSource() private readonly db: DataSource,
     private readonly logger: PinoLogger,
     @Inject(WORKER_CONFIG) private readonly config: WorkerConfig,
+    @Inject(ENVELOPE) private readonly envelope: Envelope,
   ) {
     super();
     this.logger.setContext(NotificationsProcessor.name);
@@ -45,7 +48,8 @@ export class NotificationsProcessor extends LoggedWorkerHost implements OnModule
   async process(job: Job<JobPayloads[JobName], unknown, JobName>): Promise<unknown> {
     if (job.name !== 'budget-alert') throw new Error(`notifications queue received unknown job "${String(job.name)}"`);
     const { budgetId, periodStart } = job.data as JobPayloads['budget-alert'];
-    const delivery = await alertDelivery(this.db, budgetId, periodStart);
+    // The signing secret is unwrapped here, for this delivery only.
+    const delivery = await alertDelivery(this.db, this.envelope, budgetId, periodStart);
     if (!delivery) return { delivered: false };
     // The URL is logged without its query string (it may carry a receiver's token).
     const target = new URL(delivery.url);
@@ -55,9 +59,9 @@ export class NotificationsProcessor extends LoggedWorkerHost implements OnModule
       this.logger.warn({ budgetId, url: where }, `budget alert webhook not sent: ${reason}`);
       return new UnrecoverableError(`webhook not sent: ${reason}`);
     };
-    // A literal address is connected to without a lookup: checked here (a name is checked as it resolves).
-    const privateHost = this.config.webhookAllowPrivate ? null : privateHostReason(target);
-    if (privateHost) throw refuse(privateHost);
+    // Checked before anything is built (the agent checks every connection again, names once resolved).
+    const refusal = urlRefusal(target, { allowPrivate: this.config.webhookAllowPrivate });
+    if (refusal) throw refuse(refusal);
     const response = await fetch(delivery.url, {
       dispatcher: this.http,
       method: 'POST',

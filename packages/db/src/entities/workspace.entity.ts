@@ -27,8 +27,17 @@ export class Workspace {
   @Column({ type: 'text', nullable: true })
   alertWebhookUrl!: string | null;
 
+  /** The signing secret wrapped by master key version `alert_webhook_kek_version` (`v1.<kek>.<body>`); never in clear. */
   @Column({ type: 'text', nullable: true })
   alertWebhookSecret!: string | null;
+
+  /** null with a secret set: stored in clear by an older version, wrapped at the next boot. */
+  @Column({ type: 'int', nullable: true })
+  alertWebhookKekVersion!: number | null;
+
+  /** `whsec_…` + the secret's last 4 characters, shown to people. */
+  @Column({ type: 'text', nullable: true })
+  alertWebhookSecretHint!: string | null;
 
   @CreateDateColumn({ type: 'timestamptz' })
   createdAt!: Date;

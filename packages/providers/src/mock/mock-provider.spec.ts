@@ -164,6 +164,7 @@ describe('failure injection', () => {
     provider_unavailable: 503,
     invalid_output: null,
     provider_rejected: 400,
+    endpoint_refused: null,
     cancelled: null,
   };
 

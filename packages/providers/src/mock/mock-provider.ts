@@ -37,6 +37,7 @@ const FAILURE_HTTP_STATUS: Record<ProviderErrorCode, number | null> = {
   provider_unavailable: 503,
   invalid_output: null,
   provider_rejected: 400,
+  endpoint_refused: null,
   cancelled: null,
 };
 

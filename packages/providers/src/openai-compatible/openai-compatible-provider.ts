@@ -3,6 +3,7 @@
 import { normalizeBaseUrl } from '../base-url.js';
 import { DEFAULT_TIMEOUT_MS, OpenAiChatProvider } from '../openai/openai-chat-provider.js';
 import type { LlmProvider, ProviderConnection } from '../provider.js';
+import { PUBLIC_ONLY } from '../outbound.js';
 
 export function createOpenAiCompatibleProvider(connection: ProviderConnection): LlmProvider {
   if (!connection.baseUrl) throw new TypeError('An openai-compatible connection needs a base URL');
@@ -15,5 +16,6 @@ export function createOpenAiCompatibleProvider(connection: ProviderConnection): 
     maxTokensField: 'max_tokens',
     // OpenRouter-style gateways report what they charged in usage.cost (USD).
     readReportedCost: true,
+    outbound: connection.outbound ?? PUBLIC_ONLY,
   });
 }

@@ -3,6 +3,7 @@
 import { OpenAI } from 'openai';
 import type { ChatCompletionCreateParamsNonStreaming } from 'openai/resources/chat/completions';
 import { classifyProviderError } from '../errors.js';
+import { guardedFetch, type OutboundPolicy } from '../outbound.js';
 import { usdToMicroUsd } from '../micro-usd.js';
 import type { ChatRequest, ChatResult, LlmProvider, ModelList, ProviderKind, RateLimitSnapshot, TokenUsage } from '../provider.js';
 import { parseRateLimitHeaders, readHeader } from '../rate-limit-headers.js';
@@ -19,6 +20,8 @@ export interface OpenAiChatProviderOptions {
   maxTokensField: 'max_completion_tokens' | 'max_tokens';
   /** Read a provider-reported `usage.cost` in USD (OpenRouter and similar gateways). */
   readReportedCost: boolean;
+  /** Every request goes through the outbound guard under this policy. */
+  outbound: OutboundPolicy;
 }
 
 /** What one HTTP exchange looked like from this side: whether it left, when headers arrived. */
@@ -47,6 +50,7 @@ export class OpenAiChatProvider implements LlmProvider {
   readonly #timeoutMs: number;
   readonly #maxTokensField: OpenAiChatProviderOptions['maxTokensField'];
   readonly #readReportedCost: boolean;
+  readonly #outbound: OutboundPolicy;
 
   constructor(options: OpenAiChatProviderOptions) {
     this.kind = options.kind;
@@ -55,6 +59,7 @@ export class OpenAiChatProvider implements LlmProvider {
     this.#timeoutMs = options.timeoutMs;
     this.#maxTokensField = options.maxTokensField;
     this.#readReportedCost = options.readReportedCost;
+    this.#outbound = options.outbound;
   }
 
   /** For logs and errors: where this provider points, never the key. */
@@ -120,7 +125,7 @@ export class OpenAiChatProvider implements LlmProvider {
   #client(trace: CallTrace): OpenAI {
     const trackingFetch = async (input: string | URL | Request, init?: RequestInit): Promise<Response> => {
       trace.fetchStarted = true;
-      const response = await fetch(input, init);
+      const response = await guardedFetch(this.#outbound, input, init);
       trace.headersAt = performance.now();
       trace.headersAtWallClock = new Date();
       return response;

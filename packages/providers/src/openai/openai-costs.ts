@@ -4,6 +4,7 @@ import { OpenAI } from 'openai';
 import { normalizeBaseUrl } from '../base-url.js';
 import { classifyProviderError, ProviderError } from '../errors.js';
 import { usdToMicroUsd } from '../micro-usd.js';
+import { guardedFetch, PUBLIC_ONLY, type OutboundPolicy } from '../outbound.js';
 import { OPENAI_DEFAULT_BASE_URL } from './openai-provider.js';
 
 const DAY_SECONDS = 86_400;
@@ -25,6 +26,8 @@ export interface OpenAiCostsQuery {
   pageSize?: number;
   timeoutMs?: number;
   signal?: AbortSignal;
+  /** Which addresses the base URL may reach; default: public addresses only. */
+  outbound?: OutboundPolicy;
 }
 
 export interface OpenAiDailyCosts {
@@ -83,6 +86,8 @@ export async function fetchOpenAiDailyCosts(query: OpenAiCostsQuery): Promise<Op
       // A read: one quick retry of a 5xx or a dropped connection is harmless; the schedule retries the rest.
       maxRetries: 1,
       logLevel: 'off',
+      // The admin key goes through the same outbound guard as every provider call.
+      fetch: (input, init) => guardedFetch(query.outbound ?? PUBLIC_ONLY, input, init),
     });
   } catch (err) {
     throw classifyProviderError(err, { requestSent: false });

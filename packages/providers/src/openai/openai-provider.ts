@@ -1,5 +1,6 @@
 // `openai` accounts: api.openai.com (or a configured base URL, e.g. a regional endpoint or a proxy).
 import type { LlmProvider, ProviderConnection } from '../provider.js';
+import { PUBLIC_ONLY } from '../outbound.js';
 import { DEFAULT_TIMEOUT_MS, OpenAiChatProvider } from './openai-chat-provider.js';
 import { normalizeBaseUrl } from '../base-url.js';
 
@@ -15,5 +16,6 @@ export function createOpenAiProvider(connection: ProviderConnection): LlmProvide
     // OpenAI's reasoning models (o-series, gpt-5) refuse max_tokens.
     maxTokensField: 'max_completion_tokens',
     readReportedCost: false,
+    outbound: connection.outbound ?? PUBLIC_ONLY,
   });
 }

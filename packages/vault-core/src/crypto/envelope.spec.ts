@@ -1,21 +1,22 @@
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from '@jest/globals';
 import fc from 'fast-check';
-import { Envelope, SecretUnreadable, type SecretPlace, type SecretPurpose } from './envelope.js';
+import { Envelope, SecretUnreadable, StoredKeyUnreadable, type SecretEndpoint, type SecretPlace, type SecretPurpose } from './envelope.js';
 import { generateMasterKey, MasterKeyError, parseKeyRing } from './keyring.js';
 
 const ring = parseKeyRing([generateMasterKey(1), generateMasterKey(2)].join(','));
 const envelope = new Envelope(ring);
 const place = (): SecretPlace => ({ workspaceId: randomUUID(), accountId: randomUUID() });
 const purpose = fc.constantFrom<SecretPurpose>('api_key', 'admin_key');
+const OPENAI: SecretEndpoint = { kind: 'openai', origin: 'https://api.openai.com' };
 
-function sealSecret(p: SecretPlace, pur: SecretPurpose, secret: string) {
+function sealSecret(p: SecretPlace, pur: SecretPurpose, secret: string, endpoint: SecretEndpoint = OPENAI) {
   const { dek, wrapped } = envelope.newDek(p, 1);
-  return { wrapped, ciphertext: envelope.encryptSecret(p, pur, dek, 1, secret) };
+  return { wrapped, ciphertext: envelope.encryptSecret(p, pur, dek, 1, secret, endpoint) };
 }
-function openSecret(p: SecretPlace, pur: SecretPurpose, s: ReturnType<typeof sealSecret>) {
+function openSecret(p: SecretPlace, pur: SecretPurpose, s: ReturnType<typeof sealSecret>, endpoint: SecretEndpoint = OPENAI) {
   const dek = envelope.unwrapDek(p, s.wrapped);
-  return envelope.decryptSecret(p, pur, dek, s.wrapped.dekVersion, s.ciphertext);
+  return envelope.decryptSecret(p, pur, dek, s.wrapped.dekVersion, s.ciphertext, endpoint);
 }
 
 /** Flips one bit of the base64url body of a `v1.….<body>` string. */
@@ -94,8 +95,59 @@ describe('envelope encryption', () => {
     expect(() => openSecret(p, 'api_key', { ...s, wrapped: { ...s.wrapped, dekVersion: 2, wrapped: `v1.${kek}.2.${body}` } })).toThrow(SecretUnreadable);
     const dekKey = envelope.unwrapDek(p, s.wrapped);
     const [, , secretBody] = s.ciphertext.split('.');
-    expect(() => envelope.decryptSecret(p, 'api_key', dekKey, 2, `v1.2.${secretBody}`)).toThrow(SecretUnreadable);
-    expect(() => envelope.decryptSecret(p, 'api_key', dekKey, 1, `v9.1.${secretBody}`)).toThrow(SecretUnreadable);
+    expect(() => envelope.decryptSecret(p, 'api_key', dekKey, 2, `v2.2.${secretBody}`, OPENAI)).toThrow(SecretUnreadable);
+    expect(() => envelope.decryptSecret(p, 'api_key', dekKey, 1, `v9.1.${secretBody}`, OPENAI)).toThrow(SecretUnreadable);
+    // A v2 secret relabelled v1 (to dodge the endpoint check) fails: the associated data differs.
+    expect(() => envelope.decryptSecret(p, 'api_key', dekKey, 1, `v1.1.${secretBody}`, OPENAI)).toThrow(SecretUnreadable);
+    expect(() => envelope.decryptLegacySecret(p, 'api_key', dekKey, 1, `v1.1.${secretBody}`)).toThrow(SecretUnreadable);
+  });
+
+  it('binds to the endpoint: a secret decrypts only for the kind and origin it was stored for', () => {
+    const endpoints: SecretEndpoint[] = [
+      OPENAI,
+      { kind: 'openai', origin: 'https://attacker.example' },
+      { kind: 'openai', origin: 'http://api.openai.com' },
+      { kind: 'openai', origin: 'https://api.openai.com:8443' },
+      { kind: 'openai-compatible', origin: 'https://api.openai.com' },
+      { kind: 'openai-compatible', origin: 'http://127.0.0.1:11434' },
+    ];
+    fc.assert(
+      fc.property(fc.string({ maxLength: 100 }), purpose, fc.nat(endpoints.length - 1), fc.nat(endpoints.length - 1), (secret, pur, stored, asked) => {
+        const p = place();
+        const s = sealSecret(p, pur, secret, endpoints[stored]!);
+        expect(s.ciphertext.startsWith('v2.1.')).toBe(true);
+        if (stored === asked) expect(openSecret(p, pur, s, endpoints[asked]!)).toBe(secret);
+        else expect(() => openSecret(p, pur, s, endpoints[asked]!)).toThrow(SecretUnreadable);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('still reads legacy v1 secrets (no endpoint in their associated data), which are bound to place and purpose', () => {
+    const p = place();
+    const { dek } = envelope.newDek(p, 1);
+    const legacy = envelope.encryptLegacySecret(p, 'api_key', dek, 1, 'sk-proj-old');
+    expect(legacy.startsWith('v1.1.')).toBe(true);
+    expect(envelope.decryptLegacySecret(p, 'api_key', dek, 1, legacy)).toBe('sk-proj-old');
+    expect(() => envelope.decryptLegacySecret(p, 'admin_key', dek, 1, legacy)).toThrow(SecretUnreadable);
+    expect(() => envelope.decryptLegacySecret({ ...p, accountId: randomUUID() }, 'api_key', dek, 1, legacy)).toThrow(SecretUnreadable);
+    // The v2 reader never accepts a v1 string: only SecretStore's checked legacy path does.
+    expect(() => envelope.decryptSecret(p, 'api_key', dek, 1, legacy, OPENAI)).toThrow(SecretUnreadable);
+  });
+
+  it('wraps keys directly under the master key, bound to their context and version; re-wraps them', () => {
+    const old = new Envelope(parseKeyRing(`1:${ring.keys.get(1)!.toString('base64')}`));
+    const key = Buffer.from('a key of the instance, 32 bytes!');
+    const wrapped = old.wrapKey('instance=fingerprint', key);
+    expect(wrapped.kekVersion).toBe(1);
+    expect(wrapped.wrapped.startsWith('v1.1.')).toBe(true);
+    expect(envelope.unwrapKey('instance=fingerprint', wrapped, 'k').equals(key)).toBe(true);
+    expect(() => envelope.unwrapKey('instance=other', wrapped, 'k')).toThrow(StoredKeyUnreadable);
+    expect(() => envelope.unwrapKey('instance=fingerprint', { ...wrapped, wrapped: flipBit(wrapped.wrapped, 77) }, 'k')).toThrow(StoredKeyUnreadable);
+    expect(() => envelope.unwrapKey('instance=fingerprint', { kekVersion: 2, wrapped: wrapped.wrapped.replace(/^v1\.1\./, 'v1.2.') }, 'k')).toThrow(StoredKeyUnreadable);
+    const rewrapped = envelope.rewrapKey('instance=fingerprint', wrapped, 'k');
+    expect(rewrapped.kekVersion).toBe(2);
+    expect(envelope.unwrapKey('instance=fingerprint', rewrapped, 'k').equals(key)).toBe(true);
   });
 
   it('never reuses a nonce across a large sample', () => {
@@ -104,7 +156,7 @@ describe('envelope encryption', () => {
     const nonces = new Set<string>();
     const n = 100_000;
     for (let i = 0; i < n; i++) {
-      const body = envelope.encryptSecret(p, 'api_key', dek, 1, 'same plaintext').split('.')[2]!;
+      const body = envelope.encryptSecret(p, 'api_key', dek, 1, 'same plaintext', OPENAI).split('.')[2]!;
       nonces.add(Buffer.from(body, 'base64url').subarray(0, 12).toString('hex'));
     }
     expect(nonces.size).toBe(n);

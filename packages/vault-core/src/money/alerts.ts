@@ -3,8 +3,40 @@
 // to the workspace's webhook until it is accepted (`alert_delivered_at`).
 import { createHmac } from 'node:crypto';
 import type { DataSource } from 'typeorm';
+import type { Envelope, WrappedKey } from '../crypto/envelope.js';
 
 export const BUDGET_ALERT_EVENT = 'budget.soft_threshold_crossed';
+
+const webhookSecretContext = (workspaceId: string) => `ws=${workspaceId}|purpose=alert_webhook_secret`;
+
+/**
+ * The alert webhook's signing secret as stored: wrapped by the active master key like a data key (it is itself a
+ * key), bound to its workspace by the associated data, re-wrapped by `vault:rotate`.
+ */
+export function sealWebhookSecret(envelope: Envelope, workspaceId: string, secret: string): WrappedKey {
+  const plain = Buffer.from(secret, 'utf8');
+  try {
+    return envelope.wrapKey(webhookSecretContext(workspaceId), plain);
+  } finally {
+    plain.fill(0);
+  }
+}
+
+/** The signing secret for signing a delivery. A row an older version stored in clear (no version yet) is used as is. */
+export function openWebhookSecret(envelope: Envelope, workspaceId: string, stored: { secret: string; kekVersion: number | null }): string {
+  if (stored.kekVersion === null) return stored.secret;
+  const plain = envelope.unwrapKey(webhookSecretContext(workspaceId), { kekVersion: stored.kekVersion, wrapped: stored.secret }, 'alert webhook signing secret');
+  try {
+    return plain.toString('utf8');
+  } finally {
+    plain.fill(0);
+  }
+}
+
+/** Re-wraps a stored signing secret under another master key version (master-key rotation). */
+export function rewrapWebhookSecret(envelope: Envelope, workspaceId: string, stored: WrappedKey): WrappedKey {
+  return envelope.rewrapKey(webhookSecretContext(workspaceId), stored, 'alert webhook signing secret');
+}
 
 /** Alerts of the last day not yet delivered to a configured webhook. */
 export async function pendingAlerts(db: DataSource, limit = 100): Promise<{ budgetId: string; periodStart: string }[]> {
@@ -27,10 +59,10 @@ export interface AlertDelivery {
 }
 
 /** The webhook call for one alert, or null when there is nothing (left) to deliver. */
-export async function alertDelivery(db: DataSource, budgetId: string, periodStart: string): Promise<AlertDelivery | null> {
+export async function alertDelivery(db: DataSource, envelope: Envelope, budgetId: string, periodStart: string): Promise<AlertDelivery | null> {
   const rows: Record<string, unknown>[] = await db.query(
     `SELECT b.id, b.workspace_id, b.name, b.scope_type, b.scope_id, b.period, b.cap_micro_usd, b.soft_threshold_pct,
-            bp.period_start, bp.alerted_at, w.alert_webhook_url, w.alert_webhook_secret,
+            bp.period_start, bp.alerted_at, w.alert_webhook_url, w.alert_webhook_secret, w.alert_webhook_kek_version,
             (SELECT a.metadata->>'spentMicroUsd' FROM audit_events a
               WHERE a.workspace_id = b.workspace_id AND a.action = 'budget.soft_threshold_crossed' AND a.target_id = b.id::text AND a.created_at >= bp.period_start
               ORDER BY a.created_at DESC LIMIT 1) AS spent_at_alert
@@ -58,7 +90,11 @@ export async function alertDelivery(db: DataSource, budgetId: string, periodStar
       spentMicroUsd: Number(r.spent_at_alert),
     },
   });
-  return { url: String(r.alert_webhook_url), secret: String(r.alert_webhook_secret), body, deliveryId };
+  const secret = openWebhookSecret(envelope, String(r.workspace_id), {
+    secret: String(r.alert_webhook_secret),
+    kekVersion: r.alert_webhook_kek_version === null ? null : Number(r.alert_webhook_kek_version),
+  });
+  return { url: String(r.alert_webhook_url), secret, body, deliveryId };
 }
 
 export async function markAlertDelivered(db: DataSource, budgetId: string, periodStart: string): Promise<void> {

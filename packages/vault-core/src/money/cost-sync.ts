@@ -2,8 +2,18 @@
 // account that day. A match within max($0.01, 1%) verifies the day's estimated costs; either way budget spend is
 // corrected to the provider's figure. See docs/budgets.md and docs/operations.md ("Cost sync").
 import { ProviderAccount } from '@vaultrun/db';
-import { classifyProviderError, fetchOpenAiDailyCosts, isProviderErrorCode, PROVIDER_ERRORS, type OpenAiCostsQuery, type OpenAiDailyCosts } from '@vaultrun/providers';
+import {
+  classifyProviderError,
+  fetchOpenAiDailyCosts,
+  isProviderErrorCode,
+  PROVIDER_ERRORS,
+  PUBLIC_ONLY,
+  type OpenAiCostsQuery,
+  type OpenAiDailyCosts,
+  type OutboundPolicy,
+} from '@vaultrun/providers';
 import type { DataSource, EntityManager } from 'typeorm';
+import { endpointOf } from '../vault/endpoint.js';
 import type { SecretStore } from '../vault/secret-store.js';
 
 /** How many closed days each check looks back: a day is checked the day after, then re-checked on the next two. */
@@ -86,7 +96,7 @@ export type CostSyncAccountResult =
   /** `code`: the provider error taxonomy code, or `admin_key_missing` / `admin_key_unreadable`. Never a message. */
   | { accountId: string; ok: false; code: string };
 
-type SyncAccount = Pick<ProviderAccount, 'id' | 'workspaceId' | 'baseUrl' | 'createdAt'>;
+type SyncAccount = Pick<ProviderAccount, 'id' | 'workspaceId' | 'kind' | 'baseUrl' | 'createdAt'>;
 
 /**
  * Reads the provider's daily costs for an account with its admin key and records each published closed day.
@@ -97,6 +107,8 @@ export class CostSync {
     private readonly db: DataSource,
     private readonly secrets: SecretStore,
     private readonly fetchCosts: CostSyncFetcher = fetchOpenAiDailyCosts,
+    /** Which addresses the account's base URL may reach (VAULTRUN_PROVIDER_ALLOW_PRIVATE). */
+    private readonly outbound: OutboundPolicy = PUBLIC_ONLY,
   ) {}
 
   /** OpenAI accounts with an admin key (all of them, or the one asked for). */
@@ -141,14 +153,14 @@ export class CostSync {
     {
       let adminKey: string | null;
       try {
-        adminKey = await this.secrets.read(this.db, { workspaceId: account.workspaceId, accountId: account.id }, 'admin_key');
+        adminKey = await this.secrets.read(this.db, { workspaceId: account.workspaceId, accountId: account.id }, 'admin_key', endpointOf(account));
       } catch {
         return { accountId: account.id, ok: false, code: 'admin_key_unreadable' };
       }
       if (!adminKey) return { accountId: account.id, ok: false, code: 'admin_key_missing' };
       try {
         const toDay = dayString(Date.parse(`${days[days.length - 1]}T00:00:00Z`) + DAY_MS);
-        costs = await this.fetchCosts({ adminKey, baseUrl: account.baseUrl, fromDay: days[0]!, toDay });
+        costs = await this.fetchCosts({ adminKey, baseUrl: account.baseUrl, fromDay: days[0]!, toDay, outbound: this.outbound });
       } catch (err) {
         return { accountId: account.id, ok: false, code: classifyProviderError(err).code };
       }

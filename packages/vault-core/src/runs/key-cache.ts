@@ -1,8 +1,18 @@
-import { createProvider, type LlmProvider } from '@vaultrun/providers';
+import { createProvider, PUBLIC_ONLY, type LlmProvider, type OutboundPolicy } from '@vaultrun/providers';
 import type { ProviderAccount } from '@vaultrun/db';
 import type { DataSource } from 'typeorm';
+import { endpointOf } from '../vault/endpoint.js';
 import type { SecretStore } from '../vault/secret-store.js';
 import { connectionFor } from '../vault/verify.js';
+
+export interface ProviderCacheOptions {
+  ttlMs?: number;
+  factory?: typeof createProvider;
+  /** Per provider call. */
+  timeoutMs?: number;
+  /** Which addresses provider base URLs may reach (VAULTRUN_PROVIDER_ALLOW_PRIVATE). */
+  outbound?: OutboundPolicy;
+}
 
 /**
  * Ready-to-call providers, kept in this process's memory for a short while so a busy account is not decrypted
@@ -12,20 +22,29 @@ import { connectionFor } from '../vault/verify.js';
 export class ProviderCache {
   private readonly entries = new Map<string, { provider: LlmProvider; expires: number }>();
 
+  private readonly ttlMs: number;
+  private readonly factory: typeof createProvider;
+  private readonly timeoutMs: number;
+  private readonly outbound: OutboundPolicy;
+
   constructor(
     private readonly db: DataSource,
     private readonly secrets: SecretStore,
-    private readonly ttlMs = 60_000,
-    private readonly factory = createProvider,
-    private readonly timeoutMs = 120_000,
-  ) {}
+    options: ProviderCacheOptions = {},
+  ) {
+    this.ttlMs = options.ttlMs ?? 60_000;
+    this.factory = options.factory ?? createProvider;
+    this.timeoutMs = options.timeoutMs ?? 120_000;
+    this.outbound = options.outbound ?? PUBLIC_ONLY;
+  }
 
   async get(account: ProviderAccount): Promise<LlmProvider> {
     const cacheKey = `${account.id}:${account.dekVersion}:${account.kind}:${account.baseUrl ?? ''}:${JSON.stringify(account.mockSettings ?? null)}`;
     const hit = this.entries.get(cacheKey);
     if (hit && hit.expires > Date.now()) return hit.provider;
-    const apiKey = account.kind === 'mock' ? null : await this.secrets.read(this.db, { workspaceId: account.workspaceId, accountId: account.id }, 'api_key');
-    const provider = this.factory({ ...connectionFor(account, apiKey), timeoutMs: this.timeoutMs });
+    // Decrypted for the endpoint the provider will call: a key bound to another endpoint does not decrypt.
+    const apiKey = account.kind === 'mock' ? null : await this.secrets.read(this.db, { workspaceId: account.workspaceId, accountId: account.id }, 'api_key', endpointOf(account));
+    const provider = this.factory({ ...connectionFor(account, apiKey, this.outbound), timeoutMs: this.timeoutMs });
     for (const [k, v] of this.entries) if (k.startsWith(`${account.id}:`) || v.expires <= Date.now()) this.entries.delete(k);
     this.entries.set(cacheKey, { provider, expires: Date.now() + this.ttlMs });
     return provider;

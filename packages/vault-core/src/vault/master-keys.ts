@@ -2,6 +2,16 @@ import { VaultKeyCheck } from '@vaultrun/db';
 import type { DataSource } from 'typeorm';
 import type { Envelope } from '../crypto/envelope.js';
 import { type KeyRing, MasterKeyError } from '../crypto/keyring.js';
+import { rewrapWebhookSecret } from '../money/alerts.js';
+import { instanceKeyContext } from './fingerprints.js';
+
+/** Every master key version something in the database is wrapped with: data keys, instance keys, webhook secrets. */
+const WRAPPED_BY_VERSION = `
+  SELECT kek_version, count(*)::int AS n FROM (
+    SELECT kek_version FROM provider_accounts WHERE dek_wrapped IS NOT NULL
+    UNION ALL SELECT kek_version FROM vault_instance_keys
+    UNION ALL SELECT alert_webhook_kek_version FROM workspaces WHERE alert_webhook_kek_version IS NOT NULL
+  ) w GROUP BY kek_version ORDER BY kek_version`;
 
 /**
  * Fail-closed boot check, run by every process before it serves: each configured master key version must
@@ -29,7 +39,7 @@ export async function checkMasterKeys(db: DataSource, envelope: Envelope, ring: 
       );
     }
   }
-  const used: { kek_version: number }[] = await db.query(`SELECT DISTINCT kek_version FROM provider_accounts WHERE dek_wrapped IS NOT NULL`);
+  const used: { kek_version: number }[] = await db.query(WRAPPED_BY_VERSION);
   const missing = used.map((r) => r.kek_version).filter((v) => !ring.keys.has(v));
   if (missing.length) {
     throw new MasterKeyError(
@@ -43,13 +53,20 @@ export interface KeyUsage {
   activeVersion: number;
   /** Data keys per master key version. */
   accountsByVersion: Record<number, number>;
+  /** Everything wrapped per master key version: data keys, the fingerprint key, webhook signing secrets. */
+  wrappedByVersion: Record<number, number>;
 }
 
 export async function masterKeyUsage(db: DataSource, ring: KeyRing): Promise<KeyUsage> {
   const rows: { kek_version: number; n: number }[] = await db.query(
     `SELECT kek_version, count(*)::int AS n FROM provider_accounts WHERE dek_wrapped IS NOT NULL GROUP BY kek_version ORDER BY kek_version`,
   );
-  return { activeVersion: ring.active, accountsByVersion: Object.fromEntries(rows.map((r) => [r.kek_version, r.n])) };
+  const all: { kek_version: number; n: number }[] = await db.query(WRAPPED_BY_VERSION);
+  return {
+    activeVersion: ring.active,
+    accountsByVersion: Object.fromEntries(rows.map((r) => [r.kek_version, r.n])),
+    wrappedByVersion: Object.fromEntries(all.map((r) => [r.kek_version, r.n])),
+  };
 }
 
 export interface RewrapProgress {
@@ -60,7 +77,8 @@ export interface RewrapProgress {
 }
 
 /**
- * Master-key rotation: re-wraps every data key that is not on the active version. Online and resumable —
+ * Master-key rotation: re-wraps every data key — and every other key the master key wraps (the fingerprint key,
+ * alert webhook signing secrets) — that is not on the active version. Online and resumable —
  * each row is updated with compare-and-set (only if its wrapped key is still the one we read), so it is safe
  * with the API and workers running, and running it again continues where it stopped.
  */
@@ -71,7 +89,12 @@ export async function rewrapAllDataKeys(
 ): Promise<RewrapProgress> {
   const active = envelope.activeKekVersion;
   const batchSize = options.batchSize ?? 200;
-  const [{ n: total }] = await db.query(`SELECT count(*)::int AS n FROM provider_accounts WHERE dek_wrapped IS NOT NULL AND kek_version <> $1`, [active]);
+  const [{ n: total }]: { n: number }[] = await db.query(
+    `SELECT ((SELECT count(*) FROM provider_accounts WHERE dek_wrapped IS NOT NULL AND kek_version <> $1)
+           + (SELECT count(*) FROM vault_instance_keys WHERE kek_version <> $1)
+           + (SELECT count(*) FROM workspaces WHERE alert_webhook_kek_version IS NOT NULL AND alert_webhook_kek_version <> $1))::int AS n`,
+    [active],
+  );
   const progress: RewrapProgress = { total, rewrapped: 0, raced: 0 };
   options.onProgress?.(progress);
   let after = '00000000-0000-0000-0000-000000000000';
@@ -94,6 +117,37 @@ export async function rewrapAllDataKeys(
       options.onProgress?.(progress);
     }
     after = rows[rows.length - 1]!.id;
+  }
+  const count = (updated: number) => {
+    if (updated === 1) progress.rewrapped++;
+    else progress.raced++;
+    options.onProgress?.(progress);
+  };
+  const instanceKeys: { purpose: string; kek_version: number; wrapped: string }[] = await db.query(
+    `SELECT purpose, kek_version, wrapped FROM vault_instance_keys WHERE kek_version <> $1`,
+    [active],
+  );
+  for (const k of instanceKeys) {
+    const next = envelope.rewrapKey(instanceKeyContext(k.purpose), { kekVersion: k.kek_version, wrapped: k.wrapped }, `${k.purpose} key`);
+    const [, updated] = (await db.query(`UPDATE vault_instance_keys SET wrapped = $1, kek_version = $2 WHERE purpose = $3 AND wrapped = $4`, [
+      next.wrapped,
+      next.kekVersion,
+      k.purpose,
+      k.wrapped,
+    ])) as [unknown, number];
+    count(updated);
+  }
+  const webhookSecrets: { id: string; alert_webhook_kek_version: number; alert_webhook_secret: string }[] = await db.query(
+    `SELECT id, alert_webhook_kek_version, alert_webhook_secret FROM workspaces WHERE alert_webhook_kek_version IS NOT NULL AND alert_webhook_kek_version <> $1`,
+    [active],
+  );
+  for (const w of webhookSecrets) {
+    const next = rewrapWebhookSecret(envelope, w.id, { kekVersion: w.alert_webhook_kek_version, wrapped: w.alert_webhook_secret });
+    const [, updated] = (await db.query(
+      `UPDATE workspaces SET alert_webhook_secret = $1, alert_webhook_kek_version = $2 WHERE id = $3 AND alert_webhook_secret = $4`,
+      [next.wrapped, next.kekVersion, w.id, w.alert_webhook_secret],
+    )) as [unknown, number];
+    count(updated);
   }
   return progress;
 }

@@ -1,6 +1,7 @@
 import { type AccountStatus, ProviderAccount } from '@vaultrun/db';
-import { classifyProviderError, createProvider, type ModelList, type ProviderConnection, type ProviderError } from '@vaultrun/providers';
+import { classifyProviderError, createProvider, PUBLIC_ONLY, type ModelList, type OutboundPolicy, type ProviderConnection, type ProviderError } from '@vaultrun/providers';
 import type { DataSource } from 'typeorm';
+import { endpointOf } from './endpoint.js';
 import type { SecretStore } from './secret-store.js';
 
 export type ProviderFactory = typeof createProvider;
@@ -22,13 +23,14 @@ export function statusAfterFailure(current: AccountStatus, error: ProviderError)
   return current === 'disabled' ? 'disabled' : current;
 }
 
-export function connectionFor(account: Pick<ProviderAccount, 'kind' | 'baseUrl' | 'mockSettings'>, apiKey: string | null): ProviderConnection {
+export function connectionFor(account: Pick<ProviderAccount, 'kind' | 'baseUrl' | 'mockSettings'>, apiKey: string | null, outbound: OutboundPolicy): ProviderConnection {
   return {
     kind: account.kind,
     apiKey,
     baseUrl: account.baseUrl,
     timeoutMs: VERIFY_TIMEOUT_MS,
     mock: account.kind === 'mock' ? ((account.mockSettings ?? {}) as ProviderConnection['mock']) : null,
+    outbound,
   };
 }
 
@@ -41,20 +43,23 @@ export class AccountVerifier {
   constructor(
     private readonly db: DataSource,
     private readonly secrets: SecretStore,
+    /** Which addresses provider base URLs may reach (VAULTRUN_PROVIDER_ALLOW_PRIVATE). */
+    readonly outbound: OutboundPolicy = PUBLIC_ONLY,
     private readonly providers: ProviderFactory = createProvider,
   ) {}
 
   /** Lists models with a key that is not stored (yet): used to check a new key before switching to it. */
   async probe(connection: ProviderConnection): Promise<ModelList> {
-    return this.providers({ ...connection, timeoutMs: VERIFY_TIMEOUT_MS }).listModels();
+    return this.providers({ ...connection, timeoutMs: VERIFY_TIMEOUT_MS, outbound: this.outbound }).listModels();
   }
 
   async verify(account: ProviderAccount): Promise<VerifyOutcome> {
     const place = { workspaceId: account.workspaceId, accountId: account.id };
-    const apiKey = account.kind === 'mock' ? null : await this.secrets.read(this.db, place, 'api_key');
+    // The key is decrypted for the endpoint it is about to be sent to: a key bound to another one does not decrypt.
+    const apiKey = account.kind === 'mock' ? null : await this.secrets.read(this.db, place, 'api_key', endpointOf(account));
     const now = new Date();
     try {
-      const list = await this.probe(connectionFor(account, apiKey));
+      const list = await this.probe(connectionFor(account, apiKey, this.outbound));
       const models = [...new Set(list.models)].sort();
       const status: AccountStatus = account.status === 'disabled' ? 'disabled' : 'active';
       await this.db.getRepository(ProviderAccount).update(

@@ -53,10 +53,14 @@ export class ProviderAccountsController {
 
   @Patch(':accountId')
   @RequirePermission('vault:manage')
-  @ApiOperation({ operationId: 'updateProviderAccount', summary: 'Change name, base URL, default model, limits, sharing or enabled state (never the key)' })
+  @ApiOperation({
+    operationId: 'updateProviderAccount',
+    summary:
+      'Change name, base URL, default model, limits, sharing or enabled state. A new base URL for an account holding a key needs the key again (apiKey), checked at the new endpoint first; without it: 409 key_required_for_endpoint_change',
+  })
   @ApiOkResponse({ type: ProviderAccountDto })
   @ApiUuidParam('accountId')
-  @ApiProblems(400, 404, 409)
+  @ApiProblems(400, 404, 409, 422)
   update(@Ctx() ctx: RequestContext, @Param('accountId', UuidPipe) accountId: string, @Body() body: UpdateProviderAccountDto): Promise<ProviderAccountDto> {
     return this.accounts.update(ctx, accountId, body);
   }

@@ -144,7 +144,11 @@ export class CreateProviderAccountDto extends AccessFields {
   verify?: boolean;
 }
 
-/** Metadata only: there is deliberately no key field here (use rotate), so an update can never change the key. */
+/**
+ * Metadata. The key is write-only and changes through rotate — with one exception: a new base URL for an account that
+ * holds a key must carry the key again (`apiKey`), because a stored key is bound to its endpoint and is never sent to
+ * another one.
+ */
 export class UpdateProviderAccountDto extends AccessFields {
   @ApiPropertyOptional({ minLength: 1, maxLength: 100 })
   @IsOptional()
@@ -182,6 +186,17 @@ export class UpdateProviderAccountDto extends AccessFields {
   @IsOptional()
   @IsBoolean()
   enabled?: boolean;
+
+  @ApiPropertyOptional({
+    description:
+      'Write-only. Required with a new `baseUrl` when the account holds a key (else 409 `key_required_for_endpoint_change`): the key for the new endpoint, ' +
+      'checked there (list models) before anything is saved. Not accepted without a base URL change (use rotate).',
+    example: 'sk-proj-…',
+  })
+  @IsOptional()
+  @IsString()
+  @Length(1, 500)
+  apiKey?: string;
 }
 
 export class RotateKeyDto {

@@ -9,8 +9,21 @@ import {
   ProviderAccountAccess,
   ProviderSecret,
 } from '@vaultrun/db';
-import { apiKeyFingerprint, apiKeyHint, apiKeyShape, classifyProviderError, PROVIDER_ERRORS, type ProviderErrorCode } from '@vaultrun/providers';
-import { AccountVerifier, connectionFor, Conflict, costSyncErrorMessage, DEFAULT_JOB_OPTIONS, DomainError, NotFound, SecretStore, ValidationFailed, type SecretPurpose } from '@vaultrun/vault-core';
+import { apiKeyHint, apiKeyShape, classifyProviderError, PROVIDER_ERRORS, type ProviderErrorCode } from '@vaultrun/providers';
+import {
+  AccountVerifier,
+  connectionFor,
+  Conflict,
+  costSyncErrorMessage,
+  DEFAULT_JOB_OPTIONS,
+  DomainError,
+  endpointOf,
+  KeyFingerprints,
+  NotFound,
+  SecretStore,
+  ValidationFailed,
+  type SecretPurpose,
+} from '@vaultrun/vault-core';
 import type { Queue } from 'bullmq';
 import { In, type DataSource, type EntityManager } from 'typeorm';
 import { AuditService } from '../audit/audit.service.js';
@@ -27,7 +40,8 @@ import type {
   VerifyResultDto,
   WarningDto,
 } from './provider-accounts.dto.js';
-import { ACCOUNT_VERIFIER, MAINTENANCE_QUEUE, SECRET_STORE } from './vault.tokens.js';
+import { ProviderEndpointsService } from './provider-endpoints.service.js';
+import { ACCOUNT_VERIFIER, KEY_FINGERPRINTS, MAINTENANCE_QUEUE, SECRET_STORE } from './vault.tokens.js';
 
 const DEFAULT_MOCK_MODELS = ['mock-fast', 'mock-smart'];
 /** Below this many requests per minute the provider's tier is not production capacity. */
@@ -115,6 +129,8 @@ export class ProviderAccountsService {
     @Inject(SECRET_STORE) private readonly secrets: SecretStore,
     @Inject(ACCOUNT_VERIFIER) private readonly verifier: AccountVerifier,
     @Inject(MAINTENANCE_QUEUE) private readonly maintenance: Queue,
+    @Inject(KEY_FINGERPRINTS) private readonly fingerprints: KeyFingerprints,
+    private readonly endpoints: ProviderEndpointsService,
     private readonly audit: AuditService,
   ) {}
 
@@ -155,6 +171,8 @@ export class ProviderAccountsService {
   async create(ctx: RequestContext, input: CreateProviderAccountDto): Promise<ProviderAccountDto> {
     const key = input.apiKey?.trim();
     const shape = this.validateKind(input, key);
+    if (input.kind !== 'mock' && input.baseUrl) await this.endpoints.assertBaseUrlAllowed(input.baseUrl);
+    const fingerprint = key ? await this.fingerprints.of(key) : null;
     const account = await this.db.transaction(async (m) => {
       await this.assertNameFree(m, ctx.workspaceId, input.name);
       const saved = await m.getRepository(ProviderAccount).save({
@@ -172,7 +190,7 @@ export class ProviderAccountsService {
         createdById: ctx.principal.kind === 'user' ? ctx.principal.userId : null,
       });
       const place = { workspaceId: ctx.workspaceId, accountId: saved.id };
-      if (key) await this.secrets.put(m, place, 'api_key', key, { hint: apiKeyHint(key), fingerprint: apiKeyFingerprint(key), keyShape: shape });
+      if (key) await this.secrets.put(m, place, 'api_key', key, { hint: apiKeyHint(key), fingerprint: fingerprint!, keyShape: shape }, endpointOf(saved));
       await this.replaceAccess(m, ctx, saved.id, input.allowedUserIds ?? [], input.allowedTokenIds ?? []);
       await this.audit.record(
         {
@@ -181,7 +199,7 @@ export class ProviderAccountsService {
           action: 'vault.account.create',
           targetType: 'provider_account',
           targetId: saved.id,
-          metadata: { name: saved.name, kind: saved.kind, visibility: saved.visibility, keyHint: key ? apiKeyHint(key) : null, fingerprint: key ? apiKeyFingerprint(key) : null },
+          metadata: { name: saved.name, kind: saved.kind, visibility: saved.visibility, keyHint: key ? apiKeyHint(key) : null, fingerprint },
         },
         m,
       );
@@ -191,9 +209,32 @@ export class ProviderAccountsService {
     return this.get(ctx, account.id);
   }
 
+  /**
+   * Metadata changes. A change of base URL moves where the key goes: for an account holding a key it needs the key
+   * again in the same request (`apiKey`, checked at the new endpoint first), or is refused with 409
+   * `key_required_for_endpoint_change` — see ProviderEndpointsService.
+   */
   async update(ctx: RequestContext, accountId: string, input: UpdateProviderAccountDto): Promise<ProviderAccountDto> {
+    const before = await this.findVisible(ctx, accountId);
+    if (input.baseUrl !== undefined) {
+      if (before.kind === 'mock' && input.baseUrl !== null) throw ValidationFailed.field('baseUrl', 'the mock provider has no base URL');
+      if (before.kind === 'openai-compatible' && input.baseUrl === null) throw ValidationFailed.field('baseUrl', 'is required for openai-compatible accounts');
+    }
+    const movesEndpoint = input.baseUrl !== undefined && before.kind !== 'mock' && this.endpoints.changesBaseUrl(before, input.baseUrl);
+    const suppliedKey = input.apiKey?.trim();
+    if (suppliedKey !== undefined && !movesEndpoint) {
+      throw ValidationFailed.field('apiKey', 'is only accepted together with a new base URL; to replace the key, rotate it');
+    }
+    const endpointChange = movesEndpoint
+      ? await this.endpoints.plan(ctx, before, input.baseUrl ?? null, suppliedKey ? { value: suppliedKey, shape: inferenceKeyShape('apiKey', suppliedKey, before.kind) } : null)
+      : null;
     await this.db.transaction(async (m) => {
+      // One change of an account at a time; a base-URL change holds this lock from its check to its write.
+      await m.query(`SELECT 1 FROM provider_accounts WHERE id = $1 AND workspace_id = $2 FOR UPDATE`, [accountId, ctx.workspaceId]);
       const account = await this.findVisible(ctx, accountId, m);
+      if (endpointChange && account.baseUrl !== before.baseUrl) {
+        throw new Conflict('account_changed', 'The account\'s base URL changed while the new key was being checked; nothing was saved. Try again.');
+      }
       const changed: string[] = [];
       const set = <K extends keyof ProviderAccount>(k: K, v: ProviderAccount[K] | undefined) => {
         if (v !== undefined && JSON.stringify(account[k]) !== JSON.stringify(v)) {
@@ -203,11 +244,7 @@ export class ProviderAccountsService {
       };
       if (input.name !== undefined && input.name.trim() !== account.name) await this.assertNameFree(m, ctx.workspaceId, input.name);
       set('name', input.name?.trim());
-      if (input.baseUrl !== undefined) {
-        if (account.kind === 'mock' && input.baseUrl !== null) throw ValidationFailed.field('baseUrl', 'the mock provider has no base URL');
-        if (account.kind === 'openai-compatible' && input.baseUrl === null) throw ValidationFailed.field('baseUrl', 'is required for openai-compatible accounts');
-        set('baseUrl', input.baseUrl);
-      }
+      if (input.baseUrl !== undefined) set('baseUrl', input.baseUrl);
       set('defaultModel', input.defaultModel);
       set('maxConcurrency', input.limits?.maxConcurrency);
       set('requestsPerMinute', input.limits?.requestsPerMinute);
@@ -221,6 +258,7 @@ export class ProviderAccountsService {
       const visibilityBefore = account.visibility;
       set('visibility', input.visibility);
       await m.getRepository(ProviderAccount).save(account);
+      if (endpointChange) await this.endpoints.apply(m, ctx, account, endpointChange);
       if (input.allowedUserIds !== undefined || input.allowedTokenIds !== undefined) {
         const current = await m.getRepository(ProviderAccountAccess).find({ where: { accountId } });
         await this.replaceAccess(
@@ -283,7 +321,7 @@ export class ProviderAccountsService {
     let list: Awaited<ReturnType<AccountVerifier['probe']>> | null = null;
     if (verify) {
       try {
-        list = await this.verifier.probe(connectionFor(account, key));
+        list = await this.verifier.probe(connectionFor(account, key, this.verifier.outbound));
       } catch (err) {
         const error = classifyProviderError(err);
         await this.audit.record({
@@ -300,8 +338,9 @@ export class ProviderAccountsService {
         });
       }
     }
+    const fingerprint = await this.fingerprints.of(key);
     await this.db.transaction(async (m) => {
-      await this.secrets.put(m, { workspaceId: ctx.workspaceId, accountId }, 'api_key', key, { hint: apiKeyHint(key), fingerprint: apiKeyFingerprint(key), keyShape: shape });
+      await this.secrets.put(m, { workspaceId: ctx.workspaceId, accountId }, 'api_key', key, { hint: apiKeyHint(key), fingerprint, keyShape: shape }, endpointOf(account));
       const now = new Date();
       const status: AccountStatus = account.status === 'disabled' ? 'disabled' : list ? 'active' : 'unverified';
       await m.getRepository(ProviderAccount).update(
@@ -318,7 +357,7 @@ export class ProviderAccountsService {
           action: 'vault.account.rotate',
           targetType: 'provider_account',
           targetId: accountId,
-          metadata: { name: account.name, fromHint: oldKey?.hint ?? null, toHint: apiKeyHint(key), fingerprint: apiKeyFingerprint(key), verified: !!list },
+          metadata: { name: account.name, fromHint: oldKey?.hint ?? null, toHint: apiKeyHint(key), fingerprint, verified: !!list },
         },
         m,
       );
@@ -331,8 +370,9 @@ export class ProviderAccountsService {
     if (account.kind !== 'openai') throw ValidationFailed.field('adminKey', 'only OpenAI accounts take an admin key (it enables cost sync)');
     const key = adminKeyInput.trim();
     if (apiKeyShape(key) !== 'admin') throw ValidationFailed.field('adminKey', 'must be an OpenAI admin key (it starts with sk-admin-)');
+    const fingerprint = await this.fingerprints.of(key);
     await this.db.transaction(async (m) => {
-      await this.secrets.put(m, { workspaceId: ctx.workspaceId, accountId }, 'admin_key', key, { hint: apiKeyHint(key), fingerprint: apiKeyFingerprint(key), keyShape: 'admin' });
+      await this.secrets.put(m, { workspaceId: ctx.workspaceId, accountId }, 'admin_key', key, { hint: apiKeyHint(key), fingerprint, keyShape: 'admin' }, endpointOf(account));
       await forgetCostSyncAttempt(m, ctx.workspaceId, accountId);
       await this.audit.record(
         { workspaceId: ctx.workspaceId, actor: actorOf(ctx), action: 'vault.account.admin_key_set', targetType: 'provider_account', targetId: accountId, metadata: { name: account.name, hint: apiKeyHint(key) } },

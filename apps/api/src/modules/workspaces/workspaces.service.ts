@@ -2,12 +2,13 @@ import { randomBytes } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { Membership, ProviderAccount, type Role, Workspace } from '@vaultrun/db';
-import { createMockAccount, NotFound, privateHostReason, ValidationFailed } from '@vaultrun/vault-core';
+import { createMockAccount, Envelope, NotFound, sealWebhookSecret, urlRefusal, ValidationFailed } from '@vaultrun/vault-core';
 import type { DataSource, EntityManager } from 'typeorm';
 import { APP_CONFIG, type AppConfig } from '../../config.js';
 import { AuditService } from '../audit/audit.service.js';
 import { actorOf, type AuditActor, type RequestContext } from '../auth/principal.js';
 import type { WorkspaceSummaryDto } from '../auth/dto/auth.dto.js';
+import { ENVELOPE } from '../vault/vault.tokens.js';
 import type { AlertWebhookDto, AlertWebhookSecretDto, UpdateWorkspaceDto, WorkspaceDto } from './workspaces.dto.js';
 
 @Injectable()
@@ -16,6 +17,7 @@ export class WorkspacesService {
     @InjectDataSource() private readonly db: DataSource,
     private readonly audit: AuditService,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @Inject(ENVELOPE) private readonly envelope: Envelope,
   ) {}
 
   async listForUser(userId: string): Promise<WorkspaceSummaryDto[]> {
@@ -59,13 +61,26 @@ export class WorkspacesService {
    */
   async setAlertWebhook(ctx: RequestContext, urlInput: string): Promise<AlertWebhookSecretDto> {
     const url = parseWebhookUrl(urlInput);
-    const privateHost = this.config.webhookAllowPrivate ? null : privateHostReason(url);
-    if (privateHost) throw ValidationFailed.field('url', `must be reachable on the public internet: ${privateHost} (an operator can allow private networks with VAULTRUN_WEBHOOK_ALLOW_PRIVATE=true)`);
+    const refusal = urlRefusal(url, { allowPrivate: this.config.webhookAllowPrivate });
+    if (refusal) {
+      const allowable = !this.config.webhookAllowPrivate && urlRefusal(url, { allowPrivate: true }) === null;
+      throw ValidationFailed.field(
+        'url',
+        allowable
+          ? `must be reachable on the public internet: ${refusal} (an operator can allow private networks with VAULTRUN_WEBHOOK_ALLOW_PRIVATE=true)`
+          : `must be reachable on the public internet: ${refusal}`,
+      );
+    }
     const secret = `whsec_${randomBytes(32).toString('base64url')}`;
+    // Stored wrapped by the master key (bound to this workspace); this answer is the only place it appears in clear.
+    const sealed = sealWebhookSecret(this.envelope, ctx.workspaceId, secret);
     return this.db.transaction(async (m) => {
       const w = await m.getRepository(Workspace).findOneOrFail({ where: { id: ctx.workspaceId }, lock: { mode: 'pessimistic_write' } });
       const replaced = w.alertWebhookUrl !== null;
-      await m.getRepository(Workspace).update({ id: w.id }, { alertWebhookUrl: url.href, alertWebhookSecret: secret });
+      await m.getRepository(Workspace).update(
+        { id: w.id },
+        { alertWebhookUrl: url.href, alertWebhookSecret: sealed.wrapped, alertWebhookKekVersion: sealed.kekVersion, alertWebhookSecretHint: secretHint(secret) },
+      );
       await this.audit.record(
         {
           workspaceId: w.id,
@@ -86,7 +101,7 @@ export class WorkspacesService {
     await this.db.transaction(async (m) => {
       const w = await m.getRepository(Workspace).findOneOrFail({ where: { id: ctx.workspaceId }, lock: { mode: 'pessimistic_write' } });
       if (w.alertWebhookUrl === null) return;
-      await m.getRepository(Workspace).update({ id: w.id }, { alertWebhookUrl: null, alertWebhookSecret: null });
+      await m.getRepository(Workspace).update({ id: w.id }, { alertWebhookUrl: null, alertWebhookSecret: null, alertWebhookKekVersion: null, alertWebhookSecretHint: null });
       await this.audit.record(
         {
           workspaceId: w.id,
@@ -94,7 +109,7 @@ export class WorkspacesService {
           action: 'workspace.alert_webhook_clear',
           targetType: 'workspace',
           targetId: w.id,
-          metadata: { origin: originOf(w.alertWebhookUrl), secretHint: w.alertWebhookSecret ? secretHint(w.alertWebhookSecret) : null },
+          metadata: { origin: originOf(w.alertWebhookUrl), secretHint: w.alertWebhookSecretHint },
         },
         m,
       );
@@ -153,7 +168,7 @@ export function toDto(w: Workspace, showWebhookUrl = true): WorkspaceDto {
 
 function alertWebhookOf(w: Workspace, showUrl: boolean): AlertWebhookDto | null {
   if (!w.alertWebhookUrl) return null;
-  return { url: showUrl ? w.alertWebhookUrl : `${originOf(w.alertWebhookUrl)}/…`, secretHint: w.alertWebhookSecret ? secretHint(w.alertWebhookSecret) : '' };
+  return { url: showUrl ? w.alertWebhookUrl : `${originOf(w.alertWebhookUrl)}/…`, secretHint: w.alertWebhookSecretHint ?? '' };
 }
 
 export const secretHint = (secret: string) => `whsec_…${secret.slice(-4)}`;

@@ -430,7 +430,7 @@ export const getProviderAccount = <ThrowOnError extends boolean = false>(options
 });
 
 /**
- * Change name, base URL, default model, limits, sharing or enabled state (never the key)
+ * Change name, base URL, default model, limits, sharing or enabled state. A new base URL for an account holding a key needs the key again (apiKey), checked at the new endpoint first; without it: 409 key_required_for_endpoint_change
  */
 export const updateProviderAccount = <ThrowOnError extends boolean = false>(options: Options<UpdateProviderAccountData, ThrowOnError>): RequestResult<UpdateProviderAccountResponses, UpdateProviderAccountErrors, ThrowOnError> => (options.client ?? client).patch<UpdateProviderAccountResponses, UpdateProviderAccountErrors, ThrowOnError>({
     security: [{

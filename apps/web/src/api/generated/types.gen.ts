@@ -512,7 +512,7 @@ export type MockSettingsDto = {
     /**
      * Make every call fail with this provider error (null: never)
      */
-    failWith?: 'invalid_api_key' | 'insufficient_quota' | 'rate_limited' | 'model_not_found' | 'context_length_exceeded' | 'provider_unavailable' | 'invalid_output' | 'provider_rejected' | 'cancelled' | null;
+    failWith?: 'invalid_api_key' | 'insufficient_quota' | 'rate_limited' | 'model_not_found' | 'context_length_exceeded' | 'provider_unavailable' | 'invalid_output' | 'provider_rejected' | 'endpoint_refused' | 'cancelled' | null;
     /**
      * Report a provider cost with each answer (shows "Verified by Provider" costs)
      */
@@ -577,6 +577,10 @@ export type UpdateProviderAccountDto = {
      * false disables the account (nothing may use it); true re-enables it as unverified
      */
     enabled?: boolean;
+    /**
+     * Write-only. Required with a new `baseUrl` when the account holds a key (else 409 `key_required_for_endpoint_change`): the key for the new endpoint, checked there (list models) before anything is saved. Not accepted without a base URL change (use rotate).
+     */
+    apiKey?: string;
 };
 
 export type VerifyResultDto = {
@@ -2644,6 +2648,10 @@ export type UpdateProviderAccountErrors = {
      * Conflicts with the current state (`code` says which rule)
      */
     409: ProblemDto;
+    /**
+     * Understood but cannot be done (`code` says why, e.g. `unpriced_model`, `no_account`)
+     */
+    422: ProblemDto;
 };
 
 export type UpdateProviderAccountError = UpdateProviderAccountErrors[keyof UpdateProviderAccountErrors];

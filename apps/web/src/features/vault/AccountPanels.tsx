@@ -1,11 +1,11 @@
 import { useMutation } from '@tanstack/react-query';
 import { type FormEvent, useId, useRef, useState } from 'react';
 import { clearProviderAdminKeyMutation, updateProviderAccountMutation } from '../../api/generated/@tanstack/react-query.gen.js';
-import { setProviderAdminKey } from '../../api/generated/sdk.gen.js';
+import { setProviderAdminKey, updateProviderAccount } from '../../api/generated/sdk.gen.js';
 import type { MockSettingsDto, ProviderAccountDto, UpdateProviderAccountDto } from '../../api/generated/types.gen.js';
 import { formatDateTime } from '../../lib/format.js';
 import { ConfirmButton, FieldError, hasOnlyFieldErrors, ProblemAlert } from '../../lib/ui.js';
-import { MOCK_FAILURES } from './account-labels.js';
+import { MOCK_FAILURES, sameBaseUrl } from './account-labels.js';
 import { LimitsFields, limitsDtoOf, limitsInputOf } from './LimitsFields.js';
 import { SecretKeyInput } from './SecretKeyInput.js';
 import { sharingOf, SharingFields } from './SharingFields.js';
@@ -28,10 +28,22 @@ function useUpdateAccount(onSaved: (account: ProviderAccountDto) => void) {
   });
 }
 
-function PanelActions({ pending, onCancel, saveTestId, label = 'Save' }: { pending: boolean; onCancel: () => void; saveTestId: string; label?: string }) {
+function PanelActions({
+  pending,
+  onCancel,
+  saveTestId,
+  label = 'Save',
+  disabled = false,
+}: {
+  pending: boolean;
+  onCancel: () => void;
+  saveTestId: string;
+  label?: string;
+  disabled?: boolean;
+}) {
   return (
     <div className="form-actions">
-      <button type="submit" className="btn btn-primary" data-testid={saveTestId} disabled={pending}>
+      <button type="submit" className="btn btn-primary" data-testid={saveTestId} disabled={pending || disabled}>
         {pending ? 'Saving…' : label}
       </button>
       <button type="button" className="btn btn-secondary" onClick={onCancel}>
@@ -42,7 +54,10 @@ function PanelActions({ pending, onCancel, saveTestId, label = 'Save' }: { pendi
 }
 
 
-/** Name, default model, base URL (and for the mock provider: simulated errors and latency). */
+/**
+ * Name, default model, base URL (and for the mock provider: simulated errors and latency). A stored key is bound to
+ * its endpoint: moving an account that has one to another base URL asks for the key again (checked there first).
+ */
 export function SettingsPanel({ account, onSaved, onCancel }: PanelProps) {
   const id = useId();
   const [name, setName] = useState(account.name);
@@ -50,12 +65,19 @@ export function SettingsPanel({ account, onSaved, onCancel }: PanelProps) {
   const [baseUrl, setBaseUrl] = useState(account.baseUrl ?? '');
   const [failWith, setFailWith] = useState<(typeof MOCK_FAILURES)[number]['value']>((account.mock?.failWith as MockSettingsDto['failWith']) ?? '');
   const [latency, setLatency] = useState(String(account.mock?.latencyMs ?? 0));
+  const keyRef = useRef<HTMLInputElement>(null);
+  const [hasNewKey, setHasNewKey] = useState(false);
+  const keyRequest = useSecretRequest();
+  const cache = useVaultCache();
   const update = useUpdateAccount((saved) =>
     onSaved(saved.baseUrl !== account.baseUrl ? 'Saved. Verify now to check the new base URL.' : 'Settings saved.'),
   );
   const modelChoices = account.models.includes(defaultModel) || !defaultModel ? account.models : [defaultModel, ...account.models];
+  const movesEndpoint = account.kind !== 'mock' && !sameBaseUrl(account.kind, account.baseUrl, baseUrl.trim() || null);
+  const needsKey = movesEndpoint && account.key !== null;
+  const error = keyRequest.error ?? update.error;
 
-  function submit(event: FormEvent) {
+  async function submit(event: FormEvent) {
     event.preventDefault();
     const body: UpdateProviderAccountDto = {};
     if (name.trim() !== account.name) body.name = name.trim();
@@ -65,11 +87,27 @@ export function SettingsPanel({ account, onSaved, onCancel }: PanelProps) {
       // openapi.json marks failWith nullable, but the generated enum type has no null; the API takes null to clear it.
       body.mock = { latencyMs: Number(latency) || 0, failWith: (failWith || null) as MockSettingsDto['failWith'] };
     }
-    update.mutate({ path: { accountId: account.id }, body });
+    const input = keyRef.current;
+    if (!needsKey || !input) {
+      keyRequest.reset();
+      update.mutate({ path: { accountId: account.id }, body });
+      return;
+    }
+    // The key goes with the new base URL in one request (never through the mutation cache), then leaves the page.
+    update.reset();
+    const result = await keyRequest.run(async () => {
+      const { data } = await updateProviderAccount({ path: { accountId: account.id }, body: { ...body, apiKey: input.value.trim() || undefined }, throwOnError: true });
+      return data;
+    });
+    input.value = '';
+    setHasNewKey(false);
+    if (!result.ok) return;
+    cache.put(result.data);
+    onSaved('Saved: the account now calls the new base URL with the key you gave, checked there first.');
   }
 
   return (
-    <form className="form panel" onSubmit={submit} noValidate aria-label={`Settings of ${account.name}`}>
+    <form className="form panel" onSubmit={(e) => void submit(e)} noValidate aria-label={`Settings of ${account.name}`}>
       <div className="form-grid-2">
         <div className="field">
           <label htmlFor={`${id}-name`}>Name</label>
@@ -97,8 +135,15 @@ export function SettingsPanel({ account, onSaved, onCancel }: PanelProps) {
         {account.kind !== 'mock' ? (
           <div className="field">
             <label htmlFor={`${id}-base-url`}>{account.kind === 'openai' ? 'API base URL (optional)' : 'Base URL'}</label>
-            <input id={`${id}-base-url`} type="url" value={baseUrl} placeholder={account.kind === 'openai' ? 'https://api.openai.com/v1' : 'https://openrouter.ai/api/v1'} onChange={(e) => setBaseUrl(e.target.value)} />
-            <FieldError error={update.error} field="baseUrl" />
+            <input
+              id={`${id}-base-url`}
+              data-testid="vault-edit-base-url"
+              type="url"
+              value={baseUrl}
+              placeholder={account.kind === 'openai' ? 'https://api.openai.com/v1' : 'https://openrouter.ai/api/v1'}
+              onChange={(e) => setBaseUrl(e.target.value)}
+            />
+            <FieldError error={error} field="baseUrl" />
           </div>
         ) : (
           <>
@@ -120,8 +165,28 @@ export function SettingsPanel({ account, onSaved, onCancel }: PanelProps) {
           </>
         )}
       </div>
-      {update.error && !hasOnlyFieldErrors(update.error, ['name', 'defaultModel', 'baseUrl', 'mock.latencyMs']) ? <ProblemAlert error={update.error} /> : null}
-      <PanelActions pending={update.isPending} onCancel={onCancel} saveTestId="vault-edit-save" />
+      {needsKey ? (
+        <div className="field" data-testid="vault-edit-endpoint-key">
+          <p className="callout callout-billing" id={`${id}-endpoint-why`}>
+            This account&apos;s key is bound to its current endpoint and is never sent anywhere else — so changing the base URL needs the key for the new
+            endpoint. Paste it here: it is checked there (by listing the models) before anything is saved.
+            {account.adminKey ? ' The admin key for cost sync is removed with the move; add it again afterwards if the new endpoint is OpenAI’s.' : ''}
+          </p>
+          <label htmlFor={`${id}-endpoint-key`}>API key for the new base URL</label>
+          <SecretKeyInput
+            id={`${id}-endpoint-key`}
+            inputRef={keyRef}
+            testId="vault-edit-endpoint-key-input"
+            placeholder="sk-…"
+            describedBy={`${id}-endpoint-why`}
+            onPresenceChange={setHasNewKey}
+            disabled={keyRequest.pending}
+          />
+          <FieldError error={error} field="apiKey" />
+        </div>
+      ) : null}
+      {error && !hasOnlyFieldErrors(error, ['name', 'defaultModel', 'baseUrl', 'apiKey', 'mock.latencyMs']) ? <ProblemAlert error={error} /> : null}
+      <PanelActions pending={update.isPending || keyRequest.pending} disabled={needsKey && !hasNewKey} onCancel={onCancel} saveTestId="vault-edit-save" />
     </form>
   );
 }

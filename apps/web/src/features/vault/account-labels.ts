@@ -65,6 +65,8 @@ export function troubleshootingTip(code: string, kind: AccountKind): string | nu
       return 'Shorten the input, or choose a model with a larger context window.';
     case 'provider_rejected':
       return "The provider refused the request. Check the base URL and the account's settings at the provider.";
+    case 'endpoint_refused':
+      return 'Vaultrun never calls link-local or cloud metadata addresses, and calls this machine or a private network only when the operator sets VAULTRUN_PROVIDER_ALLOW_PRIVATE=true (for self-hosted models on the LAN).';
     default:
       return null;
   }
@@ -103,3 +105,20 @@ export const MOCK_FAILURES: { value: NonNullable<MockSettingsDto['failWith']> | 
   { value: 'context_length_exceeded', label: 'Input too long' },
   { value: 'provider_unavailable', label: 'Provider unavailable' },
 ];
+
+/**
+ * Whether two base URLs of an account point at the same place as the API sees it (so the key need not be given
+ * again): trailing slashes and host case do not matter, and an OpenAI account's empty base URL is OpenAI's own.
+ */
+export function sameBaseUrl(kind: string, current: string | null, next: string | null): boolean {
+  const normal = (url: string | null) => {
+    const value = url ?? (kind === 'openai' ? 'https://api.openai.com/v1' : null);
+    if (value === null) return null;
+    try {
+      return new URL(value).toString().replace(/\/+$/, '');
+    } catch {
+      return value;
+    }
+  };
+  return normal(current) === normal(next);
+}

@@ -620,7 +620,7 @@ export const getProviderAccountOptions = (options: Options<GetProviderAccountDat
 });
 
 /**
- * Change name, base URL, default model, limits, sharing or enabled state (never the key)
+ * Change name, base URL, default model, limits, sharing or enabled state. A new base URL for an account holding a key needs the key again (apiKey), checked at the new endpoint first; without it: 409 key_required_for_endpoint_change
  */
 export const updateProviderAccountMutation = (options?: Partial<Options<UpdateProviderAccountData>>): UseMutationOptions<UpdateProviderAccountResponse, UpdateProviderAccountError, Options<UpdateProviderAccountData>> => {
     const mutationOptions: UseMutationOptions<UpdateProviderAccountResponse, UpdateProviderAccountError, Options<UpdateProviderAccountData>> = {
