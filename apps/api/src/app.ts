@@ -21,11 +21,17 @@ export { BootstrapService } from './modules/bootstrap/bootstrap.service.js';
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
+function trustHops(hops: number): (address: string, hop: number) => boolean {
+  return (_address, hop) => hop < hops;
+}
+
 /** Builds the API application (used by main.ts and by the e2e tests). */
 export async function createApp(config: AppConfig, options: { logDestination?: DestinationStream } = {}): Promise<NestFastifyApplication> {
   const adapter = new FastifyAdapter({
     bodyLimit: config.bodyLimitBytes,
-    trustProxy: config.trustProxy,
+    // A hop count as the function Fastify would make of it (the adapter's types take no number): hop i is trusted
+    // when it is one of the `n` closest, so only the address the last trusted proxy appended counts.
+    trustProxy: typeof config.trustProxy === 'number' ? trustHops(config.trustProxy) : config.trustProxy,
     // Keep a sane caller-supplied request id, or mint one; it is echoed back and logged.
     genReqId: (req: IncomingMessage) => {
       const given = req.headers['x-request-id'];
