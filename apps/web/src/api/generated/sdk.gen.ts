@@ -653,7 +653,7 @@ export const createRun = <ThrowOnError extends boolean = false>(options: Options
 });
 
 /**
- * Server-sent events: every run change in the workspace (event "run"), and a heartbeat every 15 s
+ * Server-sent events: every change of a run you may see in the workspace (event "run"), and a heartbeat every 15 s
  */
 export const streamRuns = <ThrowOnError extends boolean = false>(options?: Options<StreamRunsData, ThrowOnError, StreamRunsResponse>): Promise<ServerSentEventsResult<StreamRunsResponses>> => (options?.client ?? client).sse.get<StreamRunsResponses, StreamRunsErrors, ThrowOnError>({
     security: [{

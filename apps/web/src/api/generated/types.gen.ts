@@ -1012,11 +1012,11 @@ export type AccountQueueDto = {
 export type QueueHealthDto = {
     accounts: Array<AccountQueueDto>;
     /**
-     * BullMQ job counts of the runs queue — instance-wide, so only shown to vault managers (owners, admins)
+     * This workspace's unfinished runs you may see, by queue state: wait = queued, delayed = waiting, active = running. (The BullMQ queue is shared by every workspace of the instance: its own counts are on /metrics, for the instance's operator.)
      */
     jobs: {
         [key: string]: number;
-    } | null;
+    };
 };
 
 export type CreateComparisonDto = {
