@@ -1108,7 +1108,7 @@ export type ComparisonSideDto = {
     nextAttemptAt: string | null;
     accountId: string | null;
     /**
-     * The account's name (null when it was deleted or is restricted and you may not see it)
+     * The account's name (null when it was deleted; a comparison with a side on an account you may not see is not shown at all)
      */
     accountName: string | null;
     /**
