@@ -11,6 +11,7 @@ import { SwaggerModule } from '@nestjs/swagger';
 import { Logger } from 'nestjs-pino';
 import type { DestinationStream } from 'pino';
 import { AppModule } from './app.module.js';
+import { parseJsonBody } from './common/json-body.js';
 import { sendProblem } from './common/problem-details.filter.js';
 import type { AppConfig } from './config.js';
 import { buildOpenApiDocument } from './openapi.js';
@@ -20,11 +21,17 @@ export { BootstrapService } from './modules/bootstrap/bootstrap.service.js';
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
+function trustHops(hops: number): (address: string, hop: number) => boolean {
+  return (_address, hop) => hop < hops;
+}
+
 /** Builds the API application (used by main.ts and by the e2e tests). */
 export async function createApp(config: AppConfig, options: { logDestination?: DestinationStream } = {}): Promise<NestFastifyApplication> {
   const adapter = new FastifyAdapter({
     bodyLimit: config.bodyLimitBytes,
-    trustProxy: config.trustProxy,
+    // A hop count as the function Fastify would make of it (the adapter's types take no number): hop i is trusted
+    // when it is one of the `n` closest, so only the address the last trusted proxy appended counts.
+    trustProxy: typeof config.trustProxy === 'number' ? trustHops(config.trustProxy) : config.trustProxy,
     // Keep a sane caller-supplied request id, or mint one; it is echoed back and logged.
     genReqId: (req: IncomingMessage) => {
       const given = req.headers['x-request-id'];
@@ -71,6 +78,16 @@ export async function createApp(config: AppConfig, options: { logDestination?: D
   });
   // Only JSON bodies: a form or text/plain post is refused with 415 instead of being half-parsed.
   fastify.removeContentTypeParser('text/plain');
+  // Our JSON parser: nesting depth checked before parsing; prototype-poisoning keys, NUL characters, lone surrogates
+  // and numbers beyond ±2^53−1 refused after — each a 400 naming the field, on every route (common/json-body.ts).
+  fastify.removeContentTypeParser('application/json');
+  fastify.addContentTypeParser('application/json', { parseAs: 'string' }, (_request, body, done) => {
+    try {
+      done(null, parseJsonBody(String(body)));
+    } catch (err) {
+      done(err instanceof Error ? err : new Error(String(err)), undefined);
+    }
+  });
 
   const document = buildOpenApiDocument(app);
   SwaggerModule.setup('api/docs', app, document, { jsonDocumentUrl: 'api/docs/openapi.json' });

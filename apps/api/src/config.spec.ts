@@ -33,6 +33,18 @@ describe('API config', () => {
     expect(() => load({ VAULTRUN_MASTER_KEYS: '' })).toThrow(/No master key configured/);
   });
 
+  it('trusts X-Forwarded-For from exactly the proxies it is told of: none by default', () => {
+    expect(loadConfig({}).trustProxy).toBe(false);
+    expect(loadConfig({ VAULTRUN_TRUST_PROXY: 'false' }).trustProxy).toBe(false);
+    // `true` used to mean "every hop" (a client could pick its own address): it now means the one proxy in front.
+    expect(loadConfig({ VAULTRUN_TRUST_PROXY: 'true' }).trustProxy).toBe(1);
+    expect(loadConfig({ VAULTRUN_TRUST_PROXY: '2' }).trustProxy).toBe(2);
+    expect(loadConfig({ VAULTRUN_TRUST_PROXY: '10.0.0.0/8, 127.0.0.1,::1' }).trustProxy).toEqual(['10.0.0.0/8', '127.0.0.1', '::1']);
+    for (const bad of ['0.5', '99', 'nginx', '10.0.0.0/33', '1.2.3.4/8/1']) {
+      expect(() => loadConfig({ VAULTRUN_TRUST_PROXY: bad })).toThrow(/VAULTRUN_TRUST_PROXY: must be false, a number of proxy hops/);
+    }
+  });
+
   it('names every variable at fault', () => {
     expect(() => loadConfig({ VAULTRUN_API_PORT: '99999', REDIS_URL: 'http://x', VAULTRUN_ADMIN_PASSWORD: 'short' })).toThrow(ConfigError);
     try {

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
 import { loadKeyRing, MasterKeyError } from '@vaultrun/vault-core';
 import { z } from 'zod';
 
@@ -15,7 +16,21 @@ const schema = z.object({
   VAULTRUN_CONSOLE_ORIGIN: z.string().optional(),
   VAULTRUN_CONSOLE_DIST: z.string().optional(),
   VAULTRUN_BODY_LIMIT_BYTES: z.coerce.number().int().min(1024).max(50 * 1024 * 1024).default(1024 * 1024),
-  VAULTRUN_TRUST_PROXY: z.stringbool().default(false),
+  /**
+   * Which proxy may tell the client's address (X-Forwarded-For): off (direct install), a number of hops to trust
+   * (1 = the one reverse proxy in front, e.g. the compose file's nginx), or the proxies' addresses/CIDRs.
+   */
+  VAULTRUN_TRUST_PROXY: z
+    .string()
+    .default('false')
+    .transform((value, ctx) => {
+      const parsed = parseTrustProxy(value);
+      if (parsed === null) {
+        ctx.addIssue({ code: 'custom', message: 'must be false, a number of proxy hops (1–5), or a comma-separated list of proxy addresses/CIDRs' });
+        return z.NEVER;
+      }
+      return parsed;
+    }),
   VAULTRUN_SESSION_TTL_HOURS: z.coerce.number().int().min(1).max(24 * 90).default(24 * 7),
   VAULTRUN_INVITE_TTL_HOURS: z.coerce.number().int().min(1).max(24 * 30).default(72),
   VAULTRUN_ADMIN_EMAIL: z.email().default('admin@vaultrun.local'),
@@ -34,6 +49,29 @@ const schema = z.object({
 });
 
 export type AppConfig = ReturnType<typeof toConfig>;
+
+/**
+ * false | hop count | proxy addresses. `true` means one hop: trusting every hop (what `true` meant to Fastify)
+ * would let any client choose its address by sending X-Forwarded-For itself.
+ */
+export function parseTrustProxy(raw: string): false | number | string[] | null {
+  const value = raw.trim().toLowerCase();
+  if (['false', '0', 'off', 'no', ''].includes(value)) return false;
+  if (['true', 'on', 'yes'].includes(value)) return 1;
+  if (/^\d+$/.test(value)) {
+    const hops = Number(value);
+    return hops >= 1 && hops <= 5 ? hops : null;
+  }
+  const entries = value.split(',').map((e) => e.trim());
+  const valid = entries.every((e) => {
+    const [address, prefix, ...rest] = e.split('/');
+    const family = isIP(address ?? '');
+    if (!family || rest.length) return false;
+    if (prefix === undefined) return true;
+    return /^\d+$/.test(prefix) && Number(prefix) <= (family === 4 ? 32 : 128);
+  });
+  return valid ? entries : null;
+}
 
 function toConfig(env: z.infer<typeof schema>) {
   const publicUrl = new URL(env.VAULTRUN_PUBLIC_URL);

@@ -2,7 +2,8 @@
  * Walks every operation of the live OpenAPI document for every kind of caller and checks the
  * answer against the permission matrix (packages/vault-core/src/access.ts):
  *   anonymous → 401 · a role or token scope without the permission → 403 · with it → past the guard ·
- *   an owner of another workspace → 404 for workspace A's ids, and never a byte of A's data.
+ *   an owner of another workspace → 404 for workspace A's ids, and never a byte of A's data ·
+ *   a member not on a restricted account's list → the same answer for its ids as for ids that exist nowhere.
  */
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
@@ -87,6 +88,7 @@ const EXPECTED_POLICY: Record<string, string> = {
   'DELETE /api/v1/invites/{inviteId}': 'members:manage',
   'POST /api/v1/invites/preview': 'public',
   'POST /api/v1/invites/accept': 'public',
+  'POST /api/v1/invites/join': 'signed-in',
   'GET /health': 'public',
   'GET /ready': 'public',
   'GET /api/v1/provider-accounts': 'vault:read',
@@ -303,6 +305,35 @@ describe('authorization: every route × every caller', () => {
     expect(Number(cap)).toBe(1_000_000_000);
     const [{ o }] = await api.db.query(`SELECT count(*)::int AS o FROM price_overrides WHERE id = $1`, [aIds.priceOverrideId]);
     expect(o).toBe(1);
+  });
+
+  it('a member not on a restricted account\'s list cannot read, use or even detect it or what was made with it', async () => {
+    const ownerA = await signIn(api.url, a.users.owner);
+    const restricted = await as(ownerA).post('/api/v1/provider-accounts', { name: `A-restricted-${randomUUID()}`, kind: 'mock', visibility: 'restricted' });
+    const operator = await as(ownerA).post('/api/v1/operators', { name: `A-restricted-op-${randomUUID()}`, accountId: restricted.body.id });
+    const run = await as(ownerA).post('/api/v1/runs', { operatorId: operator.body.id, input: `A-restricted-input-${randomUUID()}` });
+    const comparison = await as(ownerA).post('/api/v1/comparisons', { operatorId: aIds.operatorId, input: `A-restricted-compared-${randomUUID()}`, liveAccountId: restricted.body.id });
+    expect([restricted.status, run.status, comparison.status]).toEqual([201, 202, 202]);
+    const hidden = { ...aIds, accountId: restricted.body.id, runId: run.body.id, comparisonId: comparison.body.id };
+    const secrets = [restricted.body.id, restricted.body.name, run.body.id, run.body.input, comparison.body.id, comparison.body.live.runId];
+    for (const op of ops) {
+      if (op.auth.kind !== 'permission' || op.path.endsWith('/stream')) continue;
+      const mentions = ['accountId', 'runId', 'comparisonId'].some((name) => op.path.includes(`{${name}}`));
+      const res = await send(as(await signIn(api.url, a.users.member)), op, hidden);
+      const { instance: _i, requestId: _r, ...answer } = res.body ?? {};
+      if (mentions) {
+        // Exactly what an id that exists nowhere gets (404, or 403 where the role may not act at all).
+        const nowhere = await send(as(await signIn(api.url, a.users.member)), op, { ...aIds, accountId: randomUUID(), runId: randomUUID(), comparisonId: randomUUID() });
+        const { instance: _ni, requestId: _nr, ...nowhereAnswer } = nowhere.body ?? {};
+        expect([op.method, op.path, res.status, answer]).toEqual([op.method, op.path, nowhere.status, nowhereAnswer]);
+      }
+      const text = JSON.stringify(answer);
+      // Operators are the workspace's: one bound to the account names its id (which answers 404 to this member).
+      const shown = op.path.startsWith('/api/v1/operators') ? secrets.filter((x) => x !== restricted.body.id) : secrets;
+      for (const secret of shown) expect([op.method, op.path, secret, text.includes(secret)]).toEqual([op.method, op.path, secret, false]);
+    }
+    const [{ status }] = await api.db.query(`SELECT status FROM runs WHERE id = $1`, [run.body.id]);
+    expect(status).toBe('queued');
   });
 });
 

@@ -371,15 +371,16 @@ describe('comparisons', () => {
     expect((await supertest(api.url).get('/api/v1/comparisons')).status).toBe(401);
     await finished(byToken.body.id);
 
-    // A restricted live account: people not allowed to see it get its id, not its name.
+    // A restricted live account: to people not allowed to see it, the comparison does not exist.
     const restricted = await openaiAccount(undefined, { visibility: 'restricted', allowedUserIds: [ws.users.member.id] });
     const onRestricted = await compare({ operatorId: op.id, input: 'Secret plans', liveAccountId: restricted.id });
     expect(onRestricted.status).toBe(202);
     expect(onRestricted.body.live).toMatchObject({ accountName: restricted.name, accountKind: 'openai' });
     const seenByViewer = await as(viewer).get(`/api/v1/comparisons/${onRestricted.body.id}`);
-    expect(seenByViewer.body.live).toMatchObject({ accountId: restricted.id, accountName: null, accountKind: null });
-    expect(seenByViewer.body.mock.accountName).toBe('Mock provider');
-    expect(JSON.stringify(seenByViewer.body)).not.toContain(restricted.name);
+    expect([seenByViewer.status, seenByViewer.body.code]).toEqual([404, 'not_found']);
+    const listed = await as(viewer).get('/api/v1/comparisons');
+    expect(listed.body.items.map((c: { id: string }) => c.id)).not.toContain(onRestricted.body.id);
+    expect(JSON.stringify(listed.body)).not.toContain(restricted.name);
     await finished(onRestricted.body.id);
   });
 });

@@ -30,7 +30,7 @@ describe('members and invites', () => {
     expect(JSON.stringify(listed.body)).not.toContain(token);
 
     const preview = await supertest(api.url).post('/api/v1/invites/preview').send({ token });
-    expect(preview.body).toMatchObject({ workspaceName: ws.name, email, role: 'member', existingUser: false });
+    expect(preview.body).toEqual({ workspaceName: ws.name, email, role: 'member', expiresAt: expect.any(String) });
 
     const agent = supertest.agent(api.url);
     const accepted = await agent.post('/api/v1/invites/accept').send({ token, password: 'a-brand-new-password', name: 'New Person' });
@@ -46,17 +46,35 @@ describe('members and invites', () => {
     expect(members.body.items).toEqual(expect.arrayContaining([expect.objectContaining({ email, role: 'member', name: 'New Person' })]));
   });
 
-  it('lets an existing user join another workspace with their own password', async () => {
+  it('lets an existing user join another workspace while signed in as it (never with a password on the invite)', async () => {
     const other = await seedWorkspace(api.db);
     const otherOwner = await signIn(api.url, other.users.owner);
     const invite = await as(otherOwner).post('/api/v1/invites', { email: ws.users.viewer.email, role: 'admin' });
     const token = tokenOf(invite.body.url);
-    expect((await supertest(api.url).post('/api/v1/invites/preview').send({ token })).body.existingUser).toBe(true);
-    const wrong = await supertest(api.url).post('/api/v1/invites/accept').send({ token, password: 'not-their-password' });
-    expect(wrong.status).toBe(401);
-    const ok = await supertest(api.url).post('/api/v1/invites/accept').send({ token, password: ws.users.viewer.password });
-    expect(ok.status).toBe(200);
-    expect(ok.body.workspaces.map((w: { id: string }) => w.id).sort()).toEqual([ws.id, other.id].sort());
+    // Signed out: the invite's accept endpoint checks no password — it only says to sign in.
+    const anonymous = await supertest(api.url).post('/api/v1/invites/accept').send({ token, password: ws.users.viewer.password });
+    expect([anonymous.status, anonymous.body.code]).toEqual([409, 'invite_sign_in_required']);
+    const viewer = await signIn(api.url, ws.users.viewer);
+    const joined = await as(viewer).post('/api/v1/invites/join', { token });
+    expect(joined.status).toBe(200);
+    expect(joined.body.workspace).toMatchObject({ id: other.id, role: 'admin' });
+    expect(joined.body.workspaces.map((w: { id: string }) => w.id).sort()).toEqual([ws.id, other.id].sort());
+    expect((await viewer.agent.get('/api/v1/members')).body.items.map((m: { email: string }) => m.email)).toContain(other.users.owner.email);
+    expect((await as(viewer).post('/api/v1/invites/join', { token })).body.code).toBe('invite_invalid');
+  });
+
+  it('lets no one join with another person\'s invite, and checks the CSRF token of a signed-in join', async () => {
+    const invite = await as(admin).post('/api/v1/invites', { email: `someone-${Date.now()}@example.test`, role: 'viewer' });
+    const token = tokenOf(invite.body.url);
+    const other = await seedWorkspace(api.db);
+    const stranger = await signIn(api.url, other.users.member);
+    const wrong = await as(stranger).post('/api/v1/invites/join', { token });
+    expect([wrong.status, wrong.body.code]).toEqual([403, 'invite_other_account']);
+    const noCsrf = await stranger.agent.post('/api/v1/invites/join').send({ token });
+    expect([noCsrf.status, noCsrf.body.code]).toEqual([403, 'csrf_failed']);
+    expect((await supertest(api.url).post('/api/v1/invites/join').send({ token })).status).toBe(401);
+    const [{ status }] = await api.db.query(`SELECT CASE WHEN accepted_at IS NULL THEN 'pending' ELSE 'used' END AS status FROM invites WHERE id = $1`, [invite.body.id]);
+    expect(status).toBe('pending');
   });
 
   it('refuses expired and revoked invites, and a re-invite replaces the previous link', async () => {

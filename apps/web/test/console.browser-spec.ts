@@ -1,7 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { Browser } from 'playwright-core';
-import { seedWorkspace, startTestApi, type SeededWorkspace, type TestApi } from '../../../test/support/api.js';
+import { as, seedWorkspace, signIn, startTestApi, type SeededWorkspace, type TestApi } from '../../../test/support/api.js';
 import { launchBrowser, recordTraffic, screenshot, signInThroughConsole } from '../../../test/support/browser.js';
 
 const consoleDist = fileURLToPath(new URL('../dist', import.meta.url));
@@ -19,6 +19,38 @@ describe('console in a real browser', () => {
   afterAll(async () => {
     await browser?.close();
     await api?.close();
+  });
+
+  it('lets an existing user join through an invite by signing in on its page, and a newcomer create an account', async () => {
+    const owner = await signIn(api.url, ws.users.owner);
+    const inviteFor = async (email: string) => new URL((await as(owner).post('/api/v1/invites', { email, role: 'viewer' })).body.url).hash.replace('#token=', '');
+    const other = await seedWorkspace(api.db, 'Invited Co');
+    const existing = await browser.newContext();
+    const page = await existing.newPage();
+    await page.goto(`${api.url}/accept-invite#token=${await inviteFor(other.users.member.email)}`);
+    await page.getByTestId('invite-preview').waitFor();
+    await page.getByTestId('invite-mode-sign-in').click();
+    await page.getByTestId('invite-signin-password').fill(other.users.member.password);
+    await screenshot(page, 'invite-existing-account');
+    await page.getByTestId('accept-submit').click();
+    await page.getByTestId('workspace-switcher').waitFor();
+    const [{ role }] = await api.db.query(`SELECT role FROM memberships WHERE workspace_id = $1 AND user_id = $2`, [ws.id, other.users.member.id]);
+    expect(role).toBe('viewer');
+    await existing.close();
+
+    const newcomer = `newcomer-${Date.now()}@example.test`;
+    const fresh = await browser.newContext();
+    const freshPage = await fresh.newPage();
+    await freshPage.goto(`${api.url}/accept-invite#token=${await inviteFor(newcomer)}`);
+    await freshPage.getByTestId('accept-name').fill('New Comer');
+    await freshPage.getByTestId('accept-password').fill('a-long-new-password-42');
+    await freshPage.getByTestId('accept-password-confirm').fill('a-long-new-password-42');
+    await screenshot(freshPage, 'invite-new-account');
+    await freshPage.getByTestId('accept-submit').click();
+    await freshPage.getByTestId('workspace-switcher').waitFor();
+    const [{ name }] = await api.db.query(`SELECT name FROM users WHERE email = $1`, [newcomer]);
+    expect(name).toBe('New Comer');
+    await fresh.close();
   });
 
   it('signs in, creates an API token, and lists it with only its prefix visible', async () => {

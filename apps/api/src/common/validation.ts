@@ -1,5 +1,6 @@
 import { type ArgumentMetadata, Injectable, type PipeTransform, ValidationPipe, type ValidationError } from '@nestjs/common';
 import { ValidationFailed, type FieldError } from '@vaultrun/vault-core';
+import { assertSafeJsonValue } from './json-body.js';
 
 function flatten(errors: ValidationError[], parent = ''): FieldError[] {
   const out: FieldError[] = [];
@@ -34,8 +35,8 @@ export class RequestValidationPipe implements PipeTransform {
   });
 
   async transform(value: unknown, metadata: ArgumentMetadata): Promise<unknown> {
-    const nul = findNul(value, metadata.type === 'body' || metadata.type === 'query' ? '' : (metadata.data ?? metadata.type));
-    if (nul !== null) throw ValidationFailed.field(nul || metadata.type, 'must not contain NUL characters');
+    // Bodies were checked when parsed (common/json-body.ts); queries and path parameters are checked here.
+    if (metadata.type !== 'custom') assertSafeJsonValue(value, metadata.type === 'body' || metadata.type === 'query' ? '' : (metadata.data ?? metadata.type));
     const isDto = typeof metadata.metatype === 'function' && ![String, Number, Boolean, Array, Object].includes(metadata.metatype as never);
     if (isDto && (metadata.type === 'body' || metadata.type === 'query')) {
       if (value === undefined && metadata.type === 'body') value = {};
@@ -45,17 +46,6 @@ export class RequestValidationPipe implements PipeTransform {
     }
     return this.inner.transform(value, metadata);
   }
-}
-
-/** Postgres text cannot hold U+0000: refuse it up front instead of failing in the database. */
-function findNul(value: unknown, path: string, depth = 0): string | null {
-  if (typeof value === 'string') return value.includes('\u0000') ? path : null;
-  if (depth > 20 || value === null || typeof value !== 'object') return null;
-  for (const [key, v] of Object.entries(value)) {
-    const found = findNul(v, path ? `${path}.${key}` : key, depth + 1);
-    if (found !== null) return found;
-  }
-  return null;
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;

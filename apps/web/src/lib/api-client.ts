@@ -15,7 +15,7 @@ const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
  * Requests whose 401 means "wrong password" or that belong to signed-out pages:
  * they must show their error instead of bouncing the user to /login.
  */
-const NO_REDIRECT_ON_401 = ['/api/v1/auth/login', '/api/v1/auth/password', '/api/v1/invites/preview', '/api/v1/invites/accept'];
+const NO_REDIRECT_ON_401 = ['/api/v1/auth/login', '/api/v1/auth/password', '/api/v1/invites/preview', '/api/v1/invites/accept', '/api/v1/invites/join'];
 
 let csrfToken: string | undefined;
 let onUnauthenticated: (() => void) | undefined;

@@ -72,7 +72,7 @@ export class AuthController {
   @SignedIn()
   @ApiOperation({ operationId: 'changePassword', summary: 'Change your password; your other sessions end' })
   @ApiNoContentResponse()
-  @ApiProblems(400, 401)
+  @ApiProblems(400, 401, 429)
   changePassword(@CurrentUser() user: UserPrincipal, @Body() body: ChangePasswordDto, @Req() req: FastifyRequest): Promise<void> {
     return this.auth.changePassword(user, body.currentPassword, body.newPassword, req.ip);
   }

@@ -29,16 +29,15 @@ export class AuthService {
 
   async login(emailInput: string, password: string, client: ClientInfo): Promise<{ cookieValue: string; me: MeDto }> {
     const email = emailInput.trim().toLowerCase();
-    await this.throttle.assertAllowed(email, client.ip);
+    await this.throttle.spendAttempt(email, client.ip);
 
     const user = await this.db.getRepository(User).findOne({ where: { email } });
     const ok = await this.passwords.verify(user?.passwordHash ?? null, password);
     if (!user || !ok) {
-      await this.throttle.recordFailure(email, client.ip);
       await this.recordFailedSignIn(email, user, client);
       throw new Unauthenticated('Email or password is incorrect.', 'invalid_credentials');
     }
-    await this.throttle.recordSuccess(email);
+    await this.throttle.attemptSucceeded(email, client.ip);
 
     const first = await this.db.getRepository(Membership).findOne({ where: { userId: user.id }, order: { createdAt: 'ASC' } });
     const { cookieValue, session } = await this.sessions.create({ userId: user.id, workspaceId: first?.workspaceId ?? null, ...client });
@@ -93,9 +92,21 @@ export class AuthService {
 
   async changePassword(principal: UserPrincipal, current: string, next: string, ip: string): Promise<void> {
     const user = await this.db.getRepository(User).findOneByOrFail({ id: principal.userId });
+    // The same throttle as sign-in: a stolen session must not become a way to guess the password.
+    await this.throttle.spendAttempt(user.email, ip);
     if (!(await this.passwords.verify(user.passwordHash, current))) {
+      await this.audit.record({
+        workspaceId: principal.workspaceId,
+        actor: { actorType: 'user', actorId: user.id, actorLabel: user.email, ip },
+        action: 'auth.password_change',
+        outcome: 'failure',
+        targetType: 'user',
+        targetId: user.id,
+        metadata: { reason: 'wrong_password' },
+      });
       throw new Unauthenticated('The current password is incorrect.', 'invalid_credentials');
     }
+    await this.throttle.attemptSucceeded(user.email, ip);
     const passwordHash = await this.passwords.hash(next, 'newPassword');
     await this.db.transaction(async (m) => {
       await m.getRepository(User).update({ id: user.id }, { passwordHash });

@@ -81,7 +81,7 @@ export class ComparisonSideDto {
   @ApiProperty({ type: String, nullable: true, description: 'Why it waits or was blocked, in words' }) statusReason!: string | null;
   @ApiProperty({ type: String, format: 'date-time', nullable: true, description: 'When a waiting run tries again' }) nextAttemptAt!: string | null;
   @ApiProperty({ type: String, format: 'uuid', nullable: true }) accountId!: string | null;
-  @ApiProperty({ type: String, nullable: true, description: "The account's name (null when it was deleted or is restricted and you may not see it)" }) accountName!: string | null;
+  @ApiProperty({ type: String, nullable: true, description: "The account's name (null when it was deleted; a comparison with a side on an account you may not see is not shown at all)" }) accountName!: string | null;
   @ApiProperty({ type: String, enum: ['openai', 'openai-compatible', 'mock'], nullable: true, description: 'The account kind (null under the same conditions as accountName)' })
   accountKind!: 'openai' | 'openai-compatible' | 'mock' | null;
   @ApiProperty({ description: 'The model used' }) model!: string;

@@ -6,9 +6,10 @@ import { DomainError, Forbidden, NotFound, toRun, ValidationFailed } from '@vaul
 import type { DataSource } from 'typeorm';
 import { assertSameRequest, requestHashOf } from '../../common/idempotency.js';
 import { decodeCursor, nextCursorOf } from '../../common/pagination.js';
-import { principalKey, type RequestContext } from '../auth/principal.js';
+import type { RequestContext } from '../auth/principal.js';
 import { RunsService } from '../runs/runs.service.js';
 import { assertRunnable, ProviderAccountsService } from '../vault/provider-accounts.service.js';
+import { accountViewer, type Bind, positional, runVisibleSql } from '../vault/visibility.js';
 import { compareSides, toComparisonSide } from './comparison-sides.js';
 import type { ComparisonDto, ComparisonPageDto, ComparisonSideDto, CreateComparisonDto, ListComparisonsQueryDto } from './comparisons.dto.js';
 
@@ -110,27 +111,21 @@ export class ComparisonsService {
   async list(ctx: RequestContext, q: ListComparisonsQueryDto): Promise<ComparisonPageDto> {
     const limit = q.limit ?? 50;
     const cursor = decodeCursor(q.cursor);
-    const params: unknown[] = [ctx.workspaceId, ...this.visibility(ctx)];
-    let where = 'c.workspace_id = $1';
-    if (cursor) {
-      params.push(cursor.createdAt, cursor.id);
-      where += ` AND (c.created_at, c.id) < ($${params.length - 1}, $${params.length})`;
-    }
-    params.push(limit);
-    const rows: ComparisonRow[] = await this.db.query(`${COMPARISON_SELECT} WHERE ${where} ORDER BY c.created_at DESC, c.id DESC LIMIT $${params.length}`, params);
+    const params: unknown[] = [ctx.workspaceId];
+    const bind = positional(params);
+    let where = `c.workspace_id = $1 AND ${bothRunsVisible(ctx, bind)}`;
+    if (cursor) where += ` AND (c.created_at, c.id) < (${bind(cursor.createdAt)}, ${bind(cursor.id)})`;
+    const rows: ComparisonRow[] = await this.db.query(`${COMPARISON_SELECT} WHERE ${where} ORDER BY c.created_at DESC, c.id DESC LIMIT ${bind(limit)}`, params);
     const items = rows.map(toComparisonDto);
     return { items, nextCursor: nextCursorOf(rows.map((r) => ({ createdAt: new Date(r.created_at), id: r.id })), limit) };
   }
 
+  /** A comparison is visible when both of its runs are; otherwise it answers as one that does not exist. */
   async get(ctx: RequestContext, comparisonId: string): Promise<ComparisonDto> {
-    const rows: ComparisonRow[] = await this.db.query(`${COMPARISON_SELECT} WHERE c.workspace_id = $1 AND c.id = $4`, [ctx.workspaceId, ...this.visibility(ctx), comparisonId]);
+    const params: unknown[] = [ctx.workspaceId, comparisonId];
+    const rows: ComparisonRow[] = await this.db.query(`${COMPARISON_SELECT} WHERE c.workspace_id = $1 AND c.id = $2 AND ${bothRunsVisible(ctx, positional(params))}`, params);
     if (!rows[0]) throw new NotFound('Comparison');
     return toComparisonDto(rows[0]);
-  }
-
-  /** $2, $3 of COMPARISON_SELECT: who asks (account names are shown only for accounts they may see). */
-  private visibility(ctx: RequestContext): [string, string | null] {
-    return ctx.principal.permissions.has('vault:manage') ? ['*', null] : principalKey(ctx.principal);
   }
 
   /** Starts one side's run (a refusal of the mock side names it; the live side's is named by create). */
@@ -188,25 +183,22 @@ function sideError(err: unknown, side: Side, outcome: string): unknown {
   });
 }
 
-/**
- * A comparison with both runs (as JSON rows) and their accounts' names — names only for accounts the caller may
- * see ($2 = '*' for vault managers, else the principal type and id in $2, $3), as the Vault would show them.
- */
+/** Both sides' runs of the comparison `c` (aliases m and l of COMPARISON_SELECT) are visible to the caller. */
+function bothRunsVisible(ctx: RequestContext, bind: Bind): string {
+  const viewer = accountViewer(ctx.principal);
+  return `${runVisibleSql('m', viewer, bind)} AND ${runVisibleSql('l', viewer, bind)}`;
+}
+
+/** A comparison with both runs (as JSON rows) and their accounts' names (null once an account is deleted). */
 const COMPARISON_SELECT = `SELECT c.id, c.operator_id, c.input, c.created_at, o.name AS operator_name,
        to_jsonb(m) AS mock_run, to_jsonb(l) AS live_run,
-       CASE WHEN ${visibleAccount('am')} THEN am.name END AS mock_account_name, CASE WHEN ${visibleAccount('am')} THEN am.kind END AS mock_account_kind,
-       CASE WHEN ${visibleAccount('al')} THEN al.name END AS live_account_name, CASE WHEN ${visibleAccount('al')} THEN al.kind END AS live_account_kind
+       am.name AS mock_account_name, am.kind AS mock_account_kind, al.name AS live_account_name, al.kind AS live_account_kind
   FROM comparisons c
   JOIN runs m ON m.id = c.mock_run_id AND m.workspace_id = c.workspace_id
   JOIN runs l ON l.id = c.live_run_id AND l.workspace_id = c.workspace_id
   LEFT JOIN operators o ON o.id = c.operator_id AND o.workspace_id = c.workspace_id
   LEFT JOIN provider_accounts am ON am.id = m.account_id AND am.workspace_id = c.workspace_id
   LEFT JOIN provider_accounts al ON al.id = l.account_id AND al.workspace_id = c.workspace_id`;
-
-function visibleAccount(alias: string): string {
-  return `($2::text = '*' OR ${alias}.visibility = 'workspace' OR EXISTS (SELECT 1 FROM provider_account_access x
-            WHERE x.account_id = ${alias}.id AND x.principal_type = $2::text AND x.principal_id = $3::uuid))`;
-}
 
 interface ComparisonRow {
   id: string;

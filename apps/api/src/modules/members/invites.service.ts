@@ -1,13 +1,13 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { Invite, Membership, User, Workspace } from '@vaultrun/db';
-import { canAssignRole, Conflict, DomainError, Forbidden, NotFound, randomSecret, sha256Hex, Unauthenticated } from '@vaultrun/vault-core';
+import { canAssignRole, Conflict, DomainError, Forbidden, NotFound, randomSecret, sha256Hex } from '@vaultrun/vault-core';
 import { IsNull, type DataSource, type EntityManager } from 'typeorm';
 import { APP_CONFIG, type AppConfig } from '../../config.js';
 import { AuditService } from '../audit/audit.service.js';
 import type { ClientInfo } from '../auth/auth.service.js';
 import { PasswordService } from '../auth/password.service.js';
-import { actorOf, type RequestContext } from '../auth/principal.js';
+import { actorOf, type RequestContext, type UserPrincipal } from '../auth/principal.js';
 import { SessionService } from '../auth/session.service.js';
 import type { AcceptInviteDto, CreatedInviteDto, CreateInviteDto, InviteDto, InvitePreviewDto } from './members.dto.js';
 import { actingRole } from './members.service.js';
@@ -80,58 +80,75 @@ export class InvitesService {
     });
   }
 
+  /**
+   * What a link is for. Deliberately silent on whether the email already has an account: the page offers both
+   * "create an account" and "sign in to join", so the preview is no oracle for who uses Vaultrun.
+   */
   async preview(token: string): Promise<InvitePreviewDto> {
-    const invite = await this.db.getRepository(Invite).findOne({ where: { tokenHash: sha256Hex(token) } });
-    if (!invite || statusOf(invite) !== 'pending') throw invalidInvite();
-    const [workspace, user] = await Promise.all([
-      this.db.getRepository(Workspace).findOneByOrFail({ id: invite.workspaceId }),
-      this.db.getRepository(User).findOne({ where: { email: invite.email } }),
-    ]);
-    return { workspaceName: workspace.name, email: invite.email, role: invite.role, existingUser: !!user, expiresAt: invite.expiresAt.toISOString() };
+    const invite = await this.pendingInvite(this.db.manager, token);
+    const workspace = await this.db.getRepository(Workspace).findOneByOrFail({ id: invite.workspaceId });
+    return { workspaceName: workspace.name, email: invite.email, role: invite.role, expiresAt: invite.expiresAt.toISOString() };
   }
 
   /**
-   * Accepting joins the workspace: an existing account proves itself with its password, a new
-   * account is created with the given one. The invite is consumed and a session starts.
+   * Accepting with a new account: created with the given password, joined, signed in. No password is ever
+   * checked here: an email that already has an account joins while signed in as it (`join`), so this endpoint
+   * cannot be used to guess passwords around the sign-in throttle.
    */
   async accept(input: AcceptInviteDto, client: ClientInfo): Promise<{ cookieValue: string }> {
     return this.db.transaction(async (m) => {
-      const invite = await m.getRepository(Invite).findOne({ where: { tokenHash: sha256Hex(input.token) }, lock: { mode: 'pessimistic_write' } });
-      if (!invite || statusOf(invite) !== 'pending') throw invalidInvite();
-
-      const user = await this.userFor(m, invite.email, input);
-      const member = await m.getRepository(Membership).findOne({ where: { workspaceId: invite.workspaceId, userId: user.id } });
-      if (member) throw new Conflict('already_member', 'You are already a member of this workspace.');
-
-      await m.getRepository(Membership).insert({ workspaceId: invite.workspaceId, userId: user.id, role: invite.role });
-      invite.acceptedAt = new Date();
-      await m.getRepository(Invite).save(invite);
-      await this.audit.record(
-        {
-          workspaceId: invite.workspaceId,
-          actor: { actorType: 'user', actorId: user.id, actorLabel: user.email, ip: client.ip },
-          action: 'member.join',
-          targetType: 'user',
-          targetId: user.id,
-          metadata: { role: invite.role, inviteId: invite.id },
-        },
-        m,
-      );
+      const invite = await this.pendingInvite(m, input.token, true);
+      if (await m.getRepository(User).exists({ where: { email: invite.email } })) {
+        throw new Conflict('invite_sign_in_required', `${invite.email} already has a Vaultrun account: sign in with it, then open the invite link again to join.`);
+      }
+      const passwordHash = await this.passwords.hash(input.password);
+      const user = await m.getRepository(User).save({ email: invite.email, name: input.name?.trim() ?? '', passwordHash });
+      await this.consume(m, invite, user, client);
       const { cookieValue } = await this.sessions.create({ userId: user.id, workspaceId: invite.workspaceId, ...client }, m);
       return { cookieValue };
     });
   }
 
-  private async userFor(m: EntityManager, email: string, input: AcceptInviteDto): Promise<User> {
-    const existing = await m.getRepository(User).findOne({ where: { email } });
-    if (existing) {
-      if (!(await this.passwords.verify(existing.passwordHash, input.password))) {
-        throw new Unauthenticated(`${email} already has an account: enter its password to join.`, 'invalid_credentials');
+  /**
+   * Accepting as the signed-in user (an existing account): the invite's email must be theirs. Their session moves
+   * to the workspace they joined.
+   */
+  async join(principal: UserPrincipal, token: string, client: ClientInfo): Promise<void> {
+    await this.db.transaction(async (m) => {
+      const invite = await this.pendingInvite(m, token, true);
+      if (invite.email !== principal.email.toLowerCase()) {
+        throw new Forbidden(`This invite is for ${invite.email}, and you are signed in as ${principal.email}. Sign out, then sign in as ${invite.email} to join.`, 'invite_other_account');
       }
-      return existing;
-    }
-    const passwordHash = await this.passwords.hash(input.password);
-    return m.getRepository(User).save({ email, name: input.name?.trim() ?? '', passwordHash });
+      const user = await m.getRepository(User).findOneByOrFail({ id: principal.userId });
+      await this.consume(m, invite, user, client);
+      await this.sessions.switchWorkspace(principal.sessionId, invite.workspaceId, m);
+    });
+  }
+
+  private async pendingInvite(m: EntityManager, token: string, lock = false): Promise<Invite> {
+    const invite = await m.getRepository(Invite).findOne({ where: { tokenHash: sha256Hex(token) }, ...(lock ? { lock: { mode: 'pessimistic_write' as const } } : {}) });
+    if (!invite || statusOf(invite) !== 'pending') throw invalidInvite();
+    return invite;
+  }
+
+  /** Joins `user` to the invite's workspace and uses the invite up. */
+  private async consume(m: EntityManager, invite: Invite, user: User, client: ClientInfo): Promise<void> {
+    const member = await m.getRepository(Membership).findOne({ where: { workspaceId: invite.workspaceId, userId: user.id } });
+    if (member) throw new Conflict('already_member', 'You are already a member of this workspace.');
+    await m.getRepository(Membership).insert({ workspaceId: invite.workspaceId, userId: user.id, role: invite.role });
+    invite.acceptedAt = new Date();
+    await m.getRepository(Invite).save(invite);
+    await this.audit.record(
+      {
+        workspaceId: invite.workspaceId,
+        actor: { actorType: 'user', actorId: user.id, actorLabel: user.email, ip: client.ip },
+        action: 'member.join',
+        targetType: 'user',
+        targetId: user.id,
+        metadata: { role: invite.role, inviteId: invite.id },
+      },
+      m,
+    );
   }
 }
 

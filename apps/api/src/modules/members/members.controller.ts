@@ -4,8 +4,8 @@ import { ApiProblems, ApiUuidParam } from '../../common/problem.dto.js';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { UuidPipe } from '../../common/validation.js';
 import { AuthService } from '../auth/auth.service.js';
-import { Ctx, Public, RequirePermission } from '../auth/decorators.js';
-import type { RequestContext } from '../auth/principal.js';
+import { Ctx, CurrentUser, Public, RequirePermission, SignedIn } from '../auth/decorators.js';
+import type { RequestContext, UserPrincipal } from '../auth/principal.js';
 import { SESSION_COOKIE, SessionService } from '../auth/session.service.js';
 import {
   AcceptInviteDto,
@@ -103,13 +103,29 @@ export class MembersController {
   @Post('invites/accept')
   @HttpCode(200)
   @Public()
-  @ApiOperation({ operationId: 'acceptInvite', summary: 'Accept an invite: join the workspace and sign in' })
+  @ApiOperation({
+    operationId: 'acceptInvite',
+    summary: 'Accept an invite with a new account: create it, join the workspace and sign in (an email that already has an account gets 409 invite_sign_in_required: sign in, then join)',
+  })
   @ApiOkResponse({ type: MeDto })
-  @ApiProblems(400, 401, 404, 409)
+  @ApiProblems(400, 404, 409)
   async accept(@Body() body: AcceptInviteDto, @Req() req: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply): Promise<MeDto> {
     const { cookieValue } = await this.invites.accept(body, { ip: req.ip, userAgent: String(req.headers['user-agent'] ?? '') });
     reply.setCookie(SESSION_COOKIE, cookieValue, this.sessions.cookieOptions());
     const principal = await this.sessions.resolve(cookieValue);
     return this.auth.me(principal!);
+  }
+
+  @Post('invites/join')
+  @HttpCode(200)
+  @SignedIn()
+  @ApiOperation({ operationId: 'joinWithInvite', summary: 'Accept an invite as the signed-in user (the invite\'s email must be yours): join the workspace and switch to it' })
+  @ApiOkResponse({ type: MeDto })
+  @ApiProblems(400, 404, 409)
+  async join(@CurrentUser() user: UserPrincipal, @Body() body: InviteTokenDto, @Req() req: FastifyRequest): Promise<MeDto> {
+    await this.invites.join(user, body.token, { ip: req.ip, userAgent: String(req.headers['user-agent'] ?? '') });
+    const principal = await this.sessions.resolve(req.cookies[SESSION_COOKIE]!);
+    if (!principal) throw new Error(`session ${user.sessionId} vanished while joining a workspace`);
+    return this.auth.me(principal);
   }
 }

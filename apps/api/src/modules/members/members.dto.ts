@@ -60,12 +60,12 @@ export class InvitePreviewDto {
   @ApiProperty() workspaceName!: string;
   @ApiProperty() email!: string;
   @ApiProperty({ enum: ROLES }) role!: Role;
-  @ApiProperty({ description: 'True when the email already has a Vaultrun account (sign in with its password)' }) existingUser!: boolean;
   @ApiProperty({ format: 'date-time' }) expiresAt!: string;
 }
 
+/** Accepting with a new account. An email that already has an account joins signed in (POST /invites/join). */
 export class AcceptInviteDto extends InviteTokenDto {
-  @ApiProperty({ description: 'Your password, or a new one (≥ 12 characters) if you have no account yet', maxLength: 256 })
+  @ApiProperty({ description: 'The new account\'s password (12–256 characters)', maxLength: 256 })
   @IsString()
   @Length(1, 256)
   password!: string;

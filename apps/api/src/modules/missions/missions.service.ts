@@ -37,6 +37,7 @@ import { assertSameRequest, isUniqueViolation, requestHashOf } from '../../commo
 import { decodeCursor, nextCursorOf } from '../../common/pagination.js';
 import { AuditService } from '../audit/audit.service.js';
 import { actorOf, principalKey, type RequestContext } from '../auth/principal.js';
+import { accountViewer, accountVisibleSql, listedViewer, positional, runVisibleSql } from '../vault/visibility.js';
 import { assertRunnable } from '../vault/provider-accounts.service.js';
 import { addToSplit, emptySplit } from '../money/spend.service.js';
 import { RUN_BUS, RUNS_QUEUE } from '../runs/runs.tokens.js';
@@ -130,13 +131,13 @@ export class MissionsService implements OnApplicationShutdown {
 
   /** The account and model the Copilot answers with: the workspace's copilot settings, else its defaults. */
   private async copilotAccount(ctx: RequestContext): Promise<{ account: AccountRow | null; model: string | null }> {
-    const [principalType, principalId] = principalKey(ctx.principal);
+    const params: unknown[] = [ctx.workspaceId];
+    const usable = accountVisibleSql('a', listedViewer(ctx.principal), positional(params));
     const rows: (AccountRow & { copilot_model: string | null; workspace_model: string | null })[] = await this.db.query(
-      `SELECT a.id, a.name, a.kind, a.status, a.default_model, w.copilot_model, w.default_model AS workspace_model,
-              (a.visibility = 'workspace' OR EXISTS (SELECT 1 FROM provider_account_access x WHERE x.account_id = a.id AND x.principal_type = $2 AND x.principal_id = $3)) AS usable
+      `SELECT a.id, a.name, a.kind, a.status, a.default_model, w.copilot_model, w.default_model AS workspace_model, ${usable} AS usable
          FROM workspaces w LEFT JOIN provider_accounts a ON a.workspace_id = w.id AND a.id = COALESCE(w.copilot_account_id, w.default_account_id)
         WHERE w.id = $1`,
-      [ctx.workspaceId, principalType, principalId],
+      params,
     );
     const r = rows[0];
     if (!r?.id) return { account: null, model: r?.copilot_model ?? r?.workspace_model ?? null };
@@ -358,12 +359,12 @@ export class MissionsService implements OnApplicationShutdown {
 
   /** Each step's operator, account and model (operator > workspace default), checked like POST /runs checks a run. */
   private async resolveSteps(m: EntityManager, ctx: RequestContext, steps: PlanStep[], operators: OperatorRow[]) {
-    const [principalType, principalId] = principalKey(ctx.principal);
+    const params: unknown[] = [ctx.workspaceId];
+    const usable = accountVisibleSql('a', listedViewer(ctx.principal), positional(params));
     const accounts: (AccountRow & { workspace_default: boolean; workspace_model: string | null })[] = await m.query(
-      `SELECT a.id, a.name, a.kind, a.status, a.default_model, (a.id = w.default_account_id) AS workspace_default, w.default_model AS workspace_model,
-              (a.visibility = 'workspace' OR EXISTS (SELECT 1 FROM provider_account_access x WHERE x.account_id = a.id AND x.principal_type = $2 AND x.principal_id = $3)) AS usable
+      `SELECT a.id, a.name, a.kind, a.status, a.default_model, (a.id = w.default_account_id) AS workspace_default, w.default_model AS workspace_model, ${usable} AS usable
          FROM provider_accounts a JOIN workspaces w ON w.id = a.workspace_id WHERE a.workspace_id = $1`,
-      [ctx.workspaceId, principalType, principalId],
+      params,
     );
     const out = new Map<string, { operator: OperatorRow; account: AccountRow; model: string }>();
     for (const s of steps) {
@@ -389,16 +390,29 @@ export class MissionsService implements OnApplicationShutdown {
     return this.get(ctx, missionId);
   }
 
+  /**
+   * A mission as the caller may see it. The mission, its people's messages and their plans are the workspace's;
+   * what runs made is shown only where the caller may see the run's account (../vault/visibility.ts): step runs
+   * and copilot runs on other accounts are left out — and with a hidden copilot run, the answer it wrote and the
+   * plan it proposed — and every cost figure counts only the runs shown.
+   */
   async get(ctx: RequestContext, missionId: string): Promise<MissionDetailDto> {
     const mission = await this.mission(this.db, ctx.workspaceId, missionId);
-    const [messages, plans, runs, copilot] = await Promise.all([
+    const runParams: unknown[] = [ctx.workspaceId, missionId];
+    const runsVisible = runVisibleSql('r', accountViewer(ctx.principal), positional(runParams));
+    const [allMessages, allPlans, runs, copilot] = await Promise.all([
       this.db.query(`SELECT * FROM mission_messages WHERE mission_id = $1 ORDER BY created_at, role DESC`, [missionId]) as Promise<Record<string, unknown>[]>,
       this.db.query(`SELECT * FROM mission_plans WHERE mission_id = $1 ORDER BY created_at`, [missionId]) as Promise<Record<string, unknown>[]>,
-      this.db.query(`${RUN_SELECT} WHERE r.workspace_id = $1 AND r.mission_id = $2 ORDER BY r.created_at`, [ctx.workspaceId, missionId]) as Promise<Record<string, unknown>[]>,
+      this.db.query(`${RUN_SELECT} WHERE r.workspace_id = $1 AND r.mission_id = $2 AND ${runsVisible} ORDER BY r.created_at`, runParams) as Promise<Record<string, unknown>[]>,
       this.copilotAccount(ctx),
     ]);
     const views = runs.map((r) => toRun(r) as RunView);
     const byId = new Map(views.map((r) => [r.id, r]));
+    const hiddenAnswer = (msg: Record<string, unknown>) => msg.role === 'assistant' && msg.copilot_run_id !== null && !byId.has(String(msg.copilot_run_id));
+    const hiddenPlans = new Set(allMessages.filter(hiddenAnswer).flatMap((msg) => (msg.plan_id ? [String(msg.plan_id)] : [])));
+    const messages = allMessages.filter((msg) => !hiddenAnswer(msg));
+    const plans = allPlans.filter((p) => !hiddenPlans.has(String(p.id)));
+    const copilotShown = copilot.account && (copilot.account.usable || ctx.principal.permissions.has('vault:manage')) ? copilot.account : null;
     const cost = emptySplit();
     for (const r of views) if (r.costLabel) addToSplit(cost, r.costLabel as CostLabel, 1, r.costMicroUsd);
 
@@ -422,7 +436,7 @@ export class MissionsService implements OnApplicationShutdown {
     const planDtos = await Promise.all(plans.map((p) => this.planDto(ctx, p)));
     return {
       ...missionDto(mission),
-      copilot: { accountId: copilot.account?.id ?? null, accountName: copilot.account?.name ?? null, model: copilot.model },
+      copilot: { accountId: copilotShown?.id ?? null, accountName: copilotShown?.name ?? null, model: copilot.model },
       messages: messages.map((msg): MissionMessageDto => {
         const run = msg.copilot_run_id ? byId.get(String(msg.copilot_run_id)) : undefined;
         return {
@@ -462,12 +476,14 @@ export class MissionsService implements OnApplicationShutdown {
    * approval when it may not fit. A step's prompt counts the outputs it inserts at their producers' max tokens.
    */
   private async estimate(ctx: RequestContext, steps: PlanStep[]): Promise<PlanEstimateDto> {
-    const operators: (OperatorRow & { account_kind: string | null; resolved_account: string | null; resolved_model: string | null })[] = await this.db.query(
-      `SELECT o.*, a.kind AS account_kind, a.id AS resolved_account, COALESCE(o.model, a.default_model, w.default_model) AS resolved_model
+    const params: unknown[] = [ctx.workspaceId];
+    const accountShown = accountVisibleSql('a', accountViewer(ctx.principal), positional(params));
+    const operators: (OperatorRow & { account_kind: string | null; resolved_account: string | null; resolved_model: string | null; account_shown: boolean | null })[] = await this.db.query(
+      `SELECT o.*, a.kind AS account_kind, a.id AS resolved_account, COALESCE(o.model, a.default_model, w.default_model) AS resolved_model, ${accountShown} AS account_shown
          FROM operators o JOIN workspaces w ON w.id = o.workspace_id
          LEFT JOIN provider_accounts a ON a.workspace_id = o.workspace_id AND a.id = COALESCE(o.account_id, w.default_account_id)
         WHERE o.workspace_id = $1`,
-      [ctx.workspaceId],
+      params,
     );
     const overrides = await this.priceOverrides(ctx.workspaceId);
     const opOf = (s: PlanStep) => operators.find((o) => o.id === s.operatorId);
@@ -496,7 +512,9 @@ export class MissionsService implements OnApplicationShutdown {
       const worst = sum(covered);
       return [{ budgetId: b.id, name: b.name, capMicroUsd: Number(b.cap), headroomMicroUsd: headroom, planWorstCaseMicroUsd: worst, exceeded: worst === null || worst > headroom }];
     });
-    return { worstCaseMicroUsd: sum(stepEstimates), steps: stepEstimates.map(({ operatorId: _o, ...s }) => s), budgets: checks };
+    // An account the caller may not see is not named (the step's worst case still counts against the budgets).
+    const shown = (accountId: string | null) => (accountId && operators.some((o) => o.resolved_account === accountId && o.account_shown) ? accountId : null);
+    return { worstCaseMicroUsd: sum(stepEstimates), steps: stepEstimates.map(({ operatorId: _o, ...s }) => ({ ...s, accountId: shown(s.accountId) })), budgets: checks };
   }
 }
 

@@ -20,6 +20,6 @@ export class SpendController {
   @ApiOkResponse({ type: SpendReportDto })
   @ApiProblems(400)
   report(@Ctx() ctx: RequestContext, @Query() query: SpendQueryDto): Promise<SpendReportDto> {
-    return this.spend.report(ctx.workspaceId, query);
+    return this.spend.report(ctx, query);
   }
 }

@@ -2,6 +2,8 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { COST_LABELS, type CostLabel, ValidationFailed } from '@vaultrun/vault-core';
 import type { DataSource } from 'typeorm';
+import type { RequestContext } from '../auth/principal.js';
+import { accountViewer, positional, runVisibleSql } from '../vault/visibility.js';
 import type { SpendGroupDto, SpendGrouping, SpendQueryDto, SpendReportDto, SpendSplitDto } from './spend.dto.js';
 
 export const MAX_SPEND_DAYS = 400;
@@ -38,16 +40,20 @@ export class SpendService {
    * runs_workspace_finished_idx. Runs that never reached a provider (blocked, cancelled while queued) carry no
    * label and are not counted.
    */
-  async report(workspaceId: string, query: SpendQueryDto): Promise<SpendReportDto> {
+  async report(ctx: RequestContext, query: SpendQueryDto): Promise<SpendReportDto> {
     const groupBy = query.groupBy ?? 'day';
     const { from, to, days } = rangeOf(query);
     const g = GROUPINGS[groupBy];
+    // Only the runs the caller may see count (../vault/visibility.ts): a restricted account's spend is not shown to
+    // people who may not see the account, not even inside a total.
+    const params: unknown[] = [ctx.workspaceId, new Date(from), new Date(Date.parse(to) + DAY_MS)];
     const rows: SpendRow[] = await this.db.query(
       `SELECT ${g.key} AS key, ${g.name} AS name, r.cost_label AS label, count(*)::int AS runs, sum(r.cost_micro_usd)::text AS cost
          FROM runs r ${g.join}
         WHERE r.workspace_id = $1 AND r.finished_at >= $2 AND r.finished_at < $3 AND r.cost_label IS NOT NULL
+          AND ${runVisibleSql('r', accountViewer(ctx.principal), positional(params))}
         GROUP BY 1, 2, 3`,
-      [workspaceId, new Date(from), new Date(Date.parse(to) + DAY_MS)],
+      params,
     );
 
     const total = emptySplit();

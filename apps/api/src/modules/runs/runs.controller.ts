@@ -44,12 +44,12 @@ export class RunsController {
   @ApiOkResponse({ type: RunPageDto })
   @ApiProblems(400)
   list(@Ctx() ctx: RequestContext, @Query() query: ListRunsQueryDto): Promise<RunPageDto> {
-    return this.runs.list(ctx.workspaceId, query);
+    return this.runs.list(ctx, query);
   }
 
   @Sse('runs/stream')
   @RequirePermission('runs:read')
-  @ApiOperation({ operationId: 'streamRuns', summary: 'Server-sent events: every run change in the workspace (event "run"), and a heartbeat every 15 s' })
+  @ApiOperation({ operationId: 'streamRuns', summary: 'Server-sent events: every change of a run you may see in the workspace (event "run"), and a heartbeat every 15 s' })
   @ApiExtraModels(RunChangeDto)
   @ApiOkResponse({
     description: 'An event stream: `event: run` with a RunChange as `data`, and `event: heartbeat` every 15 s',
@@ -58,7 +58,7 @@ export class RunsController {
   streamRuns(@Ctx() ctx: RequestContext, @Res({ passthrough: true }) reply: FastifyReply): Observable<SseMessage> {
     // Tell proxies (nginx) not to buffer the stream.
     void reply.header('x-accel-buffering', 'no');
-    return this.stream.stream(ctx.workspaceId);
+    return this.stream.stream(ctx);
   }
 
   @Get('runs/:runId')
@@ -68,7 +68,7 @@ export class RunsController {
   @ApiUuidParam('runId')
   @ApiProblems(400, 404)
   get(@Ctx() ctx: RequestContext, @Param('runId', UuidPipe) runId: string): Promise<RunDetailDto> {
-    return this.runs.get(ctx.workspaceId, runId);
+    return this.runs.get(ctx, runId);
   }
 
   @Post('runs/:runId/cancel')

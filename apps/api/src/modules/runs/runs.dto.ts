@@ -175,11 +175,11 @@ export class QueueHealthDto {
   @ApiProperty({
     type: 'object',
     additionalProperties: { type: 'number' },
-    nullable: true,
-    description: 'BullMQ job counts of the runs queue — instance-wide, so only shown to vault managers (owners, admins)',
+    description:
+      "This workspace's unfinished runs you may see, by queue state: wait = queued, delayed = waiting, active = running. (The BullMQ queue is shared by every workspace of the instance: its own counts are on /metrics, for the instance's operator.)",
     example: { wait: 0, active: 2, delayed: 5 },
   })
-  jobs!: Record<string, number> | null;
+  jobs!: Record<string, number>;
 }
 
 /** One server-sent `run` event of GET /api/v1/runs/stream. */

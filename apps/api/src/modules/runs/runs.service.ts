@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { Comparison, preparedQuery, type Run, RunEvent } from '@vaultrun/db';
+import { preparedQuery, type Run, RunEvent } from '@vaultrun/db';
 import { estimatePromptTokens } from '@vaultrun/providers';
 import {
   AccountLimiter,
@@ -31,6 +31,7 @@ import { microUsd } from '../../common/money.js';
 import { decodeCursor, nextCursorOf } from '../../common/pagination.js';
 import { principalKey, type RequestContext } from '../auth/principal.js';
 import { assertRunnable, ProviderAccountsService } from '../vault/provider-accounts.service.js';
+import { accountViewer, accountVisibleSql, listedViewer, positional, runVisibleSql } from '../vault/visibility.js';
 import type { CreateRunDto, ListRunsQueryDto, QueueHealthDto, RunDetailDto, RunDto, RunPageDto } from './runs.dto.js';
 import { RUN_BUS, RUN_LIMITER, RUNS_QUEUE } from './runs.tokens.js';
 
@@ -88,12 +89,14 @@ export class RunsService {
     // Operator, workspace defaults and the account to use (run override > operator > workspace default), and
     // whether the caller may use that account — one prepared statement on this hot path.
     const [principalType, principalId] = principalKey(ctx.principal);
+    const params: unknown[] = [ctx.workspaceId, input.operatorId, input.accountId ?? null];
+    // The manager override is applied below, so the statement's text stays the same for every caller.
+    const usable = accountVisibleSql('a', listedViewer(ctx.principal), positional(params));
     const { rows } = await preparedQuery<Resolution>(
       this.db,
       `SELECT o.name AS operator_name, o.instructions, o.temperature, o.max_output_tokens, o.output_schema, o.model AS operator_model, w.default_model AS workspace_model,
               a.id AS account_id, a.name AS account_name, a.status AS account_status, a.default_model AS account_model, a.kind AS account_kind,
-              (a.visibility = 'workspace' OR EXISTS (SELECT 1 FROM provider_account_access x
-                 WHERE x.account_id = a.id AND x.principal_type = $4 AND x.principal_id = $5)) AS account_usable,
+              ${usable} AS account_usable,
               (COALESCE($3::uuid, o.account_id, w.default_account_id) IS NOT NULL) AS account_named,
               o.cost_cap_micro_usd, b.has_budgets,
               CASE WHEN b.has_budgets OR o.cost_cap_micro_usd IS NOT NULL THEN
@@ -104,7 +107,7 @@ export class RunsService {
          CROSS JOIN LATERAL (SELECT EXISTS (SELECT 1 FROM budgets bu WHERE bu.workspace_id = o.workspace_id) AS has_budgets) b
          LEFT JOIN provider_accounts a ON a.workspace_id = o.workspace_id AND a.id = COALESCE($3::uuid, o.account_id, w.default_account_id)
         WHERE o.id = $2 AND o.workspace_id = $1`,
-      [ctx.workspaceId, input.operatorId, input.accountId ?? null, principalType, principalId],
+      params,
     );
     const r = rows[0];
     if (!r) throw ValidationFailed.field('operatorId', 'is not an operator of this workspace');
@@ -205,50 +208,57 @@ export class RunsService {
     return toDto(run);
   }
 
-  async list(workspaceId: string, q: ListRunsQueryDto): Promise<RunPageDto> {
+  /** The caller's runs page: only runs they may see (./vault/visibility.ts), whatever the filters ask for. */
+  async list(ctx: RequestContext, q: ListRunsQueryDto): Promise<RunPageDto> {
     const limit = q.limit ?? 50;
     const cursor = decodeCursor(q.cursor);
-    const where = ['r.workspace_id = $1'];
-    const params: unknown[] = [workspaceId];
-    const add = (sql: string, value: unknown) => {
-      params.push(value);
-      where.push(sql.replace('?', `$${params.length}`));
-    };
-    if (q.status?.length) add('r.status = ANY(?::text[])', q.status);
-    if (q.kind) add('r.kind = ?', q.kind);
-    if (q.operatorId) add('r.operator_id = ?', q.operatorId);
-    if (q.accountId) add('r.account_id = ?', q.accountId);
-    if (q.since) add('r.created_at >= ?', q.since);
-    if (q.until) add('r.created_at < ?', q.until);
-    if (cursor) {
-      params.push(cursor.createdAt, cursor.id);
-      where.push(`(r.created_at, r.id) < ($${params.length - 1}, $${params.length})`);
-    }
-    params.push(limit);
+    const params: unknown[] = [ctx.workspaceId];
+    const bind = positional(params);
+    const where = ['r.workspace_id = $1', runVisibleSql('r', accountViewer(ctx.principal), bind)];
+    if (q.status?.length) where.push(`r.status = ANY(${bind(q.status)}::text[])`);
+    if (q.kind) where.push(`r.kind = ${bind(q.kind)}`);
+    if (q.operatorId) where.push(`r.operator_id = ${bind(q.operatorId)}`);
+    if (q.accountId) where.push(`r.account_id = ${bind(q.accountId)}`);
+    if (q.since) where.push(`r.created_at >= ${bind(q.since)}`);
+    if (q.until) where.push(`r.created_at < ${bind(q.until)}`);
+    if (cursor) where.push(`(r.created_at, r.id) < (${bind(cursor.createdAt)}, ${bind(cursor.id)})`);
     const rows: Record<string, unknown>[] = await this.db.query(
-      `${RUN_SELECT} WHERE ${where.join(' AND ')} ORDER BY r.created_at DESC, r.id DESC LIMIT $${params.length}`,
+      `${RUN_SELECT} WHERE ${where.join(' AND ')} ORDER BY r.created_at DESC, r.id DESC LIMIT ${bind(limit)}`,
       params,
     );
     const runs = rows.map(toRunView);
     return { items: runs.map(toDto), nextCursor: nextCursorOf(runs, limit) };
   }
 
-  async get(workspaceId: string, runId: string): Promise<RunDetailDto> {
-    const rows: Record<string, unknown>[] = await this.db.query(`${RUN_SELECT} WHERE r.id = $1 AND r.workspace_id = $2`, [runId, workspaceId]);
+  /** One run with its timeline; a run the caller may not see answers exactly as one that does not exist. */
+  async get(ctx: RequestContext, runId: string): Promise<RunDetailDto> {
+    const viewer = accountViewer(ctx.principal);
+    const params: unknown[] = [runId, ctx.workspaceId];
+    const rows: Record<string, unknown>[] = await this.db.query(`${RUN_SELECT} WHERE r.id = $1 AND r.workspace_id = $2 AND ${runVisibleSql('r', viewer, positional(params))}`, params);
     if (!rows[0]) throw new NotFound('Run');
     const events = await this.db.getRepository(RunEvent).find({ where: { runId }, order: { createdAt: 'ASC' } });
     const run = toDto(toRunView(rows[0]));
-    const comparison = run.kind === 'comparison' ? await this.db.getRepository(Comparison).findOne({ select: { id: true }, where: [{ workspaceId, mockRunId: runId }, { workspaceId, liveRunId: runId }] }) : null;
+    let comparisonId: string | null = null;
+    if (run.kind === 'comparison') {
+      // Linked only when the comparison itself is visible, i.e. its other run too.
+      const cParams: unknown[] = [ctx.workspaceId, runId];
+      const [comparison] = (await this.db.query(
+        `SELECT c.id FROM comparisons c JOIN runs other ON other.id = CASE WHEN c.mock_run_id = $2 THEN c.live_run_id ELSE c.mock_run_id END
+          WHERE c.workspace_id = $1 AND (c.mock_run_id = $2 OR c.live_run_id = $2) AND ${runVisibleSql('other', viewer, positional(cParams))}`,
+        cParams,
+      )) as { id: string }[];
+      comparisonId = comparison?.id ?? null;
+    }
     return {
       ...run,
       events: events.map((e) => ({ type: e.type, message: e.message, data: e.data, at: e.createdAt.toISOString() })),
-      comparisonId: comparison?.id ?? null,
+      comparisonId,
     };
   }
 
   /** Cancel works in every non-final state; a running provider call is aborted by the worker that holds it. */
   async cancel(ctx: RequestContext, runId: string): Promise<RunDetailDto> {
-    const current = await this.get(ctx.workspaceId, runId);
+    const current = await this.get(ctx, runId);
     if (isFinal(current.status)) throw new Conflict('run_finished', `The run already ended (${current.status}).`, { runStatus: current.status });
     const who = ctx.principal.kind === 'user' ? ctx.principal.email : `token ${ctx.principal.tokenName}`;
     const res = await transitionRun(
@@ -263,15 +273,22 @@ export class RunsService {
     if (res.from === 'running') await this.bus.cancel(runId);
     else await this.queue.remove(runId).catch(() => undefined);
     await this.bus.changed({ id: runId, workspaceId: ctx.workspaceId, status: 'cancelled', kind: current.kind, operatorId: current.operatorId, accountId: current.accountId });
-    return this.get(ctx.workspaceId, runId);
+    return this.get(ctx, runId);
   }
 
-  /** Per account: runs queued, waiting and running in Postgres, calls in flight in the limiter; plus BullMQ's counts. */
+  /**
+   * Per account the caller may see: runs queued, waiting and running, calls in flight in the limiter; and the
+   * workspace's runs by queue state (only those the caller may see). The BullMQ queue is shared by every workspace
+   * of the instance, so its own counts are never shown here: they belong to the instance's operator (/metrics).
+   */
   async queueHealth(ctx: RequestContext): Promise<QueueHealthDto> {
     const visible = await this.accounts.list(ctx);
-    const counts: { account_id: string; status: string; n: number }[] = await this.db.query(
-      `SELECT account_id, status, count(*)::int AS n FROM runs WHERE workspace_id = $1 AND status IN ('queued', 'waiting', 'running') GROUP BY account_id, status`,
-      [ctx.workspaceId],
+    const params: unknown[] = [ctx.workspaceId];
+    const counts: { account_id: string | null; status: string; n: number }[] = await this.db.query(
+      `SELECT r.account_id, r.status, count(*)::int AS n FROM runs r
+        WHERE r.workspace_id = $1 AND r.status IN ('queued', 'waiting', 'running') AND ${runVisibleSql('r', accountViewer(ctx.principal), positional(params))}
+        GROUP BY r.account_id, r.status`,
+      params,
     );
     const count = (id: string, status: string) => counts.find((c) => c.account_id === id && c.status === status)?.n ?? 0;
     const accounts = await Promise.all(
@@ -285,11 +302,8 @@ export class RunsService {
         maxConcurrency: a.limits.maxConcurrency,
       })),
     );
-    // The queue is shared by every workspace of the instance: its counts are for the people who run it.
-    const jobs = ctx.principal.permissions.has('vault:manage')
-      ? ((await this.queue.getJobCounts('wait', 'active', 'delayed', 'prioritized', 'failed').catch(() => ({}))) as Record<string, number>)
-      : null;
-    return { accounts, jobs };
+    const total = (status: string) => counts.filter((c) => c.status === status).reduce((n, c) => n + c.n, 0);
+    return { accounts, jobs: { wait: total('queued'), delayed: total('waiting'), active: total('running') } };
   }
 }
 

@@ -27,7 +27,8 @@ import {
 import type { Queue } from 'bullmq';
 import { In, type DataSource, type EntityManager } from 'typeorm';
 import { AuditService } from '../audit/audit.service.js';
-import { actorOf, principalKey, type RequestContext } from '../auth/principal.js';
+import { actorOf, type RequestContext } from '../auth/principal.js';
+import { accountViewer, accountVisibleSql, named } from './visibility.js';
 import type {
   CostSyncDayDto,
   CostSyncDaysDto,
@@ -155,15 +156,10 @@ export class ProviderAccountsService {
     return account;
   }
 
-  /** The accounts the caller may see (and use), as a query to narrow further. */
+  /** The accounts the caller may see (and use), as a query to narrow further (the rule: ./visibility.ts). */
   visibleQuery(ctx: RequestContext, manager: EntityManager = this.db.manager) {
     const qb = manager.getRepository(ProviderAccount).createQueryBuilder('a').where('a.workspaceId = :ws', { ws: ctx.workspaceId });
-    if (ctx.principal.permissions.has('vault:manage')) return qb;
-    const [type, id] = principalKey(ctx.principal);
-    return qb.andWhere(
-      `(a.visibility = 'workspace' OR EXISTS (SELECT 1 FROM provider_account_access x WHERE x.account_id = a.id AND x.principal_type = :type AND x.principal_id = :pid))`,
-      { type, pid: id },
-    );
+    return qb.andWhere(accountVisibleSql('a', accountViewer(ctx.principal), named(qb)));
   }
 
   // ---- changing ------------------------------------------------------------------------------------

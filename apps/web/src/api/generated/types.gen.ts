@@ -323,10 +323,6 @@ export type InvitePreviewDto = {
     workspaceName: string;
     email: string;
     role: 'owner' | 'admin' | 'member' | 'viewer';
-    /**
-     * True when the email already has a Vaultrun account (sign in with its password)
-     */
-    existingUser: boolean;
     expiresAt: string;
 };
 
@@ -336,7 +332,7 @@ export type AcceptInviteDto = {
      */
     token: string;
     /**
-     * Your password, or a new one (≥ 12 characters) if you have no account yet
+     * The new account's password (12–256 characters)
      */
     password: string;
     name?: string;
@@ -1020,11 +1016,11 @@ export type AccountQueueDto = {
 export type QueueHealthDto = {
     accounts: Array<AccountQueueDto>;
     /**
-     * BullMQ job counts of the runs queue — instance-wide, so only shown to vault managers (owners, admins)
+     * This workspace's unfinished runs you may see, by queue state: wait = queued, delayed = waiting, active = running. (The BullMQ queue is shared by every workspace of the instance: its own counts are on /metrics, for the instance's operator.)
      */
     jobs: {
         [key: string]: number;
-    } | null;
+    };
 };
 
 export type CreateComparisonDto = {
@@ -1116,7 +1112,7 @@ export type ComparisonSideDto = {
     nextAttemptAt: string | null;
     accountId: string | null;
     /**
-     * The account's name (null when it was deleted or is restricted and you may not see it)
+     * The account's name (null when it was deleted; a comparison with a side on an account you may not see is not shown at all)
      */
     accountName: string | null;
     /**
@@ -1922,6 +1918,10 @@ export type ChangePasswordErrors = {
      * Needs a console session (API tokens are refused) or the CSRF token is missing
      */
     403: ProblemDto;
+    /**
+     * Too many attempts; see Retry-After
+     */
+    429: ProblemDto;
 };
 
 export type ChangePasswordError = ChangePasswordErrors[keyof ChangePasswordErrors];
@@ -2433,10 +2433,6 @@ export type AcceptInviteErrors = {
      */
     400: ProblemDto;
     /**
-     * Not authenticated, or wrong credentials
-     */
-    401: ProblemDto;
-    /**
      * Not found in this workspace
      */
     404: ProblemDto;
@@ -2453,6 +2449,44 @@ export type AcceptInviteResponses = {
 };
 
 export type AcceptInviteResponse = AcceptInviteResponses[keyof AcceptInviteResponses];
+
+export type JoinWithInviteData = {
+    body: InviteTokenDto;
+    path?: never;
+    query?: never;
+    url: '/api/v1/invites/join';
+};
+
+export type JoinWithInviteErrors = {
+    /**
+     * Invalid input: `errors` names each field at fault
+     */
+    400: ProblemDto;
+    /**
+     * Not signed in
+     */
+    401: ProblemDto;
+    /**
+     * Needs a console session (API tokens are refused) or the CSRF token is missing
+     */
+    403: ProblemDto;
+    /**
+     * Not found in this workspace
+     */
+    404: ProblemDto;
+    /**
+     * Conflicts with the current state (`code` says which rule)
+     */
+    409: ProblemDto;
+};
+
+export type JoinWithInviteError = JoinWithInviteErrors[keyof JoinWithInviteErrors];
+
+export type JoinWithInviteResponses = {
+    200: MeDto;
+};
+
+export type JoinWithInviteResponse = JoinWithInviteResponses[keyof JoinWithInviteResponses];
 
 export type HealthData = {
     body?: never;

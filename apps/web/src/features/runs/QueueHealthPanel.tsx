@@ -4,7 +4,7 @@ import type { AccountQueueDto } from '../../api/generated/types.gen.js';
 import { formatCount } from '../../lib/format.js';
 import { Loading, ProblemAlert } from '../../lib/ui.js';
 
-const JOB_LABELS: Record<string, string> = { wait: 'waiting', active: 'active', delayed: 'delayed', prioritized: 'prioritized', failed: 'failed' };
+const JOB_LABELS: Record<string, string> = { wait: 'queued', active: 'running', delayed: 'waiting' };
 
 /**
  * Per account: runs queued, waiting and running, and provider calls in flight against the account's
@@ -12,8 +12,7 @@ const JOB_LABELS: Record<string, string> = { wait: 'waiting', active: 'active', 
  */
 export function QueueHealthPanel({ ready }: { ready: boolean }) {
   const health = useQuery({ ...getQueueHealthOptions(), staleTime: 60_000, refetchOnWindowFocus: false, enabled: ready });
-  // Zero "prioritized" / "failed" counts are noise; the others are always shown.
-  const jobs = health.data ? Object.entries(health.data.jobs ?? {}).filter(([name, n]) => typeof n === 'number' && (n > 0 || ['wait', 'active', 'delayed'].includes(name))) : [];
+  const jobs = health.data ? Object.entries(health.data.jobs).filter(([name, n]) => typeof n === 'number' && name in JOB_LABELS) : [];
   return (
     <section className="card queue-health" data-testid="queue-health" aria-labelledby="queue-health-heading">
       <div className="section-heading">
@@ -34,8 +33,8 @@ export function QueueHealthPanel({ ready }: { ready: boolean }) {
         </ul>
       )}
       {jobs.length ? (
-        <p className="queue-jobs small" title="BullMQ job counts of the runs queue, across all workspaces">
-          <span className="muted">Runs queue, all workspaces:</span>{' '}
+        <p className="queue-jobs small" data-testid="queue-jobs" title="Unfinished runs of this workspace that you may see, by state">
+          <span className="muted">Unfinished runs in this workspace:</span>{' '}
           {jobs.map(([name, n], i) => (
             <span key={name} className="nowrap">
               {i ? ' · ' : ''}
