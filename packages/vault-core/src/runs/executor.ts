@@ -361,6 +361,8 @@ export class RunExecutor {
       deadline = setTimeout(() => stopCalling(LEASE_LOST, 'unconfirmed'), Math.max(0, until - margin - Date.now()));
     };
     confirm(confirmedUntil);
+    // One warning per call and kind: an outage must not log a line per run per renewal.
+    const warned = { lease: false, slot: false };
     let renewing = false;
     const renew = async () => {
       const sentAt = Date.now();
@@ -373,19 +375,24 @@ export class RunExecutor {
         else stopCalling(LEASE_LOST, 'taken_over');
       } catch (err) {
         // Postgres unreachable: the deadline above aborts the call if no renewal gets through before it.
-        log?.warn({ runId: run.id, worker: workerId, err }, 'could not renew the run lease; retrying until it runs out');
+        if (!warned.lease) log?.warn({ runId: run.id, worker: workerId, err }, 'could not renew the run lease; retrying until it runs out');
+        warned.lease = true;
       }
     };
-    const timer = setInterval(() => {
+    const beat = () => {
       if (!renewing) {
         renewing = true;
         void renew().finally(() => (renewing = false));
       }
       limiter.refresh(account.id, run.id, workerId).catch((err: unknown) => {
         // The slot expires on its own if it cannot be renewed: the account may briefly admit one call more.
-        log?.warn({ runId: run.id, accountId: account.id, err }, 'could not renew the account slot');
+        if (!warned.slot) log?.warn({ runId: run.id, accountId: account.id, err }, 'could not renew the account slot');
+        warned.slot = true;
       });
-    }, every);
+    };
+    const timer = setInterval(beat, every);
+    // The claim was slow (a busy database): renew now rather than let the first beat come too close to the end.
+    if (confirmedUntil - Date.now() < leaseTtlMs - every) beat();
     return {
       stop: () => {
         clearInterval(timer);
