@@ -93,7 +93,7 @@ export class AccountVerifier {
   async verify(account: ProviderAccount): Promise<VerifyOutcome> {
     const place = { workspaceId: account.workspaceId, accountId: account.id };
     const now = new Date();
-    let apiKey: string | null = null;
+    let apiKey: string | null;
     try {
       apiKey = account.kind === 'mock' ? null : await this.secrets.read(this.db, place, 'api_key');
     } catch (err) {
