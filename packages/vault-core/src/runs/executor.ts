@@ -63,8 +63,9 @@ export interface ExecutorDeps {
   observer?: ExecutorObserver;
   log?: ExecutorLog;
   /**
-   * Wakes runs that waited for a slot of `accountId` (moves their delayed jobs forward). A run whose job is not
-   * delayed yet (it is still on its way there) must be put back in line with `limiter.wait`.
+   * Wakes runs that waited for a slot of `accountId` (moves their delayed jobs forward); the limiter keeps the freed
+   * slot for them meanwhile. A run whose job is not delayed yet (it is still on its way there) gives that reservation
+   * up with `limiter.wait` (it stays first in line); a run whose job is gone leaves the line with `limiter.leave`.
    */
   wake?: (accountId: string, runIds: string[]) => Promise<void>;
   /** Mission steps and copilot runs: the dependency gate and what follows a run's end. */
