@@ -1,5 +1,8 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, execFile, execFileSync, spawn } from 'node:child_process';
+import { chownSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import net from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { testEnv } from './env.js';
 import { ROOT } from './spawn.js';
 
@@ -14,22 +17,86 @@ export async function freePort(): Promise<number> {
   });
 }
 
-/** A Redis of the test's own, for tests that flush or restart it (never the shared one). */
-export async function startPrivateRedis(): Promise<{ url: string; port: number; stop(): Promise<void> }> {
-  const port = await freePort();
-  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--daemonize', 'no'], { stdio: 'ignore' });
-  const url = `redis://127.0.0.1:${port}`;
-  const deadline = Date.now() + 5000;
+/** Resolves once something accepts TCP connections on 127.0.0.1:`port`. */
+async function listening(port: number, what: string, timeoutMs = 5000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
   for (;;) {
     const ok = await new Promise<boolean>((r) => {
       const s = net.connect({ host: '127.0.0.1', port }, () => (s.destroy(), r(true)));
       s.once('error', () => r(false));
     });
-    if (ok) break;
-    if (Date.now() > deadline) throw new Error('private redis-server did not start');
+    if (ok) return;
+    if (Date.now() > deadline) throw new Error(`${what} did not start`);
     await new Promise((r) => setTimeout(r, 50));
   }
-  return { url, port, stop: () => stopChild(child) };
+}
+
+/**
+ * A Redis of the test's own, for tests that flush, stop or restart it (never the shared one). `port` restarts one
+ * on the port a stopped instance used (empty, as after a real restart without persistence).
+ */
+export async function startPrivateRedis(port?: number): Promise<{ url: string; port: number; stop(): Promise<void> }> {
+  port ??= await freePort();
+  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--daemonize', 'no'], { stdio: 'ignore' });
+  await listening(port, 'private redis-server');
+  return { url: `redis://127.0.0.1:${port}`, port, stop: () => stopChild(child) };
+}
+
+export interface PrivatePostgres {
+  url: string;
+  port: number;
+  /** Stops the server (fast shutdown: open connections are terminated). */
+  stop(): Promise<void>;
+  /** Starts it again on the same port and data directory. */
+  start(): Promise<void>;
+  /** Stops it and deletes its data directory. */
+  destroy(): Promise<void>;
+}
+
+/**
+ * A throw-away PostgreSQL cluster in a temp directory on a free port, for tests that stop or restart the database
+ * (never the shared one). Run as root, the server runs as the `postgres` user, which owns the directory.
+ */
+export async function startPrivatePostgres(): Promise<PrivatePostgres> {
+  const bin = `/usr/lib/postgresql/${readdirSync('/etc/postgresql').sort().pop()}/bin`;
+  const dir = mkdtempSync(join(tmpdir(), 'vaultrun-pg-'));
+  const asRoot = process.getuid?.() === 0;
+  if (asRoot) {
+    const uid = Number(execFileSync('id', ['-u', 'postgres'], { encoding: 'utf8' }));
+    const gid = Number(execFileSync('id', ['-g', 'postgres'], { encoding: 'utf8' }));
+    chownSync(dir, uid, gid);
+  }
+  const run = (tool: string, args: string[]) => {
+    const [file, argv] = asRoot ? ['runuser', ['-u', 'postgres', '--', `${bin}/${tool}`, ...args]] : [`${bin}/${tool}`, args];
+    return new Promise<void>((resolve, reject) => {
+      execFile(file, argv, { cwd: dir }, (err, _stdout, stderr) => (err ? reject(new Error(`${tool} failed: ${stderr || err.message}`)) : resolve()));
+    });
+  };
+  const data = join(dir, 'data');
+  await run('initdb', ['-D', data, '-U', 'postgres', '--auth=trust', '--no-sync', '-E', 'UTF8']);
+  const port = await freePort();
+  const options = `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off`;
+  let running = false;
+  const start = async () => {
+    await run('pg_ctl', ['-D', data, '-o', options, '-l', join(dir, 'server.log'), '-w', 'start']);
+    running = true;
+    await listening(port, 'private postgres', 30_000);
+  };
+  const stop = async () => {
+    await run('pg_ctl', ['-D', data, '-m', 'fast', '-w', 'stop']);
+    running = false;
+  };
+  await start();
+  return {
+    url: `postgres://postgres@127.0.0.1:${port}/postgres`,
+    port,
+    stop,
+    start,
+    async destroy() {
+      if (running) await stop();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
 }
 
 function stopChild(child: ChildProcess, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {

@@ -39,6 +39,11 @@ const schema = z.object({
   VAULTRUN_WORKSPACE_NAME: z.string().min(1).max(100).default('My workspace'),
   /** Provider calls a run may make when they fail in a retryable way (5xx, timeouts). */
   VAULTRUN_RUN_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(20).default(3),
+  /**
+   * How long accepting a run waits for Redis (announce + enqueue) before answering anyway: the run is in Postgres,
+   * and the reconciler adds its job once Redis is back. Bounds `POST /runs` while Redis is down.
+   */
+  VAULTRUN_ENQUEUE_TIMEOUT_MS: z.coerce.number().int().min(50).max(30_000).default(1000),
   VAULTRUN_MASTER_KEYS: z.string().optional(),
   VAULTRUN_MASTER_KEYS_FILE: z.string().optional(),
   VAULTRUN_MASTER_KEY_ACTIVE: z.coerce.number().int().min(1).optional(),
@@ -87,6 +92,7 @@ function toConfig(env: z.infer<typeof schema>) {
     /** BullMQ keys live under the same prefix as everything else (the worker uses the same). */
     bullPrefix: `${env.VAULTRUN_REDIS_PREFIX}:bull`,
     runMaxAttempts: env.VAULTRUN_RUN_MAX_ATTEMPTS,
+    enqueueTimeoutMs: env.VAULTRUN_ENQUEUE_TIMEOUT_MS,
     publicUrl: publicUrl.origin,
     consoleOrigin: env.VAULTRUN_CONSOLE_ORIGIN ?? publicUrl.origin,
     consoleDist: env.VAULTRUN_CONSOLE_DIST,

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { Browser, Page } from 'playwright-core';
-import { seedWorkspace, startTestApi, type SeededUser, type SeededWorkspace, type TestApi } from '../../../test/support/api.js';
+import { as, seedWorkspace, signIn, startTestApi, type SeededUser, type SeededWorkspace, type TestApi } from '../../../test/support/api.js';
 import { launchBrowser, recordTraffic, screenshot, signInThroughConsole } from '../../../test/support/browser.js';
 import { type FakeOpenAI, startFakeOpenAI } from '../../../test/support/fake-openai.js';
 
@@ -364,6 +364,33 @@ const accountCard = (page: Page, name: string) => page.getByTestId('vault-accoun
     }
     expect(await page.getByTestId('vault-billing-note').innerText()).toContain('never shown again');
     await screenshot(page, 'vault-viewer');
+    await context.close();
+  });
+
+  it('warns about a default model the provider does not list, and says what to do about a model list that is empty', async () => {
+    const owner = await signIn(api.url, ws.users.owner);
+    const create = (name: string, defaultModel: string) =>
+      as(owner).post('/api/v1/provider-accounts', { name, kind: 'openai', baseUrl: fake.url, apiKey: `sk-proj-test-browser-${hex()}`, defaultModel });
+    const unlisted = `Unlisted default ${hex()}`;
+    expect((await create(unlisted, 'gpt-imaginary')).status).toBe(201);
+    fake.respondWith((request) => (request.path === '/v1/models' ? { status: 200, body: { object: 'list', data: [] } } : undefined));
+    const empty = `Lists nothing ${hex()}`;
+    try {
+      expect((await create(empty, 'gpt-4o')).status).toBe(201);
+    } finally {
+      fake.respondWith(null);
+    }
+
+    const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    const page = await context.newPage();
+    await signInAt(page, ws.users.owner);
+    const warned = accountCard(page, unlisted);
+    await warned.locator('[data-testid="vault-warning"][data-code="default_model_not_listed"]').getByText('"gpt-imaginary" is not among the models').waitFor();
+    await warned.locator('[data-testid="vault-status"][data-status="active"]').waitFor();
+    const refused = accountCard(page, empty);
+    await refused.locator('[data-testid="vault-status"][data-status="unverified"]').waitFor();
+    await refused.locator('.provider-error[data-code="empty_model_list"]').getByText('platform.openai.com › Settings › Project').waitFor();
+    await screenshot(page, 'vault-model-list-warnings');
     await context.close();
   });
 });

@@ -22,6 +22,12 @@ export class WorkerMetrics {
     registers: [this.registry],
   });
   private readonly runsFinished = new Counter({ name: 'vaultrun_runs_finished_total', help: 'Runs finished by this worker, by final status', labelNames: ['status'], registers: [this.registry] });
+  private readonly leasesLost = new Counter({
+    name: 'vaultrun_run_leases_lost_total',
+    help: 'Provider calls aborted because this worker lost the run lease: taken_over (the run is elsewhere) or unconfirmed (no renewal confirmed in time)',
+    labelNames: ['why'],
+    registers: [this.registry],
+  });
   private readonly runsBlocked = new Counter({
     name: 'vaultrun_runs_blocked_total',
     help: 'Runs refused by a budget or a per-run cost cap, by reason (budget_exhausted, unpriced_model, cost_cap_exceeded)',
@@ -60,6 +66,7 @@ export class WorkerMetrics {
       accountWait: (reason) => this.accountWaits.inc({ reason }),
       runFinished: (status) => this.runsFinished.inc({ status }),
       runBlocked: (code) => this.runsBlocked.inc({ code }),
+      leaseLost: (why) => this.leasesLost.inc({ why }),
     };
   }
 }

@@ -64,9 +64,10 @@ export const RUNS_PROVIDERS: Provider[] = [
   },
   {
     provide: RUN_EXECUTOR,
-    inject: [getDataSourceToken(), SECRET_STORE, LIMITER, RUN_BUS, WORKER_CONFIG, WorkerMetrics, MISSION_ENGINE],
-    useFactory: (db: DataSource, secrets: SecretStore, limiter: AccountLimiter, bus: RunBus, c: WorkerConfig, metrics: WorkerMetrics, missions: MissionEngine) =>
-      new RunExecutor({
+    inject: [getDataSourceToken(), SECRET_STORE, LIMITER, RUN_BUS, WORKER_CONFIG, WorkerMetrics, MISSION_ENGINE, PinoLogger],
+    useFactory: (db: DataSource, secrets: SecretStore, limiter: AccountLimiter, bus: RunBus, c: WorkerConfig, metrics: WorkerMetrics, missions: MissionEngine, logger: PinoLogger) => {
+      logger.setContext(RunExecutor.name);
+      return new RunExecutor({
         db,
         limiter,
         bus,
@@ -76,9 +77,11 @@ export const RUNS_PROVIDERS: Provider[] = [
         holdTtlMs: c.budgetHoldTtlMs,
         retry: c.retry,
         observer: metrics.executorObserver(),
+        log: { warn: (details, message) => logger.warn(details, message) },
         wake: (accountId, ids) => WAKE.fn(accountId, ids),
         missions,
-      }),
+      });
+    },
   },
 ];
 
@@ -111,16 +114,25 @@ export class RunsLifecycle implements OnApplicationBootstrap, OnApplicationShutd
 
   async onApplicationBootstrap(): Promise<void> {
     // A woken run must run next, not behind a backlog still being sorted: its delayed job is replaced by one at
-    // the head of the wait list (BullMQ's `lifo`). A job not delayed yet goes back in line; a gone one is dropped.
+    // the head of the wait list (BullMQ's `lifo`). The limiter keeps the freed slot for it meanwhile. A job already
+    // waiting keeps that reservation (it is about to come); one still running (on its way to the delayed set) gives
+    // it up and stays first in line for the next release; a run whose job is gone leaves the line, and its
+    // reservation passes to the next waiter.
     WAKE.fn = async (accountId, ids) => {
-      for (const id of ids) {
+      const pending = [...ids];
+      for (let id = pending.shift(); id !== undefined; id = pending.shift()) {
         const job = await this.queue.getJob(id);
-        if (!job) continue;
-        if (job.parentKey) {
+        const state = job ? await job.getState() : 'unknown';
+        if (!job || state === 'completed' || state === 'failed' || state === 'unknown') {
+          pending.push(...(await this.limiter.leave(accountId, id)));
+        } else if (state === 'waiting' || state === 'prioritized' || state === 'waiting-children') {
+          continue;
+        } else if (state !== 'delayed') {
+          await this.limiter.wait(accountId, id);
+        } else if (job.parentKey) {
           // A mission step is a flow child: re-adding it would cut it from its parent, so it is promoted in place.
-          if (await job.isDelayed()) await job.promote().catch(() => undefined);
-          else await this.limiter.wait(accountId, id);
-        } else if ((await job.isDelayed()) && (await this.queue.remove(id)) === 1) {
+          await job.promote().catch((err: unknown) => this.logger.warn({ runId: id, err }, 'could not promote a woken mission step; its timer will'));
+        } else if ((await this.queue.remove(id)) === 1) {
           await this.queue.add('execute-run', job.data, { ...RUN_JOB_OPTIONS, jobId: id, lifo: true });
         } else {
           await this.limiter.wait(accountId, id);

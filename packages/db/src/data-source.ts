@@ -29,6 +29,9 @@ export function dataSourceOptions(options: DatabaseOptions): DataSourceOptions {
     // Off by default: query errors surface as exceptions, logged once (as JSON) where they are handled.
     logging: options.logging ? ['error', 'warn', 'migration'] : false,
     poolSize: options.poolSize ?? 10,
+    // A database that does not answer (down, unreachable host) fails a request within this, instead of the OS's
+    // TCP timeout; the API answers 503 database_unavailable. Also bounds the wait for a free pool connection.
+    connectTimeoutMS: 10_000,
     applicationName: options.applicationName ?? 'vaultrun',
   };
 }

@@ -88,6 +88,8 @@ export interface ChatResult {
 
 export interface ModelList {
   models: string[];
+  /** The answer was not a list of models (no list at all, or entries without an id); `models` holds what could be read. */
+  malformed?: boolean;
   rateLimits: RateLimitSnapshot | null;
   providerRequestId: string | null;
 }

@@ -20,12 +20,14 @@ export function sendProblem(
   error: unknown,
   request: FastifyRequest,
   reply: FastifyReply,
-  logger: { error: (obj: object, msg: string) => void },
+  logger: { error: (obj: object, msg: string) => void; warn?: (obj: object, msg: string) => void },
 ): void {
-  const { problem, headers, unexpected } = toProblem(error);
+  const { problem, headers, unexpected, degraded } = toProblem(error);
   problem.instance = request.url.split('?')[0];
   problem.requestId = String(request.id);
   if (unexpected) logger.error({ err: error, errorId: problem.errorId, requestId: request.id }, 'request failed');
+  // Expected while a dependency is down: say which request it refused, without a stack trace per request.
+  if (degraded) logger.warn?.({ code: problem.code, requestId: request.id, cause: error instanceof Error ? error.message : String(error) }, 'request refused: dependency unavailable');
   if (reply.sent) return;
   void reply
     .status(problem.status)

@@ -1,6 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { BadRequestException, HttpException, NotFoundException } from '@nestjs/common';
 import { Conflict, DomainError, NotFound, TooManyRequests, ValidationFailed } from '@vaultrun/vault-core';
+import { QueryFailedError } from 'typeorm';
 import { toProblem } from './problem-details.js';
 
 describe('toProblem', () => {
@@ -42,5 +43,20 @@ describe('toProblem', () => {
     expect(out.problem.status).toBe(500);
     expect(out.problem.errorId).toMatch(/^[0-9a-f-]{36}$/);
     expect(JSON.stringify(out.problem)).not.toMatch(/hunter2|10\.0\.0\.5/);
+  });
+
+  it('answers 503 database_unavailable with Retry-After, not a 500, while Postgres cannot be reached', () => {
+    const refused = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED', syscall: 'connect' });
+    const shutdown = new QueryFailedError('SELECT 1', [], Object.assign(new Error('terminating connection due to administrator command'), { code: '57P01' }));
+    const starting = Object.assign(new Error('the database system is starting up'), { code: '57P03' });
+    for (const error of [refused, shutdown, starting, new Error('Connection terminated unexpectedly'), new Error('timeout exceeded when trying to connect')]) {
+      const out = toProblem(error);
+      expect(out.problem).toMatchObject({ status: 503, code: 'database_unavailable', retryAfterSeconds: 5 });
+      expect(out.headers['retry-after']).toBe('5');
+      expect(out.unexpected).toBe(false);
+      expect(out.degraded).toBe(true);
+    }
+    // A query that failed for another reason is still a bug.
+    expect(toProblem(new QueryFailedError('SELECT x', [], Object.assign(new Error('column "x" does not exist'), { code: '42703' }))).problem.status).toBe(500);
   });
 });

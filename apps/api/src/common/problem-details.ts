@@ -93,6 +93,40 @@ export interface ProblemOutcome {
   headers: Record<string, string>;
   /** Unexpected failures are logged with their error id; client mistakes are not. */
   unexpected: boolean;
+  /** A dependency is down (not a bug): one warning line, no stack trace. */
+  degraded?: boolean;
+}
+
+/** How long a client should wait before trying again while the database is unreachable. */
+export const DATABASE_RETRY_AFTER_SECONDS = 5;
+
+/**
+ * SQLSTATEs of a database that is unreachable, restarting or shutting down: class 08 (connection exception),
+ * 57P01–57P03 (admin/crash shutdown, cannot connect now), 53300 (too many connections).
+ */
+const UNAVAILABLE_SQLSTATE = /^(08...|57P0[123]|53300)$/;
+/** Socket errors of a connection that could not be opened or was cut. */
+const SOCKET_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN']);
+/** node-postgres's own words for a lost or unobtainable connection (these errors carry no code). */
+const PG_CONNECTION_TEXT =
+  /^(Connection terminated|Connection ended unexpectedly|timeout exceeded when trying to connect|Client has encountered a connection error|Client was closed and is not queryable)/;
+
+/**
+ * Whether an error says the database cannot be reached right now — TypeORM's QueryFailedError keeps the pg error
+ * as `driverError`; a pool that cannot connect rejects with the socket error itself. No other dependency of a
+ * request surfaces raw socket errors (Redis clients and provider calls wrap theirs).
+ */
+export function isDatabaseUnavailable(error: unknown): boolean {
+  const queue: unknown[] = [error];
+  for (let seen = 0; queue.length > 0 && seen < 8; seen++) {
+    const current = queue.shift();
+    if (typeof current !== 'object' || current === null) continue;
+    const { code, message, driverError, cause, errors } = current as { code?: unknown; message?: unknown; driverError?: unknown; cause?: unknown; errors?: unknown };
+    if (typeof code === 'string' && (UNAVAILABLE_SQLSTATE.test(code) || SOCKET_CODES.has(code))) return true;
+    if (typeof message === 'string' && PG_CONNECTION_TEXT.test(message)) return true;
+    queue.push(driverError, cause, ...(Array.isArray(errors) ? errors : []));
+  }
+  return false;
 }
 
 /** Maps anything thrown while serving a request to problem details. Never leaks internals on a 500. */
@@ -124,6 +158,17 @@ export function toProblem(error: unknown): ProblemOutcome {
   }
   const fromFastify = error && typeof error === 'object' ? fromFastifyError(error as FastifyLikeError) : null;
   if (fromFastify) return { problem: fromFastify, headers, unexpected: false };
+  if (isDatabaseUnavailable(error)) {
+    headers['retry-after'] = String(DATABASE_RETRY_AFTER_SECONDS);
+    return {
+      problem: problem(503, 'database_unavailable', 'The database is unavailable right now. Try again shortly.', {
+        retryAfterSeconds: DATABASE_RETRY_AFTER_SECONDS,
+      }),
+      headers,
+      unexpected: false,
+      degraded: true,
+    };
+  }
 
   return {
     problem: problem(500, 'internal_error', 'Something went wrong on our side. Quote the error id when reporting it.', {

@@ -69,8 +69,13 @@ export class OpenAiChatProvider implements LlmProvider {
 
   async listModels(signal?: AbortSignal): Promise<ModelList> {
     const { data, response, trace } = await this.#exchange(signal, (client, options) => client.models.list(options).withResponse());
-    const models = [...new Set((data.data ?? []).map((model) => model.id).filter((id): id is string => typeof id === 'string'))].sort();
-    return { models, rateLimits: rateLimitsOf(response, trace), providerRequestId: readHeader(response.headers, 'x-request-id') };
+    // Whatever the server sent: a wrong base URL can answer 200 with anything (the SDK passes its `data` through).
+    const entries: unknown = data.data;
+    const ids = Array.isArray(entries) ? entries.map((model: unknown) => (typeof model === 'object' && model !== null ? (model as { id?: unknown }).id : undefined)) : [];
+    const valid = ids.filter((id): id is string => typeof id === 'string' && id !== '');
+    const models = [...new Set(valid)].sort();
+    const malformed = !Array.isArray(entries) || valid.length < ids.length;
+    return { models, malformed, rateLimits: rateLimitsOf(response, trace), providerRequestId: readHeader(response.headers, 'x-request-id') };
   }
 
   async complete(request: ChatRequest): Promise<ChatResult> {

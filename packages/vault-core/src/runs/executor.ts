@@ -37,7 +37,17 @@ export interface ExecutorObserver {
   accountWait?(reason: string): void;
   runFinished?(status: string): void;
   runBlocked?(code: string): void;
+  /** This worker stopped a provider call because it could no longer prove it held the run's lease. */
+  leaseLost?(why: LeaseLoss): void;
 }
+
+/** Where the executor reports what went wrong around a run without changing its outcome (a log line). */
+export interface ExecutorLog {
+  warn(details: Record<string, unknown>, message: string): void;
+}
+
+/** `taken_over`: the lease is no longer this worker's; `unconfirmed`: it could not be renewed before it ran out. */
+export type LeaseLoss = 'taken_over' | 'unconfirmed';
 
 export interface ExecutorDeps {
   db: DataSource;
@@ -51,9 +61,11 @@ export interface ExecutorDeps {
   holdTtlMs: number;
   retry: RetryPolicy;
   observer?: ExecutorObserver;
+  log?: ExecutorLog;
   /**
-   * Wakes runs that waited for a slot of `accountId` (moves their delayed jobs forward). A run whose job is not
-   * delayed yet (it is still on its way there) must be put back in line with `limiter.wait`.
+   * Wakes runs that waited for a slot of `accountId` (moves their delayed jobs forward); the limiter keeps the freed
+   * slot for them meanwhile. A run whose job is not delayed yet (it is still on its way there) gives that reservation
+   * up with `limiter.wait` (it stays first in line); a run whose job is gone leaves the line with `limiter.leave`.
    */
   wake?: (accountId: string, runIds: string[]) => Promise<void>;
   /** Mission steps and copilot runs: the dependency gate and what follows a run's end. */
@@ -72,6 +84,15 @@ const WAIT_REASON: Record<Denial, (account: string) => string> = {
  */
 const slotWaitFallbackMs = (position: number) => Math.min(120_000, 5_000 + position * 100) * (0.9 + Math.random() * 0.2);
 const UNUSABLE: Partial<Record<AccountStatus, ProviderErrorCode>> = { invalid_key: 'invalid_api_key', quota_exhausted: 'insufficient_quota' };
+/** Account errors that describe a state a successful call proves over. */
+const PASSING_ACCOUNT_ERRORS: string[] = ['rate_limited', 'provider_unavailable'];
+/** Renews this worker's lease of a running run; says whether it did, and the run's status either way. */
+const RENEW_LEASE = `WITH renewed AS (
+    UPDATE runs SET lease_expires_at = now() + make_interval(secs => $2) WHERE id = $1 AND lease_owner = $3 AND status = 'running' RETURNING id)
+  SELECT (SELECT count(*) FROM renewed)::int AS renewed, status FROM runs WHERE id = $1`;
+
+/** Why a provider call's AbortSignal fired: a cancel, a shutdown, or this worker lost the run's lease. */
+const LEASE_LOST = 'lease_lost';
 
 /** The provider call this worker is making for a run, and whether budget holds were taken for it. */
 interface Attempt {
@@ -183,7 +204,7 @@ export class RunExecutor {
     if (capRefusal) return this.block(run, capRefusal, ['queued', 'waiting', 'running'], { estimate_micro_usd: quote.worstCaseMicroUsd });
 
     const estimatedTokens = promptTokens + run.maxOutputTokens;
-    const capacity = await this.deps.limiter.acquire(account.id, run.id, account, estimatedTokens);
+    const capacity = await this.deps.limiter.acquire(account.id, run.id, account, estimatedTokens, this.deps.workerId);
     if (!capacity.granted) {
       this.deps.observer?.accountWait?.(capacity.reason);
       const at =
@@ -197,8 +218,8 @@ export class RunExecutor {
     const release = async (actualTokens: number | null) => {
       if (released) return;
       released = true;
-      const woken = await this.deps.limiter.release(account.id, run.id, actualTokens === null ? 0 : actualTokens - estimatedTokens, capacity.bucket);
-      if (woken.length) await this.deps.wake?.(account.id, woken).catch(() => undefined);
+      const woken = await this.deps.limiter.release(account.id, run.id, actualTokens === null ? 0 : actualTokens - estimatedTokens, capacity.bucket, 1, this.deps.workerId);
+      if (woken.length) await this.wakeWaiters(account.id, woken);
     };
     try {
       return await this.call(run, account, messages, quote, costSync === true, release);
@@ -217,6 +238,7 @@ export class RunExecutor {
   ): Promise<ExecuteOutcome> {
     const { db, workerId, leaseTtlMs } = this.deps;
     // Claim first: the lease fences every other worker, so the holds taken next belong to this attempt alone.
+    const leaseFrom = Date.now();
     const claimed = await transitionRun(
       db,
       run.id,
@@ -224,7 +246,8 @@ export class RunExecutor {
       'running',
       {
         lease_owner: workerId,
-        lease_expires_at: new Date(Date.now() + leaseTtlMs),
+        // Postgres's clock, like the renewals and the reconciler that compare with it.
+        lease_expires_at: new Sql(`now() + make_interval(secs => ${leaseTtlMs / 1000})`),
         status_reason: null,
         next_attempt_at: null,
         estimate_micro_usd: quote.worstCaseMicroUsd,
@@ -247,10 +270,7 @@ export class RunExecutor {
 
     const controller = new AbortController();
     this.inflight.set(run.id, controller);
-    const heartbeat = setInterval(() => {
-      void this.deps.limiter.refresh(account.id, run.id).catch(() => undefined);
-      void db.query(`UPDATE runs SET lease_expires_at = now() + make_interval(secs => $2) WHERE id = $1 AND lease_owner = $3 AND status = 'running'`, [run.id, leaseTtlMs / 1000, workerId]).catch(() => undefined);
-    }, Math.max(250, Math.floor(leaseTtlMs / 3)));
+    const heartbeat = this.keepLease(run, account, controller, leaseFrom + leaseTtlMs);
     const started = Date.now();
     try {
       const provider = await this.deps.providers.get(account);
@@ -299,6 +319,9 @@ export class RunExecutor {
         await release(0);
         if (controller.signal.reason === 'shutdown') return this.handBack(run, money);
         await this.closeUnclosed(run, money);
+        // Lease lost: another worker may hold the run now, so nothing of this attempt is written to it (its holds
+        // closed above as this attempt's own). Recovered or taken over, the run ends once, elsewhere.
+        if (controller.signal.reason === LEASE_LOST) return { outcome: 'skipped' };
         return { outcome: 'cancelled' };
       }
       // The account's new state (refused key, cooldown) is recorded before its slot frees: whoever takes the slot
@@ -307,9 +330,76 @@ export class RunExecutor {
       await release(error.requestSent ? null : 0);
       return outcome;
     } finally {
-      clearInterval(heartbeat);
+      heartbeat.stop();
       this.inflight.delete(run.id);
     }
+  }
+
+  /**
+   * While the call runs: renews the run's lease (Postgres) and its account slot (Redis) every third of the lease,
+   * and aborts the call as soon as this worker can no longer prove the lease is its own — a renewal that matched
+   * nothing (another worker took the run over, or the reconciler recovered it), or renewals that kept failing until
+   * the lease could run out. Past that point another worker may take the run, so this one must stop calling.
+   * `confirmedUntil` (this process's clock) is measured from before the lease was written: never later than the
+   * expiry Postgres holds.
+   */
+  private keepLease(run: Run, account: ProviderAccount, controller: AbortController, confirmedUntil: number): { stop(): void } {
+    const { db, limiter, workerId, leaseTtlMs, log } = this.deps;
+    const every = Math.max(250, Math.floor(leaseTtlMs / 3));
+    // Abort this long before the lease would run out, so no other worker can have taken it while this one calls.
+    const margin = Math.min(2_000, Math.floor(leaseTtlMs / 10));
+    const stopCalling = (reason: typeof LEASE_LOST | 'cancelled', why: LeaseLoss | null) => {
+      if (controller.signal.aborted) return;
+      if (why) {
+        this.deps.observer?.leaseLost?.(why);
+        log?.warn({ runId: run.id, worker: workerId, why }, 'run lease lost: aborting the provider call');
+      }
+      controller.abort(reason);
+    };
+    let deadline: NodeJS.Timeout | undefined;
+    const confirm = (until: number) => {
+      clearTimeout(deadline);
+      deadline = setTimeout(() => stopCalling(LEASE_LOST, 'unconfirmed'), Math.max(0, until - margin - Date.now()));
+    };
+    confirm(confirmedUntil);
+    // One warning per call and kind: an outage must not log a line per run per renewal.
+    const warned = { lease: false, slot: false };
+    let renewing = false;
+    const renew = async () => {
+      const sentAt = Date.now();
+      try {
+        const { rows } = await preparedQuery<{ renewed: number; status: string }>(db, RENEW_LEASE, [run.id, leaseTtlMs / 1000, workerId]);
+        const row = rows[0];
+        if (row?.renewed) confirm(sentAt + leaseTtlMs);
+        // Cancelled meanwhile: the cancel message may not have arrived (Redis down); end the call as a cancel.
+        else if (row?.status === 'cancelled') stopCalling('cancelled', null);
+        else stopCalling(LEASE_LOST, 'taken_over');
+      } catch (err) {
+        // Postgres unreachable: the deadline above aborts the call if no renewal gets through before it.
+        if (!warned.lease) log?.warn({ runId: run.id, worker: workerId, err }, 'could not renew the run lease; retrying until it runs out');
+        warned.lease = true;
+      }
+    };
+    const beat = () => {
+      if (!renewing) {
+        renewing = true;
+        void renew().finally(() => (renewing = false));
+      }
+      limiter.refresh(account.id, run.id, workerId).catch((err: unknown) => {
+        // The slot expires on its own if it cannot be renewed: the account may briefly admit one call more.
+        if (!warned.slot) log?.warn({ runId: run.id, accountId: account.id, err }, 'could not renew the account slot');
+        warned.slot = true;
+      });
+    };
+    const timer = setInterval(beat, every);
+    // The claim was slow (a busy database): renew now rather than let the first beat come too close to the end.
+    if (confirmedUntil - Date.now() < leaseTtlMs - every) beat();
+    return {
+      stop: () => {
+        clearInterval(timer);
+        clearTimeout(deadline);
+      },
+    };
   }
 
   private async onProviderError(run: Run, account: ProviderAccount, error: ProviderError, money: Money): Promise<ExecuteOutcome> {
@@ -327,8 +417,8 @@ export class RunExecutor {
     if (error.accountStatus) {
       await db.query(`UPDATE provider_accounts SET status = $2, last_error_code = $3 WHERE id = $1 AND status <> 'disabled'`, [account.id, error.accountStatus, error.code]);
       // Everyone waiting for this account's slots can fail now, with the same message, instead of waiting to.
-      const waiting = await this.deps.limiter.release(account.id, run.id, 0, null, 10_000);
-      if (waiting.length) await this.deps.wake?.(account.id, waiting).catch(() => undefined);
+      const waiting = await this.deps.limiter.waiting(account.id);
+      if (waiting.length) await this.wakeWaiters(account.id, waiting);
     }
     const attempts = run.attempts + 1;
     if (error.retryable && attempts < run.maxAttempts) {
@@ -348,21 +438,27 @@ export class RunExecutor {
   private async finish(run: Run, status: 'succeeded' | 'failed', patch: RunPatch, message: string, money: Money): Promise<ExecuteOutcome> {
     const res = await this.transition(run, ['running'], status, patch, { message }, { ownedBy: this.deps.workerId }, money);
     if (!res.from) {
-      // Cancelled (or taken over) while the call ran: keep what it consumed and cost, change nothing else.
-      await this.deps.db.query(
+      // Cancelled while the call ran: keep what it consumed and cost, change nothing else. A cancel leaves the lease
+      // owner in place, so the owner check lets this worker record its own call only: a run another worker took
+      // over (its lease, its result) is never written.
+      const { rowCount } = await preparedQuery(
+        this.deps.db,
         `UPDATE runs SET input_tokens = COALESCE($2, input_tokens), output_tokens = COALESCE($3, output_tokens), provider_request_id = COALESCE($4, provider_request_id),
-                cost_micro_usd = COALESCE($5, cost_micro_usd), cost_label = COALESCE($6, cost_label) WHERE id = $1`,
-        [run.id, patch.input_tokens ?? null, patch.output_tokens ?? null, patch.provider_request_id ?? null, patch.cost_micro_usd ?? null, patch.cost_label ?? null],
+                cost_micro_usd = COALESCE($5, cost_micro_usd), cost_label = COALESCE($6, cost_label) WHERE id = $1 AND status = 'cancelled' AND lease_owner = $7`,
+        [run.id, patch.input_tokens ?? null, patch.output_tokens ?? null, patch.provider_request_id ?? null, patch.cost_micro_usd ?? null, patch.cost_label ?? null, this.deps.workerId],
       );
-      return { outcome: 'cancelled' };
+      return { outcome: rowCount ? 'cancelled' : 'skipped' };
     }
     this.deps.observer?.runFinished?.(status);
     await this.publish(run, status, { errorCode: (patch.error_code as string | undefined) ?? null });
     return { outcome: status };
   }
 
-  /** A budget or the per-run cost cap refused the run: it ends `blocked`, naming what stopped it. */
-  private async block(run: Run, refusal: Refusal, from: Run['status'][], patch: RunPatch = {}, guard: TransitionGuard = {}): Promise<ExecuteOutcome> {
+  /**
+   * A budget or the per-run cost cap refused the run: it ends `blocked`, naming what stopped it. Before a claim, only
+   * a run no other worker holds under a live lease; after one, the caller passes `ownedBy`.
+   */
+  private async block(run: Run, refusal: Refusal, from: Run['status'][], patch: RunPatch = {}, guard: TransitionGuard = { claimableBy: this.deps.workerId }): Promise<ExecuteOutcome> {
     const res = await transitionRun(
       this.deps.db,
       run.id,
@@ -380,7 +476,16 @@ export class RunExecutor {
   }
 
   private async fail(run: Run, code: string, message: string): Promise<ExecuteOutcome> {
-    const res = await transitionRun(this.deps.db, run.id, ['queued', 'waiting', 'running'], 'failed', { error_code: code, error_message: message, finished_at: new Date(), lease_owner: null }, { message });
+    // Never a run another worker holds under a live lease; a wait's reason and next try end with the wait.
+    const res = await transitionRun(
+      this.deps.db,
+      run.id,
+      ['queued', 'waiting', 'running'],
+      'failed',
+      { error_code: code, error_message: message, finished_at: new Date(), lease_owner: null, status_reason: null, next_attempt_at: null },
+      { message },
+      { claimableBy: this.deps.workerId },
+    );
     if (!res.from) return { outcome: 'skipped' };
     this.deps.observer?.runFinished?.('failed');
     await this.publish(run, 'failed', { errorCode: code });
@@ -391,6 +496,9 @@ export class RunExecutor {
     const nextAttemptAt = new Date(at);
     const patch: RunPatch = { status_reason: reason, next_attempt_at: nextAttemptAt, lease_owner: null, lease_expires_at: null };
     if (attempts !== undefined) patch.attempts = attempts;
+    // After a claim (an attempt, with its money) only while this worker still holds the lease; before one, only a
+    // run no other worker holds under a live lease.
+    const owner: TransitionGuard = money ? { ownedBy: this.deps.workerId } : { claimableBy: this.deps.workerId };
     // Record a timeline event when the reason changes, not for every re-check of the same wait.
     const res = await this.transition(
       run,
@@ -398,9 +506,11 @@ export class RunExecutor {
       'waiting',
       patch,
       { type: why === 'retry' ? 'retrying' : 'waiting', message: reason, data: { ...data, nextAttemptAt: nextAttemptAt.toISOString() } },
-      { unlessWaitingFor: reason },
+      { unlessWaitingFor: reason, ...owner },
       money,
     );
+    // The attempt's run is running under this worker's lease, so a miss means it is no longer this worker's.
+    if (!res.from && money) return { outcome: 'skipped' };
     if (!res.from) {
       // Same wait as before: no new event. A slot wait has no meaningful next try time (a release wakes it), so it
       // costs no write at all; a window or backoff wait moves its next try time.
@@ -431,20 +541,42 @@ export class RunExecutor {
 
   /** Shutdown: the call was aborted before it finished; the run goes back to the queue for another worker. */
   private async handBack(run: Run, money: Money): Promise<ExecuteOutcome> {
-    const res = await this.transition(run, ['running'], 'queued', { lease_owner: null, lease_expires_at: null }, { type: 'released', message: 'The worker shut down; the run was handed back' }, {}, money);
+    const res = await this.transition(
+      run,
+      ['running'],
+      'queued',
+      { lease_owner: null, lease_expires_at: null },
+      { type: 'released', message: 'The worker shut down; the run was handed back' },
+      { ownedBy: this.deps.workerId },
+      money,
+    );
     if (res.from) await this.publish(run, 'queued');
     return { outcome: 'waiting', at: Date.now() };
   }
 
-  /** After a success: a cooled-down account is active again, and the provider's limit headers are kept. */
+  /**
+   * After a success: a cooled-down account is active again, an error that described a passing state (a rate limit,
+   * an unreachable provider) is cleared — the call just proved it over —, and the provider's limit headers are kept.
+   */
   private async noteAccountHealthy(account: ProviderAccount, rateLimits: unknown): Promise<void> {
-    if (account.status === 'rate_limited' || (rateLimits && Date.now() - (account.providerLimits ? Date.parse(account.providerLimits.observedAt) : 0) > 10_000)) {
+    const staleError = account.lastErrorCode !== null && PASSING_ACCOUNT_ERRORS.includes(account.lastErrorCode);
+    if (account.status === 'rate_limited' || staleError || (rateLimits && Date.now() - (account.providerLimits ? Date.parse(account.providerLimits.observedAt) : 0) > 10_000)) {
       await this.deps.db.query(
         `UPDATE provider_accounts SET status = CASE WHEN status = 'rate_limited' THEN 'active' ELSE status END,
            rate_limited_until = CASE WHEN status = 'rate_limited' THEN NULL ELSE rate_limited_until END,
+           last_error_code = CASE WHEN last_error_code = ANY($3::text[]) THEN NULL ELSE last_error_code END,
            provider_limits = COALESCE($2::jsonb, provider_limits) WHERE id = $1`,
-        [account.id, rateLimits ? JSON.stringify(rateLimits) : null],
+        [account.id, rateLimits ? JSON.stringify(rateLimits) : null, PASSING_ACCOUNT_ERRORS],
       );
+    }
+  }
+
+  /** Wakes waiting runs through the queue. A wake-up that fails costs the run only time: its own timer brings it back. */
+  private async wakeWaiters(accountId: string, runIds: string[]): Promise<void> {
+    try {
+      await this.deps.wake?.(accountId, runIds);
+    } catch (err) {
+      this.deps.log?.warn({ accountId, runs: runIds.length, err }, 'could not wake waiting runs; their fallback timers will');
     }
   }
 

@@ -1,6 +1,18 @@
 import { type AccountStatus, ProviderAccount } from '@vaultrun/db';
-import { classifyProviderError, createProvider, PUBLIC_ONLY, type ModelList, type OutboundPolicy, type ProviderConnection, type ProviderError } from '@vaultrun/providers';
+import {
+  classifyProviderError,
+  createProvider,
+  isProviderErrorCode,
+  type ModelList,
+  type OutboundPolicy,
+  PROVIDER_ERRORS,
+  type ProviderConnection,
+  type ProviderError,
+  PUBLIC_ONLY,
+} from '@vaultrun/providers';
 import type { DataSource } from 'typeorm';
+import { SecretUnreadable } from '../crypto/envelope.js';
+import { MasterKeyError } from '../crypto/keyring.js';
 import { endpointOf } from './endpoint.js';
 import type { SecretStore } from './secret-store.js';
 
@@ -16,6 +28,39 @@ export interface VerifyOutcome {
 
 /** Timeout for "list the available models" — a verification, not a run. */
 const VERIFY_TIMEOUT_MS = 15_000;
+
+/**
+ * Why a verification failed when the provider did not refuse it (beside the provider error taxonomy, whose codes
+ * an account's `lastErrorCode` also takes): code → message for people.
+ */
+export const VERIFY_ERRORS = {
+  empty_model_list: 'The provider listed no models — the key may have access to none, or the base URL points at the wrong server',
+  malformed_model_list: 'The provider did not answer with a model list — check the base URL (it usually ends in /v1)',
+  secret_unreadable: 'The stored key cannot be decrypted (was the master key changed?) — rotate the key in again',
+  verify_failed: 'The check could not be completed on our side — the next scheduled check tries again (see the worker logs)',
+} as const;
+export type VerifyErrorCode = keyof typeof VERIFY_ERRORS;
+
+/** The message for an account's `lastErrorCode`: a verification code or a provider taxonomy code. */
+export function accountErrorMessage(code: string): string {
+  if (Object.hasOwn(VERIFY_ERRORS, code)) return VERIFY_ERRORS[code as VerifyErrorCode];
+  return isProviderErrorCode(code) ? PROVIDER_ERRORS[code].message : 'Provider error';
+}
+
+/** The provider answered "list models" with nothing usable: no evidence that the key can run anything. */
+export class ModelListRefused extends Error {
+  constructor(readonly code: Extract<VerifyErrorCode, 'empty_model_list' | 'malformed_model_list'>) {
+    super(VERIFY_ERRORS[code]);
+    this.name = 'ModelListRefused';
+  }
+}
+
+/** What a failed "list models" means for people: a verification code, or the provider taxonomy's. */
+export function verifyFailureOf(err: unknown): { code: string; message: string } {
+  if (err instanceof ModelListRefused) return { code: err.code, message: err.message };
+  const error = classifyProviderError(err);
+  return { code: error.code, message: error.message };
+}
 
 /** Status an account takes after a failed verification (transient failures leave it as it was). */
 export function statusAfterFailure(current: AccountStatus, error: ProviderError): AccountStatus {
@@ -48,16 +93,31 @@ export class AccountVerifier {
     private readonly providers: ProviderFactory = createProvider,
   ) {}
 
-  /** Lists models with a key that is not stored (yet): used to check a new key before switching to it. */
+  /**
+   * Lists models with a key that is not stored (yet): used to check a new key before switching to it. A list that
+   * is empty or not a list of models is no success: it rejects with ModelListRefused.
+   */
   async probe(connection: ProviderConnection): Promise<ModelList> {
-    return this.providers({ ...connection, timeoutMs: VERIFY_TIMEOUT_MS, outbound: this.outbound }).listModels();
+    const list = await this.providers({ ...connection, timeoutMs: VERIFY_TIMEOUT_MS, outbound: this.outbound }).listModels();
+    if (list.malformed) throw new ModelListRefused('malformed_model_list');
+    if (list.models.length === 0) throw new ModelListRefused('empty_model_list');
+    return list;
   }
 
   async verify(account: ProviderAccount): Promise<VerifyOutcome> {
     const place = { workspaceId: account.workspaceId, accountId: account.id };
-    // The key is decrypted for the endpoint it is about to be sent to: a key bound to another one does not decrypt.
-    const apiKey = account.kind === 'mock' ? null : await this.secrets.read(this.db, place, 'api_key', endpointOf(account));
     const now = new Date();
+    let apiKey: string | null;
+    try {
+      // The key is decrypted for the endpoint it is about to be sent to: a key bound to another one does not decrypt.
+      apiKey = account.kind === 'mock' ? null : await this.secrets.read(this.db, place, 'api_key', endpointOf(account));
+    } catch (err) {
+      if (!(err instanceof SecretUnreadable || err instanceof MasterKeyError)) throw err;
+      // Nobody can vouch for the account until its key is stored again: unverified (scheduled checks skip it).
+      const status: AccountStatus = account.status === 'disabled' ? 'disabled' : 'unverified';
+      await this.db.getRepository(ProviderAccount).update({ id: account.id }, { status, lastCheckedAt: now, lastErrorCode: 'secret_unreadable' });
+      return { ok: false, status, error: { code: 'secret_unreadable', message: VERIFY_ERRORS.secret_unreadable }, models: account.models };
+    }
     try {
       const list = await this.probe(connectionFor(account, apiKey, this.outbound));
       const models = [...new Set(list.models)].sort();
@@ -68,6 +128,11 @@ export class AccountVerifier {
       );
       return { ok: true, status, error: null, models };
     } catch (err) {
+      if (err instanceof ModelListRefused) {
+        // The provider answered, so its status (and any cooldown) stands; the account is just not verified by it.
+        await this.db.getRepository(ProviderAccount).update({ id: account.id }, { lastCheckedAt: now, lastErrorCode: err.code });
+        return { ok: false, status: account.status, error: { code: err.code, message: err.message }, models: account.models };
+      }
       const error = classifyProviderError(err);
       const status = statusAfterFailure(account.status, error);
       await this.db.getRepository(ProviderAccount).update(

@@ -24,8 +24,10 @@ import {
   ValidationFailed,
 } from '@vaultrun/vault-core';
 import type { Queue } from 'bullmq';
+import { PinoLogger } from 'nestjs-pino';
 import type { DataSource } from 'typeorm';
 import { APP_CONFIG, type AppConfig } from '../../config.js';
+import { within } from '../../common/bounded.js';
 import { assertSameRequest, requestHashOf } from '../../common/idempotency.js';
 import { microUsd } from '../../common/money.js';
 import { decodeCursor, nextCursorOf } from '../../common/pagination.js';
@@ -66,12 +68,16 @@ export class RunsService {
     @Inject(RUN_BUS) private readonly bus: RunBus,
     @Inject(RUN_LIMITER) private readonly limiter: AccountLimiter,
     private readonly accounts: ProviderAccountsService,
-  ) {}
+    private readonly logger: PinoLogger,
+  ) {
+    this.logger.setContext(RunsService.name);
+  }
 
   /**
    * Accepts a run: resolves the account and model (run override > operator > workspace default), checks the
    * caller may use that account, stores the run (Postgres is the source of truth), then enqueues its job
-   * (id = run id, payload = ids only). If Redis is down the run is still accepted; the reconciler enqueues it.
+   * (id = run id, payload = ids only). If Redis is down the run is still accepted (202, within the enqueue
+   * timeout); the reconciler enqueues it once Redis is back.
    */
   async create(
     ctx: RequestContext,
@@ -166,11 +172,28 @@ export class RunsService {
       return { run: existing, replayed: true };
     }
     const run = toRun(inserted[0]);
-    // Announce first: a fast worker's "running" must never reach a console before "queued".
-    await this.bus.changed({ id: run.id, workspaceId: run.workspaceId, status: 'queued', kind: run.kind, operatorId: run.operatorId, accountId: run.accountId });
-    await this.queue.add('execute-run', { runId: run.id, requestId: ctx.requestId }, { ...RUN_JOB_OPTIONS, jobId: run.id }).catch(() => undefined);
+    await this.announceAndEnqueue(run, ctx.requestId);
     const startedByLabel = ctx.principal.kind === 'user' ? ctx.principal.email : ctx.principal.tokenName;
     return { run: toDto({ ...run, operatorName: r.operator_name, startedByLabel }), replayed: false };
+  }
+
+  /**
+   * The run is accepted (it is in Postgres): tells the consoles, then adds its job. Both wait for Redis within one
+   * deadline (VAULTRUN_ENQUEUE_TIMEOUT_MS), so a Redis outage delays the answer by at most that; a run left without
+   * a job is enqueued by the reconciler once Redis answers again (the job id is the run id: never twice).
+   */
+  private async announceAndEnqueue(run: Run, requestId: string): Promise<void> {
+    const deadline = Date.now() + this.config.enqueueTimeoutMs;
+    // Announce first: a fast worker's "running" must never reach a console before "queued".
+    const announced = await within(
+      this.config.enqueueTimeoutMs,
+      this.bus.changed({ id: run.id, workspaceId: run.workspaceId, status: 'queued', kind: run.kind, operatorId: run.operatorId, accountId: run.accountId }),
+    );
+    // Redis did not even take the announcement: adding the job would only wait out the deadline too.
+    const added = announced.outcome === 'timed_out' ? announced : await within(deadline - Date.now(), this.queue.add('execute-run', { runId: run.id, requestId }, { ...RUN_JOB_OPTIONS, jobId: run.id }));
+    if (added.outcome !== 'done') {
+      this.logger.warn({ runId: run.id, outcome: added.outcome, err: added.outcome === 'failed' ? added.error : undefined }, 'run accepted without its job (Redis unavailable); the reconciler will enqueue it');
+    }
   }
 
   /**
@@ -270,9 +293,12 @@ export class RunsService {
       { message: `Cancelled by ${who}` },
     );
     if (!res.from) return this.cancel(ctx, runId);
-    if (res.from === 'running') await this.bus.cancel(runId);
-    else await this.queue.remove(runId).catch(() => undefined);
-    await this.bus.changed({ id: runId, workspaceId: ctx.workspaceId, status: 'cancelled', kind: current.kind, operatorId: current.operatorId, accountId: current.accountId });
+    // Postgres holds the cancel. Telling the worker and dropping the job are best effort, and bounded like enqueueing:
+    // a worker that misses the message sees the cancel when it next renews the run's lease, and a job left behind
+    // finds the run final and does nothing.
+    const told = await within<unknown>(this.config.enqueueTimeoutMs, res.from === 'running' ? this.bus.cancel(runId) : this.queue.remove(runId));
+    if (told.outcome !== 'done') this.logger.warn({ runId, from: res.from, outcome: told.outcome, err: told.outcome === 'failed' ? told.error : undefined }, 'run cancelled; Redis did not take the follow-up');
+    else await this.bus.changed({ id: runId, workspaceId: ctx.workspaceId, status: 'cancelled', kind: current.kind, operatorId: current.operatorId, accountId: current.accountId });
     return this.get(ctx, runId);
   }
 

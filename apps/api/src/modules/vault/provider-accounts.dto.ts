@@ -231,7 +231,11 @@ export class ProblemBriefDto {
 }
 
 export class WarningDto {
-  @ApiProperty({ example: 'limits_exceed_provider' }) code!: string;
+  @ApiProperty({
+    example: 'limits_exceed_provider',
+    description: 'unknown_key_shape, limits_exceed_provider, low_provider_tier, or default_model_not_listed (the default model is not among the verified models)',
+  })
+  code!: string;
   @ApiProperty() message!: string;
 }
 
@@ -320,7 +324,13 @@ export class ProviderAccountDto {
   @ApiProperty({ enum: VISIBILITIES }) visibility!: Visibility;
   @ApiProperty({ type: AccountAccessDto }) access!: AccountAccessDto;
   @ApiProperty({ enum: ACCOUNT_STATUSES }) status!: AccountStatus;
-  @ApiProperty({ type: ProblemBriefDto, nullable: true, description: 'The last provider error, in words' }) lastError!: ProblemBriefDto | null;
+  @ApiProperty({
+    type: ProblemBriefDto,
+    nullable: true,
+    description:
+      'Why the last check or call failed, in words, while that state lasts (a rate limit clears with its cooldown, any error with a successful verification): a provider error code, or empty_model_list, malformed_model_list, secret_unreadable, verify_failed',
+  })
+  lastError!: ProblemBriefDto | null;
   @ApiProperty({ type: String, format: 'date-time', nullable: true }) rateLimitedUntil!: string | null;
   @ApiProperty({ type: String, format: 'date-time', nullable: true }) lastVerifiedAt!: string | null;
   @ApiProperty({ type: String, format: 'date-time', nullable: true }) lastCheckedAt!: string | null;

@@ -11,6 +11,7 @@ import {
 } from '@vaultrun/db';
 import { apiKeyHint, apiKeyShape, classifyProviderError, PROVIDER_ERRORS, type ProviderErrorCode } from '@vaultrun/providers';
 import {
+  accountErrorMessage,
   AccountVerifier,
   connectionFor,
   Conflict,
@@ -22,6 +23,7 @@ import {
   NotFound,
   SecretStore,
   ValidationFailed,
+  verifyFailureOf,
   type SecretPurpose,
 } from '@vaultrun/vault-core';
 import type { Queue } from 'bullmq';
@@ -319,7 +321,7 @@ export class ProviderAccountsService {
       try {
         list = await this.verifier.probe(connectionFor(account, key, this.verifier.outbound));
       } catch (err) {
-        const error = classifyProviderError(err);
+        const error = verifyFailureOf(err);
         await this.audit.record({
           workspaceId: ctx.workspaceId,
           actor: actorOf(ctx),
@@ -527,7 +529,7 @@ export class ProviderAccountsService {
           tokenIds: access.filter((x) => x.accountId === a.id && x.principalType === 'token').map((x) => x.principalId),
         },
         status: effectiveStatus(a),
-        lastError: a.lastErrorCode ? { code: a.lastErrorCode, message: PROVIDER_ERRORS[a.lastErrorCode as ProviderErrorCode]?.message ?? 'Provider error' } : null,
+        lastError: currentError(a),
         rateLimitedUntil: effectiveStatus(a) === 'rate_limited' ? (a.rateLimitedUntil?.toISOString() ?? null) : null,
         lastVerifiedAt: a.lastVerifiedAt?.toISOString() ?? null,
         lastCheckedAt: a.lastCheckedAt?.toISOString() ?? null,
@@ -543,6 +545,13 @@ export class ProviderAccountsService {
       };
     });
   }
+}
+
+/** The account's last error while the state it describes lasts: a rate limit's ends with its cooldown. */
+function currentError(a: ProviderAccount): { code: string; message: string } | null {
+  if (!a.lastErrorCode) return null;
+  if (a.lastErrorCode === 'rate_limited' && effectiveStatus(a) !== 'rate_limited') return null;
+  return { code: a.lastErrorCode, message: accountErrorMessage(a.lastErrorCode) };
 }
 
 /** A cooldown that is over shows as active (the next call or verification updates the row itself). */
@@ -573,6 +582,12 @@ function warningsFor(a: ProviderAccount, keyShape: string | undefined): WarningD
   }
   if (tpm !== null && a.tokensPerMinute !== null && a.tokensPerMinute > tpm) {
     out.push({ code: 'limits_exceed_provider', message: `Vaultrun allows ${a.tokensPerMinute} tokens/min, but the provider grants ${tpm}: expect rate-limit waits.` });
+  }
+  if (a.defaultModel && a.models.length > 0 && !a.models.includes(a.defaultModel)) {
+    out.push({
+      code: 'default_model_not_listed',
+      message: `The default model "${a.defaultModel}" is not among the models the provider listed at the last verification: runs on it may fail with "model not found". Choose a listed model, or check the key's model access.`,
+    });
   }
   if (rpm !== null && rpm < LOW_TIER_RPM) {
     out.push({ code: 'low_provider_tier', message: `The provider grants only ${rpm} requests/min — a free or low tier is not production capacity.` });

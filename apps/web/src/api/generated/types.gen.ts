@@ -434,6 +434,9 @@ export type MockSettingsViewDto = {
 };
 
 export type WarningDto = {
+    /**
+     * unknown_key_shape, limits_exceed_provider, low_provider_tier, or default_model_not_listed (the default model is not among the verified models)
+     */
     code: string;
     message: string;
 };
@@ -449,7 +452,7 @@ export type ProviderAccountDto = {
     access: AccountAccessDto;
     status: 'unverified' | 'active' | 'invalid_key' | 'quota_exhausted' | 'rate_limited' | 'disabled';
     /**
-     * The last provider error, in words
+     * Why the last check or call failed, in words, while that state lasts (a rate limit clears with its cooldown, any error with a successful verification): a provider error code, or empty_model_list, malformed_model_list, secret_unreadable, verify_failed
      */
     lastError: ProblemBriefDto | null;
     rateLimitedUntil: string | null;

@@ -67,6 +67,16 @@ export function troubleshootingTip(code: string, kind: AccountKind): string | nu
       return "The provider refused the request. Check the base URL and the account's settings at the provider.";
     case 'endpoint_refused':
       return 'Vaultrun never calls link-local or cloud metadata addresses, and calls this machine or a private network only when the operator sets VAULTRUN_PROVIDER_ALLOW_PRIVATE=true (for self-hosted models on the LAN).';
+    case 'empty_model_list':
+      return openai
+        ? "The key lists no models: check the project's model access at platform.openai.com › Settings › Project › Limits, then verify again."
+        : 'The server lists no models: check that the base URL is the API root (often ending in /v1) and that a model is loaded or enabled, then verify again.';
+    case 'malformed_model_list':
+      return 'Something answered, but not with a model list: check the base URL (it usually ends in /v1), then verify again.';
+    case 'secret_unreadable':
+      return 'Rotate the key: paste the key again so it is stored under the current master key. Runs on this account fail until then.';
+    case 'verify_failed':
+      return 'Verify again; if it keeps failing, the worker logs name the cause.';
     default:
       return null;
   }
