@@ -9,7 +9,7 @@ import {
   ProviderAccountAccess,
   ProviderSecret,
 } from '@vaultrun/db';
-import { apiKeyHint, apiKeyShape, classifyProviderError, PROVIDER_ERRORS, type ProviderErrorCode } from '@vaultrun/providers';
+import { apiKeyHint, apiKeyShape, PROVIDER_ERRORS } from '@vaultrun/providers';
 import {
   accountErrorMessage,
   AccountVerifier,
