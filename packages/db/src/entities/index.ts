@@ -13,6 +13,7 @@ import { ProviderSecret } from './provider-secret.entity.js';
 import { RunEvent } from './run-event.entity.js';
 import { Run } from './run.entity.js';
 import { Session } from './session.entity.js';
+import { TokenCalibration } from './token-calibration.entity.js';
 import { User } from './user.entity.js';
 import { VaultKeyCheck } from './vault-key-check.entity.js';
 import { Workspace } from './workspace.entity.js';
@@ -32,8 +33,9 @@ export * from './provider-secret.entity.js';
 export * from './run-event.entity.js';
 export * from './run.entity.js';
 export * from './session.entity.js';
+export * from './token-calibration.entity.js';
 export * from './user.entity.js';
 export * from './vault-key-check.entity.js';
 export * from './workspace.entity.js';
 
-export const ENTITIES = [User, Workspace, Membership, Session, ApiToken, Invite, AuditEvent, ProviderAccount, ProviderSecret, ProviderAccountAccess, VaultKeyCheck, Operator, Run, RunEvent, Budget, BudgetPeriodRow, BudgetHold, BudgetAdjustment, PriceOverride, CostSyncDay, Mission, MissionMessage, MissionPlan, Comparison];
+export const ENTITIES = [User, Workspace, Membership, Session, ApiToken, Invite, AuditEvent, ProviderAccount, ProviderSecret, ProviderAccountAccess, VaultKeyCheck, Operator, Run, RunEvent, Budget, BudgetPeriodRow, BudgetHold, BudgetAdjustment, PriceOverride, CostSyncDay, Mission, MissionMessage, MissionPlan, Comparison, TokenCalibration];
