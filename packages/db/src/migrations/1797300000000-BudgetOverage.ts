@@ -14,6 +14,7 @@ export class BudgetOverage1797300000000 implements MigrationInterface {
     await q.query(`ALTER TABLE "budget_periods" ADD "overage_at" TIMESTAMP WITH TIME ZONE`);
     await q.query(`ALTER TABLE "budget_periods" ADD "exhausted_at" TIMESTAMP WITH TIME ZONE`);
     await q.query(`ALTER TABLE "budget_periods" ADD "overage_delivered_at" TIMESTAMP WITH TIME ZONE`);
+    await q.query(`ALTER TABLE "runs" ADD "prompt_tokens_held" integer`);
     await q.query(`ALTER TABLE "runs" ADD "overage_micro_usd" bigint`);
     await q.query(`ALTER TABLE "runs" ADD "requested_max_output_tokens" integer`);
     await q.query(`ALTER TABLE "budgets" ADD CONSTRAINT "budgets_shrink_check" CHECK ("shrink_min_output_tokens" IS NULL OR "shrink_min_output_tokens" >= 1)`);
@@ -32,6 +33,7 @@ export class BudgetOverage1797300000000 implements MigrationInterface {
     await q.query(`ALTER TABLE "budgets" DROP CONSTRAINT "budgets_shrink_check"`);
     await q.query(`ALTER TABLE "runs" DROP COLUMN "requested_max_output_tokens"`);
     await q.query(`ALTER TABLE "runs" DROP COLUMN "overage_micro_usd"`);
+    await q.query(`ALTER TABLE "runs" DROP COLUMN "prompt_tokens_held"`);
     await q.query(`ALTER TABLE "budget_periods" DROP COLUMN "overage_delivered_at"`);
     await q.query(`ALTER TABLE "budget_periods" DROP COLUMN "exhausted_at"`);
     await q.query(`ALTER TABLE "budget_periods" DROP COLUMN "overage_at"`);
