@@ -26,7 +26,7 @@ export interface JobPayloads {
   'cost-sync': { accountId?: string; requestId?: string };
   /**
    * Delivers one budget alert to the workspace's webhook: a soft-threshold crossing (job id
-   * `budget-alert:<budget>:<period ms>`) or, with `kind: 'overage'`, an overage (`…:overage:<raised ms>`).
+   * `budget-alert:<budget>:<period ms>`) or, with `kind: 'overage'`, an overage (`budget-overage:<budget>:<period ms>-<raised ms>`).
    * Jobs queued before `kind` existed are soft-threshold alerts.
    */
   'budget-alert': { budgetId: string; periodStart: string; kind?: 'soft_threshold' | 'overage'; raisedAt?: string; requestId?: string };

@@ -36,10 +36,12 @@ export async function pendingAlerts(db: DataSource, limit = 100): Promise<Pendin
   return rows.map((r) => ({ budgetId: r.budget_id, periodStart: new Date(r.period_start).toISOString(), kind: r.kind, raisedAt: new Date(r.raised_at).toISOString() }));
 }
 
-/** The job id of an alert's delivery: re-adding it while it is pending is a no-op; a new overage episode is a new job. */
+/**
+ * The job id of an alert's delivery: re-adding it while it is pending is a no-op; a new overage episode is a new job.
+ * (BullMQ accepts a custom id with a colon only as three colon-separated parts.)
+ */
 export function alertJobId(a: PendingAlert): string {
-  const base = `budget-alert:${a.budgetId}:${Date.parse(a.periodStart)}`;
-  return a.kind === 'overage' ? `${base}:overage:${Date.parse(a.raisedAt)}` : base;
+  return a.kind === 'overage' ? `budget-overage:${a.budgetId}:${Date.parse(a.periodStart)}-${Date.parse(a.raisedAt)}` : `budget-alert:${a.budgetId}:${Date.parse(a.periodStart)}`;
 }
 
 export interface AlertDelivery {
