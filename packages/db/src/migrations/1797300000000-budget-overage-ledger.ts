@@ -97,7 +97,7 @@ export async function createOverageLedgerFunctions(q: QueryRunner): Promise<void
     BEGIN
       WITH closed AS (
         UPDATE budget_holds h SET status = CASE WHEN p_actual IS NULL THEN 'kept' ELSE 'settled' END,
-               charged_micro_usd = COALESCE(p_actual, h.amount_micro_usd), closed_at = now()
+               charged_micro_usd = COALESCE(p_actual, h.amount_micro_usd), closed_at = clock_timestamp()
          WHERE h.run_id = p_run AND h.status = 'held' AND (p_attempt IS NULL OR h.attempt = p_attempt)
         RETURNING h.budget_id, h.period_start, h.charged_micro_usd > h.amount_micro_usd AS over)
       SELECT count(*)::int, array_agg(closed.budget_id ORDER BY closed.budget_id) FILTER (WHERE closed.over),
@@ -109,6 +109,14 @@ export async function createOverageLedgerFunctions(q: QueryRunner): Promise<void
       RETURN n;
     END $$`);
 
+  // Release as before, with the closing statement's clock time (as settle): a hold's created_at and closed_at order it
+  // against an overage's exhausted_at, which is taken under the period lock.
+  await q.query(`CREATE OR REPLACE FUNCTION vaultrun_release(p_run uuid, p_attempt integer) RETURNS integer LANGUAGE sql AS $$
+    WITH closed AS (
+      UPDATE budget_holds h SET status = 'released', charged_micro_usd = 0, closed_at = clock_timestamp()
+       WHERE h.run_id = p_run AND h.status = 'held' AND (p_attempt IS NULL OR h.attempt = p_attempt) RETURNING 1)
+    SELECT count(*)::int FROM closed $$`);
+
   // Reserve, as before (lock every period of the batch in budget-id order, then each run all or nothing), plus:
   // - an exhausted period refuses every run;
   // - a run that does not fit may shrink: when every budget it does not fit opts in (shrink_min_output_tokens), its
@@ -116,6 +124,8 @@ export async function createOverageLedgerFunctions(q: QueryRunner): Promise<void
   //   price per 1M) and p_output_prices (per 1M) price them — if that is at least the highest floor among those
   //   budgets. The run's max_output_tokens, requested_max_output_tokens, estimate and a timeline event are written
   //   with the hold.
+  // - a hold's created_at is the clock time of its insert, under the period locks: a hold created after an overage's
+  //   exhausted_at was admitted after it (see vaultrun_lock_period).
   await q.query(`DROP FUNCTION vaultrun_reserve(uuid[], bigint[], timestamptz)`);
   await q.query(`CREATE FUNCTION vaultrun_reserve(p_runs uuid[], p_amounts bigint[], p_expires timestamptz, p_prompt_cost_e6 bigint[], p_output_prices bigint[], p_max_output integer[])
     RETURNS TABLE (run_id uuid, ok boolean, budgets integer, attempt integer, amount_micro_usd bigint, max_output_tokens integer,
@@ -189,8 +199,8 @@ export async function createOverageLedgerFunctions(q: QueryRunner): Promise<void
           k := array_position(ids, b.id);
           held[k] := held[k] + amount;
           added[k] := added[k] + amount;
-          INSERT INTO budget_holds (run_id, budget_id, period_start, amount_micro_usd, attempt, status, expires_at)
-          VALUES (p_runs[i], b.id, pers[k], amount, r.provider_calls, 'held', p_expires);
+          INSERT INTO budget_holds (run_id, budget_id, period_start, amount_micro_usd, attempt, status, expires_at, created_at)
+          VALUES (p_runs[i], b.id, pers[k], amount, r.provider_calls, 'held', p_expires, clock_timestamp());
         END LOOP;
         RETURN QUERY SELECT p_runs[i], true, n, r.provider_calls, amount, granted::integer, NULL::uuid, NULL::text, NULL::bigint, NULL::bigint, NULL::bigint, NULL::boolean, NULL::bigint, NULL::integer;
       END LOOP;
