@@ -164,9 +164,11 @@ describe('overage, calibration and shrink-to-fit (in-process worker)', () => {
     const budget = (await admin().post('/api/v1/budgets', { name: 'Shrinks', scope: { type: 'account', id: account.id }, period: 'day', capMicroUsd: 150_000, shrinkToFit: { minOutputTokens: 5 } })).body;
     expect(budget.shrinkToFit).toEqual({ minOutputTokens: 5 });
     const operator = (await member().post('/api/v1/operators', { name: 'long talker', accountId: account.id, model: 'mock-smart', maxOutputTokens: 20 })).body;
+    const post = (input: string) => member().post('/api/v1/runs', { operatorId: operator.id, input });
     const run = async (input: string) => {
-      const res = await member().post('/api/v1/runs', { operatorId: operator.id, input });
-      return res.status === 202 ? runOf(res.body.id) : res;
+      const res = await post(input);
+      expect(res.status).toBe(202);
+      return runOf(res.body.id);
     };
 
     const whole = await run('please write a long and detailed answer about shrinking');
@@ -180,7 +182,7 @@ describe('overage, calibration and shrink-to-fit (in-process worker)', () => {
       data: { from: 20, to: 10, budgetId: budget.id, floor: 5 },
     });
     // Nothing left: even at the floor of 5 tokens ($0.025) the run cannot fit — refused at once, saying so.
-    const refused = (await run('and one more')) as { status: number; body: Record<string, unknown> };
+    const refused = await post('and one more');
     expect(refused.status).toBe(402);
     expect(refused.body).toMatchObject({ code: 'budget_exhausted', budgetId: budget.id, shrinkFloor: 5 });
     expect(refused.body.detail).toBe(
