@@ -14,7 +14,9 @@
  *   every property, strings, numbers, integers, booleans, null, enum, const, arrays of one item,
  *   anyOf/oneOf first branch, local $ref). Usage counts ~4 characters per token, 3 tokens per message;
  *   `options.cachedTokens` is reported as prompt_tokens_details.cached_tokens, `options.usageCost`
- *   as `usage.cost` (USD, OpenRouter style).
+ *   as `usage.cost` (USD, OpenRouter style). `options.inflatePromptTokens` ({ factor, extra }, or
+ *   `inflatePromptTokens()` at run time) reports ⌈count × factor⌉ + extra prompt tokens instead — a provider whose
+ *   tokenizer or hidden system prompt counts more than Vaultrun's estimate.
  * - `GET  /v1/organization/costs` → OpenAI's Costs API for cost sync (admin key only: any other key, or none, gets
  *   a 401). Query: `start_time` (required, unix seconds), `end_time` (exclusive, default now), `bucket_width`
  *   (only `1d`), `limit` (1–180, default 7), `page` (the previous answer's `next_page`). Answers
@@ -100,6 +102,8 @@ export interface FakeOpenAIOptions {
   cachedTokens?: number;
   /** Answer a request without an Authorization header with OpenAI's 401 (default: serve it, like Ollama). */
   requireKey?: boolean;
+  /** Report ⌈prompt tokens × factor⌉ + extra (default factor 1, extra 0): a provider that counts more than estimated. */
+  inflatePromptTokens?: PromptInflation | null;
   rateLimits?: { requests?: number; tokens?: number };
   /** The organization Costs API (GET /v1/organization/costs). */
   costs?: FakeCostsOptions;
@@ -119,6 +123,11 @@ export interface FakeCostsOptions {
   ignoreEndTime?: boolean;
 }
 
+export interface PromptInflation {
+  factor?: number;
+  extra?: number;
+}
+
 export interface FakeOpenAI {
   /** Base URL ending in /v1. */
   url: string;
@@ -131,6 +140,8 @@ export interface FakeOpenAI {
   /** The assistant text of successful chat completions (usage still counted); null or undefined: the default answer. */
   replyWith(reply: ((body: { messages?: { role?: string; content?: unknown }[] }) => string | undefined) | null): void;
   enqueue(...responses: FakeResponse[]): void;
+  /** Reports inflated prompt tokens from now on (null: honest counts again); reset() restores options.inflatePromptTokens. */
+  inflatePromptTokens(inflation: PromptInflation | null): void;
   /** Replaces the Costs API's configuration (days, page size, …); reset() restores options.costs. */
   setCosts(costs: FakeCostsOptions): void;
   /** Requests made to GET /v1/organization/costs, in arrival order. */
@@ -275,6 +286,8 @@ export async function startFakeOpenAI(options: FakeOpenAIOptions = {}): Promise<
   let highestTotal = 0;
   const requestsByKey = new Map<string, number>();
   let costs: FakeCostsOptions = { ...(options.costs ?? {}) };
+  let inflation: PromptInflation | null = options.inflatePromptTokens ?? null;
+  const reportedPromptTokens = (counted: number) => (inflation ? Math.ceil(counted * (inflation.factor ?? 1)) + (inflation.extra ?? 0) : counted);
 
   const keyName = (key: string | null | undefined) => key ?? '';
 
@@ -356,7 +369,7 @@ export async function startFakeOpenAI(options: FakeOpenAIOptions = {}): Promise<
         (body.response_format?.type === 'json_schema'
           ? JSON.stringify(sampleForSchema(body.response_format.json_schema?.schema, body.response_format.json_schema?.schema))
           : `Fake reply to: ${typeof lastUser?.content === 'string' ? lastUser.content : ''}`);
-      const promptTokens = promptTokensOf(body);
+      const promptTokens = reportedPromptTokens(promptTokensOf(body));
       const completionTokens = approxTokens(content);
       const usage: Record<string, unknown> = {
         prompt_tokens: promptTokens,
@@ -481,6 +494,7 @@ export async function startFakeOpenAI(options: FakeOpenAIOptions = {}): Promise<
       reply = null;
       latencyMs = options.latencyMs ?? 0;
       costs = { ...(options.costs ?? {}) };
+      inflation = options.inflatePromptTokens ?? null;
       requestsByKey.clear();
       highest.clear();
       for (const [key, value] of current) highest.set(key, value);
@@ -497,6 +511,9 @@ export async function startFakeOpenAI(options: FakeOpenAIOptions = {}): Promise<
     },
     enqueue(...responses) {
       queue.push(...responses);
+    },
+    inflatePromptTokens(next) {
+      inflation = next;
     },
     setCosts(next) {
       costs = { ...next };

@@ -40,6 +40,7 @@ describe('budgets', () => {
       period: 'month',
       capMicroUsd: 50_000_000,
       softThresholdPct: 80,
+      shrinkToFit: null,
       currentPeriod: {
         periodStart: monthStart.toISOString(),
         periodEnd: nextMonth.toISOString(),
@@ -49,6 +50,9 @@ describe('budgets', () => {
         projectedMicroUsd: 0,
         alertedAt: null,
         softThresholdReached: false,
+        overageMicroUsd: 0,
+        overageAt: null,
+        exhausted: false,
       },
       createdAt: expect.any(String),
       updatedAt: expect.any(String),
@@ -106,6 +110,13 @@ describe('budgets', () => {
       [{ scope: 'workspace' }, 'scope'],
       [{ scope: { type: 'workspace', id: null, extra: 1 } }, 'scope.extra'],
       [{ color: 'red' }, 'color'],
+      [{ shrinkToFit: { minOutputTokens: 0 } }, 'shrinkToFit.minOutputTokens'],
+      [{ shrinkToFit: { minOutputTokens: 12.5 } }, 'shrinkToFit.minOutputTokens'],
+      [{ shrinkToFit: { minOutputTokens: '64' } }, 'shrinkToFit.minOutputTokens'],
+      [{ shrinkToFit: { minOutputTokens: 200_001 } }, 'shrinkToFit.minOutputTokens'],
+      [{ shrinkToFit: {} }, 'shrinkToFit.minOutputTokens'],
+      [{ shrinkToFit: { minOutputTokens: 64, max: 1 } }, 'shrinkToFit.max'],
+      [{ shrinkToFit: 64 }, 'shrinkToFit'],
     ];
     for (const [body, field] of cases) {
       const res = await create(body);
@@ -174,6 +185,37 @@ describe('budgets', () => {
     expect(lowered.body.currentPeriod.alertedAt).not.toBeNull();
     const raised = await as(admin).patch(`/api/v1/budgets/${body.id}`, { capMicroUsd: 2_000_000 });
     expect(raised.body.currentPeriod).toMatchObject({ alertedAt: null, softThresholdReached: false, spentMicroUsd: 850_000 });
+  });
+
+  it('shrink-to-fit is set with a floor, changed, turned off with null, and audited', async () => {
+    const { body, status } = await create({ shrinkToFit: { minOutputTokens: 256 } });
+    expect([status, body.shrinkToFit]).toEqual([201, { minOutputTokens: 256 }]);
+    const changed = await as(admin).patch(`/api/v1/budgets/${body.id}`, { shrinkToFit: { minOutputTokens: 64 } });
+    expect(changed.body.shrinkToFit).toEqual({ minOutputTokens: 64 });
+    // Absent: unchanged.
+    expect((await as(admin).patch(`/api/v1/budgets/${body.id}`, { name: 'still shrinking' })).body.shrinkToFit).toEqual({ minOutputTokens: 64 });
+    const bad = await as(admin).patch(`/api/v1/budgets/${body.id}`, { shrinkToFit: { minOutputTokens: -1 } });
+    expect([bad.status, bad.body.code, bad.body.errors]).toEqual([400, 'validation_failed', [{ field: 'shrinkToFit.minOutputTokens', message: expect.any(String) }]]);
+    expect((await as(admin).patch(`/api/v1/budgets/${body.id}`, { shrinkToFit: null })).body.shrinkToFit).toBeNull();
+    const audit: { metadata: Record<string, unknown> }[] = await api.db.query(
+      `SELECT metadata FROM audit_events WHERE workspace_id = $1 AND target_id = $2 AND action = 'budget.update' ORDER BY created_at`,
+      [ws.id, body.id],
+    );
+    expect(audit.map((a) => a.metadata.shrinkMinOutputTokens)).toEqual([{ from: 256, to: 64 }, undefined, { from: 64, to: null }]);
+  });
+
+  it('shows an overage and a paused period; changing the cap lets it admit runs again', async () => {
+    const { body } = await create({ period: 'month', capMicroUsd: 1_000_000 });
+    // As the ledger leaves it after a settlement above its hold, with a run from before still in flight.
+    await seedPeriod(body.id, 'month', { spent: 400_000, held: 100_000 });
+    const at = new Date(Date.now() - 60_000);
+    await api.db.query(`UPDATE budget_periods SET overage_micro_usd = 12345, overage_at = $2, exhausted_at = $2 WHERE budget_id = $1`, [body.id, at]);
+    const shown = (await as(viewer).get(`/api/v1/budgets/${body.id}`)).body.currentPeriod;
+    expect(shown).toMatchObject({ overageMicroUsd: 12_345, overageAt: at.toISOString(), exhausted: true, spentMicroUsd: 400_000, remainingMicroUsd: 500_000 });
+    // A renamed budget stays paused; a changed cap is an admin's answer to the overage.
+    expect((await as(admin).patch(`/api/v1/budgets/${body.id}`, { name: 'looked at' })).body.currentPeriod.exhausted).toBe(true);
+    const raised = await as(admin).patch(`/api/v1/budgets/${body.id}`, { capMicroUsd: 2_000_000 });
+    expect(raised.body.currentPeriod).toMatchObject({ exhausted: false, overageMicroUsd: 12_345, overageAt: at.toISOString() });
   });
 
   it('lets owners, admins and admin tokens manage budgets; members, viewers and other tokens only read them', async () => {

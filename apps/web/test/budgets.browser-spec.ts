@@ -355,4 +355,83 @@ describe('Budgets, spend and cost labels in a real browser', () => {
     await screenshot(page, 'vault-cost-sync-drift');
     await context.close();
   });
+  it('shows an overage on the budget card and in the banner — paused while runs from before it are in flight — and sets shrink-to-fit in the form', async () => {
+    const account = (await as(stack.admin).post('/api/v1/provider-accounts', { name: `Counts triple ${hex()}`, kind: 'openai', apiKey: `sk-proj-overage-${hex()}${hex()}`, baseUrl: fake.url, defaultModel: 'gpt-4.1-mini' })).body;
+    const operator = (await as(stack.admin).post('/api/v1/operators', { name: `One word ${hex()}`, instructions: 'Answer in one word.', accountId: account.id, maxOutputTokens: 1 })).body;
+    const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    const page = await context.newPage();
+    await signInAt(page, stack.ws.users.admin, '/budgets');
+
+    // The budget, in the console, with shrink-to-fit: a floor of 0 is refused on its field, 64 is kept.
+    const budgetName = `Triple ${hex()}`;
+    await page.getByTestId('budget-new').click();
+    await page.getByTestId('budget-name').fill(budgetName);
+    await page.getByTestId('budget-scope-type').selectOption('account');
+    await page.getByTestId('budget-scope-id').selectOption(account.id);
+    await page.getByTestId('budget-cap').fill('1');
+    await page.getByTestId('budget-shrink').check();
+    await page.getByTestId('budget-shrink-floor').fill('0');
+    await page.getByTestId('budget-save').click();
+    await page.getByText('A whole number of tokens from 1 to 200,000.').waitFor();
+    await page.getByTestId('budget-shrink-floor').fill('64');
+    await page.getByTestId('budget-save').click();
+    const card = budgetCard(page, budgetName);
+    await card.waitFor();
+    const budgetId = (await card.getAttribute('data-budget-id'))!;
+    expect((await getBudget(budgetId)).shrinkToFit).toEqual({ minOutputTokens: 64 });
+    expect(await card.getByTestId('budget-shrink-value').innerText()).toBe('On');
+    expect(await card.getByTestId('budget-overage').count()).toBe(0);
+
+    // The provider counts three times the prompt tokens; calls marked [hold] stay open until released.
+    const release: (() => void)[] = [];
+    fake.inflatePromptTokens({ factor: 3 });
+    fake.replyWith(() => 'ok');
+    fake.respondWith((req) =>
+      JSON.stringify(req.body).includes('[hold]') ? new Promise<undefined>((resolve) => release.push(() => resolve(undefined))) : undefined,
+    );
+    try {
+      const text = 'Summarise this week: three incidents, all resolved; the migration slipped a day; hiring is on track for two roles.';
+      const heldStart = await as(stack.admin).post('/api/v1/runs', { operatorId: operator.id, input: `[hold] ${text}` });
+      expect(heldStart.status).toBe(202);
+      await eventually(async () => fake.inFlight(), (n) => n === 1, 'the held call to be in flight');
+      const overStart = await as(stack.admin).post('/api/v1/runs', { operatorId: operator.id, input: text });
+      const over = await runEnds(overStart.body.id, 'succeeded');
+      expect(over.overageMicroUsd).toBeGreaterThan(0);
+
+      // The card and the banner say it, without a reload: overage, paused.
+      await card.getByTestId('budget-paused').waitFor();
+      expect(await card.getByTestId('budget-overage-badge').innerText()).toBe(`Overage ${formatUsd(over.overageMicroUsd)}`);
+      const message = card.getByTestId('budget-overage');
+      expect(await message.innerText()).toContain(`A provider charged ${formatUsd(over.overageMicroUsd)} more than Vaultrun held`);
+      expect(await message.innerText()).toContain('New runs are paused until the runs that were in flight then have settled');
+      const banner = page.getByTestId('budget-overage-banner');
+      await banner.waitFor();
+      expect(await banner.locator(`[data-testid="budget-overage-banner-item"][data-budget-id="${budgetId}"]`).innerText()).toBe(
+        `${budgetName} (${formatUsd(over.overageMicroUsd)} above its holds, new runs paused)`,
+      );
+      await screenshot(page, 'budgets-overage-paused');
+
+      // The run in flight settles (overshooting too): no longer paused; the overage stays on record.
+      for (const open of release.splice(0)) open();
+      const first = await runEnds(heldStart.body.id, 'succeeded');
+      await card.getByTestId('budget-paused').waitFor({ state: 'detached' });
+      const total = over.overageMicroUsd + first.overageMicroUsd;
+      await card.getByTestId('budget-overage-badge').filter({ hasText: `Overage ${formatUsd(total)}` }).waitFor();
+      expect(await message.innerText()).toContain('Holds for that account and model now allow for what the provider counts.');
+      await screenshot(page, 'budgets-overage-settled');
+
+      // The run's page says what it held and what it was charged above that.
+      await page.goto(`${stack.api.url}/runs/${over.id}`);
+      await page.getByTestId('run-overage').waitFor();
+      expect(await page.getByTestId('run-overage').innerText()).toBe(`Charged ${formatUsd(over.overageMicroUsd)} more: the provider counted more prompt tokens than were held`);
+      await screenshot(page, 'run-detail-overage');
+    } finally {
+      for (const open of release.splice(0)) open();
+      fake.respondWith(null);
+      fake.replyWith(null);
+      fake.inflatePromptTokens(null);
+      await as(stack.admin).delete(`/api/v1/budgets/${budgetId}`);
+      await context.close();
+    }
+  });
 });

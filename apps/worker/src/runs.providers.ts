@@ -6,6 +6,7 @@ import {
   cancelChannel,
   MissionEngine,
   type MissionJobs,
+  alertJobId,
   pendingAlerts,
   ProviderCache,
   QUEUES,
@@ -176,7 +177,7 @@ export class RunsLifecycle implements OnApplicationBootstrap, OnApplicationShutd
         const alerts = await pendingAlerts(this.db);
         if (alerts.length) {
           await this.notifications.addBulk(
-            alerts.map((a) => ({ name: 'budget-alert', data: a, opts: { jobId: `budget-alert:${a.budgetId}:${Date.parse(a.periodStart)}` } })),
+            alerts.map((a) => ({ name: 'budget-alert', data: a, opts: { jobId: alertJobId(a) } })),
           );
         }
       } finally {

@@ -2,7 +2,7 @@ import { describe, expect, it } from '@jest/globals';
 import { inspect } from 'node:util';
 import { connectionProblem, createProvider } from './create-provider.js';
 import { ProviderError } from './errors.js';
-import { responseFormatName } from './openai/openai-chat-provider.js';
+import { responseFormatName } from './tokens.js';
 import { OPENAI_DEFAULT_BASE_URL } from './openai/openai-provider.js';
 import { normalizeBaseUrl } from './base-url.js';
 

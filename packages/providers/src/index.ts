@@ -9,7 +9,7 @@ export * from './base-url.js';
 export * from './structured-output.js';
 export * from './copilot.js';
 export { OPENAI_DEFAULT_BASE_URL } from './openai/openai-provider.js';
-export { DEFAULT_TIMEOUT_MS, responseFormatName } from './openai/openai-chat-provider.js';
+export { DEFAULT_TIMEOUT_MS } from './openai/openai-chat-provider.js';
 export { fetchOpenAiDailyCosts, utcDayOf, utcDayStartSeconds, type OpenAiCostsQuery, type OpenAiDailyCosts } from './openai/openai-costs.js';
 export {
   MOCK_CONTEXT_WINDOW_TOKENS,

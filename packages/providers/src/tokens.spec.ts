@@ -1,6 +1,18 @@
 import { describe, expect, it } from '@jest/globals';
 import fc from 'fast-check';
-import { countTokens, truncateToTokens } from './tokens.js';
+import { countTokens as countCl100k } from 'gpt-tokenizer/encoding/cl100k_base';
+import { countTokens as countR50k } from 'gpt-tokenizer/encoding/r50k_base';
+import {
+  countTokens,
+  estimatePromptTokens,
+  estimateRequestPromptTokens,
+  promptCountingFor,
+  RESPONSE_FORMAT_FRAMING_TOKENS,
+  responseFormatOf,
+  TOOLS_FRAMING_TOKENS,
+  truncateToTokens,
+  utf8TokenBound,
+} from './tokens.js';
 
 describe('truncateToTokens', () => {
   it('never leaves more tokens than allowed, and keeps text that already fits', () => {
@@ -12,6 +24,68 @@ describe('truncateToTokens', () => {
         if (!truncated) expect(cut).toBe(text);
       }),
       { numRuns: 300 },
+    );
+  });
+});
+
+describe('estimateRequestPromptTokens (what a budget holds for the prompt)', () => {
+  const messages = [
+    { role: 'system' as const, content: 'You score sales leads.' },
+    { role: 'user' as const, content: 'ACME Corp, 40 seats, wants a demo next week.' },
+  ];
+  const schema = { type: 'object', additionalProperties: false, required: ['score', 'why'], properties: { score: { type: 'integer' }, why: { type: 'string' } } };
+
+  it('knows which models it can count exactly and bounds the rest', () => {
+    expect(promptCountingFor('mock', 'mock-fast')).toBe('mock');
+    for (const m of ['gpt-4o-mini', 'gpt-4.1-mini-2025-04-14', 'gpt-5', 'gpt-5.1', 'o3', 'o4-mini', 'o1-preview', 'ft:gpt-4o-mini-2024-07-18:acme::abc', 'openai/gpt-4o', 'chatgpt-4o-latest']) {
+      expect([m, promptCountingFor('openai', m)]).toEqual([m, 'o200k_base']);
+    }
+    for (const m of ['gpt-3.5-turbo', 'gpt-4', 'gpt-4-turbo', 'llama3.1', 'mistral-large', 'qwen2.5:7b', 'deepseek-chat', 'o10', 'my-deployment']) {
+      expect([m, promptCountingFor('openai-compatible', m)]).toEqual([m, 'utf8_bound']);
+    }
+  });
+
+  it('counts the JSON schema exactly as sent in response_format, and tools', () => {
+    const plain = estimateRequestPromptTokens('openai', 'gpt-4o-mini', { messages });
+    expect(plain).toEqual({ counting: 'o200k_base', tokens: estimatePromptTokens(messages) });
+    const sent = JSON.stringify({ type: 'json_schema', json_schema: { name: 'Lead_score', schema, strict: true } });
+    expect(JSON.stringify(responseFormatOf({ name: 'Lead score!', schema }))).toBe(sent);
+    const structured = estimateRequestPromptTokens('openai', 'gpt-4o-mini', { messages, jsonSchema: { name: 'Lead score!', schema } });
+    expect(structured.tokens).toBe(plain.tokens + countTokens(sent) + RESPONSE_FORMAT_FRAMING_TOKENS);
+    const tools = [{ type: 'function', function: { name: 'lookup_company', description: 'Find a company', parameters: { type: 'object', properties: { name: { type: 'string' } } } } }];
+    const withTools = estimateRequestPromptTokens('openai', 'gpt-4o-mini', { messages, tools });
+    expect(withTools.tokens).toBe(plain.tokens + countTokens(JSON.stringify(tools)) + TOOLS_FRAMING_TOKENS);
+    // Unknown tokenizer: every part is bounded too.
+    const bound = estimateRequestPromptTokens('openai-compatible', 'llama3.1', { messages });
+    const boundStructured = estimateRequestPromptTokens('openai-compatible', 'llama3.1', { messages, jsonSchema: { name: 'Lead score!', schema }, tools });
+    expect(boundStructured.tokens).toBe(bound.tokens + utf8TokenBound(sent) + utf8TokenBound(JSON.stringify(tools)));
+    // The mock holds exactly what it counts.
+    expect(estimateRequestPromptTokens('mock', 'mock-fast', { messages, jsonSchema: { name: 'x', schema } }).tokens).toBe(estimatePromptTokens(messages));
+  });
+
+  it('the unknown-tokenizer bound is never below what a byte-level tokenizer counts (o200k, cl100k, GPT-2)', () => {
+    const text = fc.oneof(
+      fc.string({ unit: 'binary', maxLength: 200 }),
+      fc.string({ unit: 'grapheme', maxLength: 200 }),
+      fc.string({ unit: fc.constantFrom(' ', '\n', '\t', '.', 'ﷺ', 'ﬁ', '㎏', '😀', 'é', '中', '!', '0'), maxLength: 100 }),
+      fc.lorem({ maxCount: 40 }),
+    );
+    const tokenizers = [countTokens, (t: string) => countCl100k(t, { disallowedSpecial: new Set<string>() }), (t: string) => countR50k(t, { disallowedSpecial: new Set<string>() })];
+    fc.assert(
+      fc.property(text, (t) => {
+        const bound = utf8TokenBound(t);
+        for (const count of tokenizers) expect(bound).toBeGreaterThanOrEqual(count(t));
+        // …and on a NFKC-normalising tokenizer's input.
+        expect(bound).toBeGreaterThanOrEqual(countTokens(t.normalize('NFKC')));
+      }),
+      { numRuns: 400 },
+    );
+    fc.assert(
+      fc.property(fc.array(fc.record({ role: fc.constantFrom('system' as const, 'user' as const, 'assistant' as const), content: text }), { maxLength: 6 }), (msgs) => {
+        // Whole requests: the bound covers an OpenAI-style count (framing included) of the same messages.
+        expect(estimateRequestPromptTokens('openai-compatible', 'llama3.1', { messages: msgs }).tokens).toBeGreaterThanOrEqual(estimatePromptTokens(msgs));
+      }),
+      { numRuns: 200 },
     );
   });
 });

@@ -1,5 +1,8 @@
 // Token counts with the o200k_base encoding (GPT-4o and later). The same tokenizer serves budget
 // estimates and the mock provider, so the mock's "reported" usage and Vaultrun's estimates agree.
+// For budget holds, `estimateRequestPromptTokens` prices everything a request sends (messages, the
+// structured-output schema, tools) and, for a model whose tokenizer Vaultrun does not ship, counts an
+// upper bound instead of a guess (see docs/budgets.md, "The worst case").
 import { countTokens as countO200kTokens, decode, encode } from 'gpt-tokenizer/encoding/o200k_base';
 import type { ChatMessage } from './provider.js';
 
@@ -16,7 +19,7 @@ export function countTokens(text: string): number {
 }
 
 /** Prompt tokens as OpenAI counts a chat request (the cookbook's per-message overhead). */
-export function estimatePromptTokens(messages: ChatMessage[]): number {
+export function estimatePromptTokens(messages: readonly ChatMessage[]): number {
   let total = TOKENS_PER_REPLY_PRIMER;
   for (const message of messages) total += TOKENS_PER_MESSAGE + countTokens(message.role) + countTokens(message.content);
   return total;
@@ -32,4 +35,102 @@ export function truncateToTokens(text: string, maxTokens: number): { text: strin
   let cut = decode(tokens.slice(0, keep));
   while (keep > 0 && countTokens(cut) > maxTokens) cut = decode(tokens.slice(0, --keep));
   return { text: cut, truncated: true };
+}
+
+/** The structured-output request exactly as the OpenAI adapters send it (`response_format`). */
+export function responseFormatOf(jsonSchema: { name: string; schema: Record<string, unknown> }) {
+  return { type: 'json_schema' as const, json_schema: { name: responseFormatName(jsonSchema.name), schema: jsonSchema.schema, strict: true } };
+}
+
+/** OpenAI accepts ^[a-zA-Z0-9_-]{1,64}$ as a response_format name; an operator's name may contain anything. */
+export function responseFormatName(name: string): string {
+  const cleaned = name.replace(/[^a-zA-Z0-9_-]+/g, '_').replace(/^_+|_+$/g, '').slice(0, 64);
+  return cleaned === '' ? 'output' : cleaned;
+}
+
+/**
+ * How a request's prompt is counted for a budget hold:
+ * - `mock`: exactly as the mock provider counts it (messages, o200k_base) — the estimate is the mock's own figure;
+ * - `o200k_base`: an OpenAI model whose tokenizer Vaultrun ships — counted with it, plus framing;
+ * - `utf8_bound`: any other model — an upper bound that no byte-level BPE or byte-fallback SentencePiece
+ *   tokenizer can exceed (below), never a guess that runs low.
+ */
+export type PromptCounting = 'mock' | 'o200k_base' | 'utf8_bound';
+
+// OpenAI families on o200k_base: GPT-4o, GPT-4.1, GPT-4.5, GPT-5 and the o-series. Fine-tunes ("ft:gpt-4o-…") and a
+// gateway's vendor prefix ("openai/gpt-4o") name the same model. GPT-3.5 / GPT-4 (cl100k_base) are not in the list on
+// purpose: their tokenizer is not shipped, so they get the upper bound.
+const O200K_MODEL = /^(?:gpt-4o|chatgpt-4o|gpt-4\.1|gpt-4\.5|gpt-5|o[134])(?:$|[-.:])/;
+
+export function promptCountingFor(kind: string, model: string): PromptCounting {
+  if (kind === 'mock') return 'mock';
+  const name = model.trim().toLowerCase().replace(/^ft:/, '').replace(/^openai\//, '');
+  return O200K_MODEL.test(name) ? 'o200k_base' : 'utf8_bound';
+}
+
+/** o200k_base: the response_format's wrapper around the schema text (headers the provider renders it with). */
+export const RESPONSE_FORMAT_FRAMING_TOKENS = 12;
+/** o200k_base: the tools block's framing (the OpenAI cookbook counts 12 for functions). */
+export const TOOLS_FRAMING_TOKENS = 12;
+/**
+ * utf8_bound, per message: a chat template's special tokens around one turn (Llama 3: 4 plus "\n\n", ChatML: 2 plus
+ * newlines, Gemma/Mistral: 3–4), the role excluded (it is counted as text).
+ */
+export const UNKNOWN_TEMPLATE_TOKENS_PER_MESSAGE = 8;
+/**
+ * utf8_bound, per request: what a chat template adds on its own — a BOS token, the reply primer, a default system
+ * prompt or a date header (Qwen 2.5's default system prompt and Llama 3.1's "Cutting Knowledge Date" header are each
+ * about 20–30 tokens). Anything bigger is learnt by calibration after the first call.
+ */
+export const UNKNOWN_TEMPLATE_TOKENS_PER_REQUEST = 64;
+
+/**
+ * An upper bound on the tokens any byte-level tokenizer makes of `text`: a byte-level BPE token (GPT-2, cl100k, o200k,
+ * Llama 3, Qwen, DeepSeek, Mistral Tekken) covers at least one byte, so tokens ≤ UTF-8 bytes. A SentencePiece
+ * tokenizer with byte fallback (Llama 2, Mistral v0.1, Gemma) covers at least one character or one byte per piece,
+ * after an optional NFKC normalisation (which can lengthen text: the longer of the two is counted) and a dummy
+ * prefix piece (+1).
+ */
+export function utf8TokenBound(text: string): number {
+  if (text === '') return 0;
+  const bytes = Buffer.byteLength(text, 'utf8');
+  const normalized = text.normalize('NFKC');
+  return Math.max(bytes, normalized === text ? 0 : Buffer.byteLength(normalized, 'utf8')) + 1;
+}
+
+/** What a chat request sends besides its parameters. */
+export interface PromptRequest {
+  messages: readonly ChatMessage[];
+  /** Structured output: its schema is sent as `response_format`, and providers count it as prompt tokens. */
+  jsonSchema?: { name: string; schema: Record<string, unknown> } | null;
+  /** Tool / function definitions as sent (their JSON counts as prompt). */
+  tools?: readonly unknown[] | null;
+}
+
+export interface PromptEstimate {
+  tokens: number;
+  counting: PromptCounting;
+}
+
+/**
+ * The prompt tokens a provider may count for this request: instructions, history, input, per-message framing, the
+ * JSON schema and tools as serialised on the wire. For `utf8_bound` models this is a bound, not an estimate.
+ */
+export function estimateRequestPromptTokens(kind: string, model: string, request: PromptRequest): PromptEstimate {
+  const counting = promptCountingFor(kind, model);
+  // The mock counts its messages only (it does not read the schema); holding exactly that keeps it exact.
+  if (counting === 'mock') return { counting, tokens: estimatePromptTokens(request.messages) };
+  const schemaText = request.jsonSchema ? JSON.stringify(responseFormatOf(request.jsonSchema)) : null;
+  const toolsText = request.tools?.length ? JSON.stringify(request.tools) : null;
+  if (counting === 'o200k_base') {
+    let tokens = estimatePromptTokens(request.messages);
+    if (schemaText !== null) tokens += countTokens(schemaText) + RESPONSE_FORMAT_FRAMING_TOKENS;
+    if (toolsText !== null) tokens += countTokens(toolsText) + TOOLS_FRAMING_TOKENS;
+    return { counting, tokens };
+  }
+  let tokens = UNKNOWN_TEMPLATE_TOKENS_PER_REQUEST;
+  for (const m of request.messages) tokens += UNKNOWN_TEMPLATE_TOKENS_PER_MESSAGE + utf8TokenBound(m.role) + utf8TokenBound(m.content);
+  if (schemaText !== null) tokens += utf8TokenBound(schemaText);
+  if (toolsText !== null) tokens += utf8TokenBound(toolsText);
+  return { counting, tokens };
 }

@@ -24,8 +24,12 @@ export interface JobPayloads {
   'execute-run': { runId: string; requestId?: string };
   /** Provider cost sync of the closed UTC days for one OpenAI account with an admin key, or (no id) for all of them. */
   'cost-sync': { accountId?: string; requestId?: string };
-  /** Delivers one soft-threshold alert to the workspace's webhook (job id: `budget-alert:<budget>:<period ms>`). */
-  'budget-alert': { budgetId: string; periodStart: string; requestId?: string };
+  /**
+   * Delivers one budget alert to the workspace's webhook: a soft-threshold crossing (job id
+   * `budget-alert:<budget>:<period ms>`) or, with `kind: 'overage'`, an overage (`budget-overage:<budget>:<period ms>-<raised ms>`).
+   * Jobs queued before `kind` existed are soft-threshold alerts.
+   */
+  'budget-alert': { budgetId: string; periodStart: string; kind?: 'soft_threshold' | 'overage'; raisedAt?: string; requestId?: string };
   /** The flow parent of a mission run (job id = the mission run id): runs once every step's job is done. */
   'finish-mission': { runId: string; requestId?: string };
 }

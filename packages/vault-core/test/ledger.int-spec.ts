@@ -33,20 +33,20 @@ describe('budget ledger (Postgres)', () => {
     return { ws: ws.id as string, account: acct.id as string };
   }
 
-  async function budget(ws: string, cap: number, scope: { type: string; id?: string } = { type: 'workspace' }, extra: { period?: string; soft?: number } = {}) {
+  async function budget(ws: string, cap: number, scope: { type: string; id?: string } = { type: 'workspace' }, extra: { period?: string; soft?: number; shrinkFloor?: number } = {}) {
     const [b] = await db.query(
-      `INSERT INTO budgets (workspace_id, name, scope_type, scope_id, period, cap_micro_usd, soft_threshold_pct) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id`,
-      [ws, `${scope.type} cap ${cap}`, scope.type, scope.id ?? null, extra.period ?? 'month', cap, extra.soft ?? 80],
+      `INSERT INTO budgets (workspace_id, name, scope_type, scope_id, period, cap_micro_usd, soft_threshold_pct, shrink_min_output_tokens) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id`,
+      [ws, `${scope.type} cap ${cap}`, scope.type, scope.id ?? null, extra.period ?? 'month', cap, extra.soft ?? 80, extra.shrinkFloor ?? null],
     );
     return b.id as string;
   }
 
   /** A run as the worker sees it after claiming it (provider_calls counts the attempt). */
-  async function run(ws: string, account: string, status = 'running', calls = 1) {
+  async function run(ws: string, account: string, status = 'running', calls = 1, maxOutputTokens = 10) {
     const [r] = await db.query(
       `INSERT INTO runs (workspace_id, account_id, kind, started_by_type, model, input, max_output_tokens, queued_at, status, provider_calls)
-       VALUES ($1, $2, 'operator', 'user', 'mock-fast', 'hi', 10, now(), $3, $4) RETURNING id`,
-      [ws, account, status, calls],
+       VALUES ($1, $2, 'operator', 'user', 'mock-fast', 'hi', $5, now(), $3, $4) RETURNING id`,
+      [ws, account, status, calls, maxOutputTokens],
     );
     return r.id as string;
   }
@@ -73,7 +73,7 @@ describe('budget ledger (Postgres)', () => {
     const wide = await budget(ws, 1_000);
     const narrow = await budget(ws, 300, { type: 'account', id: account });
     const r1 = await run(ws, account);
-    expect(await reserveBudgets(db, r1, 200, later(), 'mock-fast')).toEqual({ ok: true, budgets: 2, attempt: 1 });
+    expect(await reserveBudgets(db, r1, 200, later(), 'mock-fast')).toEqual({ ok: true, budgets: 2, attempt: 1, heldMicroUsd: 200, maxOutputTokens: null });
     const r2 = await run(ws, account);
     const refused = await reserveBudgets(db, r2, 200, later(), 'mock-fast');
     expect(refused.ok).toBe(false);
@@ -120,7 +120,7 @@ describe('budget ledger (Postgres)', () => {
     await reserveBudgets(db, r, 300, later(), 'mock-fast');
     // The worker died; the run was recovered and claimed again (attempt 2) without anyone closing attempt 1.
     await db.query(`UPDATE runs SET provider_calls = 2 WHERE id = $1`, [r]);
-    expect(await reserveBudgets(db, r, 300, later(), 'mock-fast')).toEqual({ ok: true, budgets: 1, attempt: 2 });
+    expect(await reserveBudgets(db, r, 300, later(), 'mock-fast')).toEqual({ ok: true, budgets: 1, attempt: 2, heldMicroUsd: 300, maxOutputTokens: null });
     expect((await holds(r)).map((h) => [h.attempt, h.status, h.charged])).toEqual([
       [1, 'kept', 300],
       [2, 'held', null],
@@ -135,7 +135,7 @@ describe('budget ledger (Postgres)', () => {
   it('a model without a price is refused under a budget and allowed without one', async () => {
     const { ws, account } = await workspace();
     const r = await run(ws, account);
-    expect(await reserveBudgets(db, r, null, later(), 'llama-local')).toEqual({ ok: true, budgets: 0, attempt: 1 });
+    expect(await reserveBudgets(db, r, null, later(), 'llama-local')).toEqual({ ok: true, budgets: 0, attempt: 1, heldMicroUsd: null, maxOutputTokens: null });
     const b = await budget(ws, 1_000_000);
     const refused = await reserveBudgets(db, await run(ws, account), null, later(), 'llama-local');
     expect(refused).toMatchObject({ ok: false, refusal: { code: 'unpriced_model', budgetId: b } });
@@ -205,11 +205,11 @@ describe('budget ledger (Postgres)', () => {
     const scope = { workspaceId: ws, accountId: account, operatorId: null, tokenId: null };
     const r = await run(ws, account);
     await reserveBudgets(db, r, 900, later(), 'mock-fast');
-    expect(await precheckBudgets(db, scope, 500, 'mock-fast')).toBeNull();
+    expect(await precheckBudgets(db, scope, { worstCaseMicroUsd: 500, shrink: null }, 'mock-fast')).toBeNull();
     await closeHolds(db, r, 1, { charge: 600 });
-    expect(await precheckBudgets(db, scope, 400, 'mock-fast')).toBeNull();
-    expect(await precheckBudgets(db, scope, 401, 'mock-fast')).toMatchObject({ code: 'budget_exhausted', budgetId: b, details: { spentMicroUsd: 600 } });
-    expect(await precheckBudgets(db, scope, null, 'x')).toMatchObject({ code: 'unpriced_model', budgetId: b });
+    expect(await precheckBudgets(db, scope, { worstCaseMicroUsd: 400, shrink: null }, 'mock-fast')).toBeNull();
+    expect(await precheckBudgets(db, scope, { worstCaseMicroUsd: 401, shrink: null }, 'mock-fast')).toMatchObject({ code: 'budget_exhausted', budgetId: b, details: { spentMicroUsd: 600 } });
+    expect(await precheckBudgets(db, scope, { worstCaseMicroUsd: null, shrink: null }, 'x')).toMatchObject({ code: 'unpriced_model', budgetId: b });
   });
 
   it('a batch reserves run by run: later runs see what earlier ones in the same batch held, across workspaces', async () => {
@@ -271,6 +271,148 @@ describe('budget ledger (Postgres)', () => {
     const results = await Promise.all(runs.map((r) => reserveBudgets(db, r, 30, later(), 'mock-fast')));
     expect(results.filter((x) => x.ok)).toHaveLength(33);
     expect(await period(b)).toMatchObject({ spent: 0, held: 990 });
+  });
+
+  const overageOf = async (b: string) =>
+    (await db.query(`SELECT overage_micro_usd::int AS overage, overage_at, exhausted_at, exhausted FROM budget_balances WHERE budget_id = $1`, [b]))[0] as {
+      overage: number;
+      overage_at: Date | null;
+      exhausted_at: Date | null;
+      exhausted: boolean;
+    };
+
+  it('a settlement above its hold is charged in full, recorded as an overage and exhausts the budget at once, until the runs then in flight have settled', async () => {
+    const { ws, account } = await workspace();
+    const b = await budget(ws, 10_000);
+    const scope = { workspaceId: ws, accountId: account, operatorId: null, tokenId: null };
+    const [r1, r2] = [await run(ws, account), await run(ws, account)];
+    await reserveBudgets(db, r1, 1_000, later(), 'mock-fast');
+    await reserveBudgets(db, r2, 1_000, later(), 'mock-fast');
+
+    // The provider counted more than the hold allowed: the settlement itself (no later fold) records it.
+    expect(await closeHolds(db, r1, 1, { charge: 1_500 })).toBe(1);
+    const raw = (await db.query(`SELECT spent_micro_usd::int AS spent, held_micro_usd::int AS held, overage_micro_usd::int AS overage, exhausted_at FROM budget_periods WHERE budget_id = $1`, [b]))[0];
+    expect(raw).toMatchObject({ spent: 1_500, held: 1_000, overage: 500 });
+    expect(raw.exhausted_at).not.toBeNull();
+    expect(await overageOf(b)).toMatchObject({ overage: 500, exhausted: true });
+    expect((await holds(r1))[0]).toMatchObject({ status: 'settled', amount: 1_000, charged: 1_500 });
+    const audits = await db.query(`SELECT action, target_id, metadata FROM audit_events WHERE workspace_id = $1 AND action = 'budget.overage'`, [ws]);
+    expect(audits).toEqual([
+      expect.objectContaining({
+        target_id: b,
+        metadata: expect.objectContaining({ overageMicroUsd: '500', runsOverHold: 1, spentMicroUsd: '1500', inFlightMicroUsd: '2000', capMicroUsd: '10000' }),
+      }),
+    ]);
+
+    // Nothing is admitted while a run from before the overage is in flight — not even one that fits the cap easily.
+    const r3 = await run(ws, account);
+    const refused = await reserveBudgets(db, r3, 100, later(), 'mock-fast');
+    expect(refused).toMatchObject({ ok: false, refusal: { code: 'budget_exhausted', budgetId: b, details: { exhausted: true, overageMicroUsd: 500 } } });
+    if (!refused.ok) expect(refused.refusal.message).toMatch(/^Budget "workspace cap 10000" is paused after an overage: a provider charged \$0\.0005 more than was held/);
+    expect(await holds(r3)).toEqual([]);
+    expect(await precheckBudgets(db, scope, { worstCaseMicroUsd: 1, shrink: null }, 'mock-fast')).toMatchObject({ code: 'budget_exhausted', details: { exhausted: true } });
+
+    // The second run in flight also overshoots: added to the overage, no second alert for the same episode.
+    await closeHolds(db, r2, 1, { charge: 1_200 });
+    expect(await db.query(`SELECT 1 FROM audit_events WHERE workspace_id = $1 AND action = 'budget.overage'`, [ws])).toHaveLength(1);
+    // Every run of before has settled: the damage is known, and the ordinary rule admits runs again.
+    expect(await overageOf(b)).toMatchObject({ overage: 700, exhausted: false });
+    expect(await precheckBudgets(db, scope, { worstCaseMicroUsd: 1, shrink: null }, 'mock-fast')).toBeNull();
+    expect(await reserveBudgets(db, await run(ws, account), 100, later(), 'mock-fast')).toMatchObject({ ok: true });
+    expect((await overageOf(b)).exhausted_at).toBeNull();
+    expect(await period(b)).toMatchObject({ spent: 2_700, held: 100 });
+    expect(await ledgerOf(b)).toEqual({ spent: 2_700, held: 100 });
+  });
+
+  it('the sweeper records an overage too: a finished run whose recorded cost is above its hold', async () => {
+    const { ws, account } = await workspace();
+    const b = await budget(ws, 10_000);
+    const r = await run(ws, account);
+    await reserveBudgets(db, r, 500, later(), 'mock-fast');
+    await db.query(`UPDATE runs SET status = 'succeeded', cost_micro_usd = 800, updated_at = now() - interval '1 minute' WHERE id = $1`, [r]);
+    expect(await sweepHolds(db)).toEqual({ settled: 1, expired: 0 });
+    expect(await overageOf(b)).toMatchObject({ overage: 300, exhausted: false });
+    expect((await overageOf(b)).overage_at).not.toBeNull();
+    expect(await db.query(`SELECT 1 FROM audit_events WHERE workspace_id = $1 AND action = 'budget.overage'`, [ws])).toHaveLength(1);
+  });
+
+  // 100 prompt tokens at $1/1M (100 µ$) plus 10 µ$ per output token: 100 output tokens = a worst case of 1,100 µ$.
+  const shrink = { promptCostE6: String(100 * 1_000_000), outputPricePerM: 10_000_000, maxOutputTokens: 100 };
+  const events = (runId: string) => db.query(`SELECT type, message, data FROM run_events WHERE run_id = $1 AND type = 'max_output_reduced'`, [runId]);
+
+  it('shrink-to-fit: a run that does not fit gets the max output tokens that do, recorded on the run; below the floor it is blocked', async () => {
+    const { ws, account } = await workspace();
+    const b = await budget(ws, 1_000, { type: 'workspace' }, { shrinkFloor: 40 });
+    const r1 = await run(ws, account, 'running', 1, 100);
+    expect(await reserveBudgets(db, r1, 1_100, later(), 'mock-fast', shrink)).toEqual({ ok: true, budgets: 1, attempt: 1, heldMicroUsd: 1_000, maxOutputTokens: 90 });
+    const [row] = await db.query(`SELECT max_output_tokens, requested_max_output_tokens, estimate_micro_usd::int AS estimate FROM runs WHERE id = $1`, [r1]);
+    expect(row).toEqual({ max_output_tokens: 90, requested_max_output_tokens: 100, estimate: 1_000 });
+    expect(await events(r1)).toEqual([
+      {
+        type: 'max_output_reduced',
+        message: 'Max output tokens reduced from 100 to 90 to fit budget "workspace cap 1000" ($0.001 of headroom; this run may now cost up to $0.001)',
+        data: expect.objectContaining({ from: 100, to: 90, budgetId: b, headroomMicroUsd: 1_000, worstCaseMicroUsd: 1_000, floor: 40 }),
+      },
+    ]);
+    await closeHolds(db, r1, 1, { charge: 600 });
+
+    // 400 µ$ left: 30 output tokens would fit, below the floor of 40 → blocked, saying so.
+    const r2 = await run(ws, account, 'running', 1, 100);
+    const refused = await reserveBudgets(db, r2, 1_100, later(), 'mock-fast', shrink);
+    expect(refused).toMatchObject({ ok: false, refusal: { code: 'budget_exhausted', budgetId: b, details: { shrinkFloor: 40 } } });
+    if (!refused.ok) expect(refused.refusal.message).toBe('Budget "workspace cap 1000" has no headroom for this run, even with max output tokens reduced to its floor of 40: cap $0.001, spent $0.0006; at that floor this run may cost up to $0.0005.');
+    expect(await holds(r2)).toEqual([]);
+    const [unchanged] = await db.query(`SELECT max_output_tokens, requested_max_output_tokens FROM runs WHERE id = $1`, [r2]);
+    expect(unchanged).toEqual({ max_output_tokens: 100, requested_max_output_tokens: null });
+    // The API pre-check agrees: at the floor it does not fit the settled spend either.
+    const scope = { workspaceId: ws, accountId: account, operatorId: null, tokenId: null };
+    expect(await precheckBudgets(db, scope, { worstCaseMicroUsd: 1_100, shrink }, 'mock-fast')).toMatchObject({ details: { shrinkFloor: 40 } });
+    expect(await period(b)).toMatchObject({ spent: 600, held: 0 });
+  });
+
+  it('shrink-to-fit only when every budget the run does not fit opts in', async () => {
+    const { ws, account } = await workspace();
+    const wide = await budget(ws, 5_000, { type: 'workspace' });
+    const narrow = await budget(ws, 800, { type: 'account', id: account }, { shrinkFloor: 1 });
+    const r1 = await run(ws, account, 'running', 1, 100);
+    // Only the opted-in account budget is too small: shrunk to 70 tokens (100 + 700 = 800 µ$).
+    expect(await reserveBudgets(db, r1, 1_100, later(), 'mock-fast', shrink)).toMatchObject({ ok: true, heldMicroUsd: 800, maxOutputTokens: 70 });
+    expect(await period(wide)).toMatchObject({ held: 800 });
+    // Now the workspace budget (no shrink-to-fit) does not fit either: blocked by it, unchanged.
+    await db.query(`UPDATE budgets SET cap_micro_usd = $2 WHERE id = $1`, [wide, 1_500]);
+    await db.query(`UPDATE budgets SET cap_micro_usd = $2 WHERE id = $1`, [narrow, 5_000]);
+    const r2 = await run(ws, account, 'running', 1, 100);
+    expect(await reserveBudgets(db, r2, 1_100, later(), 'mock-fast', shrink)).toMatchObject({ ok: false, refusal: { budgetId: wide, details: { shrinkFloor: null } } });
+    // Without the run's prices (an unpriced model, or an old caller) nothing is shrunk.
+    await db.query(`UPDATE budgets SET cap_micro_usd = $2 WHERE id = $1`, [wide, 5_000]);
+    await db.query(`UPDATE budgets SET cap_micro_usd = $2 WHERE id = $1`, [narrow, 800]);
+    expect(await reserveBudgets(db, await run(ws, account, 'running', 1, 100), 1_100, later(), 'mock-fast')).toMatchObject({ ok: false, refusal: { budgetId: narrow } });
+  });
+
+  it('calibration keeps the latest 32 ratios per account and model, writes at once when a ratio raises the high, else at most every 10 s', async () => {
+    const { ws, account } = await workspace();
+    const calibrate = async (estimated: number, observed: number) =>
+      Number((await db.query(`SELECT vaultrun_calibrate($1, $2, 'gpt-4o-mini', $3, $4) AS n`, [ws, account, estimated, observed]))[0].n);
+    const row = async () =>
+      (await db.query(`SELECT ratios_permille, high_ratio_permille AS high, samples FROM token_calibrations WHERE account_id = $1 AND model = 'gpt-4o-mini'`, [account]))[0];
+    expect(await calibrate(1_000, 900)).toBe(1);
+    expect(await row()).toEqual({ ratios_permille: [900], high: 900, samples: 1 });
+    // Below the high and fresh: a read, no write.
+    expect(await calibrate(1_000, 800)).toBe(0);
+    // An overshoot: written at once, and the high follows (rounded up: 2001/1000 → 2001‰).
+    expect(await calibrate(1_000, 2_001)).toBe(1);
+    expect(await row()).toEqual({ ratios_permille: [900, 2001], high: 2001, samples: 2 });
+    // Stale rows take a sample; the window keeps 32 and the high is its maximum.
+    for (let i = 0; i < 40; i++) {
+      await db.query(`UPDATE token_calibrations SET updated_at = now() - interval '1 minute' WHERE account_id = $1`, [account]);
+      await calibrate(1_000, 1_000 + i);
+    }
+    const after = await row();
+    expect(after.ratios_permille).toHaveLength(32);
+    expect(after.high).toBe(1_039);
+    expect(after.samples).toBe(42);
+    // Nonsense is ignored.
+    expect(await calibrate(0, 100)).toBe(0);
   });
 
   it('property: any interleaving of reserve / settle / keep / release / sweep keeps spend + held within the cap and the ledger balanced', async () => {

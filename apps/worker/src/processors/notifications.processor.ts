@@ -3,7 +3,6 @@ import { Inject, type OnModuleDestroy } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import {
   alertDelivery,
-  BUDGET_ALERT_EVENT,
   Envelope,
   type JobName,
   type JobPayloads,
@@ -47,9 +46,9 @@ export class NotificationsProcessor extends LoggedWorkerHost implements OnModule
 
   async process(job: Job<JobPayloads[JobName], unknown, JobName>): Promise<unknown> {
     if (job.name !== 'budget-alert') throw new Error(`notifications queue received unknown job "${String(job.name)}"`);
-    const { budgetId, periodStart } = job.data as JobPayloads['budget-alert'];
+    const { budgetId, periodStart, kind = 'soft_threshold' } = job.data as JobPayloads['budget-alert'];
     // The signing secret is unwrapped here, for this delivery only.
-    const delivery = await alertDelivery(this.db, this.envelope, budgetId, periodStart);
+    const delivery = await alertDelivery(this.db, this.envelope, budgetId, periodStart, kind);
     if (!delivery) return { delivered: false };
     // The URL is logged without its query string (it may carry a receiver's token).
     const target = new URL(delivery.url);
@@ -68,7 +67,7 @@ export class NotificationsProcessor extends LoggedWorkerHost implements OnModule
       headers: {
         'content-type': 'application/json',
         'user-agent': 'Vaultrun-Webhooks/1',
-        'vaultrun-event': BUDGET_ALERT_EVENT,
+        'vaultrun-event': delivery.type,
         'vaultrun-delivery': delivery.deliveryId,
         'vaultrun-signature': signWebhook(delivery.secret, delivery.body, Math.floor(Date.now() / 1000)),
       },
@@ -84,8 +83,8 @@ export class NotificationsProcessor extends LoggedWorkerHost implements OnModule
       this.logger.warn({ budgetId, status: response.status, url: where, attempt: job.attemptsMade + 1 }, 'budget alert webhook refused the delivery');
       throw new Error(`webhook answered HTTP ${response.status}`);
     }
-    await markAlertDelivered(this.db, budgetId, periodStart);
-    this.logger.info({ budgetId, url: where }, 'delivered budget alert');
+    await markAlertDelivered(this.db, budgetId, periodStart, kind, delivery.raisedAt);
+    this.logger.info({ budgetId, kind, url: where }, 'delivered budget alert');
     return { delivered: true };
   }
 }

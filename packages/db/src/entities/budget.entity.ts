@@ -12,6 +12,7 @@ export type BudgetPeriod = (typeof BUDGET_PERIODS)[number];
 @Check('budgets_scope_check', `"scope_type" IN ('workspace', 'account', 'operator', 'token') AND (("scope_type" = 'workspace') = ("scope_id" IS NULL))`)
 @Check('budgets_period_check', `"period" IN ('day', 'week', 'month', 'lifetime')`)
 @Check('budgets_cap_check', `"cap_micro_usd" >= 0 AND "soft_threshold_pct" BETWEEN 1 AND 100`)
+@Check('budgets_shrink_check', `"shrink_min_output_tokens" IS NULL OR "shrink_min_output_tokens" >= 1`)
 export class Budget {
   @PrimaryGeneratedColumn('uuid')
   id!: string;
@@ -38,6 +39,13 @@ export class Budget {
 
   @Column({ type: 'int', default: 80 })
   softThresholdPct!: number;
+
+  /**
+   * Shrink-to-fit: a run whose worst case does not fit this budget's headroom runs with fewer max output tokens
+   * (never fewer than this floor) instead of being blocked. Null: off — such a run is blocked.
+   */
+  @Column({ type: 'int', nullable: true })
+  shrinkMinOutputTokens!: number | null;
 
   @Column({ type: 'uuid', nullable: true })
   createdById!: string | null;
@@ -76,6 +84,25 @@ export class BudgetPeriodRow {
   /** When the alert webhook accepted the alert (the outbox: alerted but not delivered is retried). */
   @Column({ type: 'timestamptz', nullable: true })
   alertDeliveredAt!: Date | null;
+
+  /** Σ (charged − held) of settlements that cost more than their hold in this period (a provider counted more). */
+  @Column({ type: 'bigint', default: 0 })
+  overageMicroUsd!: string;
+
+  /** When the latest overage episode began (its audit entry and alert carry the same time). */
+  @Column({ type: 'timestamptz', nullable: true })
+  overageAt!: Date | null;
+
+  /**
+   * Set with an overage: nothing is admitted until every run that was in flight then has settled (the damage is
+   * known), or an admin changes the cap. Cleared by the ledger when that happens.
+   */
+  @Column({ type: 'timestamptz', nullable: true })
+  exhaustedAt!: Date | null;
+
+  /** When the alert webhook accepted the overage alert of `overageAt` (outbox, as for the soft threshold). */
+  @Column({ type: 'timestamptz', nullable: true })
+  overageDeliveredAt!: Date | null;
 
   @ManyToOne(() => Budget, { onDelete: 'CASCADE' })
   @JoinColumn({ name: 'budget_id' })

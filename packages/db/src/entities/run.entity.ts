@@ -171,6 +171,18 @@ export class Run {
   @Column({ type: 'bigint', nullable: true })
   costCapMicroUsd!: string | null;
 
+  /** The prompt tokens that worst case held for: the estimate × the account's calibrated factor + margin (docs/budgets.md). */
+  @Column({ type: 'int', nullable: true })
+  promptTokensHeld!: number | null;
+
+  /** What the call cost above the worst case held for it (null: it did not; see docs/budgets.md, "Overage"). */
+  @Column({ type: 'bigint', nullable: true })
+  overageMicroUsd!: string | null;
+
+  /** Shrink-to-fit: the max output tokens asked for, when a budget reduced `maxOutputTokens` to fit (else null). */
+  @Column({ type: 'int', nullable: true })
+  requestedMaxOutputTokens!: number | null;
+
   /** The budget that refused the run (status blocked). */
   @Column({ type: 'uuid', nullable: true })
   blockedBudgetId!: string | null;

@@ -7,6 +7,7 @@ import { guardedFetch, type OutboundPolicy } from '../outbound.js';
 import { usdToMicroUsd } from '../micro-usd.js';
 import type { ChatRequest, ChatResult, LlmProvider, ModelList, ProviderKind, RateLimitSnapshot, TokenUsage } from '../provider.js';
 import { parseRateLimitHeaders, readHeader } from '../rate-limit-headers.js';
+import { responseFormatOf } from '../tokens.js';
 
 export const DEFAULT_TIMEOUT_MS = 60_000;
 
@@ -35,12 +36,6 @@ interface CallTrace {
 // The SDK insists on a credential; for a keyless server this placeholder is set and the
 // Authorization header it would produce is removed again (defaultHeaders: { Authorization: null }).
 const KEYLESS_PLACEHOLDER = 'vaultrun-keyless';
-
-/** OpenAI accepts ^[a-zA-Z0-9_-]{1,64}$ as a response_format name; an operator's name may contain anything. */
-export function responseFormatName(name: string): string {
-  const cleaned = name.replace(/[^a-zA-Z0-9_-]+/g, '_').replace(/^_+|_+$/g, '').slice(0, 64);
-  return cleaned === '' ? 'output' : cleaned;
-}
 
 export class OpenAiChatProvider implements LlmProvider {
   readonly kind: OpenAiChatProviderOptions['kind'];
@@ -86,10 +81,8 @@ export class OpenAiChatProvider implements LlmProvider {
     body[this.#maxTokensField] = request.maxOutputTokens;
     if (request.temperature !== undefined) body.temperature = request.temperature;
     if (request.jsonSchema) {
-      body.response_format = {
-        type: 'json_schema',
-        json_schema: { name: responseFormatName(request.jsonSchema.name), schema: request.jsonSchema.schema, strict: true },
-      };
+      // The budget estimate counts this same object (tokens.ts): what is held is what is sent.
+      body.response_format = responseFormatOf(request.jsonSchema);
     }
 
     const { data, response, trace, finishedAt } = await this.#exchange(request.signal, (client, options) =>

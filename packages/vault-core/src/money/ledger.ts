@@ -4,6 +4,7 @@ import { preparedQuery } from '@vaultrun/db';
 import { formatUsd } from '@vaultrun/providers';
 import type { DataSource, EntityManager } from 'typeorm';
 import { DomainError } from '../errors.js';
+import { type RunQuote, worstCaseWithOutput } from './quote.js';
 
 export type RefusalCode = 'budget_exhausted' | 'unpriced_model' | 'cost_cap_exceeded';
 
@@ -21,10 +22,25 @@ interface BudgetState {
   capMicroUsd: number;
   spentMicroUsd: number;
   heldMicroUsd: number;
+  /** An overage episode with runs from before it still in flight: nothing is admitted. */
+  exhausted: boolean;
+  overageMicroUsd: number;
+  /** Shrink-to-fit was tried: the budget's floor, and the run's worst case at that floor. */
+  shrink: { floor: number; worstCaseMicroUsd: number } | null;
 }
 
 function budgetRefusal(b: BudgetState, worstCase: number | null, model: string): Refusal {
-  const details = { budgetId: b.id, budgetName: b.name, capMicroUsd: b.capMicroUsd, spentMicroUsd: b.spentMicroUsd, heldMicroUsd: b.heldMicroUsd, worstCaseMicroUsd: worstCase };
+  const details = {
+    budgetId: b.id,
+    budgetName: b.name,
+    capMicroUsd: b.capMicroUsd,
+    spentMicroUsd: b.spentMicroUsd,
+    heldMicroUsd: b.heldMicroUsd,
+    worstCaseMicroUsd: worstCase,
+    exhausted: b.exhausted,
+    overageMicroUsd: b.overageMicroUsd,
+    shrinkFloor: b.shrink?.floor ?? null,
+  };
   if (worstCase === null) {
     return {
       code: 'unpriced_model',
@@ -33,11 +49,30 @@ function budgetRefusal(b: BudgetState, worstCase: number | null, model: string):
       details,
     };
   }
+  const figures = `cap ${formatUsd(b.capMicroUsd)}, spent ${formatUsd(b.spentMicroUsd)}${b.heldMicroUsd > 0 ? `, held by runs in flight ${formatUsd(b.heldMicroUsd)}` : ''}`;
+  if (b.exhausted) {
+    return {
+      code: 'budget_exhausted',
+      message:
+        `Budget "${b.name}" is paused after an overage: a provider charged ${formatUsd(b.overageMicroUsd)} more than was held for runs in flight. ` +
+        `New runs start again once the runs in flight then have settled, or when an admin raises the cap (${figures}).`,
+      budgetId: b.id,
+      details,
+    };
+  }
+  if (b.shrink) {
+    return {
+      code: 'budget_exhausted',
+      message:
+        `Budget "${b.name}" has no headroom for this run, even with max output tokens reduced to its floor of ${b.shrink.floor}: ${figures}; ` +
+        `at that floor this run may cost up to ${formatUsd(b.shrink.worstCaseMicroUsd)}.`,
+      budgetId: b.id,
+      details,
+    };
+  }
   return {
     code: 'budget_exhausted',
-    message:
-      `Budget "${b.name}" has no headroom for this run: cap ${formatUsd(b.capMicroUsd)}, spent ${formatUsd(b.spentMicroUsd)}` +
-      `${b.heldMicroUsd > 0 ? `, held by runs in flight ${formatUsd(b.heldMicroUsd)}` : ''}; this run may cost up to ${formatUsd(worstCase)}.`,
+    message: `Budget "${b.name}" has no headroom for this run: ${figures}; this run may cost up to ${formatUsd(worstCase)}.`,
     budgetId: b.id,
     details,
   };
@@ -68,38 +103,85 @@ export function refusalError(r: Refusal): DomainError {
   return new DomainError(r.code, r.code === 'unpriced_model' ? 'unprocessable' : 'budget_exceeded', r.message, { details: r.details });
 }
 
-export type Reservation = { ok: true; budgets: number; attempt: number } | { ok: false; refusal: Refusal };
+export type Reservation =
+  | {
+      ok: true;
+      budgets: number;
+      attempt: number;
+      /** The worst case held (the shrunk one when a budget reduced the run's output); null when no budget applies. */
+      heldMicroUsd: number | null;
+      /** Shrink-to-fit: the max output tokens the run may use now (written on the run); null when unchanged. */
+      maxOutputTokens: number | null;
+    }
+  | { ok: false; refusal: Refusal };
 
 export interface ReservationRequest {
   runId: string;
   /** The worst case; null = the model has no known price. */
   worstCase: number | null;
   model: string;
+  /** What shrink-to-fit needs to re-price the run (RunQuote.shrink); without it the run is never shrunk. */
+  shrink?: RunQuote['shrink'];
+}
+
+interface ReserveRow {
+  run_id: string;
+  ok: boolean;
+  budgets: number;
+  attempt: number;
+  amount_micro_usd: string | null;
+  max_output_tokens: number | null;
+  budget_id: string | null;
+  budget_name: string | null;
+  cap_micro_usd: string | null;
+  spent_micro_usd: string | null;
+  held_micro_usd: string | null;
+  exhausted: boolean | null;
+  overage_micro_usd: string | null;
+  shrink_floor: number | null;
 }
 
 /** Holds each run's worst case against every budget of it, all or nothing per run, for a batch in one round trip. */
 export async function reserveBudgetsBatch(db: DataSource, requests: readonly ReservationRequest[], expiresAt: Date): Promise<Map<string, Reservation>> {
-  const { rows } = await preparedQuery<Record<string, string | number | boolean | null>>(db, `SELECT * FROM vaultrun_reserve($1::uuid[], $2::bigint[], $3)`, [
+  const { rows } = await preparedQuery<ReserveRow>(db, `SELECT * FROM vaultrun_reserve($1::uuid[], $2::bigint[], $3, $4::bigint[], $5::bigint[], $6::int[])`, [
     requests.map((r) => r.runId),
     requests.map((r) => r.worstCase),
     expiresAt,
+    requests.map((r) => r.shrink?.promptCostE6 ?? null),
+    requests.map((r) => r.shrink?.outputPricePerM ?? null),
+    requests.map((r) => r.shrink?.maxOutputTokens ?? null),
   ]);
   const byRun = new Map(requests.map((r) => [r.runId, r]));
   const out = new Map<string, Reservation>();
   for (const r of rows) {
     const req = byRun.get(String(r.run_id))!;
     if (r.ok) {
-      out.set(req.runId, { ok: true, budgets: Number(r.budgets), attempt: Number(r.attempt) });
+      out.set(req.runId, {
+        ok: true,
+        budgets: Number(r.budgets),
+        attempt: Number(r.attempt),
+        heldMicroUsd: Number(r.budgets) > 0 && r.amount_micro_usd !== null ? Number(r.amount_micro_usd) : null,
+        maxOutputTokens: r.max_output_tokens,
+      });
     } else {
-      const state = { id: String(r.budget_id), name: String(r.budget_name), capMicroUsd: Number(r.cap_micro_usd), spentMicroUsd: Number(r.spent_micro_usd), heldMicroUsd: Number(r.held_micro_usd) };
+      const state: BudgetState = {
+        id: String(r.budget_id),
+        name: String(r.budget_name),
+        capMicroUsd: Number(r.cap_micro_usd),
+        spentMicroUsd: Number(r.spent_micro_usd),
+        heldMicroUsd: Number(r.held_micro_usd),
+        exhausted: r.exhausted === true,
+        overageMicroUsd: Number(r.overage_micro_usd ?? 0),
+        shrink: r.shrink_floor !== null && req.shrink ? { floor: r.shrink_floor, worstCaseMicroUsd: worstCaseWithOutput(req.shrink, r.shrink_floor) } : null,
+      };
       out.set(req.runId, { ok: false, refusal: budgetRefusal(state, req.worstCase, req.model) });
     }
   }
   return out;
 }
 
-export async function reserveBudgets(db: DataSource, runId: string, worstCase: number | null, expiresAt: Date, model: string): Promise<Reservation> {
-  const res = (await reserveBudgetsBatch(db, [{ runId, worstCase, model }], expiresAt)).get(runId);
+export async function reserveBudgets(db: DataSource, runId: string, worstCase: number | null, expiresAt: Date, model: string, shrink: RunQuote['shrink'] = null): Promise<Reservation> {
+  const res = (await reserveBudgetsBatch(db, [{ runId, worstCase, model, shrink }], expiresAt)).get(runId);
   if (!res) throw new Error(`run ${runId} does not exist`);
   return res;
 }
@@ -177,25 +259,53 @@ export async function sweepHolds(db: DataSource | EntityManager, limit = 500): P
 }
 
 /**
- * The API's check on POST /runs, without locks: refuses at once when a budget's settled spend alone leaves no
- * room for the run's worst case (or the model has no price). Holds of runs in flight are not counted here — they
- * may still be released; the worker's atomic reservation is what guarantees the cap.
+ * The API's check on POST /runs, without locks: refuses at once when a budget is exhausted by an overage, or its
+ * settled spend alone leaves no room for the run's worst case — for a shrink-to-fit budget, its worst case at the
+ * budget's floor — or the model has no price. Holds of runs in flight are not counted here — they may still be
+ * released; the worker's atomic reservation is what guarantees the cap.
  */
 export async function precheckBudgets(
   db: DataSource | EntityManager,
   scope: { workspaceId: string; accountId: string; operatorId: string | null; tokenId: string | null },
-  worstCase: number | null,
+  quote: Pick<RunQuote, 'worstCaseMicroUsd' | 'shrink'>,
   model: string,
 ): Promise<Refusal | null> {
-  const rows: Record<string, string>[] = await db.query(
-    `SELECT b.id, b.name, b.cap_micro_usd, COALESCE(bp.spent_micro_usd, 0) AS spent, COALESCE(bp.held_micro_usd, 0) AS held
+  const rows: {
+    id: string;
+    name: string;
+    cap_micro_usd: string;
+    shrink_min_output_tokens: number | null;
+    spent: string;
+    held: string;
+    exhausted: boolean;
+    overage: string;
+  }[] = await db.query(
+    `SELECT b.id, b.name, b.cap_micro_usd, b.shrink_min_output_tokens, COALESCE(bp.spent_micro_usd, 0) AS spent, COALESCE(bp.held_micro_usd, 0) AS held,
+            COALESCE(bp.exhausted, false) AS exhausted, COALESCE(bp.overage_micro_usd, 0) AS overage
        FROM vaultrun_budgets_for($1, $2, $3, $4) b
        LEFT JOIN budget_balances bp ON bp.budget_id = b.id AND bp.period_start = vaultrun_period_start(b.period, now())
-      WHERE $5::bigint IS NULL OR COALESCE(bp.spent_micro_usd, 0) + $5::bigint > b.cap_micro_usd
-      ORDER BY b.id LIMIT 1`,
-    [scope.workspaceId, scope.accountId, scope.operatorId, scope.tokenId, worstCase],
+      ORDER BY b.id`,
+    [scope.workspaceId, scope.accountId, scope.operatorId, scope.tokenId],
   );
-  const b = rows[0];
-  if (!b) return null;
-  return budgetRefusal({ id: b.id!, name: b.name!, capMicroUsd: Number(b.cap_micro_usd), spentMicroUsd: Number(b.spent), heldMicroUsd: Number(b.held) }, worstCase, model);
+  const worstCase = quote.worstCaseMicroUsd;
+  for (const b of rows) {
+    const state: BudgetState = {
+      id: b.id,
+      name: b.name,
+      capMicroUsd: Number(b.cap_micro_usd),
+      spentMicroUsd: Number(b.spent),
+      heldMicroUsd: Number(b.held),
+      exhausted: b.exhausted,
+      overageMicroUsd: Number(b.overage),
+      shrink: null,
+    };
+    if (worstCase === null || state.exhausted) return budgetRefusal(state, worstCase, model);
+    if (state.spentMicroUsd + worstCase <= state.capMicroUsd) continue;
+    const canShrink = b.shrink_min_output_tokens !== null && quote.shrink !== null && quote.shrink.outputPricePerM > 0;
+    if (!canShrink) return budgetRefusal(state, worstCase, model);
+    const floor = Math.min(b.shrink_min_output_tokens!, quote.shrink!.maxOutputTokens);
+    const atFloor = worstCaseWithOutput(quote.shrink!, floor);
+    if (state.spentMicroUsd + atFloor > state.capMicroUsd) return budgetRefusal({ ...state, shrink: { floor: b.shrink_min_output_tokens!, worstCaseMicroUsd: atFloor } }, worstCase, model);
+  }
+  return null;
 }

@@ -4,7 +4,10 @@ import {
   classifyProviderError,
   COPILOT_SCHEMA_NAME,
   estimatePromptTokens,
+  estimateRequestPromptTokens,
+  formatUsd,
   PROVIDER_ERRORS,
+  type PromptRequest,
   type ProviderError,
   type ProviderErrorCode,
   validateStructuredOutput,
@@ -103,6 +106,16 @@ interface Attempt {
 interface Money {
   attempt: Attempt;
   closing: HoldClosing;
+  /** After an answer with usage: record the provider's prompt count against this estimate (token_calibrations). */
+  calibrate?: { estimatedPromptTokens: number };
+}
+
+/** What the budget guardrail priced for this attempt: the quote and the prompt estimate it came from. */
+interface Pricing {
+  quote: RunQuote;
+  estimatedPromptTokens: number;
+  /** Only real providers are calibrated: the mock's count is the estimator's own. */
+  calibrates: boolean;
 }
 
 /** What a run sends: its instructions, the earlier turns of a copilot conversation, its input. */
@@ -111,6 +124,14 @@ export const messagesOf = (run: Pick<Run, 'instructions' | 'input'> & { history?
   ...(run.history ?? []),
   { role: 'user', content: run.input },
 ];
+
+/** Everything a run's provider request sends besides its parameters — what its budget hold must cover. */
+export const promptRequestOf = (
+  run: Pick<Run, 'instructions' | 'input' | 'kind' | 'outputSchema'> & { history?: Run['history'] },
+): PromptRequest & { messages: ChatMessage[]; jsonSchema: { name: string; schema: Record<string, unknown> } | null } => ({
+  messages: messagesOf(run),
+  jsonSchema: run.outputSchema ? { name: run.kind === 'copilot' ? COPILOT_SCHEMA_NAME : 'output', schema: run.outputSchema } : null,
+});
 
 /**
  * Executes one run, once. Every step is a compare-and-set on the run's status in Postgres, so duplicate jobs,
@@ -150,12 +171,13 @@ export class RunExecutor {
               (SELECT jsonb_agg(jsonb_build_object('model', o.model, 'inputMicroUsdPerM', o.input_micro_usd_per_m,
                          'cachedInputMicroUsdPerM', o.cached_input_micro_usd_per_m, 'outputMicroUsdPerM', o.output_micro_usd_per_m))
                  FROM price_overrides o WHERE o.workspace_id = r.workspace_id) AS price_overrides_json,
-              EXISTS (SELECT 1 FROM provider_secrets s WHERE s.account_id = a.id AND s.purpose = 'admin_key') AS cost_sync_json
+              EXISTS (SELECT 1 FROM provider_secrets s WHERE s.account_id = a.id AND s.purpose = 'admin_key') AS cost_sync_json,
+              (SELECT c.high_ratio_permille FROM token_calibrations c WHERE c.account_id = r.account_id AND c.model = r.model) AS calibration_json
          FROM runs r LEFT JOIN provider_accounts a ON a.id = r.account_id AND a.workspace_id = r.workspace_id WHERE r.id = $1`,
       [runId],
     );
     if (!rows[0]) return { outcome: 'skipped' };
-    const { account_json: accountJson, price_overrides_json: overrides, cost_sync_json: costSync, ...runRow } = rows[0];
+    const { account_json: accountJson, price_overrides_json: overrides, cost_sync_json: costSync, calibration_json: calibration, ...runRow } = rows[0];
     const run = toRun(runRow);
     // A mission run calls no provider: its flow parent job and the mission engine end it.
     if (run.kind === 'mission' || !['queued', 'waiting', 'running'].includes(run.status)) return { outcome: 'skipped' };
@@ -173,7 +195,7 @@ export class RunExecutor {
         run.input = gate.input;
       }
     }
-    return this.followUp(run, await this.proceed(run, accountJson, overrides, costSync));
+    return this.followUp(run, await this.proceed(run, accountJson, overrides, costSync, typeof calibration === 'number' ? calibration : null));
   }
 
   /** After a copilot run or a mission step ended: record the answer / move the mission on (the reconciler repeats it). */
@@ -189,7 +211,7 @@ export class RunExecutor {
     return result;
   }
 
-  private async proceed(run: Run, accountJson: unknown, overrides: unknown, costSync: unknown): Promise<ExecuteOutcome> {
+  private async proceed(run: Run, accountJson: unknown, overrides: unknown, costSync: unknown, calibration: number | null): Promise<ExecuteOutcome> {
     const account = accountJson ? (toRun(accountJson as Record<string, unknown>) as unknown as ProviderAccount) : null;
     if (!account) return this.fail(run, 'account_missing', 'The provider account of this run was deleted.');
     if (account.status === 'disabled') return this.fail(run, 'account_disabled', `The provider account "${account.name}" is disabled.`);
@@ -197,13 +219,23 @@ export class RunExecutor {
     // Fail fast, with the same clear message, once the provider has refused the key or the quota.
     if (unusable) return this.fail(run, unusable, PROVIDER_ERRORS[unusable].message);
 
-    const messages = messagesOf(run);
-    const promptTokens = estimatePromptTokens(messages);
-    const quote = quoteRun({ kind: account.kind, model: run.model, overrides: overridesOf(overrides as PriceOverrideRow[] | null), promptTokens, maxOutputTokens: run.maxOutputTokens });
+    const request = promptRequestOf(run);
+    // The hold covers everything the request sends (schema included), counted as the provider may count it.
+    const estimate = estimateRequestPromptTokens(account.kind, run.model, request);
+    const quote = quoteRun({
+      kind: account.kind,
+      model: run.model,
+      overrides: overridesOf(overrides as PriceOverrideRow[] | null),
+      promptTokens: estimate.tokens,
+      maxOutputTokens: run.maxOutputTokens,
+      calibration,
+    });
+    const pricing: Pricing = { quote, estimatedPromptTokens: estimate.tokens, calibrates: estimate.counting !== 'mock' };
     const capRefusal = costCapRefusal(run.costCapMicroUsd === null ? null : Number(run.costCapMicroUsd), quote.worstCaseMicroUsd, run.model);
     if (capRefusal) return this.block(run, capRefusal, ['queued', 'waiting', 'running'], { estimate_micro_usd: quote.worstCaseMicroUsd });
 
-    const estimatedTokens = promptTokens + run.maxOutputTokens;
+    // Capacity is paced with a plain estimate (the limiter corrects it with the reported usage); money uses the quote.
+    const estimatedTokens = estimatePromptTokens(request.messages) + run.maxOutputTokens;
     const capacity = await this.deps.limiter.acquire(account.id, run.id, account, estimatedTokens, this.deps.workerId);
     if (!capacity.granted) {
       this.deps.observer?.accountWait?.(capacity.reason);
@@ -222,7 +254,7 @@ export class RunExecutor {
       if (woken.length) await this.wakeWaiters(account.id, woken);
     };
     try {
-      return await this.call(run, account, messages, quote, costSync === true, release);
+      return await this.call(run, account, request, pricing, costSync === true, release);
     } finally {
       await release(null);
     }
@@ -231,12 +263,13 @@ export class RunExecutor {
   private async call(
     run: Run,
     account: ProviderAccount,
-    messages: ChatMessage[],
-    quote: RunQuote,
+    request: ReturnType<typeof promptRequestOf>,
+    pricing: Pricing,
     costSync: boolean,
     release: (actualTokens: number | null) => Promise<void>,
   ): Promise<ExecuteOutcome> {
     const { db, workerId, leaseTtlMs } = this.deps;
+    const { quote } = pricing;
     // Claim first: the lease fences every other worker, so the holds taken next belong to this attempt alone.
     const leaseFrom = Date.now();
     const claimed = await transitionRun(
@@ -251,19 +284,27 @@ export class RunExecutor {
         status_reason: null,
         next_attempt_at: null,
         estimate_micro_usd: quote.worstCaseMicroUsd,
+        prompt_tokens_held: quote.promptTokensHeld,
         started_at: new Sql('COALESCE(r.started_at, now())'),
         provider_started_at: new Sql('now()'),
         provider_calls: new Sql('r.provider_calls + 1'),
       },
-      { type: 'running', message: `Starting on ${account.name} (${run.model})`, data: { attempt: run.attempts + 1, worker: workerId } },
+      {
+        type: 'running',
+        message: `Starting on ${account.name} (${run.model})`,
+        data: { attempt: run.attempts + 1, worker: workerId, promptTokensEstimated: pricing.estimatedPromptTokens, promptTokensHeld: quote.promptTokensHeld },
+      },
       { claimableBy: workerId },
     );
     if (!claimed.from) return { outcome: 'skipped' };
-    const reservation = await this.reserver.reserve({ runId: run.id, worstCase: quote.worstCaseMicroUsd, model: run.model });
+    const reservation = await this.reserver.reserve({ runId: run.id, worstCase: quote.worstCaseMicroUsd, model: run.model, shrink: quote.shrink });
     if (!reservation.ok) {
       await release(0);
       return this.block(run, reservation.refusal, ['running'], {}, { ownedBy: workerId });
     }
+    // Shrink-to-fit: the ledger reduced the run's max output tokens (and recorded it) to fit a budget.
+    const maxOutputTokens = reservation.maxOutputTokens ?? run.maxOutputTokens;
+    const held = reservation.heldMicroUsd ?? quote.worstCaseMicroUsd;
     // Which holds this attempt closes; none when no budget applies (then no ledger write at all).
     const attempt: Attempt = { number: reservation.attempt, holds: reservation.budgets > 0 };
     await this.publish(run, 'running');
@@ -276,10 +317,10 @@ export class RunExecutor {
       const provider = await this.deps.providers.get(account);
       const result = await provider.complete({
         model: run.model,
-        messages,
-        maxOutputTokens: run.maxOutputTokens,
+        messages: request.messages,
+        maxOutputTokens,
         temperature: run.temperature ?? undefined,
-        jsonSchema: run.outputSchema ? { name: run.kind === 'copilot' ? COPILOT_SCHEMA_NAME : 'output', schema: run.outputSchema } : null,
+        jsonSchema: request.jsonSchema,
         signal: controller.signal,
       });
       this.deps.observer?.providerCall?.(account.kind, result.latencyMs / 1000, 'ok');
@@ -287,6 +328,9 @@ export class RunExecutor {
       await this.noteAccountHealthy(account, result.rateLimits);
 
       const cost = costOfCall(result, quote.price?.price ?? null, costSync);
+      // A provider that counted more than the hold allowed: charged in full, and said so on the run (the ledger
+      // records it on the budgets and exhausts them in the same statement).
+      const overage = held !== null && cost.costMicroUsd !== null && cost.costMicroUsd > held ? cost.costMicroUsd - held : null;
       const usage = {
         input_tokens: result.usage?.inputTokens ?? null,
         output_tokens: result.usage?.outputTokens ?? null,
@@ -297,17 +341,31 @@ export class RunExecutor {
         provider_latency_ms: Math.round(result.latencyMs),
         first_byte_at: result.firstByteMs === null ? null : new Date(started + result.firstByteMs),
         output: result.text,
+        overage_micro_usd: overage,
         finished_at: new Date(),
         lease_owner: null,
       };
       // The call is paid for whatever its output: its cost settles the holds (unknown cost: the worst case stays).
-      const money = { attempt, closing: { charge: cost.costMicroUsd } };
+      const money: Money = {
+        attempt,
+        closing: { charge: cost.costMicroUsd },
+        ...(pricing.calibrates && result.usage ? { calibrate: { estimatedPromptTokens: pricing.estimatedPromptTokens } } : {}),
+      };
+      const note =
+        overage === null
+          ? undefined
+          : {
+              message:
+                `Charged ${formatUsd(cost.costMicroUsd!)}, ${formatUsd(overage)} more than the ${formatUsd(held!)} held: the provider counted ` +
+                `${result.usage?.inputTokens ?? '?'} prompt tokens where ${quote.promptTokensHeld} were held`,
+              data: { overageMicroUsd: overage, heldMicroUsd: held, promptTokensHeld: quote.promptTokensHeld, promptTokensReported: result.usage?.inputTokens ?? null },
+            };
       if (run.outputSchema) {
         const check = validateStructuredOutput(result.text, run.outputSchema);
         if (!check.valid) return this.finishFailed(run, check.error, usage, money);
-        return this.finish(run, 'succeeded', { ...usage, output_json: JSON.stringify(check.value) }, '', money);
+        return this.finish(run, 'succeeded', { ...usage, output_json: JSON.stringify(check.value) }, note?.message ?? '', money, note?.data);
       }
-      return this.finish(run, 'succeeded', usage, '', money);
+      return this.finish(run, 'succeeded', usage, note?.message ?? '', money, note?.data);
     } catch (err) {
       const error = classifyProviderError(err);
       this.deps.observer?.providerCall?.(account.kind, (Date.now() - started) / 1000, error.code);
@@ -435,8 +493,8 @@ export class RunExecutor {
     return this.finish(run, 'failed', { ...patch, error_code: error.code, error_message: error.message }, error.message, money);
   }
 
-  private async finish(run: Run, status: 'succeeded' | 'failed', patch: RunPatch, message: string, money: Money): Promise<ExecuteOutcome> {
-    const res = await this.transition(run, ['running'], status, patch, { message }, { ownedBy: this.deps.workerId }, money);
+  private async finish(run: Run, status: 'succeeded' | 'failed', patch: RunPatch, message: string, money: Money, data?: Record<string, unknown>): Promise<ExecuteOutcome> {
+    const res = await this.transition(run, ['running'], status, patch, { message, ...(data ? { data } : {}) }, { ownedBy: this.deps.workerId }, money);
     if (!res.from) {
       // Cancelled while the call ran: keep what it consumed and cost, change nothing else. A cancel leaves the lease
       // owner in place, so the owner check lets this worker record its own call only: a run another worker took
@@ -444,8 +502,9 @@ export class RunExecutor {
       const { rowCount } = await preparedQuery(
         this.deps.db,
         `UPDATE runs SET input_tokens = COALESCE($2, input_tokens), output_tokens = COALESCE($3, output_tokens), provider_request_id = COALESCE($4, provider_request_id),
-                cost_micro_usd = COALESCE($5, cost_micro_usd), cost_label = COALESCE($6, cost_label) WHERE id = $1 AND status = 'cancelled' AND lease_owner = $7`,
-        [run.id, patch.input_tokens ?? null, patch.output_tokens ?? null, patch.provider_request_id ?? null, patch.cost_micro_usd ?? null, patch.cost_label ?? null, this.deps.workerId],
+                cost_micro_usd = COALESCE($5, cost_micro_usd), cost_label = COALESCE($6, cost_label), overage_micro_usd = COALESCE($7, overage_micro_usd)
+          WHERE id = $1 AND status = 'cancelled' AND lease_owner = $8`,
+        [run.id, patch.input_tokens ?? null, patch.output_tokens ?? null, patch.provider_request_id ?? null, patch.cost_micro_usd ?? null, patch.cost_label ?? null, patch.overage_micro_usd ?? null, this.deps.workerId],
       );
       return { outcome: rowCount ? 'cancelled' : 'skipped' };
     }
@@ -529,7 +588,8 @@ export class RunExecutor {
    * When the compare-and-set does not apply (cancelled meanwhile, or the same wait as before), they close alone.
    */
   private async transition(run: Run, from: Run['status'][], to: Run['status'], patch: RunPatch, event: { type?: string; message?: string; data?: Record<string, unknown> }, guard: TransitionGuard, money?: Money) {
-    const withHolds = money?.attempt.holds ? { ...guard, closeHolds: { closing: money.closing, attempt: money.attempt.number } } : guard;
+    const withHolds: TransitionGuard = money?.attempt.holds ? { ...guard, closeHolds: { closing: money.closing, attempt: money.attempt.number } } : { ...guard };
+    if (money?.calibrate) withHolds.calibrate = money.calibrate;
     const res = await transitionRun(this.deps.db, run.id, from, to, patch, event, withHolds);
     if (!res.from && money) await this.closeUnclosed(run, money);
     return res;

@@ -48,6 +48,11 @@ export interface TransitionGuard {
    * finished with its money unsettled, nor settled without finishing. Nothing is closed when the CAS fails.
    */
   closeHolds?: { closing: HoldClosing; attempt: number | null };
+  /**
+   * Also record the provider's prompt count (the patch's `input_tokens`) against this estimate in the account's
+   * calibration (`vaultrun_calibrate`, usually a read and no write), in the same statement.
+   */
+  calibrate?: { estimatedPromptTokens: number };
 }
 
 /**
@@ -81,11 +86,15 @@ export async function transitionRun(
      upd AS (
        UPDATE runs r SET status = $2, updated_at = now()${sets}
          FROM prev WHERE r.id = prev.id AND prev.status = ANY($3::text[])${conditions.map((c) => ` AND ${c}`).join('')}
-       RETURNING r.id, r.workspace_id, prev.status AS previous),
+       RETURNING r.id, r.workspace_id, r.account_id, r.model, r.input_tokens, prev.status AS previous),
      ev AS (INSERT INTO run_events (run_id, workspace_id, type, message, data) SELECT id, workspace_id, $4, $5, $6::jsonb FROM upd)${
        guard.closeHolds ? `,\n     money AS (${holdClosingSql(guard.closeHolds.closing, guard.closeHolds.attempt, param)})` : ''
+     }${
+       guard.calibrate
+         ? `,\n     calib AS (SELECT vaultrun_calibrate(upd.workspace_id, upd.account_id, upd.model, ${param(guard.calibrate.estimatedPromptTokens)}::int, upd.input_tokens) AS n FROM upd)`
+         : ''
      }
-     SELECT workspace_id, previous${guard.closeHolds ? ', (SELECT n FROM money) AS holds_closed' : ''} FROM upd`;
+     SELECT workspace_id, previous${guard.closeHolds ? ', (SELECT n FROM money) AS holds_closed' : ''}${guard.calibrate ? ', (SELECT n FROM calib) AS calibrated' : ''} FROM upd`;
   // Outside a transaction the statement is prepared once per connection: this is the hot path of every run.
   const rows: { workspace_id: string; previous: RunStatus }[] =
     db instanceof DataSource ? (await preparedQuery<{ workspace_id: string; previous: RunStatus }>(db, text, params)).rows : await db.query(text, params);

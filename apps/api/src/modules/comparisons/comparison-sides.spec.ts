@@ -32,7 +32,7 @@ const run = (patch: Partial<Run> = {}): Run =>
 
 describe('the estimate check', () => {
   it('compares the worst case held with what was charged', () => {
-    const check = estimateCheck(run(), 'openai');
+    const check = estimateCheck(run({ model: 'gpt-4.1-mini' }), 'openai');
     const estimated = estimatePromptTokens(messagesOf({ instructions: 'Answer briefly.', input: 'Hello there' }));
     expect(check).toEqual({
       promptTokensEstimated: estimated,
@@ -46,6 +46,10 @@ describe('the estimate check', () => {
       chargedShareOfWorstCase: 0.25,
     });
     expect(estimateCheck(run(), 'mock').promptTokensHeld).toBe(estimated);
+    // Once the worker priced the call, the comparison shows what it held (calibrated), not a fresh guess.
+    expect(estimateCheck(run({ model: 'gpt-4.1-mini', promptTokensHeld: 321 }), 'openai').promptTokensHeld).toBe(321);
+    // A model whose tokenizer is unknown is estimated with the upper bound.
+    expect(estimateCheck(run({ model: 'llama3.1' }), 'openai-compatible').promptTokensEstimated).toBeGreaterThan(estimated);
   });
 
   it('leaves unknown figures null, never 0', () => {

@@ -1,6 +1,6 @@
 import type { Run } from '@vaultrun/db';
-import { estimatePromptTokens } from '@vaultrun/providers';
-import { type CostLabel, isFinal, messagesOf, promptTokensToHold } from '@vaultrun/vault-core';
+import { estimatePromptTokens, estimateRequestPromptTokens } from '@vaultrun/providers';
+import { type CostLabel, isFinal, messagesOf, promptRequestOf, promptTokensToHold } from '@vaultrun/vault-core';
 import { microUsd } from '../../common/money.js';
 import type { ComparisonDifferencesDto, ComparisonEstimateDto, ComparisonSideDto } from './comparisons.dto.js';
 
@@ -13,14 +13,16 @@ export interface SideSource {
 
 /** The worst case held before the call against what the call was charged (both integer micro-USD). */
 export function estimateCheck(run: Run, accountKind: string | null): ComparisonEstimateDto {
-  const promptTokensEstimated = estimatePromptTokens(messagesOf(run));
+  // Everything the request sends, counted as the worker counts it for that account's kind (without it: the messages).
+  const promptTokensEstimated = accountKind ? estimateRequestPromptTokens(accountKind, run.model, promptRequestOf(run)).tokens : estimatePromptTokens(messagesOf(run));
   const worstCase = microUsd(run.estimateMicroUsd);
   // Unavailable costs are unknown, never 0, whatever the column holds.
   const charged = run.costLabel === 'unavailable' ? null : microUsd(run.costMicroUsd);
   const bothKnown = worstCase !== null && charged !== null;
   return {
     promptTokensEstimated,
-    promptTokensHeld: accountKind ? promptTokensToHold(accountKind, promptTokensEstimated) : null,
+    // What the worker held (calibrated) once it priced the call; before that, what a hold would be now uncalibrated.
+    promptTokensHeld: run.promptTokensHeld ?? (accountKind ? promptTokensToHold(accountKind, promptTokensEstimated) : null),
     promptTokensReported: run.inputTokens ?? null,
     maxOutputTokens: run.maxOutputTokens,
     worstCaseMicroUsd: worstCase,

@@ -1,7 +1,7 @@
 import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { PlanStep } from '@vaultrun/db';
-import { COPILOT_REPLY_SCHEMA, estimatePromptTokens } from '@vaultrun/providers';
+import { COPILOT_REPLY_SCHEMA, estimateRequestPromptTokens } from '@vaultrun/providers';
 import {
   assistantTurnText,
   boundHistory,
@@ -12,13 +12,13 @@ import {
   type CostLabel,
   DomainError,
   Forbidden,
-  messagesOf,
   MissionEngine,
   missionFlow,
   NotFound,
   overridesOf,
   precheckBudgets,
   type PriceOverrideRow,
+  promptRequestOf,
   quoteRun,
   referencesIn,
   refusalError,
@@ -168,7 +168,14 @@ export class MissionsService implements OnApplicationShutdown {
       operators.map((o) => ({ name: o.name, description: o.description, output: o.output_format === 'json_schema' ? 'json' : 'text' })),
       dropped,
     );
-    const estimate = await this.precheck(ctx, { accountId: account.id, kind: account.kind, operatorId: null, model, messages: messagesOf({ instructions, input: content, history: kept }), maxOutputTokens: COPILOT_MAX_OUTPUT_TOKENS });
+    const estimate = await this.precheck(ctx, {
+      accountId: account.id,
+      kind: account.kind,
+      operatorId: null,
+      model,
+      request: promptRequestOf({ kind: 'copilot', instructions, input: content, history: kept, outputSchema: COPILOT_REPLY_SCHEMA }),
+      maxOutputTokens: COPILOT_MAX_OUTPUT_TOKENS,
+    });
     const [principalType, principalId] = principalKey(ctx.principal);
     let created: { run: RunView; message: Record<string, unknown> };
     try {
@@ -233,15 +240,28 @@ export class MissionsService implements OnApplicationShutdown {
     );
   }
 
-  /** Refuses at once what budgets or a cost cap would block (as POST /runs does); returns the worst case. */
+  /** The account's calibrated prompt ratio for a model (token_calibrations), as the worker's quote uses it. */
+  private async calibration(accountId: string, model: string): Promise<number | null> {
+    const [row] = (await this.db.query(`SELECT high_ratio_permille FROM token_calibrations WHERE account_id = $1 AND model = $2`, [accountId, model])) as { high_ratio_permille: number }[];
+    return row?.high_ratio_permille ?? null;
+  }
+
+  /** Refuses at once what budgets or a cost cap would block (as POST /runs does, with the worker's quote); returns the worst case. */
   private async precheck(
     ctx: RequestContext,
-    run: { accountId: string; kind: string; operatorId: string | null; model: string; messages: ReturnType<typeof messagesOf>; maxOutputTokens: number; costCap?: number | null },
+    run: { accountId: string; kind: string; operatorId: string | null; model: string; request: ReturnType<typeof promptRequestOf>; maxOutputTokens: number },
   ): Promise<number | null> {
     const overrides = await this.priceOverrides(ctx.workspaceId);
-    const quote = quoteRun({ kind: run.kind, model: run.model, overrides: overridesOf(overrides), promptTokens: estimatePromptTokens(run.messages), maxOutputTokens: run.maxOutputTokens });
+    const quote = quoteRun({
+      kind: run.kind,
+      model: run.model,
+      overrides: overridesOf(overrides),
+      promptTokens: estimateRequestPromptTokens(run.kind, run.model, run.request).tokens,
+      maxOutputTokens: run.maxOutputTokens,
+      calibration: await this.calibration(run.accountId, run.model),
+    });
     const tokenId = ctx.principal.kind === 'token' ? ctx.principal.tokenId : null;
-    const refusal = await precheckBudgets(this.db, { workspaceId: ctx.workspaceId, accountId: run.accountId, operatorId: run.operatorId, tokenId }, quote.worstCaseMicroUsd, run.model);
+    const refusal = await precheckBudgets(this.db, { workspaceId: ctx.workspaceId, accountId: run.accountId, operatorId: run.operatorId, tokenId }, quote, run.model);
     if (refusal) throw refusalError(refusal);
     return quote.worstCaseMicroUsd;
   }
@@ -478,8 +498,9 @@ export class MissionsService implements OnApplicationShutdown {
   private async estimate(ctx: RequestContext, steps: PlanStep[]): Promise<PlanEstimateDto> {
     const params: unknown[] = [ctx.workspaceId];
     const accountShown = accountVisibleSql('a', accountViewer(ctx.principal), positional(params));
-    const operators: (OperatorRow & { account_kind: string | null; resolved_account: string | null; resolved_model: string | null; account_shown: boolean | null })[] = await this.db.query(
-      `SELECT o.*, a.kind AS account_kind, a.id AS resolved_account, COALESCE(o.model, a.default_model, w.default_model) AS resolved_model, ${accountShown} AS account_shown
+    const operators: (OperatorRow & { account_kind: string | null; resolved_account: string | null; resolved_model: string | null; account_shown: boolean | null; calibration: number | null })[] = await this.db.query(
+      `SELECT o.*, a.kind AS account_kind, a.id AS resolved_account, COALESCE(o.model, a.default_model, w.default_model) AS resolved_model, ${accountShown} AS account_shown,
+              (SELECT c.high_ratio_permille FROM token_calibrations c WHERE c.account_id = a.id AND c.model = COALESCE(o.model, a.default_model, w.default_model)) AS calibration
          FROM operators o JOIN workspaces w ON w.id = o.workspace_id
          LEFT JOIN provider_accounts a ON a.workspace_id = o.workspace_id AND a.id = COALESCE(o.account_id, w.default_account_id)
         WHERE o.workspace_id = $1`,
@@ -491,8 +512,16 @@ export class MissionsService implements OnApplicationShutdown {
       const o = opOf(s);
       if (!o || !o.resolved_account || !o.resolved_model || !o.account_kind) return { stepId: s.id, accountId: o?.resolved_account ?? null, model: o?.resolved_model ?? null, worstCaseMicroUsd: null, operatorId: s.operatorId };
       const inserted = referencesIn(s.input).reduce((n, ref) => n + (opOf(steps.find((x) => x.id === ref) ?? s)?.max_output_tokens ?? 0), 0);
-      const promptTokens = estimatePromptTokens(messagesOf({ instructions: o.instructions, input: s.input })) + inserted;
-      const quote = quoteRun({ kind: o.account_kind, model: o.resolved_model, overrides: overridesOf(overrides), promptTokens, maxOutputTokens: o.max_output_tokens });
+      const request = promptRequestOf({ kind: 'operator', instructions: o.instructions, input: s.input, outputSchema: o.output_schema });
+      const promptTokens = estimateRequestPromptTokens(o.account_kind, o.resolved_model, request).tokens + inserted;
+      const quote = quoteRun({
+        kind: o.account_kind,
+        model: o.resolved_model,
+        overrides: overridesOf(overrides),
+        promptTokens,
+        maxOutputTokens: o.max_output_tokens,
+        calibration: o.calibration,
+      });
       return { stepId: s.id, accountId: o.resolved_account, model: o.resolved_model, worstCaseMicroUsd: quote.worstCaseMicroUsd, operatorId: s.operatorId };
     });
     const sum = (xs: typeof stepEstimates) => (xs.some((x) => x.worstCaseMicroUsd === null) ? null : xs.reduce((n, x) => n + x.worstCaseMicroUsd!, 0));

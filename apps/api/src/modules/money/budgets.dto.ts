@@ -16,6 +16,24 @@ export class BudgetScopeInputDto {
   id?: string | null;
 }
 
+/** Shrink-to-fit (off when null): how far a run's max output tokens may be reduced to fit the budget's headroom. */
+export class ShrinkToFitInputDto {
+  @ApiProperty({
+    minimum: 1,
+    maximum: 200_000,
+    example: 256,
+    description: 'The floor: a run is never shrunk below this many max output tokens (below it, it is blocked as without shrink-to-fit)',
+  })
+  @IsInt({ message: 'must be a whole number of tokens' })
+  @Min(1)
+  @Max(200_000)
+  minOutputTokens!: number;
+}
+
+const SHRINK_DESCRIPTION =
+  'Instead of blocking a run whose worst case does not fit the remaining headroom, reduce its max output tokens to what fits (never below minOutputTokens) ' +
+  'and say so on the run. Null or absent: off. A run is shrunk only when every budget it does not fit has this on.';
+
 export class CreateBudgetDto {
   @ApiProperty({ minLength: 1, maxLength: 100, example: 'Team monthly' })
   @IsString()
@@ -42,6 +60,14 @@ export class CreateBudgetDto {
   @Min(1)
   @Max(100)
   softThresholdPct?: number;
+
+  @ApiPropertyOptional({ type: ShrinkToFitInputDto, nullable: true, description: SHRINK_DESCRIPTION })
+  @IsOptional()
+  @ValidateIf((_, v) => v !== null)
+  @IsObject({ message: 'must be an object { minOutputTokens } or null' })
+  @ValidateNested()
+  @Type(() => ShrinkToFitInputDto)
+  shrinkToFit?: ShrinkToFitInputDto | null;
 }
 
 export class UpdateBudgetDto {
@@ -62,6 +88,14 @@ export class UpdateBudgetDto {
   @Min(1)
   @Max(100)
   softThresholdPct?: number;
+
+  @ApiPropertyOptional({ type: ShrinkToFitInputDto, nullable: true, description: `${SHRINK_DESCRIPTION} Send null to turn it off.` })
+  @IsOptional()
+  @ValidateIf((_, v) => v !== null)
+  @IsObject({ message: 'must be an object { minOutputTokens } or null' })
+  @ValidateNested()
+  @Type(() => ShrinkToFitInputDto)
+  shrinkToFit?: ShrinkToFitInputDto | null;
 
   @ApiPropertyOptional({ type: BudgetScopeInputDto, description: 'Immutable: accepted only when unchanged (400 otherwise — create a new budget)' })
   @IsOptional()
@@ -92,6 +126,19 @@ export class BudgetPeriodDto {
   @MicroUsdProperty({ nullable: true, description: 'Spend so far extrapolated linearly to the end of the period; null for lifetime' }) projectedMicroUsd!: number | null;
   @ApiProperty({ type: String, format: 'date-time', nullable: true, description: 'When spend crossed the soft threshold in this period (the alert was raised)' }) alertedAt!: string | null;
   @ApiProperty({ description: 'spent ≥ softThresholdPct % of the cap' }) softThresholdReached!: boolean;
+  @MicroUsdProperty({ description: 'What settlements cost above their holds this period (a provider counted more prompt tokens than Vaultrun held); included in spent' })
+  overageMicroUsd!: number;
+  @ApiProperty({ type: String, format: 'date-time', nullable: true, description: 'When the latest overage of this period happened (the budget.overage alert); null without one' })
+  overageAt!: string | null;
+  @ApiProperty({
+    description:
+      'Paused by an overage: no run is admitted until every run in flight when it happened has settled (or an admin changes the cap). Exhausted by spend alone shows as remainingMicroUsd 0',
+  })
+  exhausted!: boolean;
+}
+
+export class BudgetShrinkDto {
+  @ApiProperty({ description: 'Runs are never shrunk below this many max output tokens' }) minOutputTokens!: number;
 }
 
 export class BudgetDto {
@@ -101,6 +148,7 @@ export class BudgetDto {
   @ApiProperty({ enum: BUDGET_PERIODS }) period!: BudgetPeriod;
   @MicroUsdProperty() capMicroUsd!: number;
   @ApiProperty({ minimum: 1, maximum: 100 }) softThresholdPct!: number;
+  @ApiProperty({ type: BudgetShrinkDto, nullable: true, description: 'Shrink-to-fit (null: off — a run that does not fit is blocked)' }) shrinkToFit!: BudgetShrinkDto | null;
   @ApiProperty({ type: BudgetPeriodDto }) currentPeriod!: BudgetPeriodDto;
   @ApiProperty({ format: 'date-time' }) createdAt!: string;
   @ApiProperty({ format: 'date-time' }) updatedAt!: string;

@@ -13,12 +13,13 @@ import type { BudgetDto, BudgetScopeInputDto, CreateBudgetDto, UpdateBudgetDto }
  * rule), its end, its ledger row (none yet = nothing spent) and the scope's name.
  */
 const BUDGET_SELECT = `
-  SELECT b.id, b.name, b.scope_type, b.scope_id, b.period, b.cap_micro_usd, b.soft_threshold_pct, b.created_at, b.updated_at,
+  SELECT b.id, b.name, b.scope_type, b.scope_id, b.period, b.cap_micro_usd, b.soft_threshold_pct, b.shrink_min_output_tokens, b.created_at, b.updated_at,
          p.start AS period_start,
          CASE b.period WHEN 'day' THEN p.start + interval '1 day'
                        WHEN 'week' THEN p.start + interval '7 days'
                        WHEN 'month' THEN ((p.start AT TIME ZONE 'UTC') + interval '1 month') AT TIME ZONE 'UTC' END AS period_end,
          COALESCE(bp.spent_micro_usd, 0) AS spent, COALESCE(bp.held_micro_usd, 0) AS held, bp.alerted_at, now() AS now,
+         COALESCE(bp.overage_micro_usd, 0) AS overage, bp.overage_at, COALESCE(bp.exhausted, false) AS exhausted,
          CASE b.scope_type WHEN 'workspace' THEN w.name WHEN 'account' THEN a.name WHEN 'operator' THEN o.name WHEN 'token' THEN t.name END AS scope_label
     FROM budgets b
     JOIN workspaces w ON w.id = b.workspace_id
@@ -36,6 +37,7 @@ interface BudgetRow {
   period: BudgetPeriod;
   cap_micro_usd: string;
   soft_threshold_pct: number;
+  shrink_min_output_tokens: number | null;
   created_at: Date;
   updated_at: Date;
   period_start: Date;
@@ -43,6 +45,9 @@ interface BudgetRow {
   spent: string;
   held: string;
   alerted_at: Date | null;
+  overage: string;
+  overage_at: Date | null;
+  exhausted: boolean;
   now: Date;
   scope_label: string | null;
 }
@@ -78,6 +83,7 @@ export class BudgetsService {
         period: input.period,
         capMicroUsd: String(input.capMicroUsd),
         softThresholdPct: input.softThresholdPct ?? 80,
+        shrinkMinOutputTokens: input.shrinkToFit?.minOutputTokens ?? null,
         createdById: ctx.principal.kind === 'user' ? ctx.principal.userId : null,
       });
       await this.audit.record(
@@ -87,7 +93,14 @@ export class BudgetsService {
           action: 'budget.create',
           targetType: 'budget',
           targetId: saved.id,
-          metadata: { name: saved.name, scope: { type: saved.scopeType, id: saved.scopeId }, period: saved.period, capMicroUsd: input.capMicroUsd, softThresholdPct: saved.softThresholdPct },
+          metadata: {
+            name: saved.name,
+            scope: { type: saved.scopeType, id: saved.scopeId },
+            period: saved.period,
+            capMicroUsd: input.capMicroUsd,
+            softThresholdPct: saved.softThresholdPct,
+            shrinkMinOutputTokens: saved.shrinkMinOutputTokens,
+          },
         },
         m,
       );
@@ -106,11 +119,27 @@ export class BudgetsService {
       if (input.period !== undefined && input.period !== b.period) {
         throw ValidationFailed.field('period', 'cannot be changed after creation: create a new budget instead');
       }
-      const before = { name: b.name, capMicroUsd: Number(b.capMicroUsd), softThresholdPct: b.softThresholdPct };
-      const after = { name: input.name?.trim() ?? b.name, capMicroUsd: input.capMicroUsd ?? before.capMicroUsd, softThresholdPct: input.softThresholdPct ?? b.softThresholdPct };
+      const before = { name: b.name, capMicroUsd: Number(b.capMicroUsd), softThresholdPct: b.softThresholdPct, shrinkMinOutputTokens: b.shrinkMinOutputTokens };
+      const after = {
+        name: input.name?.trim() ?? b.name,
+        capMicroUsd: input.capMicroUsd ?? before.capMicroUsd,
+        softThresholdPct: input.softThresholdPct ?? b.softThresholdPct,
+        shrinkMinOutputTokens: input.shrinkToFit === undefined ? b.shrinkMinOutputTokens : (input.shrinkToFit?.minOutputTokens ?? null),
+      };
       const changed = (Object.keys(before) as (keyof typeof before)[]).filter((k) => before[k] !== after[k]);
       if (changed.length) {
-        await m.getRepository(Budget).update({ id: b.id }, { name: after.name, capMicroUsd: String(after.capMicroUsd), softThresholdPct: after.softThresholdPct });
+        await m.getRepository(Budget).update(
+          { id: b.id },
+          { name: after.name, capMicroUsd: String(after.capMicroUsd), softThresholdPct: after.softThresholdPct, shrinkMinOutputTokens: after.shrinkMinOutputTokens },
+        );
+        if (changed.includes('capMicroUsd')) {
+          // An admin who changes the cap has seen the budget: a period paused by an overage admits runs again under
+          // the new cap (the ledger's ordinary rule), without waiting for the runs in flight to settle.
+          await m.query(`UPDATE budget_periods SET exhausted_at = NULL WHERE budget_id = $1 AND period_start = vaultrun_period_start($2, now()) AND exhausted_at IS NOT NULL`, [
+            b.id,
+            b.period,
+          ]);
+        }
         if (changed.includes('capMicroUsd') || changed.includes('softThresholdPct')) {
           // A raised cap (or threshold) that puts this period back under the threshold re-arms its alert; a lowered
           // one alerts when the ledger next folds spend into the period (every reservation, and the sweeper).
@@ -197,6 +226,7 @@ export function toDto(r: BudgetRow): BudgetDto {
     period: r.period,
     capMicroUsd: cap,
     softThresholdPct: r.soft_threshold_pct,
+    shrinkToFit: r.shrink_min_output_tokens === null ? null : { minOutputTokens: r.shrink_min_output_tokens },
     currentPeriod: {
       periodStart: iso(r.period_start)!,
       periodEnd: iso(r.period_end),
@@ -207,6 +237,9 @@ export function toDto(r: BudgetRow): BudgetDto {
       alertedAt: iso(r.alerted_at),
       // The ledger's own rule (vaultrun_charge): spent × 100 ≥ cap × threshold %.
       softThresholdReached: BigInt(spent) * 100n >= BigInt(cap) * BigInt(r.soft_threshold_pct),
+      overageMicroUsd: Number(r.overage),
+      overageAt: iso(r.overage_at),
+      exhausted: r.exhausted,
     },
     createdAt: iso(r.created_at)!,
     updatedAt: iso(r.updated_at)!,

@@ -144,6 +144,20 @@ export class RunDto {
   costLabel!: CostLabel | null;
   @MicroUsdProperty({ nullable: true, description: 'The worst case held against budgets for the provider call (null: the model has no price)' }) estimateMicroUsd!: number | null;
   @MicroUsdProperty({ nullable: true, description: "The operator's per-run cost cap when the run was started" }) costCapMicroUsd!: number | null;
+  @ApiProperty({
+    type: Number,
+    nullable: true,
+    description: 'The prompt tokens the worst case held for: the estimate of everything sent × the calibrated factor + margin (null before the call was priced)',
+  })
+  promptTokensHeld!: number | null;
+  @MicroUsdProperty({
+    nullable: true,
+    description: 'What the call cost above the worst case held for it (the provider counted more than Vaultrun held); charged in full, and it paused the run\'s budgets. Null when it did not',
+  })
+  overageMicroUsd!: number | null;
+  @ApiProperty({ description: 'Max output tokens the run used (after shrink-to-fit, if a budget reduced it)' }) maxOutputTokens!: number;
+  @ApiProperty({ type: Number, nullable: true, description: 'Shrink-to-fit: the max output tokens asked for, when a budget reduced maxOutputTokens to fit its headroom; null otherwise' })
+  requestedMaxOutputTokens!: number | null;
   @ApiProperty({ type: RunBlockedByDto, nullable: true, description: 'The budget that refused the run (status blocked); null otherwise, or when the per-run cost cap did' })
   blockedBy!: RunBlockedByDto | null;
   @ApiProperty({ type: RunTimingsDto }) timings!: RunTimingsDto;

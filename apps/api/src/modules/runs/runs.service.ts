@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { preparedQuery, type Run, RunEvent } from '@vaultrun/db';
-import { estimatePromptTokens } from '@vaultrun/providers';
+import { estimateRequestPromptTokens } from '@vaultrun/providers';
 import {
   AccountLimiter,
   Conflict,
@@ -10,11 +10,11 @@ import {
   DomainError,
   Forbidden,
   isFinal,
-  messagesOf,
   NotFound,
   overridesOf,
   precheckBudgets,
   type PriceOverrideRow,
+  promptRequestOf,
   quoteRun,
   refusalError,
   RUN_JOB_OPTIONS,
@@ -55,6 +55,8 @@ interface Resolution {
   cost_cap_micro_usd: string | null;
   /** The workspace's price overrides, only fetched when a budget exists or the operator has a cost cap. */
   price_overrides: PriceOverrideRow[] | null;
+  /** The account's calibrated prompt ratio for the model (token_calibrations), fetched with the overrides. */
+  calibration: number | null;
   has_budgets: boolean;
 }
 
@@ -98,6 +100,7 @@ export class RunsService {
     const params: unknown[] = [ctx.workspaceId, input.operatorId, input.accountId ?? null];
     // The manager override is applied below, so the statement's text stays the same for every caller.
     const usable = accountVisibleSql('a', listedViewer(ctx.principal), positional(params));
+    const modelParam = positional(params)(input.model ?? null);
     const { rows } = await preparedQuery<Resolution>(
       this.db,
       `SELECT o.name AS operator_name, o.instructions, o.temperature, o.max_output_tokens, o.output_schema, o.model AS operator_model, w.default_model AS workspace_model,
@@ -108,7 +111,10 @@ export class RunsService {
               CASE WHEN b.has_budgets OR o.cost_cap_micro_usd IS NOT NULL THEN
                 (SELECT jsonb_agg(jsonb_build_object('model', po.model, 'inputMicroUsdPerM', po.input_micro_usd_per_m,
                         'cachedInputMicroUsdPerM', po.cached_input_micro_usd_per_m, 'outputMicroUsdPerM', po.output_micro_usd_per_m))
-                   FROM price_overrides po WHERE po.workspace_id = o.workspace_id) END AS price_overrides
+                   FROM price_overrides po WHERE po.workspace_id = o.workspace_id) END AS price_overrides,
+              CASE WHEN b.has_budgets OR o.cost_cap_micro_usd IS NOT NULL THEN
+                (SELECT c.high_ratio_permille FROM token_calibrations c
+                  WHERE c.account_id = a.id AND c.model = COALESCE(${modelParam}::text, o.model, a.default_model, w.default_model)) END AS calibration
          FROM operators o JOIN workspaces w ON w.id = o.workspace_id
          CROSS JOIN LATERAL (SELECT EXISTS (SELECT 1 FROM budgets bu WHERE bu.workspace_id = o.workspace_id) AS has_budgets) b
          LEFT JOIN provider_accounts a ON a.workspace_id = o.workspace_id AND a.id = COALESCE($3::uuid, o.account_id, w.default_account_id)
@@ -207,17 +213,20 @@ export class RunsService {
     run: { operatorId: string; accountId: string; tokenId: string | null; model: string; input: string; costCap: number | null },
   ): Promise<number | null> {
     if (!r.has_budgets && run.costCap === null) return null;
+    // The same quote as the worker's: everything the request will send, the account's calibrated factor.
+    const request = promptRequestOf({ kind: 'operator', instructions: r.instructions, input: run.input, outputSchema: r.output_schema });
     const quote = quoteRun({
       kind: r.account_kind,
       model: run.model,
       overrides: overridesOf(r.price_overrides),
-      promptTokens: estimatePromptTokens(messagesOf({ instructions: r.instructions, input: run.input })),
+      promptTokens: estimateRequestPromptTokens(r.account_kind, run.model, request).tokens,
       maxOutputTokens: r.max_output_tokens,
+      calibration: r.calibration,
     });
     const capRefusal = costCapRefusal(run.costCap, quote.worstCaseMicroUsd, run.model);
     if (capRefusal) throw refusalError(capRefusal);
     if (r.has_budgets) {
-      const refusal = await precheckBudgets(this.db, { workspaceId, accountId: run.accountId, operatorId: run.operatorId, tokenId: run.tokenId }, quote.worstCaseMicroUsd, run.model);
+      const refusal = await precheckBudgets(this.db, { workspaceId, accountId: run.accountId, operatorId: run.operatorId, tokenId: run.tokenId }, quote, run.model);
       if (refusal) throw refusalError(refusal);
     }
     return quote.worstCaseMicroUsd;
@@ -375,6 +384,10 @@ export function toDto(r: RunView): RunDto {
     costLabel: (r.costLabel as CostLabel | null) ?? null,
     estimateMicroUsd: microUsd(r.estimateMicroUsd),
     costCapMicroUsd: microUsd(r.costCapMicroUsd),
+    promptTokensHeld: r.promptTokensHeld ?? null,
+    overageMicroUsd: microUsd(r.overageMicroUsd),
+    maxOutputTokens: r.maxOutputTokens,
+    requestedMaxOutputTokens: r.requestedMaxOutputTokens ?? null,
     blockedBy: r.blockedBudgetId ? { budgetId: r.blockedBudgetId, budgetName: r.blockedBudgetName ?? null } : null,
     timings: {
       queuedAt: iso(r.queuedAt)!,

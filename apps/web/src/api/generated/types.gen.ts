@@ -873,6 +873,22 @@ export type RunDto = {
      */
     costCapMicroUsd: number | null;
     /**
+     * The prompt tokens the worst case held for: the estimate of everything sent × the calibrated factor + margin (null before the call was priced)
+     */
+    promptTokensHeld: number | null;
+    /**
+     * What the call cost above the worst case held for it (the provider counted more than Vaultrun held); charged in full, and it paused the run's budgets. Null when it did not
+     */
+    overageMicroUsd: number | null;
+    /**
+     * Max output tokens the run used (after shrink-to-fit, if a budget reduced it)
+     */
+    maxOutputTokens: number;
+    /**
+     * Shrink-to-fit: the max output tokens asked for, when a budget reduced maxOutputTokens to fit its headroom; null otherwise
+     */
+    requestedMaxOutputTokens: number | null;
+    /**
      * The budget that refused the run (status blocked); null otherwise, or when the per-run cost cap did
      */
     blockedBy: RunBlockedByDto | null;
@@ -987,6 +1003,22 @@ export type RunDetailDto = {
      * The operator's per-run cost cap when the run was started
      */
     costCapMicroUsd: number | null;
+    /**
+     * The prompt tokens the worst case held for: the estimate of everything sent × the calibrated factor + margin (null before the call was priced)
+     */
+    promptTokensHeld: number | null;
+    /**
+     * What the call cost above the worst case held for it (the provider counted more than Vaultrun held); charged in full, and it paused the run's budgets. Null when it did not
+     */
+    overageMicroUsd: number | null;
+    /**
+     * Max output tokens the run used (after shrink-to-fit, if a budget reduced it)
+     */
+    maxOutputTokens: number;
+    /**
+     * Shrink-to-fit: the max output tokens asked for, when a budget reduced maxOutputTokens to fit its headroom; null otherwise
+     */
+    requestedMaxOutputTokens: number | null;
     /**
      * The budget that refused the run (status blocked); null otherwise, or when the per-run cost cap did
      */
@@ -1228,6 +1260,13 @@ export type BudgetScopeDto = {
     label: string | null;
 };
 
+export type BudgetShrinkDto = {
+    /**
+     * Runs are never shrunk below this many max output tokens
+     */
+    minOutputTokens: number;
+};
+
 export type BudgetPeriodDto = {
     /**
      * Lifetime budgets: 1970-01-01
@@ -1261,6 +1300,18 @@ export type BudgetPeriodDto = {
      * spent ≥ softThresholdPct % of the cap
      */
     softThresholdReached: boolean;
+    /**
+     * What settlements cost above their holds this period (a provider counted more prompt tokens than Vaultrun held); included in spent
+     */
+    overageMicroUsd: number;
+    /**
+     * When the latest overage of this period happened (the budget.overage alert); null without one
+     */
+    overageAt: string | null;
+    /**
+     * Paused by an overage: no run is admitted until every run in flight when it happened has settled (or an admin changes the cap). Exhausted by spend alone shows as remainingMicroUsd 0
+     */
+    exhausted: boolean;
 };
 
 export type BudgetDto = {
@@ -1270,6 +1321,10 @@ export type BudgetDto = {
     period: 'day' | 'week' | 'month' | 'lifetime';
     capMicroUsd: number;
     softThresholdPct: number;
+    /**
+     * Shrink-to-fit (null: off — a run that does not fit is blocked)
+     */
+    shrinkToFit: BudgetShrinkDto | null;
     currentPeriod: BudgetPeriodDto;
     createdAt: string;
     updatedAt: string;
@@ -1290,6 +1345,13 @@ export type BudgetScopeInputDto = {
     id: string | null;
 };
 
+export type ShrinkToFitInputDto = {
+    /**
+     * The floor: a run is never shrunk below this many max output tokens (below it, it is blocked as without shrink-to-fit)
+     */
+    minOutputTokens: number;
+};
+
 export type CreateBudgetDto = {
     name: string;
     /**
@@ -1308,6 +1370,10 @@ export type CreateBudgetDto = {
      * Alert once per period when spend reaches this share of the cap
      */
     softThresholdPct?: number;
+    /**
+     * Instead of blocking a run whose worst case does not fit the remaining headroom, reduce its max output tokens to what fits (never below minOutputTokens) and say so on the run. Null or absent: off. A run is shrunk only when every budget it does not fit has this on.
+     */
+    shrinkToFit?: ShrinkToFitInputDto | null;
 };
 
 export type UpdateBudgetDto = {
@@ -1317,6 +1383,10 @@ export type UpdateBudgetDto = {
      */
     capMicroUsd?: number;
     softThresholdPct?: number;
+    /**
+     * Instead of blocking a run whose worst case does not fit the remaining headroom, reduce its max output tokens to what fits (never below minOutputTokens) and say so on the run. Null or absent: off. A run is shrunk only when every budget it does not fit has this on. Send null to turn it off.
+     */
+    shrinkToFit?: ShrinkToFitInputDto | null;
     /**
      * Immutable: accepted only when unchanged (400 otherwise — create a new budget)
      */

@@ -1,6 +1,7 @@
 import { useQuery } from '@tanstack/react-query';
 import { Link } from 'react-router';
 import { listBudgetsOptions } from '../../api/generated/@tanstack/react-query.gen.js';
+import type { BudgetDto } from '../../api/generated/types.gen.js';
 import { formatUsd } from '../../lib/money.js';
 import { can, useMe } from '../../lib/session.js';
 import { useMoneyFollowsRuns } from './budget-cache.js';
@@ -17,8 +18,42 @@ export function BudgetAlertBanner() {
   const enabled = !!me.workspace && can(me, 'budgets:read');
   const budgets = useQuery({ ...listBudgetsOptions(), enabled, refetchInterval: BANNER_REFRESH_MS });
   useMoneyFollowsRuns();
-  const reached = (budgets.data?.items ?? []).filter((b) => b.currentPeriod.softThresholdReached);
-  if (!enabled || reached.length === 0) return null;
+  const items = budgets.data?.items ?? [];
+  const reached = items.filter((b) => b.currentPeriod.softThresholdReached);
+  const over = items.filter((b) => b.currentPeriod.overageMicroUsd > 0);
+  if (!enabled || (reached.length === 0 && over.length === 0)) return null;
+  return (
+    <>
+      {over.length ? <OverageBanner over={over} /> : null}
+      {reached.length ? <SoftThresholdBanner reached={reached} /> : null}
+    </>
+  );
+}
+
+/** A provider charged more than was held: names each budget, its overage, and whether new runs are paused. */
+function OverageBanner({ over }: { over: BudgetDto[] }) {
+  return (
+    <div className="alert alert-error budget-banner" role="alert" data-testid="budget-overage-banner">
+      <span className="budget-banner-icon budget-banner-icon-danger" aria-hidden="true">
+        !
+      </span>
+      <div className="budget-banner-body">
+        <strong>{over.length === 1 ? 'A provider charged more than a budget held' : `Providers charged more than ${over.length} budgets held`}:</strong>{' '}
+        {over.map((b, i) => (
+          <span key={b.id} data-testid="budget-overage-banner-item" data-budget-id={b.id}>
+            {i > 0 ? '; ' : ''}
+            <Link to={`/budgets#budget-${b.id}`}>{b.name}</Link> ({formatUsd(b.currentPeriod.overageMicroUsd)} above its holds
+            {b.currentPeriod.exhausted ? ', new runs paused' : ''})
+          </span>
+        ))}
+        .{' '}
+        <Link to="/budgets">Review budgets</Link>
+      </div>
+    </div>
+  );
+}
+
+function SoftThresholdBanner({ reached }: { reached: BudgetDto[] }) {
   return (
     <div className="alert alert-warning budget-banner" role="status" data-testid="budget-banner">
       <span className="budget-banner-icon" aria-hidden="true">

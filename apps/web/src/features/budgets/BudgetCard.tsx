@@ -41,7 +41,16 @@ export function BudgetCard({ budget, canManage, highlighted }: { budget: BudgetD
             Soft threshold reached
           </Badge>
         ) : null}
-        {p.remainingMicroUsd === 0 ? (
+        {p.overageMicroUsd > 0 ? (
+          <Badge tone="red" testId="budget-overage-badge">
+            Overage {formatUsd(p.overageMicroUsd)}
+          </Badge>
+        ) : null}
+        {p.exhausted ? (
+          <Badge tone="red" testId="budget-paused">
+            Paused
+          </Badge>
+        ) : p.remainingMicroUsd === 0 ? (
           <Badge tone="red" testId="budget-exhausted">
             No headroom
           </Badge>
@@ -49,6 +58,19 @@ export function BudgetCard({ budget, canManage, highlighted }: { budget: BudgetD
       </header>
 
       <BudgetMeter budget={budget} />
+
+      {p.overageMicroUsd > 0 ? (
+        <div className={`alert ${p.exhausted ? 'alert-error' : 'alert-warning'}`} role="status" data-testid="budget-overage">
+          <strong>
+            A provider charged {formatUsd(p.overageMicroUsd)} more than Vaultrun held
+            {p.overageAt ? ` (last on ${formatDateTime(p.overageAt)})` : ''}.
+          </strong>{' '}
+          It counted more prompt tokens than estimated; the full amount is charged and included in spent.{' '}
+          {p.exhausted
+            ? 'New runs are paused until the runs that were in flight then have settled (or an admin changes the cap), so the overshoot stays within what was already in flight.'
+            : 'Holds for that account and model now allow for what the provider counts.'}
+        </div>
+      ) : null}
 
       <dl className="facts budget-facts">
         <Fact label="Spent">
@@ -82,6 +104,19 @@ export function BudgetCard({ budget, canManage, highlighted }: { budget: BudgetD
                 {formatUsd(p.projectedMicroUsd)}
               </span>
               <span className="fact-note">{p.projectedMicroUsd > budget.capMicroUsd ? 'above the cap at this pace' : 'at this pace (linear)'}</span>
+            </>
+          )}
+        </Fact>
+        <Fact label="Shrink to fit">
+          {budget.shrinkToFit ? (
+            <>
+              <span data-testid="budget-shrink-value">On</span>
+              <span className="fact-note">never below {budget.shrinkToFit.minOutputTokens} output tokens</span>
+            </>
+          ) : (
+            <>
+              <span data-testid="budget-shrink-value">Off</span>
+              <span className="fact-note">a run that does not fit is blocked</span>
             </>
           )}
         </Fact>

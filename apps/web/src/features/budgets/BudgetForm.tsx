@@ -15,9 +15,11 @@ interface Draft {
   period: BudgetPeriod;
   cap: string;
   softThresholdPct: string;
+  shrink: boolean;
+  shrinkMinOutputTokens: string;
 }
 
-const FIELDS = ['name', 'scope', 'scope.type', 'scope.id', 'period', 'capMicroUsd', 'softThresholdPct'];
+const FIELDS = ['name', 'scope', 'scope.type', 'scope.id', 'period', 'capMicroUsd', 'softThresholdPct', 'shrinkToFit', 'shrinkToFit.minOutputTokens'];
 
 function draftOf(budget: BudgetDto | null): Draft {
   return {
@@ -27,6 +29,8 @@ function draftOf(budget: BudgetDto | null): Draft {
     period: budget?.period ?? 'month',
     cap: budget ? microUsdToDollars(budget.capMicroUsd) : '',
     softThresholdPct: String(budget?.softThresholdPct ?? 80),
+    shrink: !!budget?.shrinkToFit,
+    shrinkMinOutputTokens: String(budget?.shrinkToFit?.minOutputTokens ?? 256),
   };
 }
 
@@ -42,6 +46,10 @@ function toBody(d: Draft, editing: boolean): Checked {
   const soft = Number(d.softThresholdPct);
   if (!Number.isInteger(soft) || soft < 1 || soft > 100) errors.softThresholdPct = 'A whole percentage from 1 to 100.';
   if (!editing && d.scopeType !== 'workspace' && !d.scopeId) errors['scope.id'] = `Choose the ${SCOPES.find((s) => s.value === d.scopeType)?.label.toLowerCase()}.`;
+  const floor = Number(d.shrinkMinOutputTokens);
+  if (d.shrink && (!/^\d+$/.test(d.shrinkMinOutputTokens.trim()) || floor < 1 || floor > 200_000)) {
+    errors['shrinkToFit.minOutputTokens'] = 'A whole number of tokens from 1 to 200,000.';
+  }
   if (Object.keys(errors).length || cap === null || cap === undefined) return { ok: false, errors };
   return {
     ok: true,
@@ -51,6 +59,7 @@ function toBody(d: Draft, editing: boolean): Checked {
       period: d.period,
       capMicroUsd: cap,
       softThresholdPct: soft,
+      shrinkToFit: d.shrink ? { minOutputTokens: floor } : null,
     },
   };
 }
@@ -72,7 +81,8 @@ export function BudgetForm({ budget, onSaved, onCancel }: { budget: BudgetDto | 
 
   const set = <K extends keyof Draft>(key: K, value: Draft[K]) => {
     setDraft((d) => ({ ...d, [key]: value, ...(key === 'scopeType' ? { scopeId: '' } : {}) }));
-    const field = key === 'cap' ? 'capMicroUsd' : key === 'scopeId' || key === 'scopeType' ? 'scope.id' : key;
+    const field =
+      key === 'cap' ? 'capMicroUsd' : key === 'scopeId' || key === 'scopeType' ? 'scope.id' : key === 'shrink' || key === 'shrinkMinOutputTokens' ? 'shrinkToFit.minOutputTokens' : key;
     if (localErrors[field]) setLocalErrors((e) => ({ ...e, [field]: undefined }));
   };
 
@@ -87,8 +97,8 @@ export function BudgetForm({ budget, onSaved, onCancel }: { budget: BudgetDto | 
     }
     setLocalErrors({});
     if (budget) {
-      const { name, capMicroUsd, softThresholdPct } = checked.body;
-      update.mutate({ path: { budgetId: budget.id }, body: { name, capMicroUsd, softThresholdPct } });
+      const { name, capMicroUsd, softThresholdPct, shrinkToFit } = checked.body;
+      update.mutate({ path: { budgetId: budget.id }, body: { name, capMicroUsd, softThresholdPct, shrinkToFit } });
     } else {
       create.mutate({ body: checked.body });
     }
@@ -161,6 +171,39 @@ export function BudgetForm({ budget, onSaved, onCancel }: { budget: BudgetDto | 
           <span className="field-hint">Once per period: an audit entry, a console banner and the workspace webhook.</span>
           {fieldError('softThresholdPct')}
         </div>
+      </div>
+
+      <div className="form-grid-2">
+        <div className="field">
+          <span className="field-label">When a run does not fit</span>
+          <label className="check">
+            <input type="checkbox" data-testid="budget-shrink" checked={draft.shrink} onChange={(e) => set('shrink', e.target.checked)} />
+            <span>
+              Shrink its max output tokens to fit, instead of blocking it
+              <span className="check-help">The run says so on its timeline. Only when every budget it does not fit allows it.</span>
+            </span>
+          </label>
+        </div>
+        {draft.shrink ? (
+          <div className="field">
+            <label htmlFor={`${id}-shrinkToFit-minOutputTokens`}>Never below</label>
+            <div className="input-suffix">
+              <input
+                id={`${id}-shrinkToFit-minOutputTokens`}
+                data-testid="budget-shrink-floor"
+                type="number"
+                min={1}
+                max={200000}
+                step={1}
+                value={draft.shrinkMinOutputTokens}
+                onChange={(e) => set('shrinkMinOutputTokens', e.target.value)}
+              />
+              <span aria-hidden="true">output tokens</span>
+            </div>
+            <span className="field-hint">Below this floor the run is blocked: a reply cut too short is worth nothing.</span>
+            {fieldError('shrinkToFit.minOutputTokens', 'shrinkToFit')}
+          </div>
+        ) : null}
       </div>
 
       {apiError && !hasOnlyFieldErrors(apiError, FIELDS) ? <ProblemAlert error={apiError} /> : null}

@@ -247,7 +247,7 @@ const RUN_TIPS: Record<string, string> = {
   invalid_output: 'The model answered, but not with JSON that matches the operator’s schema. Simplify the schema, or make the instructions ask for exactly that shape.',
   model_not_found: 'Check the model on the operator (or this run’s override): the account may have no access to it. Pick one of the models the account listed when it was verified.',
   context_length_exceeded: 'Shorten the input or the instructions, or run it on a model with a larger context window.',
-  budget_exhausted: 'The budget has no headroom for this run’s worst case in its current period. Raise its cap, wait for the next period, or lower the operator’s max output tokens (the worst case counts every allowed output token).',
+  budget_exhausted: 'The budget has no headroom for this run’s worst case in its current period — or it is paused after an overage until the runs in flight then have settled. Raise its cap, wait for the next period, lower the operator’s max output tokens (the worst case counts every allowed output token), or let the budget shrink runs to fit.',
   cost_cap_exceeded: 'The worst case of this run is above the operator’s cost cap per run. Raise the cap, or lower the max output tokens or the input.',
   unpriced_model: 'No price is known for this model, so a budget or cost cap cannot be enforced. Add a price override for it on the Budgets page.',
 };
@@ -300,7 +300,18 @@ function RunEstimate({ run }: { run: RunDetailDto }) {
     return (
       <>
         <span data-testid="run-estimate">{formatUsd(run.estimateMicroUsd)}</span>
-        <span className="fact-note">every prompt token and every allowed output token, priced</span>
+        <span className="fact-note">
+          {run.promptTokensHeld !== null ? `${formatCount(run.promptTokensHeld)} prompt tokens` : 'every prompt token'} and{' '}
+          {run.requestedMaxOutputTokens !== null
+            ? `${formatCount(run.maxOutputTokens)} output tokens (shrunk from ${formatCount(run.requestedMaxOutputTokens)} to fit a budget)`
+            : 'every allowed output token'}
+          , priced
+        </span>
+        {run.overageMicroUsd !== null ? (
+          <span className="fact-note text-danger" data-testid="run-overage">
+            Charged {formatUsd(run.overageMicroUsd)} more: the provider counted more prompt tokens than were held
+          </span>
+        ) : null}
       </>
     );
   }

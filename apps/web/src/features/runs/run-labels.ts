@@ -54,12 +54,13 @@ export const EVENT_LABELS: Record<string, string> = {
   failed: 'Failed',
   cancelled: 'Cancelled',
   blocked: 'Blocked',
+  max_output_reduced: 'Shrunk to fit',
 };
 
 export function eventTone(type: string): BadgeTone {
   if (type === 'succeeded') return 'green';
   if (type === 'failed' || type === 'blocked') return 'red';
-  if (type === 'waiting' || type === 'retrying' || type === 'released' || type === 'recovered') return 'amber';
+  if (type === 'waiting' || type === 'retrying' || type === 'released' || type === 'recovered' || type === 'max_output_reduced') return 'amber';
   if (type === 'running') return 'blue';
   return 'grey';
 }
