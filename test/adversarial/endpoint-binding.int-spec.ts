@@ -149,7 +149,8 @@ describe('a provider key is bound to its endpoint', () => {
     attacker.reset();
 
     const verify = await accounts().post(`/api/v1/provider-accounts/${id}/verify`);
-    expect([verify.status, verify.body.code]).toEqual([500, 'secret_unreadable']);
+    // Verify answers with the refusal in words and marks the account; nothing is sent anywhere.
+    expect([verify.status, verify.body.ok, verify.body.error?.code, verify.body.account?.status]).toEqual([200, false, 'secret_unreadable', 'unverified']);
     // The worker's path for runs decrypts the same way.
     const secrets = new SecretStore(new Envelope(api.config.keyRing));
     const account = await api.db.getRepository(ProviderAccount).findOneByOrFail({ id });

@@ -38,7 +38,8 @@ describe('lease loss', () => {
     return new RunExecutor({
       db,
       limiter: new AccountLimiter(redis, config.redisPrefix, leaseTtlMs),
-      providers: new ProviderCache(db, secrets),
+      // The fake provider listens on this host.
+      providers: new ProviderCache(db, secrets, { outbound: { allowPrivate: true } }),
       bus: new RunBus(redis, config.redisPrefix),
       workerId,
       leaseTtlMs,
