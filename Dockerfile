@@ -15,6 +15,8 @@ COPY apps/web/package.json apps/web/
 COPY packages/db/package.json packages/db/
 COPY packages/vault-core/package.json packages/vault-core/
 COPY packages/providers/package.json packages/providers/
+COPY packages/engine/package.json packages/engine/
+COPY packages/money/package.json packages/money/
 RUN pnpm install --frozen-lockfile
 COPY . .
 RUN pnpm build \

@@ -3,6 +3,48 @@ import js from '@eslint/js';
 import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
+/*
+ * Package boundaries: apps → engine / money → vault-core / providers → db (engine may use money; nothing points
+ * back up). Enforced with ESLint's own no-restricted-imports, per layer, so a wrong import fails `pnpm lint` (and CI)
+ * with the rule's message; no extra tool needed. Relative paths into another package's sources are refused too.
+ */
+const LAYERS = {
+  db: [],
+  providers: ['db'],
+  'vault-core': ['db', 'providers'],
+  money: ['db', 'providers', 'vault-core'],
+  engine: ['db', 'providers', 'vault-core', 'money'],
+};
+const PACKAGES = Object.keys(LAYERS);
+const APPS = ['api', 'worker', 'web'];
+const boundaries = Object.entries(LAYERS).map(([pkg, allowed]) => ({
+  files: [`packages/${pkg}/src/**/*.ts`],
+  rules: {
+    'no-restricted-imports': [
+      'error',
+      {
+        paths: [...PACKAGES.filter((p) => p !== pkg && !allowed.includes(p)), ...APPS].map((p) => ({
+          name: `@vaultrun/${p}`,
+          message: `@vaultrun/${pkg} may import only ${allowed.length ? allowed.map((a) => `@vaultrun/${a}`).join(', ') : 'no other Vaultrun package'} (apps → engine/money → vault-core/providers → db).`,
+        })),
+        patterns: [{ group: ['**/packages/**', ...PACKAGES.map((p) => `**/${p}/src/**`), '**/apps/**', '@vaultrun/*/**'], message: 'Import other packages by name (@vaultrun/…), never by a path into their sources.' }],
+      },
+    ],
+  },
+}));
+const appBoundaries = APPS.map((app) => ({
+  files: [`apps/${app}/src/**/*.{ts,tsx}`],
+  rules: {
+    'no-restricted-imports': [
+      'error',
+      {
+        paths: APPS.filter((a) => a !== app).map((a) => ({ name: `@vaultrun/${a}`, message: 'Apps do not import each other; share code through a package.' })),
+        patterns: [{ group: ['**/packages/**', ...PACKAGES.map((p) => `**/${p}/src/**`), ...APPS.filter((a) => a !== app).map((a) => `**/${a}/src/**`), '@vaultrun/*/**'], message: 'Import packages by name (@vaultrun/…): their index.ts is their public surface.' }],
+      },
+    ],
+  },
+}));
+
 export default tseslint.config(
   {
     ignores: ['**/dist/**', '**/node_modules/**', '**/coverage/**', 'apps/web/src/api/generated/**', '**/*.d.ts', '.turbo/**'],
@@ -28,6 +70,8 @@ export default tseslint.config(
     files: ['apps/web/src/**/*.{ts,tsx}'],
     languageOptions: { globals: { ...globals.browser } },
   },
+  ...boundaries,
+  ...appBoundaries,
   {
     files: ['**/cli.ts', '**/*.spec.ts', '**/*.int-spec.ts', '**/*.e2e-spec.ts', '**/*.browser-spec.ts', '**/test/**/*.ts', 'scripts/**/*.{js,mjs}'],
     // Test code reads HTTP bodies, which are untyped JSON by nature.

@@ -10,10 +10,12 @@ import type { LookupAddress } from 'node:dns';
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { ProviderAccount } from '@vaultrun/db';
-import { Envelope, guardedAgent, outboundRefusalOf, ProviderCache, resolvedUrlRefusal, SecretStore, type Resolver } from '@vaultrun/vault-core';
+import { Envelope, SecretStore } from '@vaultrun/vault-core';
+import { guardedAgent, outboundRefusalOf, resolvedUrlRefusal, type Resolver } from '@vaultrun/providers';
+import { ProviderCache } from '@vaultrun/engine';
 import { fetch } from 'undici';
-import { as, bearer, seedWorkspace, signIn, startTestApi, type SeededWorkspace, type Session, type TestApi } from '../support/api.js';
-import { startFakeOpenAI, type FakeOpenAI } from '../support/fake-openai.js';
+import { as, bearer, type SeededWorkspace, seedWorkspace, type Session, signIn, startTestApi, type TestApi } from '../support/api.js';
+import { type FakeOpenAI, startFakeOpenAI } from '../support/fake-openai.js';
 import { scratchDatabase } from '../support/scratch-db.js';
 
 const key = (tag = 'proj') => `sk-${tag}-adv-${randomBytes(12).toString('hex')}`;

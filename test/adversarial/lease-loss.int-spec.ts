@@ -3,12 +3,13 @@
  * run another worker took over. Two executors (two "workers") are driven directly on one stack's database.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { AccountLimiter, Envelope, loadKeyRing, ProviderCache, RunBus, RunExecutor, SecretStore, transitionRun } from '@vaultrun/vault-core';
+import { AccountLimiter, ProviderCache, RunBus, RunExecutor, transitionRun } from '@vaultrun/engine';
+import { Envelope, loadKeyRing, SecretStore } from '@vaultrun/vault-core';
 import { Redis } from 'ioredis';
 import { as } from '../support/api.js';
 import { testEnv } from '../support/env.js';
-import { startFakeOpenAI, type FakeOpenAI, type FakeRequest } from '../support/fake-openai.js';
-import { startStack, type Stack } from '../support/stack.js';
+import { type FakeOpenAI, type FakeRequest, startFakeOpenAI } from '../support/fake-openai.js';
+import { type Stack, startStack } from '../support/stack.js';
 
 describe('lease loss', () => {
   let stack: Stack;

@@ -5,7 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
-import { AccountLimiter } from '@vaultrun/vault-core';
+import { AccountLimiter } from '@vaultrun/engine';
 import { Redis } from 'ioredis';
 import { instancePrefix, testEnv } from '../support/env.js';
 

@@ -6,9 +6,9 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { runMigrations } from '@vaultrun/db';
-import { as, seedWorkspace, signIn, startTestApi, type Session, type TestApi } from '../support/api.js';
-import { startFakeOpenAI, type FakeOpenAI } from '../support/fake-openai.js';
-import { spawnWorkerProcess, startPrivatePostgres, type PrivatePostgres, type WorkerProcess } from '../support/processes.js';
+import { as, seedWorkspace, type Session, signIn, startTestApi, type TestApi } from '../support/api.js';
+import { type FakeOpenAI, startFakeOpenAI } from '../support/fake-openai.js';
+import { type PrivatePostgres, spawnWorkerProcess, startPrivatePostgres, type WorkerProcess } from '../support/processes.js';
 import { eventually, FAST_WORKER_ENV } from '../support/runs.js';
 
 const CLIENT_TIMEOUT_MS = 10_000;

@@ -3,11 +3,11 @@
  * is marked (unverified, `secret_unreadable`, audited), and every other due account is still checked.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { QUEUES } from '@vaultrun/vault-core';
+import { QUEUES } from '@vaultrun/engine';
 import { Queue, QueueEvents } from 'bullmq';
 import { as } from '../support/api.js';
-import { startFakeOpenAI, type FakeOpenAI } from '../support/fake-openai.js';
-import { startStack, type Stack } from '../support/stack.js';
+import { type FakeOpenAI, startFakeOpenAI } from '../support/fake-openai.js';
+import { type Stack, startStack } from '../support/stack.js';
 
 describe('scheduled re-verification with a broken account', () => {
   let stack: Stack;

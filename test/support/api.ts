@@ -3,10 +3,10 @@ import { getDataSourceToken } from '@nestjs/typeorm';
 import { hash } from '@node-rs/argon2';
 import { Membership, type Role, User, Workspace } from '@vaultrun/db';
 import { createMockAccount } from '@vaultrun/vault-core';
-import supertest from 'supertest';
 import type { DataSource } from 'typeorm';
-import { createApp, loadConfig, type AppConfig } from '../../apps/api/src/app.js';
+import { type AppConfig, createApp, loadConfig } from '../../apps/api/src/app.js';
 import { instancePrefix, testEnv, uniqueId } from './env.js';
+import supertest from 'supertest';
 
 export interface TestApi {
   app: NestFastifyApplication;

@@ -1,6 +1,6 @@
-import { preflight } from '@vaultrun/vault-core';
+import { preflight } from '@vaultrun/engine';
 import { createApp } from './app.js';
-import { ConfigError, loadConfig, type AppConfig } from './config.js';
+import { type AppConfig, ConfigError, loadConfig } from './config.js';
 import { BootstrapService, type FirstOwner } from './modules/bootstrap/bootstrap.service.js';
 
 function printFirstOwner(owner: FirstOwner, config: AppConfig): void {

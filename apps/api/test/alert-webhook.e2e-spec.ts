@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { Envelope, openWebhookSecret } from '@vaultrun/vault-core';
-import { as, seedWorkspace, signIn, startTestApi, type SeededWorkspace, type Session, type TestApi } from '../../../test/support/api.js';
+import { as, type SeededWorkspace, seedWorkspace, type Session, signIn, startTestApi, type TestApi } from '../../../test/support/api.js';
 
 describe('budget alert webhook', () => {
   let api: TestApi;

@@ -7,9 +7,9 @@
  */
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { ROLE_PERMISSIONS, SCOPE_PERMISSIONS, type Permission } from '@vaultrun/vault-core';
+import { type Permission, ROLE_PERMISSIONS, SCOPE_PERMISSIONS } from '@vaultrun/vault-core';
+import { as, bearer, probeStream, type SeededWorkspace, seedWorkspace, type Session, signIn, startTestApi, type TestApi } from '../../../test/support/api.js';
 import supertest from 'supertest';
-import { as, bearer, probeStream, seedWorkspace, signIn, startTestApi, type SeededWorkspace, type Session, type TestApi } from '../../../test/support/api.js';
 
 type Auth = { kind: 'public' } | { kind: 'signed-in' } | { kind: 'permission'; permission: Permission };
 interface Operation {

@@ -6,12 +6,13 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import { estimatePromptTokens, priceFor, usageCostMicroUsd } from '@vaultrun/providers';
-import { messagesOf, quoteRun } from '@vaultrun/vault-core';
-import supertest from 'supertest';
-import { as, bearer, seedWorkspace, signIn, type SeededWorkspace, type Session, type TestApi } from '../../../test/support/api.js';
-import { startFakeOpenAI, type FakeOpenAI } from '../../../test/support/fake-openai.js';
+import { messagesOf } from '@vaultrun/engine';
+import { quoteRun } from '@vaultrun/money';
+import { as, bearer, type SeededWorkspace, seedWorkspace, type Session, signIn, type TestApi } from '../../../test/support/api.js';
+import { type FakeOpenAI, startFakeOpenAI } from '../../../test/support/fake-openai.js';
 import { waitForRun, waitUntil } from '../../../test/support/runs.js';
-import { startStack, type Stack } from '../../../test/support/stack.js';
+import { type Stack, startStack } from '../../../test/support/stack.js';
+import supertest from 'supertest';
 
 type Side = Record<string, any>;
 type ComparisonBody = { id: string; mock: Side; live: Side; differences: Record<string, any>; operator: { id: string; name: string }; input: string; outputFormat: string };

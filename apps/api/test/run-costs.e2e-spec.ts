@@ -5,8 +5,9 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { estimatePromptTokens } from '@vaultrun/providers';
-import { messagesOf, quoteRun } from '@vaultrun/vault-core';
-import { as, bearer, seedWorkspace, signIn, startTestApi, type SeededWorkspace, type Session, type TestApi } from '../../../test/support/api.js';
+import { messagesOf } from '@vaultrun/engine';
+import { quoteRun } from '@vaultrun/money';
+import { as, bearer, type SeededWorkspace, seedWorkspace, type Session, signIn, startTestApi, type TestApi } from '../../../test/support/api.js';
 
 describe('run costs and the POST /runs pre-check', () => {
   let api: TestApi;

@@ -6,16 +6,16 @@
  */
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { QUEUES } from '@vaultrun/vault-core';
+import { QUEUES } from '@vaultrun/engine';
 import { Queue, QueueEvents } from 'bullmq';
 import { Redis } from 'ioredis';
-import type supertest from 'supertest';
-import { as, bearer, seedWorkspace, signIn, startTestApi, type Session, type TestApi } from '../../../test/support/api.js';
+import { as, bearer, seedWorkspace, type Session, signIn, startTestApi, type TestApi } from '../../../test/support/api.js';
 import { testEnv } from '../../../test/support/env.js';
-import { startFakeOpenAI, type FakeOpenAI } from '../../../test/support/fake-openai.js';
+import { type FakeOpenAI, startFakeOpenAI } from '../../../test/support/fake-openai.js';
 import { CapturedLogs } from '../../../test/support/logs.js';
 import { scratchDatabase } from '../../../test/support/scratch-db.js';
 import { startTestWorker } from '../../../test/support/worker.js';
+import type supertest from 'supertest';
 
 const canary = (tag = '') => `sk-proj-canary${tag}${randomBytes(10).toString('hex')}`;
 /** Every 12-character window of a secret. */

@@ -7,7 +7,7 @@ import { as, type SeededUser, signIn } from '../../../test/support/api.js';
 import { launchBrowser, recordTraffic, screenshot, signInThroughConsole } from '../../../test/support/browser.js';
 import { type FakeOpenAI, startFakeOpenAI } from '../../../test/support/fake-openai.js';
 import { eventually } from '../../../test/support/runs.js';
-import { startStack, type Stack } from '../../../test/support/stack.js';
+import { type Stack, startStack } from '../../../test/support/stack.js';
 
 const consoleDist = fileURLToPath(new URL('../dist', import.meta.url));
 const hex = () => randomBytes(3).toString('hex');

@@ -6,7 +6,7 @@ import type { Browser, Page } from 'playwright-core';
 import { as, type SeededUser } from '../../../test/support/api.js';
 import { launchBrowser, screenshot, signInThroughConsole } from '../../../test/support/browser.js';
 import { type FakeOpenAI, startFakeOpenAI } from '../../../test/support/fake-openai.js';
-import { startStack, type Stack } from '../../../test/support/stack.js';
+import { type Stack, startStack } from '../../../test/support/stack.js';
 
 const consoleDist = fileURLToPath(new URL('../dist', import.meta.url));
 const hex = () => randomBytes(3).toString('hex');

@@ -6,7 +6,7 @@ import type { Browser, Locator, Page } from 'playwright-core';
 import { as, type SeededUser } from '../../../test/support/api.js';
 import { launchBrowser, screenshot, signInThroughConsole } from '../../../test/support/browser.js';
 import { eventually } from '../../../test/support/runs.js';
-import { startStack, type Stack } from '../../../test/support/stack.js';
+import { type Stack, startStack } from '../../../test/support/stack.js';
 
 type Json = Record<string, any>;
 

@@ -1,5 +1,5 @@
 import { SetMetadata } from '@nestjs/common';
-import type { JobName } from '@vaultrun/vault-core';
+import type { JobName } from '@vaultrun/engine';
 
 export const HANDLED_JOBS = 'vaultrun:handled-jobs';
 

@@ -1,4 +1,4 @@
-import { preflight } from '@vaultrun/vault-core';
+import { preflight } from '@vaultrun/engine';
 import { ConfigError, loadConfig } from './config.js';
 import { startWorker } from './worker.js';
 

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import type { ExecutorObserver } from '@vaultrun/vault-core';
+import type { ExecutorObserver } from '@vaultrun/engine';
 import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
 
 /** The worker's Prometheus metrics (served at GET /metrics on the health port). No labels carry secrets or inputs. */

@@ -1,6 +1,6 @@
 import { InjectQueue } from '@nestjs/bullmq';
 import { Injectable, type OnApplicationBootstrap } from '@nestjs/common';
-import { QUEUES } from '@vaultrun/vault-core';
+import { QUEUES } from '@vaultrun/engine';
 import type { Queue } from 'bullmq';
 import { Gauge } from 'prom-client';
 import { WorkerMetrics } from './metrics.js';

@@ -1,7 +1,7 @@
 import { getQueueToken, OnWorkerEvent, WorkerHost } from '@nestjs/bullmq';
 import { Injectable, Logger, type OnModuleInit } from '@nestjs/common';
 import { ModuleRef } from '@nestjs/core';
-import { QUEUES } from '@vaultrun/vault-core';
+import { QUEUES } from '@vaultrun/engine';
 import type { Queue } from 'bullmq';
 
 /*

@@ -1,6 +1,6 @@
 import { InjectQueue } from '@nestjs/bullmq';
 import { Inject, Injectable, type OnApplicationBootstrap } from '@nestjs/common';
-import { QUEUES } from '@vaultrun/vault-core';
+import { QUEUES } from '@vaultrun/engine';
 import type { Queue } from 'bullmq';
 import { WORKER_CONFIG, type WorkerConfig } from './config.js';
 

@@ -6,16 +6,15 @@ import {
   cancelChannel,
   MissionEngine,
   type MissionJobs,
-  alertJobId,
-  pendingAlerts,
   ProviderCache,
   QUEUES,
   reconcileRuns,
   RUN_JOB_OPTIONS,
   RunBus,
   RunExecutor,
-  type SecretStore,
-} from '@vaultrun/vault-core';
+} from '@vaultrun/engine';
+import { alertJobId, pendingAlerts } from '@vaultrun/money';
+import type { SecretStore } from '@vaultrun/vault-core';
 import type { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { PinoLogger } from 'nestjs-pino';

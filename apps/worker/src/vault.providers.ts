@@ -1,4 +1,4 @@
-import { type Provider } from '@nestjs/common';
+import type { Provider } from '@nestjs/common';
 import { getDataSourceToken } from '@nestjs/typeorm';
 import { AccountVerifier, Envelope, KeyFingerprints, SecretStore } from '@vaultrun/vault-core';
 import type { DataSource } from 'typeorm';

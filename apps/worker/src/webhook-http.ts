@@ -1,4 +1,4 @@
-import { guardedAgent, outboundRefusalOf, type OutboundRefusedError } from '@vaultrun/vault-core';
+import { guardedAgent, outboundRefusalOf, type OutboundRefusedError } from '@vaultrun/providers';
 import type { Agent } from 'undici';
 
 /**

@@ -3,11 +3,12 @@ import { type DynamicModule, Inject, Injectable, Module, type OnApplicationBoots
 import { DiscoveryModule, DiscoveryService } from '@nestjs/core';
 import { InjectDataSource, TypeOrmModule } from '@nestjs/typeorm';
 import { dataSourceOptions } from '@vaultrun/db';
-import { assertJobHandlers, DEFAULT_JOB_OPTIONS, Envelope, type JobName, KeyFingerprints, prepareVault, QUEUES, REDACT_PATHS, RUN_JOB_OPTIONS } from '@vaultrun/vault-core';
+import { assertJobHandlers, DEFAULT_JOB_OPTIONS, type JobName, QUEUES, RUN_JOB_OPTIONS } from '@vaultrun/engine';
+import { Envelope, KeyFingerprints, prepareVault, REDACT_PATHS } from '@vaultrun/vault-core';
 import { LoggerModule } from 'nestjs-pino';
 import type { DestinationStream } from 'pino';
 import type { DataSource } from 'typeorm';
-import { CLOCK, type Clock, WORKER_CONFIG, type WorkerConfig } from './config.js';
+import { type Clock, CLOCK, WORKER_CONFIG, type WorkerConfig } from './config.js';
 import { HANDLED_JOBS } from './job-handlers.js';
 import { MaintenanceProcessor } from './processors/maintenance.processor.js';
 import { MissionsProcessor } from './processors/missions.processor.js';

@@ -13,7 +13,7 @@ import { as } from '../../../test/support/api.js';
 import { type FakeOpenAI, startFakeOpenAI } from '../../../test/support/fake-openai.js';
 import { budgetPeriod, insertPriceOverride, ledgerSums } from '../../../test/support/money.js';
 import { waitForRun, waitUntil } from '../../../test/support/runs.js';
-import { startStack, type Stack } from '../../../test/support/stack.js';
+import { type Stack, startStack } from '../../../test/support/stack.js';
 
 describe('overage, calibration and shrink-to-fit (in-process worker)', () => {
   let stack: Stack;

@@ -7,14 +7,14 @@ import { createHmac } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { QUEUES } from '@vaultrun/vault-core';
+import { QUEUES } from '@vaultrun/engine';
 import { Queue } from 'bullmq';
 import { mockCostMicroUsd, priceFor, usageCostMicroUsd } from '@vaultrun/providers';
 import { as } from '../../../test/support/api.js';
-import { startFakeOpenAI, type FakeOpenAI } from '../../../test/support/fake-openai.js';
+import { type FakeOpenAI, startFakeOpenAI } from '../../../test/support/fake-openai.js';
 import { budgetPeriod } from '../../../test/support/money.js';
 import { waitForRun, waitUntil } from '../../../test/support/runs.js';
-import { startStack, type Stack } from '../../../test/support/stack.js';
+import { type Stack, startStack } from '../../../test/support/stack.js';
 import { startTestWorker } from '../../../test/support/worker.js';
 import { RunsLifecycle } from '../src/runs.providers.js';
 

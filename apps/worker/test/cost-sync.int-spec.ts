@@ -9,13 +9,13 @@
  */
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { QUEUES } from '@vaultrun/vault-core';
+import { QUEUES } from '@vaultrun/engine';
 import { Job, Queue, QueueEvents } from 'bullmq';
 import { as } from '../../../test/support/api.js';
-import { startFakeOpenAI, type FakeOpenAI } from '../../../test/support/fake-openai.js';
+import { type FakeOpenAI, startFakeOpenAI } from '../../../test/support/fake-openai.js';
 import { CapturedLogs } from '../../../test/support/logs.js';
 import { waitForRun } from '../../../test/support/runs.js';
-import { startRuns, startStack, type Stack } from '../../../test/support/stack.js';
+import { type Stack, startRuns, startStack } from '../../../test/support/stack.js';
 
 const DAY_MS = 86_400_000;
 const dayOf = (ms: number) => new Date(ms).toISOString().slice(0, 10);

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import { getQueueToken } from '@nestjs/bullmq';
 import { getDataSourceToken } from '@nestjs/typeorm';
-import { assertJobHandlers, JOB_NAMES, QUEUES } from '@vaultrun/vault-core';
+import { assertJobHandlers, JOB_NAMES, QUEUES } from '@vaultrun/engine';
 import { Queue, QueueEvents } from 'bullmq';
 import type { DataSource } from 'typeorm';
 import { as, seedWorkspace, signIn, startTestApi } from '../../../test/support/api.js';

@@ -1,5 +1,5 @@
-import { type ArgumentMetadata, Injectable, type PipeTransform, ValidationPipe, type ValidationError } from '@nestjs/common';
-import { ValidationFailed, type FieldError } from '@vaultrun/vault-core';
+import { type ArgumentMetadata, Injectable, type PipeTransform, type ValidationError, ValidationPipe } from '@nestjs/common';
+import { type FieldError, ValidationFailed } from '@vaultrun/vault-core';
 import { assertSafeJsonValue } from './json-body.js';
 
 function flatten(errors: ValidationError[], parent = ''): FieldError[] {

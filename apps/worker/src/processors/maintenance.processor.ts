@@ -1,15 +1,16 @@
 import { Processor } from '@nestjs/bullmq';
 import { Inject } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { CostSync, type CostSyncAccountResult, type JobName, type JobPayloads, purgeExpiredSessions, QUEUES, SecretStore } from '@vaultrun/vault-core';
+import { CostSync, type CostSyncAccountResult } from '@vaultrun/money';
+import { type JobName, type JobPayloads, QUEUES } from '@vaultrun/engine';
+import { purgeExpiredSessions, SecretStore } from '@vaultrun/vault-core';
 import type { Job } from 'bullmq';
 import { PinoLogger } from 'nestjs-pino';
 import { DataSource } from 'typeorm';
-import { WORKER_CONFIG, type WorkerConfig } from '../config.js';
+import { type Clock, CLOCK, WORKER_CONFIG, type WorkerConfig } from '../config.js';
 import { HandlesJobs } from '../job-handlers.js';
 import { LoggedWorkerHost } from '../queue-errors.js';
 import { WorkerMetrics } from '../metrics.js';
-import { CLOCK, type Clock } from '../config.js';
 import { SECRET_STORE } from '../vault.providers.js';
 
 /** What a cost-sync job returns (kept in Redis for a while): counts and figures, never a key or a message. */

@@ -1,6 +1,6 @@
 import { Processor } from '@nestjs/bullmq';
 import { Inject } from '@nestjs/common';
-import { type JobName, type JobPayloads, MissionEngine, QUEUES } from '@vaultrun/vault-core';
+import { type JobName, type JobPayloads, MissionEngine, QUEUES } from '@vaultrun/engine';
 import { DelayedError, type Job } from 'bullmq';
 import { HandlesJobs } from '../job-handlers.js';
 import { LoggedWorkerHost } from '../queue-errors.js';

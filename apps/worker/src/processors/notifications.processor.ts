@@ -1,16 +1,10 @@
 import { Processor } from '@nestjs/bullmq';
 import { Inject, type OnModuleDestroy } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import {
-  alertDelivery,
-  Envelope,
-  type JobName,
-  type JobPayloads,
-  markAlertDelivered,
-  QUEUES,
-  signWebhook,
-  urlRefusal,
-} from '@vaultrun/vault-core';
+import { alertDelivery, markAlertDelivered, signWebhook } from '@vaultrun/money';
+import { Envelope } from '@vaultrun/vault-core';
+import { type JobName, type JobPayloads, QUEUES } from '@vaultrun/engine';
+import { urlRefusal } from '@vaultrun/providers';
 import { type Job, UnrecoverableError } from 'bullmq';
 import { PinoLogger } from 'nestjs-pino';
 import { DataSource } from 'typeorm';

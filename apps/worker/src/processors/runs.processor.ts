@@ -1,6 +1,6 @@
 import { Processor } from '@nestjs/bullmq';
 import { type BeforeApplicationShutdown, Inject } from '@nestjs/common';
-import { type JobPayloads, QUEUES, RunExecutor } from '@vaultrun/vault-core';
+import { type JobPayloads, QUEUES, RunExecutor } from '@vaultrun/engine';
 import { DelayedError, type Job } from 'bullmq';
 import { PinoLogger } from 'nestjs-pino';
 import { WORKER_CONFIG, type WorkerConfig } from '../config.js';

@@ -2,7 +2,7 @@ import { VaultKeyCheck } from '@vaultrun/db';
 import type { DataSource } from 'typeorm';
 import type { Envelope } from '../crypto/envelope.js';
 import { type KeyRing, MasterKeyError } from '../crypto/keyring.js';
-import { rewrapWebhookSecret } from '../money/alerts.js';
+import { rewrapWebhookSecret } from './webhook-secret.js';
 import { instanceKeyContext } from './fingerprints.js';
 
 /** Every master key version something in the database is wrapped with: data keys, instance keys, webhook secrets. */

@@ -1,6 +1,14 @@
 import { ProviderAccount, ProviderSecret, type SecretPurposeColumn } from '@vaultrun/db';
 import type { DataSource, EntityManager } from 'typeorm';
-import { LEGACY_SECRET_FORMAT, sameEndpoint, SecretUnreadable, type Envelope, type SecretEndpoint, type SecretPlace, type SecretPurpose } from '../crypto/envelope.js';
+import {
+  type Envelope,
+  LEGACY_SECRET_FORMAT,
+  sameEndpoint,
+  type SecretEndpoint,
+  type SecretPlace,
+  type SecretPurpose,
+  SecretUnreadable,
+} from '../crypto/envelope.js';
 import { endpointOf } from './endpoint.js';
 
 export interface SecretMeta {

@@ -4,7 +4,7 @@
 import type { DataSource } from 'typeorm';
 import { LEGACY_SECRET_FORMAT, type Envelope, type SecretPurpose } from '../crypto/envelope.js';
 import type { KeyRing } from '../crypto/keyring.js';
-import { sealWebhookSecret } from '../money/alerts.js';
+import { sealWebhookSecret } from './webhook-secret.js';
 import { endpointOf } from './endpoint.js';
 import type { KeyFingerprints } from './fingerprints.js';
 import { assertMasterKeys } from './master-keys.js';

@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import type { Run } from '@vaultrun/db';
 import { estimatePromptTokens } from '@vaultrun/providers';
-import { messagesOf } from '@vaultrun/vault-core';
+import { messagesOf } from '@vaultrun/engine';
 import { compareSides, estimateCheck, schemaValidity, toComparisonSide } from './comparison-sides.js';
 
 const run = (patch: Partial<Run> = {}): Run =>

@@ -1,6 +1,7 @@
 import type { Run } from '@vaultrun/db';
 import { estimatePromptTokens, estimateRequestPromptTokens } from '@vaultrun/providers';
-import { type CostLabel, isFinal, messagesOf, promptRequestOf, promptTokensToHold } from '@vaultrun/vault-core';
+import { type CostLabel, promptTokensToHold } from '@vaultrun/money';
+import { isFinal, messagesOf, promptRequestOf } from '@vaultrun/engine';
 import { microUsd } from '../../common/money.js';
 import type { ComparisonDifferencesDto, ComparisonEstimateDto, ComparisonSideDto } from './comparisons.dto.js';
 

@@ -1,6 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { RUN_STATUSES, type RunStatus } from '@vaultrun/db';
-import { COST_LABELS, type CostLabel } from '@vaultrun/vault-core';
+import { COST_LABELS, type CostLabel } from '@vaultrun/money';
 import { IsOptional, IsString, IsUUID, Length, Matches, MaxLength } from 'class-validator';
 import { MicroUsdProperty } from '../../common/money.js';
 import { PageQueryDto } from '../../common/pagination.js';

@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { Invite, Membership, User, Workspace } from '@vaultrun/db';
 import { canAssignRole, Conflict, DomainError, Forbidden, NotFound, randomSecret, sha256Hex } from '@vaultrun/vault-core';
-import { IsNull, type DataSource, type EntityManager } from 'typeorm';
+import { type DataSource, type EntityManager, IsNull } from 'typeorm';
 import { APP_CONFIG, type AppConfig } from '../../config.js';
 import { AuditService } from '../audit/audit.service.js';
 import type { ClientInfo } from '../auth/auth.service.js';

@@ -1,5 +1,5 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { ROLES, type Role } from '@vaultrun/db';
+import { type Role, ROLES } from '@vaultrun/db';
 import { IsEmail, IsIn, IsOptional, IsString, Length, MaxLength } from 'class-validator';
 import { MeDto } from '../auth/dto/auth.dto.js';
 

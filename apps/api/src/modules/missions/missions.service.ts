@@ -6,30 +6,21 @@ import {
   assistantTurnText,
   boundHistory,
   checkPlan,
-  Conflict,
   COPILOT_MAX_OUTPUT_TOKENS,
   copilotInstructions,
-  type CostLabel,
-  DomainError,
-  Forbidden,
   MissionEngine,
   missionFlow,
-  NotFound,
-  overridesOf,
-  precheckBudgets,
-  type PriceOverrideRow,
   promptRequestOf,
-  quoteRun,
   referencesIn,
-  refusalError,
   RUN_JOB_OPTIONS,
   RunBus,
   STEP_PARK_MS,
-  toRun,
   topologicalOrder,
+  toRun,
   type Turn,
-  ValidationFailed,
-} from '@vaultrun/vault-core';
+} from '@vaultrun/engine';
+import { Conflict, DomainError, Forbidden, NotFound, ValidationFailed } from '@vaultrun/vault-core';
+import { type CostLabel, overridesOf, precheckBudgets, type PriceOverrideRow, quoteRun, refusalError } from '@vaultrun/money';
 import { FlowProducer, type Queue } from 'bullmq';
 import type { DataSource, EntityManager } from 'typeorm';
 import { APP_CONFIG, type AppConfig } from '../../config.js';
@@ -42,8 +33,19 @@ import { assertRunnable } from '../vault/provider-accounts.service.js';
 import { addToSplit, emptySplit } from '../money/spend.service.js';
 import { RUN_BUS, RUNS_QUEUE } from '../runs/runs.tokens.js';
 import type { RunDto } from '../runs/runs.dto.js';
-import { RUN_SELECT, toDto as runDto, type RunView } from '../runs/runs.service.js';
-import type { CreateMissionDto, CreatePlanDto, ListMissionsQueryDto, MissionDetailDto, MissionDto, MissionMessageDto, MissionPageDto, PlanDto, PlanEstimateDto, SentMessageDto } from './missions.dto.js';
+import { RUN_SELECT, type RunView, toDto as runDto } from '../runs/runs.service.js';
+import type {
+  CreateMissionDto,
+  CreatePlanDto,
+  ListMissionsQueryDto,
+  MissionDetailDto,
+  MissionDto,
+  MissionMessageDto,
+  MissionPageDto,
+  PlanDto,
+  PlanEstimateDto,
+  SentMessageDto,
+} from './missions.dto.js';
 
 interface AccountRow {
   id: string;

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { COST_LABELS, type CostLabel, ValidationFailed } from '@vaultrun/vault-core';
+import { COST_LABELS, type CostLabel } from '@vaultrun/money';
+import { ValidationFailed } from '@vaultrun/vault-core';
 import type { DataSource } from 'typeorm';
 import type { RequestContext } from '../auth/principal.js';
 import { accountViewer, positional, runVisibleSql } from '../vault/visibility.js';

@@ -1,14 +1,14 @@
 import { Inject, Injectable, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { runChannel, type RunChange } from '@vaultrun/vault-core';
+import { type RunChange, runChannel } from '@vaultrun/engine';
 import type { Redis } from 'ioredis';
 import { PinoLogger } from 'nestjs-pino';
-import { Observable, Subject, concatMap, filter, interval, map, merge } from 'rxjs';
+import { concatMap, filter, interval, map, merge, Observable, Subject } from 'rxjs';
 import type { DataSource } from 'typeorm';
 import { REDIS } from '../../common/redis.js';
 import { APP_CONFIG, type AppConfig } from '../../config.js';
 import type { RequestContext } from '../auth/principal.js';
-import { accountViewer, accountVisibleSql, positional, type AccountViewer } from '../vault/visibility.js';
+import { accountViewer, type AccountViewer, accountVisibleSql, positional } from '../vault/visibility.js';
 
 export interface SseMessage {
   data: string | object;

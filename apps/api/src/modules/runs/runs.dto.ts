@@ -1,6 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { RUN_KINDS, RUN_STATUSES, type RunKind, type RunStatus } from '@vaultrun/db';
-import { COST_LABELS, type CostLabel } from '@vaultrun/vault-core';
+import { COST_LABELS, type CostLabel } from '@vaultrun/money';
 import { Transform, Type } from 'class-transformer';
 import { IsArray, IsDate, IsIn, IsOptional, IsString, IsUUID, Length, MaxLength } from 'class-validator';
 import { MicroUsdProperty } from '../../common/money.js';

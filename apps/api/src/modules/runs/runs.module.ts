@@ -1,5 +1,5 @@
 import { Inject, Module, type OnApplicationShutdown } from '@nestjs/common';
-import { AccountLimiter, QUEUES, RunBus } from '@vaultrun/vault-core';
+import { AccountLimiter, QUEUES, RunBus } from '@vaultrun/engine';
 import type { Queue } from 'bullmq';
 import { apiQueue } from '../../common/queues.js';
 import type { Redis } from 'ioredis';

@@ -2,27 +2,9 @@ import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { preparedQuery, type Run, RunEvent } from '@vaultrun/db';
 import { estimateRequestPromptTokens } from '@vaultrun/providers';
-import {
-  AccountLimiter,
-  Conflict,
-  type CostLabel,
-  costCapRefusal,
-  DomainError,
-  Forbidden,
-  isFinal,
-  NotFound,
-  overridesOf,
-  precheckBudgets,
-  type PriceOverrideRow,
-  promptRequestOf,
-  quoteRun,
-  refusalError,
-  RUN_JOB_OPTIONS,
-  RunBus,
-  toRun,
-  transitionRun,
-  ValidationFailed,
-} from '@vaultrun/vault-core';
+import { AccountLimiter, isFinal, promptRequestOf, RUN_JOB_OPTIONS, RunBus, toRun, transitionRun } from '@vaultrun/engine';
+import { Conflict, DomainError, Forbidden, NotFound, ValidationFailed } from '@vaultrun/vault-core';
+import { costCapRefusal, type CostLabel, overridesOf, precheckBudgets, type PriceOverrideRow, quoteRun, refusalError } from '@vaultrun/money';
 import type { Queue } from 'bullmq';
 import { PinoLogger } from 'nestjs-pino';
 import type { DataSource } from 'typeorm';

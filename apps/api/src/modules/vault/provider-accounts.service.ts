@@ -1,33 +1,25 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import {
-  type AccountStatus,
-  ApiToken,
-  Membership,
-  type MockAccountSettings,
-  ProviderAccount,
-  ProviderAccountAccess,
-  ProviderSecret,
-} from '@vaultrun/db';
+import { type AccountStatus, ApiToken, Membership, type MockAccountSettings, ProviderAccount, ProviderAccountAccess, ProviderSecret } from '@vaultrun/db';
 import { apiKeyHint, apiKeyShape, PROVIDER_ERRORS } from '@vaultrun/providers';
 import {
   accountErrorMessage,
   AccountVerifier,
-  connectionFor,
   Conflict,
-  costSyncErrorMessage,
-  DEFAULT_JOB_OPTIONS,
+  connectionFor,
   DomainError,
   endpointOf,
   KeyFingerprints,
   NotFound,
+  type SecretPurpose,
   SecretStore,
   ValidationFailed,
   verifyFailureOf,
-  type SecretPurpose,
 } from '@vaultrun/vault-core';
+import { costSyncErrorMessage } from '@vaultrun/money';
+import { DEFAULT_JOB_OPTIONS } from '@vaultrun/engine';
 import type { Queue } from 'bullmq';
-import { In, type DataSource, type EntityManager } from 'typeorm';
+import { type DataSource, type EntityManager, In } from 'typeorm';
 import { AuditService } from '../audit/audit.service.js';
 import { actorOf, type RequestContext } from '../auth/principal.js';
 import { accountViewer, accountVisibleSql, named } from './visibility.js';

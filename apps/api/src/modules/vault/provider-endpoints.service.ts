@@ -5,21 +5,12 @@ import {
   apiKeyHint,
   classifyProviderError,
   endpointOrigin,
+  type ModelList,
   normalizeBaseUrl,
   OPENAI_DEFAULT_BASE_URL,
-  type ModelList,
-} from '@vaultrun/providers';
-import {
-  AccountVerifier,
-  connectionFor,
-  Conflict,
-  DomainError,
-  endpointOf,
-  KeyFingerprints,
   resolvedUrlRefusal,
-  SecretStore,
-  ValidationFailed,
-} from '@vaultrun/vault-core';
+} from '@vaultrun/providers';
+import { AccountVerifier, Conflict, connectionFor, DomainError, endpointOf, KeyFingerprints, SecretStore, ValidationFailed } from '@vaultrun/vault-core';
 import type { DataSource, EntityManager } from 'typeorm';
 import { APP_CONFIG, type AppConfig } from '../../config.js';
 import { AuditService } from '../audit/audit.service.js';

@@ -1,6 +1,7 @@
 import { Global, Inject, Injectable, Module, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { getDataSourceToken, InjectDataSource } from '@nestjs/typeorm';
-import { AccountVerifier, Envelope, KeyFingerprints, prepareVault, QUEUES, SecretStore } from '@vaultrun/vault-core';
+import { AccountVerifier, Envelope, KeyFingerprints, prepareVault, SecretStore } from '@vaultrun/vault-core';
+import { QUEUES } from '@vaultrun/engine';
 import type { Queue } from 'bullmq';
 import { apiQueue } from '../../common/queues.js';
 import type { DataSource } from 'typeorm';

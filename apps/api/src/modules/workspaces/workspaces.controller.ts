@@ -9,8 +9,7 @@ import { Ctx, CurrentUser, RequirePermission, SignedIn } from '../auth/decorator
 import type { RequestContext, UserPrincipal } from '../auth/principal.js';
 import { SessionService } from '../auth/session.service.js';
 import { AlertWebhookSecretDto, SetAlertWebhookDto, UpdateWorkspaceDto, WorkspaceDto, WorkspaceListDto, WorkspaceNameDto } from './workspaces.dto.js';
-import { toDto } from './workspaces.service.js';
-import { WorkspacesService } from './workspaces.service.js';
+import { toDto, WorkspacesService } from './workspaces.service.js';
 
 @ApiTags('workspaces')
 @Controller('api/v1')

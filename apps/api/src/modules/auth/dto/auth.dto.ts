@@ -1,6 +1,6 @@
 import { ApiProperty } from '@nestjs/swagger';
-import { ROLES, type Role } from '@vaultrun/db';
-import { PERMISSIONS, type Permission } from '@vaultrun/vault-core';
+import { type Role, ROLES } from '@vaultrun/db';
+import { type Permission, PERMISSIONS } from '@vaultrun/vault-core';
 import { IsEmail, IsString, IsUUID, Length, Matches, MaxLength } from 'class-validator';
 
 export class LoginDto {

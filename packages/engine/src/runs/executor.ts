@@ -6,16 +6,25 @@ import {
   estimatePromptTokens,
   estimateRequestPromptTokens,
   formatUsd,
-  PROVIDER_ERRORS,
   type PromptRequest,
+  PROVIDER_ERRORS,
   type ProviderError,
   type ProviderErrorCode,
   validateStructuredOutput,
 } from '@vaultrun/providers';
 import type { DataSource } from 'typeorm';
-import { costOfCall } from '../money/labels.js';
-import { BudgetReserver, closeHolds, costCapRefusal, type HoldClosing, type Refusal } from '../money/ledger.js';
-import { overridesOf, type PriceOverrideRow, quoteRun, type RunQuote } from '../money/quote.js';
+import {
+  BudgetReserver,
+  closeHolds,
+  costCapRefusal,
+  costOfCall,
+  type HoldClosing,
+  overridesOf,
+  type PriceOverrideRow,
+  quoteRun,
+  type Refusal,
+  type RunQuote,
+} from '@vaultrun/money';
 import { type MissionEngine, STEP_PARK_MS } from '../missions/engine.js';
 import type { RunBus } from './bus.js';
 import type { ProviderCache } from './key-cache.js';

@@ -3,7 +3,7 @@
 import { preparedQuery } from '@vaultrun/db';
 import { formatUsd } from '@vaultrun/providers';
 import type { DataSource, EntityManager } from 'typeorm';
-import { DomainError } from '../errors.js';
+import { DomainError } from '@vaultrun/vault-core';
 import { type RunQuote, worstCaseWithOutput } from './quote.js';
 
 export type RefusalCode = 'budget_exhausted' | 'unpriced_model' | 'cost_cap_exceeded';

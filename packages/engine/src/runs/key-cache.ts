@@ -1,9 +1,7 @@
-import { createProvider, PUBLIC_ONLY, type LlmProvider, type OutboundPolicy } from '@vaultrun/providers';
+import { createProvider, type LlmProvider, type OutboundPolicy, PUBLIC_ONLY } from '@vaultrun/providers';
 import type { ProviderAccount } from '@vaultrun/db';
 import type { DataSource } from 'typeorm';
-import { endpointOf } from '../vault/endpoint.js';
-import type { SecretStore } from '../vault/secret-store.js';
-import { connectionFor } from '../vault/verify.js';
+import { connectionFor, endpointOf, type SecretStore } from '@vaultrun/vault-core';
 
 export interface ProviderCacheOptions {
   ttlMs?: number;

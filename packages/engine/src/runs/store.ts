@@ -1,6 +1,6 @@
 import { preparedQuery, type RunStatus } from '@vaultrun/db';
 import { DataSource, type EntityManager } from 'typeorm';
-import { type HoldClosing, holdClosingSql } from '../money/ledger.js';
+import { type HoldClosing, holdClosingSql } from '@vaultrun/money';
 
 /** Which status may follow which. Final statuses have no way out. */
 export const RUN_TRANSITIONS: Record<RunStatus, readonly RunStatus[]> = {

@@ -6,15 +6,14 @@ import {
   classifyProviderError,
   fetchOpenAiDailyCosts,
   isProviderErrorCode,
-  PROVIDER_ERRORS,
-  PUBLIC_ONLY,
   type OpenAiCostsQuery,
   type OpenAiDailyCosts,
   type OutboundPolicy,
+  PROVIDER_ERRORS,
+  PUBLIC_ONLY,
 } from '@vaultrun/providers';
 import type { DataSource, EntityManager } from 'typeorm';
-import { endpointOf } from '../vault/endpoint.js';
-import type { SecretStore } from '../vault/secret-store.js';
+import { endpointOf, type SecretStore } from '@vaultrun/vault-core';
 
 /** How many closed days each check looks back: a day is checked the day after, then re-checked on the next two. */
 export const COST_SYNC_LOOKBACK_DAYS = 3;

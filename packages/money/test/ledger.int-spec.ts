@@ -5,10 +5,10 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { createDataSource } from '@vaultrun/db';
-import fc from 'fast-check';
 import type { DataSource } from 'typeorm';
 import { scratchDatabase } from '../../../test/support/scratch-db.js';
 import { BudgetReserver, closeHolds, precheckBudgets, reserveBudgets, reserveBudgetsBatch, sweepHolds } from '../src/money/ledger.js';
+import fc from 'fast-check';
 
 describe('budget ledger (Postgres)', () => {
   let db: DataSource;

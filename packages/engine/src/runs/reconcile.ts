@@ -1,5 +1,5 @@
 import type { DataSource } from 'typeorm';
-import { sweepHolds } from '../money/ledger.js';
+import { sweepHolds } from '@vaultrun/money';
 import { transitionRun } from './store.js';
 
 export interface ReconcileResult {

@@ -1,0 +1,30 @@
+// @vaultrun/engine — the run engine: the job contract (queues, job names, payloads), admission checks at boot,
+// the executor (capacity → claim → budget hold → provider call → settle), the global per-account limiter, the
+// run store (compare-and-set transitions), the reconciler, the live-update bus, and missions (plans, the Copilot,
+// the flow engine). Everything another package or app may use is listed here; the rest is internal.
+export {
+  assertJobHandlers,
+  DEFAULT_JOB_OPTIONS,
+  JOB_NAMES,
+  type JobName,
+  type JobPayloads,
+  missionFlow,
+  QUEUES,
+  RUN_JOB_OPTIONS,
+} from './jobs.js';
+export {
+  assistantTurnText,
+  boundHistory,
+  COPILOT_MAX_OUTPUT_TOKENS,
+  copilotInstructions,
+  type Turn,
+} from './missions/copilot.js';
+export { MissionEngine, type MissionJobs, STEP_PARK_MS } from './missions/engine.js';
+export { checkPlan, referencesIn, topologicalOrder } from './missions/plan.js';
+export { preflight } from './preflight.js';
+export { cancelChannel, RunBus, type RunChange, runChannel } from './runs/bus.js';
+export { type ExecutorObserver, messagesOf, promptRequestOf, RunExecutor, toRun } from './runs/executor.js';
+export { ProviderCache } from './runs/key-cache.js';
+export { AccountLimiter } from './runs/limits.js';
+export { reconcileRuns } from './runs/reconcile.js';
+export { isFinal, transitionRun } from './runs/store.js';

@@ -1,0 +1,17 @@
+// @vaultrun/money — money: quotes (the worst case a call may cost), the budget ledger (reserve → settle, in
+// PostgreSQL), cost labels, provider cost sync, and budget alerts. Integer micro-USD everywhere.
+export { alertDelivery, alertJobId, markAlertDelivered, pendingAlerts, signWebhook } from './alerts.js';
+export { CostSync, type CostSyncAccountResult, costSyncErrorMessage } from './cost-sync.js';
+export { COST_LABELS, type CostLabel, costOfCall } from './labels.js';
+export {
+  BudgetReserver,
+  closeHolds,
+  costCapRefusal,
+  type HoldClosing,
+  holdClosingSql,
+  precheckBudgets,
+  type Refusal,
+  refusalError,
+  sweepHolds,
+} from './ledger.js';
+export { overridesOf, type PriceOverrideRow, promptTokensToHold, quoteRun, type RunQuote } from './quote.js';

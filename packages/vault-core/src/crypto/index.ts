@@ -1,2 +1,0 @@
-export * from './envelope.js';
-export * from './keyring.js';

@@ -1,3 +1,0 @@
-export * from './plan.js';
-export * from './copilot.js';
-export * from './engine.js';
