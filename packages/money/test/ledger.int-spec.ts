@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { createDataSource } from '@vaultrun/db';
 import type { DataSource } from 'typeorm';
 import { scratchDatabase } from '../../../test/support/scratch-db.js';
-import { BudgetReserver, closeHolds, precheckBudgets, reserveBudgets, reserveBudgetsBatch, sweepHolds } from '../src/money/ledger.js';
+import { BudgetReserver, closeHolds, precheckBudgets, reserveBudgets, reserveBudgetsBatch, sweepHolds } from '../src/ledger.js';
 import fc from 'fast-check';
 
 describe('budget ledger (Postgres)', () => {
