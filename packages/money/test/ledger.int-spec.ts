@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { createDataSource } from '@vaultrun/db';
 import type { DataSource } from 'typeorm';
 import { scratchDatabase } from '../../../test/support/scratch-db.js';
-import { BudgetReserver, budgetsFor, closeHolds, precheckBudgets, reserveBudgets, reserveBudgetsBatch, sweepHolds } from '../src/ledger.js';
+import { BudgetReserver, type BudgetScope, budgetsFor, closeHolds, precheckBudgets, reserveBudgets, reserveBudgetsBatch, sweepHolds } from '../src/ledger.js';
 import fc from 'fast-check';
 
 describe('budget ledger (Postgres)', () => {
@@ -228,7 +228,7 @@ describe('budget ledger (Postgres)', () => {
     await closeHolds(db, r, 1, { charge: 200 });
     await reserveBudgets(db, await run(ws, account), 50, later(), 'mock-fast');
 
-    const scopes = [
+    const scopes: BudgetScope[] = [
       { accountId: account, operatorId: null, tokenId: null },
       { accountId: other.id, operatorId: op.id, tokenId: token },
       { accountId: null, operatorId: null, tokenId: null },
@@ -240,7 +240,7 @@ describe('budget ledger (Postgres)', () => {
     expect(budgets.find((b) => b.id === onAccount)).toEqual({ id: onAccount, name: 'account cap 1000', capMicroUsd: 1_000, spentMicroUsd: 200, heldMicroUsd: 50 });
     expect(budgets.find((b) => b.id === onToken)).toMatchObject({ capMicroUsd: 3_000, spentMicroUsd: 0, heldMicroUsd: 0 });
     // The same rule as the pre-check and the reservation: the account budget is the one that refuses.
-    expect(await precheckBudgets(db, { workspaceId: ws, ...scopes[0]! }, { worstCaseMicroUsd: 801, shrink: null }, 'mock-fast')).toMatchObject({ budgetId: onAccount });
+    expect(await precheckBudgets(db, { workspaceId: ws, accountId: account, operatorId: null, tokenId: null }, { worstCaseMicroUsd: 801, shrink: null }, 'mock-fast')).toMatchObject({ budgetId: onAccount });
     expect(await budgetsFor(db, ws, [])).toEqual({ budgets: [], covering: [] });
   });
 
