@@ -38,6 +38,7 @@ function effectiveBaseUrl(kind: string, baseUrl: string | null): string | null {
   try {
     return normalizeBaseUrl(url);
   } catch {
+    // Only compared with another base URL here: an unusable one compares as written (saving it is refused elsewhere).
     return url;
   }
 }
@@ -189,6 +190,7 @@ function safeOrigin(kind: string, baseUrl: string | null): string {
   try {
     return endpointOrigin(kind, baseUrl);
   } catch {
+    // A label for the audit trail and messages: an unusable stored URL is named as such rather than failing the change.
     return '(unusable base URL)';
   }
 }

@@ -190,6 +190,7 @@ const originOf = (url: string) => {
   try {
     return new URL(url).origin;
   } catch {
+    // Stored URLs were parsed when set; an unparsable one is shown (and audited) without an origin rather than failing.
     return '';
   }
 };
