@@ -19,7 +19,7 @@ export {
   copilotInstructions,
   type Turn,
 } from './missions/copilot.js';
-export { MissionEngine, type MissionJobs, STEP_PARK_MS } from './missions/engine.js';
+export { type MissionBus, MissionEngine, type MissionJobs, STEP_PARK_MS } from './missions/engine.js';
 export { checkPlan, referencesIn, topologicalOrder } from './missions/plan.js';
 export { preflight } from './preflight.js';
 export { cancelChannel, RunBus, type RunChange, runChannel } from './runs/bus.js';

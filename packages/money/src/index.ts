@@ -4,7 +4,10 @@ export { alertDelivery, alertJobId, markAlertDelivered, pendingAlerts, signWebho
 export { CostSync, type CostSyncAccountResult, costSyncErrorMessage } from './cost-sync.js';
 export { COST_LABELS, type CostLabel, costOfCall } from './labels.js';
 export {
+  type ApplicableBudget,
   BudgetReserver,
+  type BudgetScope,
+  budgetsFor,
   closeHolds,
   costCapRefusal,
   type HoldClosing,

@@ -258,6 +258,61 @@ export async function sweepHolds(db: DataSource | EntityManager, limit = 500): P
   return { settled: Number(rows[0]?.settled ?? 0), expired: Number(rows[0]?.expired ?? 0) };
 }
 
+/** Who a piece of work would be charged to: what a budget's scope may name. */
+export interface BudgetScope {
+  accountId: string | null;
+  operatorId: string | null;
+  tokenId: string | null;
+}
+
+/** A budget that applies, with its current period's balance: settled spend and holds of runs in flight. */
+export interface ApplicableBudget {
+  id: string;
+  name: string;
+  capMicroUsd: number;
+  spentMicroUsd: number;
+  heldMicroUsd: number;
+}
+
+interface ApplicableBudgetRow {
+  scope_index: number;
+  id: string;
+  name: string;
+  cap_micro_usd: string;
+  spent: string;
+  held: string;
+}
+
+/**
+ * The budgets that apply to each scope, by the ledger's own rule (`vaultrun_budgets_for`, the function reservations
+ * use), with their balance in the current period; one round trip for every scope. `budgets` lists each budget once,
+ * by name; `covering[i]` holds the ids of the budgets that apply to `scopes[i]`.
+ */
+export async function budgetsFor(
+  db: DataSource | EntityManager,
+  workspaceId: string,
+  scopes: readonly BudgetScope[],
+): Promise<{ budgets: ApplicableBudget[]; covering: string[][] }> {
+  const covering: string[][] = scopes.map(() => []);
+  if (!scopes.length) return { budgets: [], covering };
+  const rows: ApplicableBudgetRow[] = await db.query(
+    `SELECT (s.ord - 1)::int AS scope_index, b.id, b.name, b.cap_micro_usd, COALESCE(bb.spent_micro_usd, 0) AS spent, COALESCE(bb.held_micro_usd, 0) AS held
+       FROM unnest($2::uuid[], $3::uuid[], $4::uuid[]) WITH ORDINALITY AS s(account_id, operator_id, token_id, ord)
+       CROSS JOIN LATERAL vaultrun_budgets_for($1, s.account_id, s.operator_id, s.token_id) b
+       LEFT JOIN budget_balances bb ON bb.budget_id = b.id AND bb.period_start = vaultrun_period_start(b.period, now())
+      ORDER BY b.name, b.id, s.ord`,
+    [workspaceId, scopes.map((s) => s.accountId), scopes.map((s) => s.operatorId), scopes.map((s) => s.tokenId)],
+  );
+  const budgets = new Map<string, ApplicableBudget>();
+  for (const r of rows) {
+    if (!budgets.has(r.id)) {
+      budgets.set(r.id, { id: r.id, name: r.name, capMicroUsd: Number(r.cap_micro_usd), spentMicroUsd: Number(r.spent), heldMicroUsd: Number(r.held) });
+    }
+    covering[r.scope_index]!.push(r.id);
+  }
+  return { budgets: [...budgets.values()], covering };
+}
+
 /**
  * The API's check on POST /runs, without locks: refuses at once when a budget is exhausted by an overage, or its
  * settled spend alone leaves no room for the run's worst case — for a shrink-to-fit budget, its worst case at the

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { createDataSource } from '@vaultrun/db';
 import type { DataSource } from 'typeorm';
 import { scratchDatabase } from '../../../test/support/scratch-db.js';
-import { BudgetReserver, closeHolds, precheckBudgets, reserveBudgets, reserveBudgetsBatch, sweepHolds } from '../src/ledger.js';
+import { BudgetReserver, type BudgetScope, budgetsFor, closeHolds, precheckBudgets, reserveBudgets, reserveBudgetsBatch, sweepHolds } from '../src/ledger.js';
 import fc from 'fast-check';
 
 describe('budget ledger (Postgres)', () => {
@@ -210,6 +210,38 @@ describe('budget ledger (Postgres)', () => {
     expect(await precheckBudgets(db, scope, { worstCaseMicroUsd: 400, shrink: null }, 'mock-fast')).toBeNull();
     expect(await precheckBudgets(db, scope, { worstCaseMicroUsd: 401, shrink: null }, 'mock-fast')).toMatchObject({ code: 'budget_exhausted', budgetId: b, details: { spentMicroUsd: 600 } });
     expect(await precheckBudgets(db, scope, { worstCaseMicroUsd: null, shrink: null }, 'x')).toMatchObject({ code: 'unpriced_model', budgetId: b });
+  });
+
+  it('budgetsFor names, per scope, the budgets reservations would hold against, with their balance now', async () => {
+    const { ws, account } = await workspace();
+    const [other] = await db.query(`INSERT INTO provider_accounts (workspace_id, name, kind) VALUES ($1, 'Other', 'mock') RETURNING id`, [ws]);
+    const [op] = await db.query(`INSERT INTO operators (workspace_id, name) VALUES ($1, 'Writer') RETURNING id`, [ws]);
+    const token = '00000000-0000-4000-8000-000000000001';
+    const whole = await budget(ws, 5_000);
+    const onAccount = await budget(ws, 1_000, { type: 'account', id: account });
+    const onOperator = await budget(ws, 2_000, { type: 'operator', id: op.id });
+    const onToken = await budget(ws, 3_000, { type: 'token', id: token });
+    // Another workspace's budget never applies.
+    await budget((await workspace()).ws, 10);
+    const r = await run(ws, account);
+    await reserveBudgets(db, r, 300, later(), 'mock-fast');
+    await closeHolds(db, r, 1, { charge: 200 });
+    await reserveBudgets(db, await run(ws, account), 50, later(), 'mock-fast');
+
+    const scopes: BudgetScope[] = [
+      { accountId: account, operatorId: null, tokenId: null },
+      { accountId: other.id, operatorId: op.id, tokenId: token },
+      { accountId: null, operatorId: null, tokenId: null },
+    ];
+    const { budgets, covering } = await budgetsFor(db, ws, scopes);
+    expect(covering.map((ids) => [...ids].sort())).toEqual([[whole, onAccount].sort(), [whole, onOperator, onToken].sort(), [whole]]);
+    // Each budget once, by name, with settled spend and open holds of its current period.
+    expect(budgets.map((b) => b.id)).toEqual([onAccount, onOperator, onToken, whole]);
+    expect(budgets.find((b) => b.id === onAccount)).toEqual({ id: onAccount, name: 'account cap 1000', capMicroUsd: 1_000, spentMicroUsd: 200, heldMicroUsd: 50 });
+    expect(budgets.find((b) => b.id === onToken)).toMatchObject({ capMicroUsd: 3_000, spentMicroUsd: 0, heldMicroUsd: 0 });
+    // The same rule as the pre-check and the reservation: the account budget is the one that refuses.
+    expect(await precheckBudgets(db, { workspaceId: ws, accountId: account, operatorId: null, tokenId: null }, { worstCaseMicroUsd: 801, shrink: null }, 'mock-fast')).toMatchObject({ budgetId: onAccount });
+    expect(await budgetsFor(db, ws, [])).toEqual({ budgets: [], covering: [] });
   });
 
   it('a batch reserves run by run: later runs see what earlier ones in the same batch held, across workspaces', async () => {

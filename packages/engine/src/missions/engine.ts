@@ -26,6 +26,9 @@ export interface MissionJobs {
   remove(runIds: string[]): Promise<void>;
 }
 
+/** What the engine tells consoles and workers (the API bounds each call: a request never waits on Redis). */
+export type MissionBus = Pick<RunBus, 'changed' | 'cancel'>;
+
 export type StepGate = { decision: 'run'; input: string } | { decision: 'wait' } | { decision: 'skip'; reason: string };
 
 interface StepRow {
@@ -47,6 +50,29 @@ interface MissionRunState {
   steps: StepRow[];
 }
 
+/** The row of MissionEngine.state's query: the mission run, its plan, and its step runs aggregated as JSON. */
+interface MissionStateRow {
+  id: string;
+  workspace_id: string;
+  status: RunStatus;
+  mission_id: string;
+  failure_policy: FailurePolicy;
+  steps: PlanStep[];
+  steps_json: StepRow[];
+}
+
+/** The row of recordCopilotAnswer's query: a copilot run and whether its answer is already recorded. */
+interface CopilotRunRow {
+  id: string;
+  workspace_id: string;
+  mission_id: string;
+  status: RunStatus;
+  output_json: CopilotReply | null;
+  error_message: string | null;
+  status_reason: string | null;
+  answered: boolean;
+}
+
 const STATUS_WORDS: Partial<Record<RunStatus, string>> = { failed: 'failed', cancelled: 'was cancelled', blocked: 'was blocked' };
 
 /** "step "write" was blocked by budget "Team monthly": …" — what the mission says about a step that did not succeed. */
@@ -57,12 +83,12 @@ export function stepProblem(s: Pick<StepRow, 'plan_step' | 'status' | 'error_mes
 }
 
 export class MissionEngine {
-  constructor(private readonly deps: { db: DataSource; bus: RunBus; jobs: MissionJobs }) {}
+  constructor(private readonly deps: { db: DataSource; bus: MissionBus; jobs: MissionJobs }) {}
 
   /** The mission run, its plan's policy and steps, and the state of every step run: one query. */
   private async state(db: DataSource | EntityManager, missionRunId: string): Promise<MissionRunState | null> {
-    const rows: Record<string, unknown>[] = await db.query(
-      `SELECT to_jsonb(mr) - 'input' - 'output' AS mission_run, p.failure_policy, p.steps,
+    const rows: MissionStateRow[] = await db.query(
+      `SELECT mr.id, mr.workspace_id, mr.status, mr.mission_id, p.failure_policy, p.steps,
               COALESCE((SELECT jsonb_agg(jsonb_build_object('id', c.id, 'plan_step', c.plan_step, 'status', c.status, 'output', c.output,
                           'error_code', c.error_code, 'error_message', c.error_message, 'status_reason', c.status_reason,
                           'blocked_budget_id', c.blocked_budget_id, 'budget_name', b.name))
@@ -74,10 +100,10 @@ export class MissionEngine {
     const r = rows[0];
     if (!r) return null;
     return {
-      missionRun: r.mission_run as MissionRunState['missionRun'],
-      policy: r.failure_policy as FailurePolicy,
-      planSteps: r.steps as PlanStep[],
-      steps: r.steps_json as StepRow[],
+      missionRun: { id: r.id, workspace_id: r.workspace_id, status: r.status, mission_id: r.mission_id },
+      policy: r.failure_policy,
+      planSteps: r.steps,
+      steps: r.steps_json,
     };
   }
 
@@ -184,18 +210,19 @@ export class MissionEngine {
   async recordCopilotAnswer(runId: string): Promise<boolean> {
     const recorded = await this.deps.db.transaction(async (m) => {
       await m.query(`SELECT pg_advisory_xact_lock(hashtext('vaultrun:copilot-answer'), hashtext($1))`, [runId]);
-      const rows: Record<string, unknown>[] = await m.query(
+      const rows: CopilotRunRow[] = await m.query(
         `SELECT r.id, r.workspace_id, r.mission_id, r.status, r.output_json, r.error_message, r.status_reason,
                 EXISTS (SELECT 1 FROM mission_messages mm WHERE mm.copilot_run_id = r.id AND mm.role = 'assistant') AS answered
            FROM runs r WHERE r.id = $1 AND r.kind = 'copilot' AND r.mission_id IS NOT NULL`,
         [runId],
       );
       const r = rows[0];
-      if (!r || r.answered || !isFinalStatus(String(r.status))) return null;
+      if (!r || r.answered || !isFinalStatus(r.status)) return null;
       let content: string;
       let planId: string | null = null;
       if (r.status === 'succeeded') {
-        const reply = r.output_json as CopilotReply;
+        // A succeeded copilot run's output was validated against COPILOT_REPLY_SCHEMA.
+        const reply = r.output_json!;
         content = reply.reply;
         if (reply.plan) {
           const operators: { id: string; name: string }[] = await m.query(`SELECT id, name FROM operators WHERE workspace_id = $1`, [r.workspace_id]);
@@ -218,14 +245,14 @@ export class MissionEngine {
           if (!check.ok) content += `\n\nThis plan cannot run: ${check.errors.join(' ')}`;
         }
       } else {
-        content = `The Copilot could not answer: ${String(r.status_reason ?? r.error_message ?? r.status)}`;
+        content = `The Copilot could not answer: ${r.status_reason ?? r.error_message ?? r.status}`;
       }
       await m.query(
         `INSERT INTO mission_messages (workspace_id, mission_id, role, content, copilot_run_id, plan_id) VALUES ($1, $2, 'assistant', $3, $4, $5)`,
         [r.workspace_id, r.mission_id, content, runId, planId],
       );
       await m.query(`UPDATE missions SET updated_at = now() WHERE id = $1`, [r.mission_id]);
-      return { workspaceId: String(r.workspace_id), status: String(r.status), missionId: String(r.mission_id) };
+      return { workspaceId: r.workspace_id, status: r.status, missionId: r.mission_id };
     });
     // The run's change was announced before its answer existed: announce again so consoles read the answer.
     if (recorded) await this.deps.bus.changed({ id: runId, workspaceId: recorded.workspaceId, status: recorded.status, kind: 'copilot', missionId: recorded.missionId });

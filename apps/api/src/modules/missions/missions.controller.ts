@@ -7,12 +7,20 @@ import { UuidPipe } from '../../common/validation.js';
 import { Ctx, RequirePermission } from '../auth/decorators.js';
 import type { RequestContext } from '../auth/principal.js';
 import { CreateMissionDto, CreatePlanDto, ListMissionsQueryDto, MissionDetailDto, MissionDto, MissionPageDto, PlanDto, SendMessageDto, SentMessageDto } from './missions.dto.js';
-import { MissionsService } from './missions.service.js';
+import { MissionChatService } from './mission-chat.service.js';
+import { MissionExecutionService } from './mission-execution.service.js';
+import { MissionPlansService } from './mission-plans.service.js';
+import { MissionsReadService } from './missions-read.service.js';
 
 @ApiTags('missions')
 @Controller('api/v1/missions')
 export class MissionsController {
-  constructor(private readonly missions: MissionsService) {}
+  constructor(
+    private readonly read: MissionsReadService,
+    private readonly chat: MissionChatService,
+    private readonly plans: MissionPlansService,
+    private readonly execution: MissionExecutionService,
+  ) {}
 
   @Get()
   @RequirePermission('runs:read')
@@ -20,7 +28,7 @@ export class MissionsController {
   @ApiOkResponse({ type: MissionPageDto })
   @ApiProblems(400)
   list(@Ctx() ctx: RequestContext, @Query() query: ListMissionsQueryDto): Promise<MissionPageDto> {
-    return this.missions.list(ctx.workspaceId, query);
+    return this.read.list(ctx.workspaceId, query);
   }
 
   @Post()
@@ -29,7 +37,7 @@ export class MissionsController {
   @ApiCreatedResponse({ type: MissionDto })
   @ApiProblems(400)
   create(@Ctx() ctx: RequestContext, @Body() body: CreateMissionDto): Promise<MissionDto> {
-    return this.missions.create(ctx, body);
+    return this.chat.create(ctx, body);
   }
 
   @Get(':missionId')
@@ -39,7 +47,7 @@ export class MissionsController {
   @ApiUuidParam('missionId')
   @ApiProblems(400, 404)
   get(@Ctx() ctx: RequestContext, @Param('missionId', UuidPipe) missionId: string): Promise<MissionDetailDto> {
-    return this.missions.get(ctx, missionId);
+    return this.read.get(ctx, missionId);
   }
 
   @Post(':missionId/messages')
@@ -57,7 +65,7 @@ export class MissionsController {
     @IdempotencyKey() idempotencyKey: string | undefined,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<SentMessageDto> {
-    const { sent, replayed } = await this.missions.sendMessage(ctx, missionId, body.content, idempotencyKey);
+    const { sent, replayed } = await this.chat.sendMessage(ctx, missionId, body.content, idempotencyKey);
     if (replayed) void reply.header('idempotent-replayed', 'true');
     return sent;
   }
@@ -69,7 +77,7 @@ export class MissionsController {
   @ApiUuidParam('missionId')
   @ApiProblems(400, 404)
   createPlan(@Ctx() ctx: RequestContext, @Param('missionId', UuidPipe) missionId: string, @Body() body: CreatePlanDto): Promise<PlanDto> {
-    return this.missions.createPlan(ctx, missionId, body);
+    return this.plans.createPlan(ctx, missionId, body);
   }
 
   @Post(':missionId/plans/:planId/approve')
@@ -81,7 +89,7 @@ export class MissionsController {
   @ApiUuidParam('planId')
   @ApiProblems(400, 403, 404, 409, 422)
   approve(@Ctx() ctx: RequestContext, @Param('missionId', UuidPipe) missionId: string, @Param('planId', UuidPipe) planId: string): Promise<MissionDetailDto> {
-    return this.missions.approve(ctx, missionId, planId);
+    return this.execution.approve(ctx, missionId, planId);
   }
 
   @Post(':missionId/cancel')
@@ -92,6 +100,6 @@ export class MissionsController {
   @ApiUuidParam('missionId')
   @ApiProblems(400, 404, 409)
   cancel(@Ctx() ctx: RequestContext, @Param('missionId', UuidPipe) missionId: string): Promise<MissionDetailDto> {
-    return this.missions.cancel(ctx, missionId);
+    return this.execution.cancel(ctx, missionId);
   }
 }

@@ -44,7 +44,7 @@ export class PricesService {
     return this.db.transaction(async (m) => {
       const previous = await m.getRepository(PriceOverride).findOne({ where: { workspaceId: ctx.workspaceId, model: input.model }, lock: { mode: 'pessimistic_write' } });
       // ON CONFLICT: two first-time sets of the same model at once end as one row, never a unique violation.
-      const rows: (Record<string, unknown> & { inserted: boolean })[] = await m.query(
+      const rows: { id: string; inserted: boolean }[] = await m.query(
         `INSERT INTO price_overrides (workspace_id, model, input_micro_usd_per_m, cached_input_micro_usd_per_m, output_micro_usd_per_m)
          VALUES ($1, $2, $3, $4, $5)
          ON CONFLICT (workspace_id, model) DO UPDATE SET input_micro_usd_per_m = EXCLUDED.input_micro_usd_per_m,
@@ -52,7 +52,7 @@ export class PricesService {
          RETURNING id, (xmax = 0) AS inserted`,
         [ctx.workspaceId, input.model, amounts.inputMicroUsdPerM, amounts.cachedInputMicroUsdPerM, amounts.outputMicroUsdPerM],
       );
-      const { id, inserted } = rows[0] as { id: string; inserted: boolean };
+      const { id, inserted } = rows[0]!;
       await this.audit.record(
         {
           workspaceId: ctx.workspaceId,

@@ -96,7 +96,9 @@ export class OperatorsService {
     if (input.accountId) {
       try {
         await this.accounts.findVisible(ctx, input.accountId);
-      } catch {
+      } catch (err) {
+        // Only "no such account (for you)" is the caller's mistake; anything else (the database) is not a 400.
+        if (!(err instanceof NotFound)) throw err;
         throw ValidationFailed.field('accountId', 'is not a provider account of this workspace that you may use');
       }
     }

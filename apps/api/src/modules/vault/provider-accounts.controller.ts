@@ -16,13 +16,23 @@ import {
   UpdateProviderAccountDto,
   VerifyResultDto,
 } from './provider-accounts.dto.js';
+import { ProviderAccountChangesService } from './provider-account-changes.service.js';
 import { ProviderAccountsService } from './provider-accounts.service.js';
+import { ProviderCostSyncService } from './provider-cost-sync.service.js';
+import { ProviderKeysService } from './provider-keys.service.js';
+import { ProviderVerificationService } from './provider-verification.service.js';
 
 @ApiTags('vault')
 @Controller('api/v1/provider-accounts')
 @UseInterceptors(NoStoreInterceptor)
 export class ProviderAccountsController {
-  constructor(private readonly accounts: ProviderAccountsService) {}
+  constructor(
+    private readonly accounts: ProviderAccountsService,
+    private readonly changes: ProviderAccountChangesService,
+    private readonly keys: ProviderKeysService,
+    private readonly verification: ProviderVerificationService,
+    private readonly costSyncs: ProviderCostSyncService,
+  ) {}
 
   @Get()
   @RequirePermission('vault:read')
@@ -38,7 +48,7 @@ export class ProviderAccountsController {
   @ApiCreatedResponse({ type: ProviderAccountDto })
   @ApiProblems(400, 409)
   create(@Ctx() ctx: RequestContext, @Body() body: CreateProviderAccountDto): Promise<ProviderAccountDto> {
-    return this.accounts.create(ctx, body);
+    return this.changes.create(ctx, body);
   }
 
   @Get(':accountId')
@@ -62,7 +72,7 @@ export class ProviderAccountsController {
   @ApiUuidParam('accountId')
   @ApiProblems(400, 404, 409, 422)
   update(@Ctx() ctx: RequestContext, @Param('accountId', UuidPipe) accountId: string, @Body() body: UpdateProviderAccountDto): Promise<ProviderAccountDto> {
-    return this.accounts.update(ctx, accountId, body);
+    return this.changes.update(ctx, accountId, body);
   }
 
   @Delete(':accountId')
@@ -73,7 +83,7 @@ export class ProviderAccountsController {
   @ApiUuidParam('accountId')
   @ApiProblems(400, 404)
   remove(@Ctx() ctx: RequestContext, @Param('accountId', UuidPipe) accountId: string): Promise<void> {
-    return this.accounts.remove(ctx, accountId);
+    return this.changes.remove(ctx, accountId);
   }
 
   @Post(':accountId/verify')
@@ -84,7 +94,7 @@ export class ProviderAccountsController {
   @ApiUuidParam('accountId')
   @ApiProblems(400, 404, 409)
   verify(@Ctx() ctx: RequestContext, @Param('accountId', UuidPipe) accountId: string): Promise<VerifyResultDto> {
-    return this.accounts.verify(ctx, accountId);
+    return this.verification.verify(ctx, accountId);
   }
 
   @Post(':accountId/rotate')
@@ -95,7 +105,7 @@ export class ProviderAccountsController {
   @ApiUuidParam('accountId')
   @ApiProblems(400, 404)
   rotate(@Ctx() ctx: RequestContext, @Param('accountId', UuidPipe) accountId: string, @Body() body: RotateKeyDto): Promise<ProviderAccountDto> {
-    return this.accounts.rotate(ctx, accountId, body.apiKey, body.verify !== false);
+    return this.keys.rotate(ctx, accountId, body.apiKey, body.verify !== false);
   }
 
   @Put(':accountId/admin-key')
@@ -105,7 +115,7 @@ export class ProviderAccountsController {
   @ApiUuidParam('accountId')
   @ApiProblems(400, 404)
   setAdminKey(@Ctx() ctx: RequestContext, @Param('accountId', UuidPipe) accountId: string, @Body() body: AdminKeyDto): Promise<ProviderAccountDto> {
-    return this.accounts.setAdminKey(ctx, accountId, body.adminKey);
+    return this.keys.setAdminKey(ctx, accountId, body.adminKey);
   }
 
   @Delete(':accountId/admin-key')
@@ -116,7 +126,7 @@ export class ProviderAccountsController {
   @ApiUuidParam('accountId')
   @ApiProblems(400, 404)
   clearAdminKey(@Ctx() ctx: RequestContext, @Param('accountId', UuidPipe) accountId: string): Promise<ProviderAccountDto> {
-    return this.accounts.clearAdminKey(ctx, accountId);
+    return this.keys.clearAdminKey(ctx, accountId);
   }
 
   @Get(':accountId/cost-sync')
@@ -129,7 +139,7 @@ export class ProviderAccountsController {
   @ApiUuidParam('accountId')
   @ApiProblems(400, 404)
   costSync(@Ctx() ctx: RequestContext, @Param('accountId', UuidPipe) accountId: string): Promise<CostSyncDaysDto> {
-    return this.accounts.costSyncDays(ctx, accountId);
+    return this.costSyncs.costSyncDays(ctx, accountId);
   }
 
   @Post(':accountId/cost-sync')
@@ -143,6 +153,6 @@ export class ProviderAccountsController {
   @ApiUuidParam('accountId')
   @ApiProblems(400, 404, 409)
   requestCostSync(@Ctx() ctx: RequestContext, @Param('accountId', UuidPipe) accountId: string): Promise<CostSyncRequestedDto> {
-    return this.accounts.requestCostSync(ctx, accountId);
+    return this.costSyncs.requestCostSync(ctx, accountId);
   }
 }

@@ -12,6 +12,7 @@ import {
 } from '@vaultrun/providers';
 import { AccountVerifier, Conflict, connectionFor, DomainError, endpointOf, KeyFingerprints, SecretStore, ValidationFailed } from '@vaultrun/vault-core';
 import type { DataSource, EntityManager } from 'typeorm';
+import { within } from '../../common/bounded.js';
 import { APP_CONFIG, type AppConfig } from '../../config.js';
 import { AuditService } from '../audit/audit.service.js';
 import { actorOf, type RequestContext } from '../auth/principal.js';
@@ -37,6 +38,7 @@ function effectiveBaseUrl(kind: string, baseUrl: string | null): string | null {
   try {
     return normalizeBaseUrl(url);
   } catch {
+    // Only compared with another base URL here: an unusable one compares as written (saving it is refused elsewhere).
     return url;
   }
 }
@@ -188,15 +190,14 @@ function safeOrigin(kind: string, baseUrl: string | null): string {
   try {
     return endpointOrigin(kind, baseUrl);
   } catch {
+    // A label for the audit trail and messages: an unusable stored URL is named as such rather than failing the change.
     return '(unusable base URL)';
   }
 }
 
 /** A DNS answer that takes too long counts as "not refused now": every connection is checked anyway. */
-function withTimeout(check: Promise<string | null>): Promise<string | null> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<null>((resolve) => {
-    timer = setTimeout(() => resolve(null), SAVE_TIME_DNS_TIMEOUT_MS);
-  });
-  return Promise.race([check, timeout]).finally(() => clearTimeout(timer));
+async function withTimeout(check: Promise<string | null>): Promise<string | null> {
+  const checked = await within(SAVE_TIME_DNS_TIMEOUT_MS, check);
+  if (checked.outcome === 'failed') throw checked.error;
+  return checked.outcome === 'done' ? checked.value : null;
 }

@@ -7,7 +7,12 @@ import { apiQueue } from '../../common/queues.js';
 import type { DataSource } from 'typeorm';
 import { APP_CONFIG, type AppConfig } from '../../config.js';
 import { ProviderAccountsController } from './provider-accounts.controller.js';
+import { ProviderAccountMapper } from './provider-account.mapper.js';
+import { ProviderAccountChangesService } from './provider-account-changes.service.js';
 import { ProviderAccountsService } from './provider-accounts.service.js';
+import { ProviderCostSyncService } from './provider-cost-sync.service.js';
+import { ProviderKeysService } from './provider-keys.service.js';
+import { ProviderVerificationService } from './provider-verification.service.js';
 import { ProviderEndpointsService } from './provider-endpoints.service.js';
 import { ACCOUNT_VERIFIER, ENVELOPE, KEY_FINGERPRINTS, MAINTENANCE_QUEUE, SECRET_STORE } from './vault.tokens.js';
 
@@ -48,7 +53,12 @@ class MasterKeyBootCheck implements OnApplicationBootstrap {
     },
     MasterKeyBootCheck,
     ProviderEndpointsService,
+    ProviderAccountMapper,
     ProviderAccountsService,
+    ProviderAccountChangesService,
+    ProviderKeysService,
+    ProviderVerificationService,
+    ProviderCostSyncService,
   ],
   exports: [ENVELOPE, SECRET_STORE, ACCOUNT_VERIFIER, KEY_FINGERPRINTS, ProviderAccountsService],
 })

@@ -1,24 +1,16 @@
 import { Body, Controller, Delete, Get, HttpCode, Patch, Post, Put, Req } from '@nestjs/common';
 import { ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { ApiProblems } from '../../common/problem.dto.js';
-import { InjectDataSource } from '@nestjs/typeorm';
 import type { FastifyRequest } from 'fastify';
-import type { DataSource } from 'typeorm';
-import { Workspace } from '@vaultrun/db';
 import { Ctx, CurrentUser, RequirePermission, SignedIn } from '../auth/decorators.js';
 import type { RequestContext, UserPrincipal } from '../auth/principal.js';
-import { SessionService } from '../auth/session.service.js';
 import { AlertWebhookSecretDto, SetAlertWebhookDto, UpdateWorkspaceDto, WorkspaceDto, WorkspaceListDto, WorkspaceNameDto } from './workspaces.dto.js';
-import { toDto, WorkspacesService } from './workspaces.service.js';
+import { WorkspacesService } from './workspaces.service.js';
 
 @ApiTags('workspaces')
 @Controller('api/v1')
 export class WorkspacesController {
-  constructor(
-    @InjectDataSource() private readonly db: DataSource,
-    private readonly workspaces: WorkspacesService,
-    private readonly sessions: SessionService,
-  ) {}
+  constructor(private readonly workspaces: WorkspacesService) {}
 
   @Get('workspaces')
   @SignedIn()
@@ -33,17 +25,8 @@ export class WorkspacesController {
   @ApiOperation({ operationId: 'createWorkspace', summary: 'Create a workspace (you become its owner) and switch to it' })
   @ApiCreatedResponse({ type: WorkspaceDto })
   @ApiProblems(400)
-  async create(@CurrentUser() user: UserPrincipal, @Body() body: WorkspaceNameDto, @Req() req: FastifyRequest): Promise<WorkspaceDto> {
-    const workspace = await this.db.transaction(async (m) => {
-      const w = await this.workspaces.create(m, {
-        name: body.name,
-        ownerId: user.userId,
-        actor: { actorType: 'user', actorId: user.userId, actorLabel: user.email, ip: req.ip },
-      });
-      await this.sessions.switchWorkspace(user.sessionId, w.id, m);
-      return w;
-    });
-    return toDto(await this.db.getRepository(Workspace).findOneByOrFail({ id: workspace.id }));
+  create(@CurrentUser() user: UserPrincipal, @Body() body: WorkspaceNameDto, @Req() req: FastifyRequest): Promise<WorkspaceDto> {
+    return this.workspaces.createAndSwitch(user, body.name, req.ip);
   }
 
   @Get('workspace')

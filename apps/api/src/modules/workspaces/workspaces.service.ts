@@ -7,7 +7,8 @@ import { urlRefusal } from '@vaultrun/providers';
 import type { DataSource, EntityManager } from 'typeorm';
 import { APP_CONFIG, type AppConfig } from '../../config.js';
 import { AuditService } from '../audit/audit.service.js';
-import { actorOf, type AuditActor, type RequestContext } from '../auth/principal.js';
+import { actorOf, type AuditActor, type RequestContext, type UserPrincipal } from '../auth/principal.js';
+import { SessionService } from '../auth/session.service.js';
 import type { WorkspaceSummaryDto } from '../auth/dto/auth.dto.js';
 import { ENVELOPE } from '../vault/vault.tokens.js';
 import type { AlertWebhookDto, AlertWebhookSecretDto, UpdateWorkspaceDto, WorkspaceDto } from './workspaces.dto.js';
@@ -19,6 +20,7 @@ export class WorkspacesService {
     private readonly audit: AuditService,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     @Inject(ENVELOPE) private readonly envelope: Envelope,
+    private readonly sessions: SessionService,
   ) {}
 
   async listForUser(userId: string): Promise<WorkspaceSummaryDto[]> {
@@ -48,6 +50,16 @@ export class WorkspacesService {
       manager,
     );
     return workspace;
+  }
+
+  /** A signed-in user's new workspace: they own it, and their session switches to it (one transaction). */
+  async createAndSwitch(user: UserPrincipal, name: string, ip: string): Promise<WorkspaceDto> {
+    const workspace = await this.db.transaction(async (m) => {
+      const w = await this.create(m, { name, ownerId: user.userId, actor: { actorType: 'user', actorId: user.userId, actorLabel: user.email, ip } });
+      await this.sessions.switchWorkspace(user.sessionId, w.id, m);
+      return w;
+    });
+    return toDto(await this.db.getRepository(Workspace).findOneByOrFail({ id: workspace.id }));
   }
 
   async get(ctx: RequestContext): Promise<WorkspaceDto> {
@@ -178,6 +190,7 @@ const originOf = (url: string) => {
   try {
     return new URL(url).origin;
   } catch {
+    // Stored URLs were parsed when set; an unparsable one is shown (and audited) without an origin rather than failing.
     return '';
   }
 };
