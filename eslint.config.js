@@ -5,10 +5,11 @@ import tseslint from 'typescript-eslint';
 
 /*
  * Package boundaries: apps → engine / money → vault-core / providers → db (engine may use money; nothing points
- * back up). Enforced with ESLint's own no-restricted-imports, per layer, so a wrong import fails `pnpm lint` (and CI)
+ * back up); config (the environment's schema) is a bottom layer only apps read. Enforced with ESLint's own no-restricted-imports, per layer, so a wrong import fails `pnpm lint` (and CI)
  * with the rule's message; no extra tool needed. Relative paths into another package's sources are refused too.
  */
 const LAYERS = {
+  config: [],
   db: [],
   providers: ['db'],
   'vault-core': ['db', 'providers'],
@@ -25,7 +26,7 @@ const boundaries = Object.entries(LAYERS).map(([pkg, allowed]) => ({
       {
         paths: [...PACKAGES.filter((p) => p !== pkg && !allowed.includes(p)), ...APPS].map((p) => ({
           name: `@vaultrun/${p}`,
-          message: `@vaultrun/${pkg} may import only ${allowed.length ? allowed.map((a) => `@vaultrun/${a}`).join(', ') : 'no other Vaultrun package'} (apps → engine/money → vault-core/providers → db).`,
+          message: `@vaultrun/${pkg} may import only ${allowed.length ? allowed.map((a) => `@vaultrun/${a}`).join(', ') : 'no other Vaultrun package'} (apps → engine/money → vault-core/providers → db; config for apps only).`,
         })),
         patterns: [{ group: ['**/packages/**', ...PACKAGES.map((p) => `**/${p}/src/**`), '**/apps/**', '@vaultrun/*/**'], message: 'Import other packages by name (@vaultrun/…), never by a path into their sources.' }],
       },
