@@ -221,15 +221,17 @@ function costsPage(request: FakeRequest, costs: FakeCostsOptions): FakeResponse 
   };
 }
 
-/** The chat messages of a request body as the token model counts them (structured content as its JSON). */
-function messagesOf(body: unknown): CountedMessage[] {
+/** The chat messages of a request body as the token model counts them (structured content as its JSON); null: none. */
+function messagesOf(body: unknown): CountedMessage[] | null {
   const messages = (body as { messages?: { role?: unknown; content?: unknown }[] } | null)?.messages;
-  if (!Array.isArray(messages)) return [];
+  if (!Array.isArray(messages)) return null;
   return messages.map((m) => ({ role: typeof m?.role === 'string' ? m.role : '', content: typeof m?.content === 'string' ? m.content : JSON.stringify(m?.content ?? '') }));
 }
 
+/** A request without messages (GET /v1/models) has no prompt. */
 function promptTokensOf(body: unknown): number {
-  return estimatePromptTokens(messagesOf(body));
+  const messages = messagesOf(body);
+  return messages === null ? 0 : estimatePromptTokens(messages);
 }
 
 function readBody(req: IncomingMessage): Promise<string> {
@@ -340,7 +342,7 @@ export async function startFakeOpenAI(options: FakeOpenAIOptions = {}): Promise<
         (body.response_format?.type === 'json_schema'
           ? JSON.stringify(plainJsonForSchema(typeof schema === 'object' && schema !== null ? (schema as Record<string, unknown>) : {}))
           : `Fake reply to: ${typeof lastUser?.content === 'string' ? lastUser.content : ''}`);
-      const counted = simulatedUsage(messagesOf(body), content);
+      const counted = simulatedUsage(messagesOf(body) ?? [], content, promptTokensOf(body));
       const promptTokens = reportedPromptTokens(counted.inputTokens);
       const completionTokens = counted.outputTokens;
       const usage: Record<string, unknown> = {
