@@ -65,9 +65,11 @@ function resolveRef(root: Schema, ref: string): unknown {
   return node ?? {};
 }
 
+const seededStyle = (seed: string): Style => ({ random: seededRandom(seed), words: WORDS, wordsPerText: 2 });
+
 /** A value valid against `schema`, with free choices drawn from `seed`: same seed, same value (the mock provider). */
 export function sampleJsonForSchema(schema: Record<string, unknown>, seed: string): unknown {
-  return new Sampler(schema, { random: seededRandom(seed), words: WORDS, wordsPerText: 2 }).sample(schema, 0);
+  return new Sampler(schema, seededStyle(seed)).sample(schema, 0);
 }
 
 const PLAIN: Style = { random: () => 0, words: ['fake'], wordsPerText: 1, preferred: { integer: 1, number: 1.5 } };
@@ -89,6 +91,14 @@ class Sampler {
 
   private word(): string {
     return pick(this.style.words, this.random);
+  }
+
+  /**
+   * Who samples again when an array's items must differ: a seeded sampler draws on; the plain style would give the
+   * same plainest value every time, so it draws from a fixed seed instead (still the same answer for the same schema).
+   */
+  private another(attempt: number): Sampler {
+    return this.style.preferred ? new Sampler(this.root, seededStyle(`another-${attempt}`)) : this;
   }
 
   sample(node: unknown, depth: number): unknown {
@@ -171,7 +181,7 @@ class Sampler {
       if (schema === false) break;
       let value = this.sample(schema, depth + 1);
       if (node.uniqueItems === true) {
-        for (let attempt = 0; seen.has(JSON.stringify(value)) && attempt < 20; attempt++) value = this.sample(schema, depth + 1);
+        for (let attempt = 0; seen.has(JSON.stringify(value)) && attempt < 20; attempt++) value = this.another(attempt).sample(schema, depth + 1);
         if (seen.has(JSON.stringify(value))) break;
         seen.add(JSON.stringify(value));
       }
