@@ -22,7 +22,7 @@ const common = {
   extensionsToTreatAsEsm: ['.ts'],
   moduleNameMapper: {
     // Workspace packages resolve to their sources, so tests never run against a stale build.
-    '^@vaultrun/(db|vault-core|providers|engine|money)$': '<rootDir>/packages/$1/src/index.ts',
+    '^@vaultrun/(config|db|vault-core|providers|engine|money)$': '<rootDir>/packages/$1/src/index.ts',
     '^@vaultrun/api$': '<rootDir>/apps/api/src/app.ts',
     '^@vaultrun/worker$': '<rootDir>/apps/worker/src/worker.ts',
     '^(\\.{1,2}/.*)\\.js$': '$1',

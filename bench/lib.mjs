@@ -139,9 +139,10 @@ export async function apiClient(url) {
   const session = async (method, path, body) => {
     const headers = { cookie, 'x-csrf-token': csrfToken, ...(body ? { 'content-type': 'application/json' } : {}) };
     const res = await fetch(`${url}${path}`, { method, headers, body: body ? JSON.stringify(body) : undefined });
-    const json = await res.json().catch(() => null);
-    if (res.status >= 300) throw new Error(`${method} ${path} → ${res.status} ${JSON.stringify(json)}`);
-    return json;
+    const text = await res.text();
+    // A refusal says why in its body, JSON or not (a proxy's error page); a success must be JSON, or empty (204).
+    if (res.status >= 300) throw new Error(`${method} ${path} → ${res.status} ${text}`);
+    return text === '' ? null : JSON.parse(text);
   };
   const { token } = await session('POST', '/api/v1/tokens', { name: 'bench', scopes: ['run', 'admin'] });
   return { session, token, ...bearerClient(url, token) };

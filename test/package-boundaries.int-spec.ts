@@ -1,5 +1,5 @@
 /**
- * The package direction (apps → engine/money → vault-core/providers → db) is a lint rule: this proves the rule
+ * The package direction (apps → engine/money → vault-core/providers → db; config for apps only) is a lint rule: this proves the rule
  * catches a wrong import, so `pnpm lint` in CI would fail on one.
  */
 import { describe, expect, it } from '@jest/globals';
@@ -24,6 +24,8 @@ describe('package boundaries', () => {
     ['packages/money/src/x.ts', "import { transitionRun } from '../../engine/src/runs/store.js';"],
     ['apps/worker/src/x.ts', "import { RunsService } from '../../api/src/modules/runs/runs.service.js';"],
     ['apps/api/src/x.ts', "import { toRun } from '@vaultrun/engine/dist/runs/executor.js';"],
+    ['packages/config/src/x.ts', "import { Run } from '@vaultrun/db';"],
+    ['packages/engine/src/x.ts', "import { workerConfig } from '@vaultrun/config';"],
   ])('refuses %s → %s', async (file, code) => {
     expect(await boundaryErrors(file, `${code}\nexport const used = [];\n`)).toHaveLength(1);
   });
@@ -33,6 +35,7 @@ describe('package boundaries', () => {
     ['packages/money/src/x.ts', "import { SecretStore } from '@vaultrun/vault-core';"],
     ['packages/vault-core/src/x.ts', "import { createProvider } from '@vaultrun/providers';"],
     ['apps/api/src/x.ts', "import { RunExecutor } from '@vaultrun/engine';"],
+    ['apps/worker/src/x.ts', "import { workerConfig } from '@vaultrun/config';"],
   ])('allows %s → %s', async (file, code) => {
     expect(await boundaryErrors(file, `${code}\nexport const used = [];\n`)).toEqual([]);
   });

@@ -43,3 +43,11 @@ export function recordTraffic(page: Page): { bodies: { url: string; body: string
   });
   return traffic;
 }
+
+/**
+ * For a failure message built after a wait has already timed out: says what could not be read, and why, in place of
+ * the value. A second error thrown here would hide the first, which is the one the test is about.
+ */
+export function unreadable(err: unknown): string {
+  return `unreadable (${err instanceof Error ? (err.message.split('\n')[0] ?? err.name) : String(err)})`;
+}

@@ -10,9 +10,11 @@
  * Serves, on 127.0.0.1 and a free port:
  * - `GET  /v1/models` → `{ object: 'list', data: [{ id, object: 'model', created, owned_by }] }` (options.models).
  * - `POST /v1/chat/completions` → a `chat.completion` whose text is `Fake reply to: <last user message>`;
- *   with `response_format: { type: 'json_schema' }` the text is JSON matching the schema (objects with
- *   every property, strings, numbers, integers, booleans, null, enum, const, arrays of one item,
- *   anyOf/oneOf first branch, local $ref). Usage counts ~4 characters per token, 3 tokens per message;
+ *   with `response_format: { type: 'json_schema' }` the text is the plainest JSON matching the schema
+ *   (`plainJsonForSchema` of @vaultrun/providers — the mock provider's sampler: "fake" strings, integers 1,
+ *   numbers 1.5, true, the first enum value, one array item, every property; bounds, formats and local $refs
+ *   honoured). Usage is the mock provider's model (`simulatedUsage`: o200k_base, the prompt as OpenAI counts a
+ *   chat request — so it equals Vaultrun's estimate for an OpenAI model — and the reply);
  *   `options.cachedTokens` is reported as prompt_tokens_details.cached_tokens, `options.usageCost`
  *   as `usage.cost` (USD, OpenRouter style). `options.inflatePromptTokens` ({ factor, extra }, or
  *   `inflatePromptTokens()` at run time) reports ⌈count × factor⌉ + extra prompt tokens instead — a provider whose
@@ -59,6 +61,7 @@
 import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { type CountedMessage, estimatePromptTokens, plainJsonForSchema, simulatedUsage } from '@vaultrun/providers';
 
 export interface FakeRequest {
   method: string;
@@ -218,48 +221,17 @@ function costsPage(request: FakeRequest, costs: FakeCostsOptions): FakeResponse 
   };
 }
 
-function approxTokens(text: string): number {
-  return Math.ceil(text.length / 4);
+/** The chat messages of a request body as the token model counts them (structured content as its JSON); null: none. */
+function messagesOf(body: unknown): CountedMessage[] | null {
+  const messages = (body as { messages?: { role?: unknown; content?: unknown }[] } | null)?.messages;
+  if (!Array.isArray(messages)) return null;
+  return messages.map((m) => ({ role: typeof m?.role === 'string' ? m.role : '', content: typeof m?.content === 'string' ? m.content : JSON.stringify(m?.content ?? '') }));
 }
 
+/** A request without messages (GET /v1/models) has no prompt. */
 function promptTokensOf(body: unknown): number {
-  const messages = (body as { messages?: { content?: unknown }[] } | null)?.messages;
-  if (!Array.isArray(messages)) return 0;
-  return 3 + messages.reduce((sum, m) => sum + 3 + approxTokens(typeof m?.content === 'string' ? m.content : JSON.stringify(m?.content ?? '')), 0);
-}
-
-function sampleForSchema(node: unknown, root: unknown, depth = 0): unknown {
-  if (typeof node !== 'object' || node === null || depth > 20) return 'fake';
-  const schema = node as Record<string, unknown>;
-  if (typeof schema.$ref === 'string' && schema.$ref.startsWith('#/')) {
-    let target: unknown = root;
-    for (const part of schema.$ref.slice(2).split('/')) target = (target as Record<string, unknown> | undefined)?.[part];
-    return sampleForSchema(target, root, depth + 1);
-  }
-  if ('const' in schema) return schema.const;
-  if (Array.isArray(schema.enum) && schema.enum.length > 0) return schema.enum[0];
-  const branches = (schema.anyOf ?? schema.oneOf) as unknown[] | undefined;
-  if (Array.isArray(branches) && branches.length > 0) return sampleForSchema(branches[0], root, depth + 1);
-  const type = Array.isArray(schema.type) ? (schema.type.find((t) => t !== 'null') ?? 'null') : schema.type;
-  switch (type) {
-    case 'object': {
-      const out: Record<string, unknown> = {};
-      for (const [name, child] of Object.entries((schema.properties ?? {}) as Record<string, unknown>)) out[name] = sampleForSchema(child, root, depth + 1);
-      return out;
-    }
-    case 'array':
-      return [sampleForSchema(schema.items, root, depth + 1)];
-    case 'integer':
-      return typeof schema.minimum === 'number' ? Math.ceil(schema.minimum) : 1;
-    case 'number':
-      return typeof schema.minimum === 'number' ? schema.minimum : 1.5;
-    case 'boolean':
-      return true;
-    case 'null':
-      return null;
-    default:
-      return 'fake';
-  }
+  const messages = messagesOf(body);
+  return messages === null ? 0 : estimatePromptTokens(messages);
 }
 
 function readBody(req: IncomingMessage): Promise<string> {
@@ -364,13 +336,15 @@ export async function startFakeOpenAI(options: FakeOpenAIOptions = {}): Promise<
         response_format?: { type?: string; json_schema?: { schema?: unknown } };
       };
       const lastUser = [...(body.messages ?? [])].reverse().find((m) => m.role === 'user');
+      const schema = body.response_format?.json_schema?.schema;
       const content =
         reply?.(body) ??
         (body.response_format?.type === 'json_schema'
-          ? JSON.stringify(sampleForSchema(body.response_format.json_schema?.schema, body.response_format.json_schema?.schema))
+          ? JSON.stringify(plainJsonForSchema(typeof schema === 'object' && schema !== null ? (schema as Record<string, unknown>) : {}))
           : `Fake reply to: ${typeof lastUser?.content === 'string' ? lastUser.content : ''}`);
-      const promptTokens = reportedPromptTokens(promptTokensOf(body));
-      const completionTokens = approxTokens(content);
+      const counted = simulatedUsage(messagesOf(body) ?? [], content, promptTokensOf(body));
+      const promptTokens = reportedPromptTokens(counted.inputTokens);
+      const completionTokens = counted.outputTokens;
       const usage: Record<string, unknown> = {
         prompt_tokens: promptTokens,
         completion_tokens: completionTokens,

@@ -45,6 +45,11 @@ describe('API config', () => {
     }
   });
 
+  it('reads its part of the shared schema only: a worker setting, even a bad one, does not stop the API', () => {
+    expect(loadConfig({ VAULTRUN_RUNS_CONCURRENCY: '0', VAULTRUN_RUN_LEASE_MS: 'soon' })).toMatchObject({ port: 3000, redisPrefix: 'vr' });
+    expect(loadConfig({})).not.toHaveProperty('runsConcurrency');
+  });
+
   it('names every variable at fault', () => {
     expect(() => loadConfig({ VAULTRUN_API_PORT: '99999', REDIS_URL: 'http://x', VAULTRUN_ADMIN_PASSWORD: 'short' })).toThrow(ConfigError);
     try {

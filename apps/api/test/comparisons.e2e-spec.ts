@@ -5,7 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
-import { estimatePromptTokens, priceFor, usageCostMicroUsd } from '@vaultrun/providers';
+import { countTokens, estimatePromptTokens, priceFor, usageCostMicroUsd } from '@vaultrun/providers';
 import { messagesOf } from '@vaultrun/engine';
 import { quoteRun } from '@vaultrun/money';
 import { as, bearer, type SeededWorkspace, seedWorkspace, type Session, signIn, type TestApi } from '../../../test/support/api.js';
@@ -19,9 +19,9 @@ type ComparisonBody = { id: string; mock: Side; live: Side; differences: Record<
 
 const INSTRUCTIONS = 'Answer briefly.';
 const hex = () => randomBytes(4).toString('hex');
-/** The fake server's token count: ~4 characters a token, 3 per message and 3 for the reply. */
-const fakeTokens = (text: string) => Math.ceil(text.length / 4);
-const fakePromptTokens = (input: string) => 3 + (3 + fakeTokens(INSTRUCTIONS)) + (3 + fakeTokens(input));
+/** The fake server's token count: the providers' model, shared with the mock (o200k_base, OpenAI's chat framing). */
+const fakeTokens = countTokens;
+const fakePromptTokens = (input: string) => estimatePromptTokens(messagesOf({ instructions: INSTRUCTIONS, input }));
 const share = (charged: number, worst: number) => Math.round((charged / worst) * 10_000) / 10_000;
 
 describe('comparisons', () => {

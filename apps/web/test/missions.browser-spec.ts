@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { formatUsd } from '@vaultrun/providers';
 import type { Browser, Locator, Page } from 'playwright-core';
 import { as, type SeededUser } from '../../../test/support/api.js';
-import { launchBrowser, screenshot, signInThroughConsole } from '../../../test/support/browser.js';
+import { launchBrowser, screenshot, signInThroughConsole, unreadable } from '../../../test/support/browser.js';
 import { eventually } from '../../../test/support/runs.js';
 import { type Stack, startStack } from '../../../test/support/stack.js';
 
@@ -72,7 +72,7 @@ describe('Missions in a real browser', () => {
       await locator.waitFor({ timeout });
     } catch (err) {
       const steps = await page.getByTestId('plan-step').evaluateAll((els) => els.map((e) => `${e.getAttribute('data-step-id')}=${e.getAttribute('data-status')}`));
-      const live = await page.getByTestId('runs-live').getAttribute('data-state').catch(() => null);
+      const live = await page.getByTestId('runs-live').getAttribute('data-state').catch(unreadable);
       const truth = MISSION_PAGE.test(page.url()) ? await getMission(missionIdOf(page)) : null;
       throw new Error(
         `${what}: the page shows steps ${steps.join(' ')} (live: ${live}); the server says ${truth?.status} ${JSON.stringify(truth?.currentRun?.steps.map((s: Json) => `${s.stepId}=${s.run.status}`))}`,

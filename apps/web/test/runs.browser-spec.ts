@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { Browser, Page } from 'playwright-core';
 import { as, type SeededUser } from '../../../test/support/api.js';
-import { launchBrowser, screenshot, signInThroughConsole } from '../../../test/support/browser.js';
+import { launchBrowser, screenshot, signInThroughConsole, unreadable } from '../../../test/support/browser.js';
 import { waitForRun, waitUntil } from '../../../test/support/runs.js';
 import { startStack, type Stack } from '../../../test/support/stack.js';
 
@@ -35,10 +35,10 @@ describe('Operators and Runs in a real browser', () => {
     try {
       await statusIs(page, 'run-detail-status', status).waitFor({ timeout });
     } catch (err) {
-      const shown = await page.getByTestId('run-detail-status').getAttribute('data-status').catch(() => null);
+      const shown = await page.getByTestId('run-detail-status').getAttribute('data-status').catch(unreadable);
       const runId = new URL(page.url()).pathname.split('/').pop()!;
       const truth = await as(stack.member).get(`/api/v1/runs/${runId}`);
-      const live = await page.getByTestId('runs-live').getAttribute('data-state').catch(() => null);
+      const live = await page.getByTestId('runs-live').getAttribute('data-state').catch(unreadable);
       throw new Error(`run page shows ${shown} (live: ${live}), waited for ${status}; the server says ${truth.body.status} ${JSON.stringify(truth.body.error)} ${JSON.stringify(truth.body.events?.map((e: { type: string }) => e.type))}`, { cause: err });
     }
   }
@@ -216,8 +216,9 @@ describe('Operators and Runs in a real browser', () => {
       await waitForRun(as(stack.member), run.body.id, ['succeeded']);
       // The stream's "succeeded" reaches the page, which reads the run again while this first read is still held.
       await waitUntil(() => reads >= 2, 30_000, 'the page to read the run again');
-      // The page may have given up on this read (it asked again when "succeeded" arrived): nothing to deliver then.
-      await route.fulfill({ response: early }).catch(() => undefined);
+      // The page may have given up on this read (it asked again when "succeeded" arrived): Playwright's Chromium route
+      // then delivers nothing and does not fail (it ignores the protocol error of a request that is gone).
+      await route.fulfill({ response: early });
     }, { times: 1 });
     await page.goto(`${stack.api.url}/runs/${run.body.id}`);
     await waitForDetailStatus(page, 'succeeded');

@@ -9,6 +9,16 @@ describe('worker config', () => {
     expect(() => loadConfig({ VAULTRUN_MASTER_KEYS: '' })).toThrow(/No master key configured/);
   });
 
+  it('reads its part of the shared schema only: an API setting, even a bad one, does not stop the worker', () => {
+    expect(loadConfig({ ...KEYS, VAULTRUN_API_PORT: '99999', VAULTRUN_ADMIN_PASSWORD: 'short', VAULTRUN_TRUST_PROXY: 'nginx' })).toMatchObject({ runsConcurrency: 50, bullPrefix: 'vr:bull' });
+    expect(loadConfig(KEYS)).not.toHaveProperty('bootstrap');
+  });
+
+  it('refuses to start without a usable master key, like the API', () => {
+    expect(() => loadConfig({})).toThrow(/Invalid master key configuration: No master key configured/);
+    expect(loadConfig(KEYS).keyRing.active).toBe(1);
+  });
+
   it('names the variable at fault', () => {
     expect(() => loadConfig({ ...KEYS, VAULTRUN_RUNS_CONCURRENCY: '0' })).toThrow(ConfigError);
     expect(() => loadConfig({ ...KEYS, VAULTRUN_RUNS_CONCURRENCY: '0' })).toThrow(/VAULTRUN_RUNS_CONCURRENCY/);

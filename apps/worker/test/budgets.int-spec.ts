@@ -9,6 +9,7 @@ import { budgetPeriod, insertBudget, insertPriceOverride, ledgerSums, statusCoun
 import { spawnWorkerProcess, startPrivateRedis, type WorkerProcess } from '../../../test/support/processes.js';
 import { waitUntil } from '../../../test/support/runs.js';
 import { startRuns, startStack, type Stack } from '../../../test/support/stack.js';
+import { runCleanups } from '../../../test/support/cleanups.js';
 
 const CAP = 1_000_000; // $1.00
 // mock-fast priced by an override at $5,000 per 1M output tokens and nothing for input: with max output 20
@@ -20,7 +21,7 @@ const LONG_INPUT = (i: number) => `race run ${i}: please answer with a long and 
 describe('budget guardrails (2 worker processes, mock provider)', () => {
   const cleanup: (() => Promise<unknown>)[] = [];
   afterEach(async () => {
-    while (cleanup.length) await cleanup.pop()!().catch(() => undefined);
+    await runCleanups(cleanup);
   });
 
   async function setUp(options: { redisUrl?: string; latencyMs: number }) {

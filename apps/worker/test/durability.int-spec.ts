@@ -9,11 +9,12 @@ import { startFakeOpenAI, type FakeOpenAI } from '../../../test/support/fake-ope
 import { spawnWorkerProcess, startPrivateRedis } from '../../../test/support/processes.js';
 import { waitUntil } from '../../../test/support/runs.js';
 import { startRuns, startStack, type Stack } from '../../../test/support/stack.js';
+import { runCleanups } from '../../../test/support/cleanups.js';
 
 describe('durability', () => {
   const cleanup: (() => Promise<unknown>)[] = [];
   afterEach(async () => {
-    while (cleanup.length) await cleanup.pop()!().catch(() => undefined);
+    await runCleanups(cleanup);
   });
 
   async function setUp(env: Record<string, string> = {}) {

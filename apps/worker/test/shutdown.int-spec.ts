@@ -5,11 +5,12 @@ import { startFakeOpenAI, type FakeOpenAI } from '../../../test/support/fake-ope
 import { spawnWorkerProcess } from '../../../test/support/processes.js';
 import { waitForRun, waitUntil } from '../../../test/support/runs.js';
 import { startRuns, startStack, type Stack } from '../../../test/support/stack.js';
+import { runCleanups } from '../../../test/support/cleanups.js';
 
 describe('graceful shutdown', () => {
   const cleanup: (() => Promise<unknown>)[] = [];
   afterEach(async () => {
-    while (cleanup.length) await cleanup.pop()!().catch(() => undefined);
+    await runCleanups(cleanup);
   });
 
   async function setUp() {

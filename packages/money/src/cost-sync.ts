@@ -131,7 +131,13 @@ export class CostSync {
     try {
       result = await this.readAndRecord(account, now);
     } catch (err) {
-      await this.recordAttempt(account.id, 'internal').catch(() => undefined);
+      try {
+        await this.recordAttempt(account.id, 'internal');
+      } catch (recordErr) {
+        // Usually the same cause (the database is unreachable). The caller logs and counts the sync's failure: it gets
+        // both, so neither is lost.
+        throw new AggregateError([err, recordErr], 'cost sync failed, and so did recording the failed attempt', { cause: recordErr });
+      }
       throw err;
     }
     await this.recordAttempt(account.id, result.ok ? null : result.code);

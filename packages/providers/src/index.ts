@@ -21,7 +21,7 @@ export {
   parseMockDirectives,
   type MockDirectives,
 } from './mock/mock-provider.js';
-export { sampleJsonForSchema } from './mock/json-schema-sample.js';
+export { plainJsonForSchema, sampleJsonForSchema } from './mock/json-schema-sample.js';
 export * from './prices/prices.js';
 export { OPENAI_PRICE_TABLE } from './prices/openai-prices.js';
 export * from './outbound.js';

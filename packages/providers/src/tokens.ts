@@ -4,7 +4,7 @@
 // structured-output schema, tools) and, for a model whose tokenizer Vaultrun does not ship, counts an
 // upper bound instead of a guess (see docs/budgets.md, "The worst case").
 import { countTokens as countO200kTokens, decode, encode } from 'gpt-tokenizer/encoding/o200k_base';
-import type { ChatMessage } from './provider.js';
+import type { ChatMessage, TokenUsage } from './provider.js';
 
 // Text such as "<|endoftext|>" is counted as ordinary text, never refused as a special token.
 const PLAIN_TEXT = { disallowedSpecial: new Set<string>() };
@@ -18,11 +18,23 @@ export function countTokens(text: string): number {
   return text === '' ? 0 : countO200kTokens(text, PLAIN_TEXT);
 }
 
+/** A chat message as counted: any role a client sends (a provider's wire format has more than Vaultrun's three). */
+export type CountedMessage = Pick<ChatMessage, 'content'> & { role: string };
+
 /** Prompt tokens as OpenAI counts a chat request (the cookbook's per-message overhead). */
-export function estimatePromptTokens(messages: readonly ChatMessage[]): number {
+export function estimatePromptTokens(messages: readonly CountedMessage[]): number {
   let total = TOKENS_PER_REPLY_PRIMER;
   for (const message of messages) total += TOKENS_PER_MESSAGE + countTokens(message.role) + countTokens(message.content);
   return total;
+}
+
+/**
+ * The usage a simulated provider reports: the embedded mock and the test suite's OpenAI-compatible fake both answer
+ * with this, so they count alike and as Vaultrun estimates — the prompt as OpenAI counts a chat request, the reply with
+ * the same tokenizer, nothing cached. `promptTokens`: the prompt's count when the caller has it already.
+ */
+export function simulatedUsage(messages: readonly CountedMessage[], reply: string, promptTokens: number = estimatePromptTokens(messages)): TokenUsage {
+  return { inputTokens: promptTokens, outputTokens: countTokens(reply), cachedInputTokens: 0 };
 }
 
 /** The longest prefix of `text` that fits in `maxTokens` tokens, and whether anything was cut. */

@@ -4,10 +4,27 @@
 // booleans, null, enum, const, arrays (items, prefixItems, min/maxItems, uniqueItems), nested
 // schemas, anyOf/oneOf (first usable branch), allOf (merged objects) and local $refs ($defs,
 // definitions). Not covered: `pattern`, `not`, if/then/else, patternProperties.
+//
+// Two styles share everything that makes a value valid and differ only in the free choices: `sampleJsonForSchema`
+// (the mock provider) draws them from a sequence seeded by the request, so different inputs get different answers;
+// `plainJsonForSchema` (the test suite's OpenAI-compatible fake) always takes the plainest valid value — "fake" for a
+// string, the value nearest 1 (integers) or 1.5 (numbers), the first enum value or branch, one array item — so a
+// test can spell out the answer.
 import { createHash } from 'node:crypto';
 
 type Schema = Record<string, unknown>;
 type Random = () => number;
+
+/** How the free choices are made. */
+interface Style {
+  /** Draws in [0, 1): which enum value, word, branch, array length, date or digit. */
+  random: Random;
+  words: readonly string[];
+  /** Words in a string that has no format. */
+  wordsPerText: number;
+  /** Where a number with room to choose lands: the allowed value nearest these, or (none) a drawn one. */
+  preferred?: { integer: number; number: number };
+}
 
 const WORDS = ['amber', 'basalt', 'cedar', 'delta', 'ember', 'fjord', 'granite', 'harbor', 'indigo', 'juniper', 'kestrel', 'lagoon', 'meadow', 'nimbus', 'orchid', 'prairie'];
 /** Below this depth optional properties and non-required array items are still generated. */
@@ -48,18 +65,44 @@ function resolveRef(root: Schema, ref: string): unknown {
   return node ?? {};
 }
 
+const seededStyle = (seed: string): Style => ({ random: seededRandom(seed), words: WORDS, wordsPerText: 2 });
+
+/** A value valid against `schema`, with free choices drawn from `seed`: same seed, same value (the mock provider). */
 export function sampleJsonForSchema(schema: Record<string, unknown>, seed: string): unknown {
-  return new Sampler(schema, seededRandom(seed)).sample(schema, 0);
+  return new Sampler(schema, seededStyle(seed)).sample(schema, 0);
+}
+
+const PLAIN: Style = { random: () => 0, words: ['fake'], wordsPerText: 1, preferred: { integer: 1, number: 1.5 } };
+
+/** The plainest value valid against `schema` ("fake", 1, 1.5, true, the first enum value): the test suite's fake. */
+export function plainJsonForSchema(schema: Record<string, unknown>): unknown {
+  return new Sampler(schema, PLAIN).sample(schema, 0);
 }
 
 class Sampler {
+  private readonly random: Random;
+
   constructor(
     private readonly root: Schema,
-    private readonly random: Random,
-  ) {}
+    private readonly style: Style,
+  ) {
+    this.random = style.random;
+  }
+
+  private word(): string {
+    return pick(this.style.words, this.random);
+  }
+
+  /**
+   * Who samples again when an array's items must differ: a seeded sampler draws on; the plain style would give the
+   * same plainest value every time, so it draws from a fixed seed instead (still the same answer for the same schema).
+   */
+  private another(attempt: number): Sampler {
+    return this.style.preferred ? new Sampler(this.root, seededStyle(`another-${attempt}`)) : this;
+  }
 
   sample(node: unknown, depth: number): unknown {
-    if (node === true || (isSchema(node) && Object.keys(node).length === 0)) return pick(WORDS, this.random);
+    if (node === true || (isSchema(node) && Object.keys(node).length === 0)) return this.word();
     if (!isSchema(node) || depth > MAX_DEPTH) return null;
     if (typeof node.$ref === 'string') return this.sample(resolveRef(this.root, node.$ref), depth + 1);
     if ('const' in node) return node.const;
@@ -138,7 +181,7 @@ class Sampler {
       if (schema === false) break;
       let value = this.sample(schema, depth + 1);
       if (node.uniqueItems === true) {
-        for (let attempt = 0; seen.has(JSON.stringify(value)) && attempt < 20; attempt++) value = this.sample(schema, depth + 1);
+        for (let attempt = 0; seen.has(JSON.stringify(value)) && attempt < 20; attempt++) value = this.another(attempt).sample(schema, depth + 1);
         if (seen.has(JSON.stringify(value))) break;
         seen.add(JSON.stringify(value));
       }
@@ -161,14 +204,14 @@ class Sampler {
         text = `${String(Math.floor(random() * 24)).padStart(2, '0')}:${String(Math.floor(random() * 60)).padStart(2, '0')}:00Z`;
         break;
       case 'email':
-        text = `${pick(WORDS, random)}@example.com`;
+        text = `${this.word()}@example.com`;
         break;
       case 'uri':
       case 'url':
-        text = `https://example.com/${pick(WORDS, random)}`;
+        text = `https://example.com/${this.word()}`;
         break;
       case 'hostname':
-        text = `${pick(WORDS, random)}.example.com`;
+        text = `${this.word()}.example.com`;
         break;
       case 'ipv4':
         text = `192.0.2.${1 + Math.floor(random() * 254)}`;
@@ -179,11 +222,11 @@ class Sampler {
         break;
       }
       default:
-        text = `${pick(WORDS, random)} ${pick(WORDS, random)}`;
+        text = Array.from({ length: this.style.wordsPerText }, () => this.word()).join(' ');
     }
     const minLength = num(node.minLength) ?? 0;
     const maxLength = num(node.maxLength);
-    while (text.length < minLength) text += ` ${pick(WORDS, random)}`;
+    while (text.length < minLength) text += ` ${this.word()}`;
     if (maxLength !== undefined && text.length > maxLength) text = text.slice(0, maxLength);
     return text.length < minLength ? text.padEnd(minLength, 'x') : text;
   }
@@ -209,7 +252,10 @@ class Sampler {
     const step = multipleOf !== undefined && Number.isInteger(multipleOf) && multipleOf > 0 ? multipleOf : 1;
     const first = Math.ceil((lo as number) / step) * step;
     const choices = Math.floor(((hi as number) - first) / step) + 1;
-    return choices > 0 ? first + step * Math.floor(this.random() * choices) : first;
+    if (choices <= 0) return first;
+    const preferred = this.style.preferred?.integer;
+    const index = preferred === undefined ? Math.floor(this.random() * choices) : Math.min(choices - 1, Math.max(0, Math.round((preferred - first) / step)));
+    return first + step * index;
   }
 
   private sampleNumber(node: Schema): number {
@@ -234,9 +280,14 @@ class Sampler {
     const { low, high, lowOpen, highOpen } = this.bounds(node);
     const lo = low ?? (high === undefined ? 0 : high - 100);
     const hi = high ?? lo + 100;
+    const inside = (v: number) => (lowOpen ? v > lo : v >= lo) && (highOpen ? v < hi : v <= hi);
+    const preferred = this.style.preferred?.number;
+    if (preferred !== undefined) {
+      const nearest = Math.min(hi, Math.max(lo, preferred));
+      return inside(nearest) ? nearest : (lo + hi) / 2;
+    }
     const raw = lo + (hi - lo) * (0.1 + 0.8 * this.random());
     const rounded = Math.round(raw * 100) / 100;
-    const inside = (v: number) => (lowOpen ? v > lo : v >= lo) && (highOpen ? v < hi : v <= hi);
     if (inside(rounded)) return rounded;
     if (inside(raw)) return raw;
     return lowOpen || highOpen ? (lo + hi) / 2 : lo;

@@ -4,7 +4,7 @@ import { PROVIDER_ERROR_CODES, PROVIDER_ERRORS, ProviderError, type ProviderErro
 import type { ChatRequest, MockSettings } from '../provider.js';
 import { validateStructuredOutput } from '../structured-output.js';
 import { countTokens, estimatePromptTokens } from '../tokens.js';
-import { sampleJsonForSchema } from './json-schema-sample.js';
+import { plainJsonForSchema, sampleJsonForSchema } from './json-schema-sample.js';
 import { MOCK_PRICES, MOCK_RATE_LIMIT_RETRY_AFTER_MS, mockCostMicroUsd, parseMockDirectives } from './mock-provider.js';
 
 const mock = (settings: MockSettings = {}) => createProvider({ kind: 'mock', mock: settings });
@@ -343,6 +343,16 @@ describe('structured output', () => {
         if (!validateStructuredOutput(text, schema).valid) throw new Error(`invalid sample for ${name} (seed ${seed}): ${text}`);
       }
     }
+  });
+
+  it('the plain style (what the test fake answers) is valid too, and spells out the plainest values', () => {
+    for (const [name, schema] of Object.entries(schemas)) {
+      const text = JSON.stringify(plainJsonForSchema(schema));
+      if (!validateStructuredOutput(text, schema).valid) throw new Error(`invalid plain value for ${name}: ${text}`);
+      expect(JSON.stringify(plainJsonForSchema(schema))).toBe(text);
+    }
+    expect(plainJsonForSchema(schemas.flat)).toEqual({ title: 'fake', score: 1.5, count: 1, urgent: true, level: 'low', note: 'fake' });
+    expect(plainJsonForSchema({ type: 'array', items: { type: 'integer', minimum: 7 } })).toEqual([7]);
   });
 
   it('a different input gives a different (still valid) value', async () => {

@@ -5,7 +5,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { COPILOT_SCHEMA_NAME, mockCopilotReply, withoutScriptedPlans } from '../copilot.js';
 import { isProviderErrorCode, ProviderError, type ProviderErrorCode } from '../errors.js';
 import type { ChatMessage, ChatRequest, ChatResult, LlmProvider, MockSettings, ModelList, TokenUsage } from '../provider.js';
-import { countTokens, estimatePromptTokens, truncateToTokens } from '../tokens.js';
+import { estimatePromptTokens, simulatedUsage, truncateToTokens } from '../tokens.js';
 import { sampleJsonForSchema } from './json-schema-sample.js';
 
 export const MOCK_DEFAULT_MODELS: readonly string[] = ['mock-fast', 'mock-smart'];
@@ -143,7 +143,7 @@ export class MockProvider implements LlmProvider {
 
     const full = request.jsonSchema ? this.#jsonAnswer(request) : this.#textAnswer(request);
     const { text, truncated } = truncateToTokens(full, request.maxOutputTokens);
-    const usage: TokenUsage = { inputTokens, outputTokens: countTokens(text), cachedInputTokens: 0 };
+    const usage = simulatedUsage(request.messages, text, inputTokens);
     return {
       text,
       model: request.model,

@@ -197,7 +197,9 @@ class RunCacheSync {
     this.inflight.set(runId, entry);
     void getRun({ path: { runId }, throwOnError: true, meta: { authRedirect: false } })
       .then(({ data }) => this.store(data))
-      .catch(() => undefined)
+      // The run could not be read (network, session): read the lists instead. If that fails too, the page shows the
+      // list's error (and an ended session sends the user to sign in), so nothing is lost without a word.
+      .catch(() => this.scheduleListRefetch())
       .finally(() => {
         this.inflight.delete(runId);
         if (entry.again) this.sync(runId);
