@@ -37,7 +37,10 @@ export async function eventually<T>(read: () => Promise<T>, check: (value: T) =>
 
 /** Fast timings for tests: short leases, quick reconciliation and retries. */
 export const FAST_WORKER_ENV = {
-  VAULTRUN_RUN_LEASE_MS: '3000',
+  // Short enough that recovery tests (a killed worker's runs) finish quickly, long enough that a worker on a loaded
+  // machine — renewals waiting seconds for a database connection — does not give up its own calls (it aborts a call
+  // once it cannot confirm its lease shortly before the lease would run out).
+  VAULTRUN_RUN_LEASE_MS: '10000',
   VAULTRUN_RECONCILE_EVERY_MS: '500',
   VAULTRUN_RETRY_BASE_MS: '50',
   VAULTRUN_RETRY_MAX_MS: '200',
