@@ -77,8 +77,8 @@ export const RUNS_PROVIDERS: Provider[] = [
   {
     provide: RUN_EXECUTOR,
     inject: [getDataSourceToken(), SECRET_STORE, LIMITER, RUN_BUS, WORKER_CONFIG, WorkerMetrics, MISSION_ENGINE, RunWaker, PinoLogger],
-    useFactory: (db: DataSource, secrets: SecretStore, limiter: AccountLimiter, bus: RunBus, c: WorkerConfig, metrics: WorkerMetrics, missions: MissionEngine, waker: RunWaker, logger: PinoLogger) => {
-      return new RunExecutor({
+    useFactory: (db: DataSource, secrets: SecretStore, limiter: AccountLimiter, bus: RunBus, c: WorkerConfig, metrics: WorkerMetrics, missions: MissionEngine, waker: RunWaker, logger: PinoLogger) =>
+      new RunExecutor({
         db,
         limiter,
         bus,
@@ -91,8 +91,7 @@ export const RUNS_PROVIDERS: Provider[] = [
         log: engineLog(logger, RunExecutor.name),
         wake: (accountId, ids) => waker.wake(accountId, ids),
         missions,
-      });
-    },
+      }),
   },
 ];
 
