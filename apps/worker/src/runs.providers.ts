@@ -4,6 +4,7 @@ import { getDataSourceToken, InjectDataSource } from '@nestjs/typeorm';
 import {
   AccountLimiter,
   cancelChannel,
+  type EngineLog,
   MissionEngine,
   type MissionJobs,
   ProviderCache,
@@ -21,33 +22,39 @@ import { PinoLogger } from 'nestjs-pino';
 import type { DataSource } from 'typeorm';
 import { WORKER_CONFIG, type WorkerConfig } from './config.js';
 import { WorkerMetrics } from './metrics.js';
-import { SECRET_STORE } from './vault.providers.js';
 import { RecurringJobs } from './recurring-jobs.js';
+import { RunWaker } from './run-waker.js';
+import { LIMITER, MISSION_ENGINE, REDIS, RUN_BUS, RUN_EXECUTOR } from './runs.tokens.js';
+import { SECRET_STORE } from './vault.providers.js';
 
-export const REDIS = Symbol('REDIS');
-export const RUN_EXECUTOR = Symbol('RUN_EXECUTOR');
-export const RUN_BUS = Symbol('RUN_BUS');
-export const LIMITER = Symbol('LIMITER');
-export const MISSION_ENGINE = Symbol('MISSION_ENGINE');
+/** The engine's log lines, through this worker's logger under `context`. */
+function engineLog(logger: PinoLogger, context: string): EngineLog {
+  logger.setContext(context);
+  return { warn: (details, message) => logger.warn(details, message) };
+}
 
 /** Wakes and removes run jobs for the mission engine. A step's job is a flow child: promoted in place, never re-added while it exists. */
-export function missionJobs(queue: Queue): MissionJobs {
+export function missionJobs(queue: Queue, log: EngineLog): MissionJobs {
   return {
     async wake(ids) {
       for (const id of ids) {
         const job = await queue.getJob(id);
         if (!job) await queue.add('execute-run', { runId: id }, { ...RUN_JOB_OPTIONS, jobId: id });
-        else if (await job.isDelayed()) await job.promote().catch(() => undefined);
+        else if (await job.isDelayed()) {
+          // Not delayed any more (it started, or was promoted meanwhile): it runs anyway, and its gate reads the step's
+          // dependencies again when it does.
+          await job.promote().catch((err: unknown) => log.warn({ runId: id, err }, 'could not promote a woken mission step; it runs when its timer ends'));
+        }
       }
     },
     async remove(ids) {
-      for (const id of ids) await queue.remove(id).catch(() => undefined);
+      for (const id of ids) {
+        // A job that cannot be removed (it is running) finds its run final when it loads it, and does nothing.
+        await queue.remove(id).catch((err: unknown) => log.warn({ runId: id, err }, 'could not remove the job of an ended mission step; it will find the step ended'));
+      }
     },
   };
 }
-
-/** Late-bound so the executor can wake runs through the queue (set up once the queue exists). */
-export const WAKE = { fn: async (_accountId: string, _ids: string[]): Promise<void> => undefined };
 
 export const RUNS_PROVIDERS: Provider[] = [
   {
@@ -56,18 +63,22 @@ export const RUNS_PROVIDERS: Provider[] = [
     useFactory: (config: WorkerConfig) => new Redis(config.redisUrl, { connectionName: 'vaultrun-worker-app', maxRetriesPerRequest: 2 }),
   },
   { provide: LIMITER, inject: [REDIS, WORKER_CONFIG], useFactory: (redis: Redis, c: WorkerConfig) => new AccountLimiter(redis, c.redisPrefix, c.runLeaseMs) },
-  { provide: RUN_BUS, inject: [REDIS, WORKER_CONFIG], useFactory: (redis: Redis, c: WorkerConfig) => new RunBus(redis, c.redisPrefix) },
   {
-    provide: MISSION_ENGINE,
-    inject: [getDataSourceToken(), RUN_BUS, getQueueToken(QUEUES.runs)],
-    useFactory: (db: DataSource, bus: RunBus, queue: Queue) => new MissionEngine({ db, bus, jobs: missionJobs(queue) }),
+    provide: RUN_BUS,
+    inject: [REDIS, WORKER_CONFIG, PinoLogger],
+    useFactory: (redis: Redis, c: WorkerConfig, logger: PinoLogger) => new RunBus(redis, c.redisPrefix, engineLog(logger, RunBus.name)),
   },
   {
+    provide: MISSION_ENGINE,
+    inject: [getDataSourceToken(), RUN_BUS, getQueueToken(QUEUES.runs), PinoLogger],
+    useFactory: (db: DataSource, bus: RunBus, queue: Queue, logger: PinoLogger) => new MissionEngine({ db, bus, jobs: missionJobs(queue, engineLog(logger, MissionEngine.name)) }),
+  },
+  RunWaker,
+  {
     provide: RUN_EXECUTOR,
-    inject: [getDataSourceToken(), SECRET_STORE, LIMITER, RUN_BUS, WORKER_CONFIG, WorkerMetrics, MISSION_ENGINE, PinoLogger],
-    useFactory: (db: DataSource, secrets: SecretStore, limiter: AccountLimiter, bus: RunBus, c: WorkerConfig, metrics: WorkerMetrics, missions: MissionEngine, logger: PinoLogger) => {
-      logger.setContext(RunExecutor.name);
-      return new RunExecutor({
+    inject: [getDataSourceToken(), SECRET_STORE, LIMITER, RUN_BUS, WORKER_CONFIG, WorkerMetrics, MISSION_ENGINE, RunWaker, PinoLogger],
+    useFactory: (db: DataSource, secrets: SecretStore, limiter: AccountLimiter, bus: RunBus, c: WorkerConfig, metrics: WorkerMetrics, missions: MissionEngine, waker: RunWaker, logger: PinoLogger) =>
+      new RunExecutor({
         db,
         limiter,
         bus,
@@ -77,11 +88,10 @@ export const RUNS_PROVIDERS: Provider[] = [
         holdTtlMs: c.budgetHoldTtlMs,
         retry: c.retry,
         observer: metrics.executorObserver(),
-        log: { warn: (details, message) => logger.warn(details, message) },
-        wake: (accountId, ids) => WAKE.fn(accountId, ids),
+        log: engineLog(logger, RunExecutor.name),
+        wake: (accountId, ids) => waker.wake(accountId, ids),
         missions,
-      });
-    },
+      }),
   },
 ];
 
@@ -104,7 +114,6 @@ export class RunsLifecycle implements OnApplicationBootstrap, OnApplicationShutd
     @Inject(getQueueToken(QUEUES.runs)) private readonly queue: Queue,
     @Inject(getQueueToken(QUEUES.notifications)) private readonly notifications: Queue,
     @Inject(REDIS) private readonly redis: Redis,
-    @Inject(LIMITER) private readonly limiter: AccountLimiter,
     @Inject(MISSION_ENGINE) private readonly missions: MissionEngine,
     private readonly recurring: RecurringJobs,
     private readonly logger: PinoLogger,
@@ -113,34 +122,15 @@ export class RunsLifecycle implements OnApplicationBootstrap, OnApplicationShutd
   }
 
   async onApplicationBootstrap(): Promise<void> {
-    // A woken run must run next, not behind a backlog still being sorted: its delayed job is replaced by one at
-    // the head of the wait list (BullMQ's `lifo`). The limiter keeps the freed slot for it meanwhile. A job already
-    // waiting keeps that reservation (it is about to come); one still running (on its way to the delayed set) gives
-    // it up and stays first in line for the next release; a run whose job is gone leaves the line, and its
-    // reservation passes to the next waiter.
-    WAKE.fn = async (accountId, ids) => {
-      const pending = [...ids];
-      for (let id = pending.shift(); id !== undefined; id = pending.shift()) {
-        const job = await this.queue.getJob(id);
-        const state = job ? await job.getState() : 'unknown';
-        if (!job || state === 'completed' || state === 'failed' || state === 'unknown') {
-          pending.push(...(await this.limiter.leave(accountId, id)));
-        } else if (state === 'waiting' || state === 'prioritized' || state === 'waiting-children') {
-          continue;
-        } else if (state !== 'delayed') {
-          await this.limiter.wait(accountId, id);
-        } else if (job.parentKey) {
-          // A mission step is a flow child: re-adding it would cut it from its parent, so it is promoted in place.
-          await job.promote().catch((err: unknown) => this.logger.warn({ runId: id, err }, 'could not promote a woken mission step; its timer will'));
-        } else if ((await this.queue.remove(id)) === 1) {
-          await this.queue.add('execute-run', job.data, { ...RUN_JOB_OPTIONS, jobId: id, lifo: true });
-        } else {
-          await this.limiter.wait(accountId, id);
-        }
-      }
-    };
     this.subscriber = this.redis.duplicate({ connectionName: 'vaultrun-worker-cancel' });
-    this.subscriber.on('error', () => undefined);
+    // ioredis reports every failed reconnection as an error: one line per outage, re-armed once it is ready again.
+    // Meanwhile a cancel is still heard: the call's next lease renewal finds the run cancelled.
+    let failing = false;
+    this.subscriber.on('error', (err: Error) => {
+      if (!failing) this.logger.warn({ err }, 'cancel channel: Redis unavailable; cancels are heard at the next lease renewal until it is back');
+      failing = true;
+    });
+    this.subscriber.on('ready', () => (failing = false));
     await this.subscriber.subscribe(cancelChannel(this.config.redisPrefix));
     this.subscriber.on('message', (_channel, runId: string) => {
       if (this.executor.abort(runId, 'cancelled')) this.logger.info({ runId }, 'cancelled a running provider call');
@@ -185,7 +175,9 @@ export class RunsLifecycle implements OnApplicationBootstrap, OnApplicationShutd
     } catch (err) {
       this.logger.warn({ err }, 'run reconciliation failed; retrying on the next tick');
     } finally {
-      await runner.release().catch(() => undefined);
+      // A connection that cannot be released cleanly (Postgres went away) is dropped by the pool; its advisory lock
+      // ends with its session, so another worker can reconcile.
+      await runner.release().catch((err: unknown) => this.logger.warn({ err }, 'could not release the reconciler connection'));
     }
   }
 

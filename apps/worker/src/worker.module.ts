@@ -13,7 +13,7 @@ import { HANDLED_JOBS } from './job-handlers.js';
 import { MaintenanceProcessor } from './processors/maintenance.processor.js';
 import { MissionsProcessor } from './processors/missions.processor.js';
 import { NotificationsProcessor } from './processors/notifications.processor.js';
-import { configureRunsProcessor, RunsProcessor } from './processors/runs.processor.js';
+import { RunsProcessor, runsProcessorFor } from './processors/runs.processor.js';
 import { VaultProcessor } from './processors/vault.processor.js';
 import { RecurringJobs } from './recurring-jobs.js';
 import { QueueDepthMetrics } from './queue-depth.js';
@@ -62,7 +62,6 @@ export class WorkerModule {
    * date that day-based jobs (cost sync) consider "today".
    */
   static forRoot(config: WorkerConfig, logDestination?: DestinationStream, clock: Clock = () => new Date()): DynamicModule {
-    configureRunsProcessor(config);
     return {
       module: WorkerModule,
       imports: [
@@ -97,7 +96,7 @@ export class WorkerModule {
         QueueDepthMetrics,
         QueueErrorLogging,
         RunsLifecycle,
-        RunsProcessor,
+        { provide: RunsProcessor, useClass: runsProcessorFor(config) },
         ...VAULT_PROVIDERS,
         MasterKeyBootCheck,
         JobContractCheck,

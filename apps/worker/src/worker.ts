@@ -11,7 +11,7 @@ import type { Clock, WorkerConfig } from './config.js';
 import { startHealthServer } from './health-server.js';
 import { WorkerMetrics } from './metrics.js';
 import { RunsProcessor } from './processors/runs.processor.js';
-import { REDIS } from './runs.providers.js';
+import { REDIS } from './runs.tokens.js';
 import { ENVELOPE } from './vault.providers.js';
 import { WorkerModule } from './worker.module.js';
 

@@ -126,6 +126,24 @@ describe('worker', () => {
     }
   });
 
+  it('gives each worker its own runs-processor options, even two workers built together in one process', async () => {
+    const start = (leaseMs: number, concurrency: number) =>
+      startTestWorker({ VAULTRUN_REDIS_PREFIX: instancePrefix(), DATABASE_URL: scratch.url, VAULTRUN_RUN_LEASE_MS: String(leaseMs), VAULTRUN_RUNS_CONCURRENCY: String(concurrency) });
+    const [a, b] = await Promise.all([start(7_000, 3), start(9_000, 5)]);
+    try {
+      const options = (w: RunningWorker) => {
+        const { concurrency, lockDuration, stalledInterval } = w.app.get(RunsProcessor).worker.opts;
+        return { concurrency, lockDuration, stalledInterval };
+      };
+      expect([options(a), options(b)]).toEqual([
+        { concurrency: 3, lockDuration: 7_000, stalledInterval: 7_000 },
+        { concurrency: 5, lockDuration: 9_000, stalledInterval: 9_000 },
+      ]);
+    } finally {
+      await Promise.all([a.stop(), b.stop()]);
+    }
+  });
+
   it('has exactly one handler per job name (the boot check passed, and it rejects bad sets)', () => {
     expect(() => assertJobHandlers(JOB_NAMES)).not.toThrow();
     expect(() => assertJobHandlers([])).toThrow(/has 0 handlers/);

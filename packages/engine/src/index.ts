@@ -23,7 +23,11 @@ export { type MissionBus, MissionEngine, type MissionJobs, STEP_PARK_MS } from '
 export { checkPlan, referencesIn, topologicalOrder } from './missions/plan.js';
 export { preflight } from './preflight.js';
 export { cancelChannel, RunBus, type RunChange, runChannel } from './runs/bus.js';
-export { type ExecutorObserver, messagesOf, promptRequestOf, RunExecutor, toRun } from './runs/executor.js';
+export type { ExecuteOutcome, ExecutorObserver } from './runs/execution.js';
+export type { EngineLog } from './runs/log.js';
+export { RunExecutor } from './runs/executor.js';
+export { messagesOf, promptRequestOf } from './runs/prompt.js';
+export { type RunJson, type RunRow, runFromJson, runFromRow, toRun } from './runs/run-rows.js';
 export { ProviderCache } from './runs/key-cache.js';
 export { AccountLimiter } from './runs/limits.js';
 export { reconcileRuns } from './runs/reconcile.js';

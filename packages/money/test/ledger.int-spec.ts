@@ -3,8 +3,8 @@
  * attempt-scoped holds, the sweeper, cost-sync adjustments, the soft-threshold alert — and a model-based property
  * test that no interleaving of operations breaks the ledger's invariants.
  */
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { createDataSource } from '@vaultrun/db';
+import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
+import { createDataSource, pgPoolOf } from '@vaultrun/db';
 import type { DataSource } from 'typeorm';
 import { scratchDatabase } from '../../../test/support/scratch-db.js';
 import { BudgetReserver, type BudgetScope, budgetsFor, closeHolds, precheckBudgets, reserveBudgets, reserveBudgetsBatch, sweepHolds } from '../src/ledger.js';
@@ -277,19 +277,18 @@ describe('budget ledger (Postgres)', () => {
     const b = await budget(ws, 1_000);
     const runs = await Promise.all(Array.from({ length: 40 }, () => run(ws, account)));
     const reserver = new BudgetReserver(db, 60_000);
-    const calls: number[] = [];
-    const spy = db.driver as unknown as { master: { query: (...a: unknown[]) => unknown } };
-    const original = spy.master.query.bind(spy.master);
-    spy.master.query = (...a: unknown[]) => {
-      const cfg = a[0] as { text?: string; values?: unknown[][] };
-      if (cfg?.text?.includes('vaultrun_reserve')) calls.push(cfg.values![0]!.length);
-      return original(...a);
-    };
+    // Prepared statements go to TypeORM's pg pool (packages/db/src/sql.ts): count the reservation statements there.
+    const spy = jest.spyOn(pgPoolOf(db), 'query');
+    let calls: number[];
     try {
       const results = await Promise.all(runs.map((runId) => reserver.reserve({ runId, worstCase: 100, model: 'mock-fast' })));
       expect(results.filter((x) => x.ok)).toHaveLength(10);
+      calls = spy.mock.calls
+        .map(([cfg]: unknown[]) => cfg as { text?: string; values?: unknown[][] })
+        .filter((cfg) => cfg?.text?.includes('vaultrun_reserve'))
+        .map((cfg) => cfg.values![0]!.length);
     } finally {
-      spy.master.query = original;
+      spy.mockRestore();
     }
     expect(calls.reduce((x, y) => x + y, 0)).toBe(40);
     expect(calls.length).toBeLessThan(40);

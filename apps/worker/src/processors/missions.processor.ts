@@ -4,7 +4,7 @@ import { type JobName, type JobPayloads, MissionEngine, QUEUES } from '@vaultrun
 import { DelayedError, type Job } from 'bullmq';
 import { HandlesJobs } from '../job-handlers.js';
 import { LoggedWorkerHost } from '../queue-errors.js';
-import { MISSION_ENGINE } from '../runs.providers.js';
+import { MISSION_ENGINE } from '../runs.tokens.js';
 
 /** How long a flow parent waits before looking again when some step has not ended yet (e.g. after a Redis flush). */
 const RECHECK_MS = 5_000;

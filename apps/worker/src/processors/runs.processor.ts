@@ -1,12 +1,12 @@
 import { Processor } from '@nestjs/bullmq';
-import { type BeforeApplicationShutdown, Inject } from '@nestjs/common';
+import { type BeforeApplicationShutdown, Inject, type Type } from '@nestjs/common';
 import { type JobPayloads, QUEUES, RunExecutor } from '@vaultrun/engine';
 import { DelayedError, type Job } from 'bullmq';
 import { PinoLogger } from 'nestjs-pino';
 import { WORKER_CONFIG, type WorkerConfig } from '../config.js';
 import { HandlesJobs } from '../job-handlers.js';
 import { LoggedWorkerHost } from '../queue-errors.js';
-import { RUN_EXECUTOR } from '../runs.providers.js';
+import { RUN_EXECUTOR } from '../runs.tokens.js';
 
 /**
  * Thin: hands each job to the executor. A run that must wait (no capacity, cooldown, retry backoff) goes back
@@ -63,14 +63,18 @@ export class RunsProcessor extends LoggedWorkerHost implements BeforeApplication
 }
 
 /**
- * Worker options come from configuration, so the decorator is applied when the module is built: BullMQ's lock
- * and stall check follow the run lease, so a killed worker's job is picked up again as soon as its lease ends.
+ * The runs processor with this worker's options: BullMQ's lock and stall check follow the run lease, so a killed
+ * worker's job is picked up again as soon as its lease ends. @nestjs/bullmq reads a processor's worker options from
+ * its class, so each worker module gets a class of its own: two workers in one process (tests) never share options,
+ * and nothing is changed on a class others use. Provided under `RunsProcessor`.
  */
-export function configureRunsProcessor(config: WorkerConfig): void {
-  Processor(QUEUES.runs, {
+export function runsProcessorFor(config: WorkerConfig): Type<RunsProcessor> {
+  @Processor(QUEUES.runs, {
     concurrency: config.runsConcurrency,
     lockDuration: config.runLeaseMs,
     stalledInterval: config.runLeaseMs,
     maxStalledCount: 100,
-  })(RunsProcessor);
+  })
+  class ConfiguredRunsProcessor extends RunsProcessor {}
+  return ConfiguredRunsProcessor;
 }

@@ -3,6 +3,9 @@ import type { ProviderAccount } from '@vaultrun/db';
 import type { DataSource } from 'typeorm';
 import { connectionFor, endpointOf, type SecretStore } from '@vaultrun/vault-core';
 
+/** What calling an account's provider needs to know of it. */
+export type CallableAccount = Pick<ProviderAccount, 'id' | 'workspaceId' | 'dekVersion' | 'kind' | 'baseUrl' | 'mockSettings'>;
+
 export interface ProviderCacheOptions {
   ttlMs?: number;
   factory?: typeof createProvider;
@@ -36,7 +39,7 @@ export class ProviderCache {
     this.outbound = options.outbound ?? PUBLIC_ONLY;
   }
 
-  async get(account: ProviderAccount): Promise<LlmProvider> {
+  async get(account: CallableAccount): Promise<LlmProvider> {
     const cacheKey = `${account.id}:${account.dekVersion}:${account.kind}:${account.baseUrl ?? ''}:${JSON.stringify(account.mockSettings ?? null)}`;
     const hit = this.entries.get(cacheKey);
     if (hit && hit.expires > Date.now()) return hit.provider;

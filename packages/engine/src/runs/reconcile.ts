@@ -14,6 +14,11 @@ export interface ReconcileResult {
 /** Runs younger than this are left alone: the API may still be adding their job. */
 const SETTLE_MS = 5_000;
 
+/** A `running` run whose lease expired. */
+type DeadRunRow = { id: string };
+/** A `queued` or `waiting` run that must have a job (delayed until its next try). */
+type PendingRunRow = { id: string; next_attempt_at: Date | null };
+
 /**
  * Postgres is the source of truth. Makes sure every accepted run that is not final has a job: recovers runs
  * whose worker died (lease expired) and re-enqueues queued/waiting runs — after a Redis flush or restart, their
@@ -27,7 +32,7 @@ export async function reconcileRuns(
   options: { batchSize?: number } = {},
 ): Promise<ReconcileResult> {
   const batchSize = options.batchSize ?? 1000;
-  const dead: { id: string }[] = await db.query(
+  const dead: DeadRunRow[] = await db.query(
     `SELECT id FROM runs WHERE status = 'running' AND kind <> 'mission' AND (lease_expires_at IS NULL OR lease_expires_at < now()) AND updated_at < now() - make_interval(secs => $1) LIMIT $2`,
     [SETTLE_MS / 1000, batchSize],
   );
@@ -49,7 +54,7 @@ export async function reconcileRuns(
   let enqueued = 0;
   let after = '00000000-0000-0000-0000-000000000000';
   for (;;) {
-    const rows: { id: string; next_attempt_at: Date | null }[] = await db.query(
+    const rows: PendingRunRow[] = await db.query(
       `SELECT id, next_attempt_at FROM runs WHERE status IN ('queued', 'waiting') AND kind <> 'mission' AND id > $1
           AND (updated_at < now() - make_interval(secs => $2) OR id = ANY($3::uuid[]))
         ORDER BY id LIMIT $4`,

@@ -55,6 +55,9 @@ export interface TransitionGuard {
   calibrate?: { estimatedPromptTokens: number };
 }
 
+/** What a transition returns when its compare-and-set applied (no row when it did not). */
+type TransitionRow = { workspace_id: string; previous: RunStatus };
+
 /**
  * Compare-and-set: moves the run to `to` only if its status is one of `from` and the guard holds. This is what
  * makes a run complete at most once, whatever retries, duplicate jobs or crashed workers happen. The timeline
@@ -96,8 +99,7 @@ export async function transitionRun(
      }
      SELECT workspace_id, previous${guard.closeHolds ? ', (SELECT n FROM money) AS holds_closed' : ''}${guard.calibrate ? ', (SELECT n FROM calib) AS calibrated' : ''} FROM upd`;
   // Outside a transaction the statement is prepared once per connection: this is the hot path of every run.
-  const rows: { workspace_id: string; previous: RunStatus }[] =
-    db instanceof DataSource ? (await preparedQuery<{ workspace_id: string; previous: RunStatus }>(db, text, params)).rows : await db.query(text, params);
+  const rows: TransitionRow[] = db instanceof DataSource ? (await preparedQuery<TransitionRow>(db, text, params)).rows : await db.query(text, params);
   const row = rows[0];
   return row ? { from: row.previous, workspaceId: row.workspace_id } : { from: null, workspaceId: null };
 }

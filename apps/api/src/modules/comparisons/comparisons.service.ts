@@ -2,13 +2,15 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { Comparison, Operator, ProviderAccount } from '@vaultrun/db';
 import { MOCK_DEFAULT_MODELS } from '@vaultrun/providers';
-import { DomainError, Forbidden, NotFound, ValidationFailed } from '@vaultrun/vault-core';
-import { toRun } from '@vaultrun/engine';
+import { Conflict, DomainError, Forbidden, NotFound, ValidationFailed } from '@vaultrun/vault-core';
+import { type RunJson, runFromJson } from '@vaultrun/engine';
+import { PinoLogger } from 'nestjs-pino';
 import type { DataSource } from 'typeorm';
 import { assertSameRequest, requestHashOf } from '../../common/idempotency.js';
 import { decodeCursor, nextCursorOf } from '../../common/pagination.js';
 import type { RequestContext } from '../auth/principal.js';
-import { RunsService } from '../runs/runs.service.js';
+import { RunAdmissionService } from '../runs/run-admission.service.js';
+import { RunCancellationService } from '../runs/run-cancellation.service.js';
 import { assertRunnable, ProviderAccountsService } from '../vault/provider-accounts.service.js';
 import { accountViewer, type Bind, positional, runVisibleSql } from '../vault/visibility.js';
 import { compareSides, toComparisonSide } from './comparison-sides.js';
@@ -18,7 +20,7 @@ type Side = 'mock' | 'live';
 
 /**
  * Mock-to-live comparisons: the same operator input run twice — once on a mock account, once on a live one —
- * through RunsService.create, so both sides pass the same admission, budget pre-check, queue, per-account limits,
+ * through RunAdmissionService.create, so both sides pass the same admission, budget pre-check, queue, per-account limits,
  * budget holds and cost labels as any run. The comparison row only links the two runs; everything shown is read
  * from them.
  */
@@ -26,9 +28,13 @@ type Side = 'mock' | 'live';
 export class ComparisonsService {
   constructor(
     @InjectDataSource() private readonly db: DataSource,
-    private readonly runs: RunsService,
+    private readonly admission: RunAdmissionService,
+    private readonly cancellation: RunCancellationService,
     private readonly accounts: ProviderAccountsService,
-  ) {}
+    private readonly logger: PinoLogger,
+  ) {
+    this.logger.setContext(ComparisonsService.name);
+  }
 
   /**
    * Checks everything that can be checked before anything is queued (operator, both accounts and their state),
@@ -76,10 +82,7 @@ export class ComparisonsService {
     } catch (err) {
       // The mock run must not stay behind as half a comparison. Cancelling it costs nothing (no real provider);
       // if it already finished (the mock is fast), it stays in the run history, unlinked.
-      const cancelled = await this.runs.cancel(ctx, mockRun).then(
-        () => true,
-        () => false,
-      );
+      const cancelled = await this.cancelMockRun(ctx, mockRun);
       // A refused comparison leaves its key unused: a retry with it starts a new mock run.
       if (idempotencyKey) await this.db.query(`UPDATE runs SET idempotency_key = NULL WHERE id = $1 AND workspace_id = $2`, [mockRun, ctx.workspaceId]);
       throw sideError(err, 'live', cancelled ? 'The mock run was cancelled; no comparison was made.' : 'The mock run had already finished; no comparison was made.');
@@ -102,7 +105,8 @@ export class ComparisonsService {
       .orIgnore()
       .returning(['id'])
       .execute();
-    const id = (inserted.raw as { id: string }[])[0]?.id;
+    const raw: { id: string }[] = inserted.raw;
+    const id = raw[0]?.id;
     if (id) return { comparison: await this.get(ctx, id), replayed: false };
     // Lost a race with the same key: answer with the comparison that won (it links these same two runs).
     const winner = await this.db.getRepository(Comparison).findOneOrFail({ select: { id: true }, where: { workspaceId: ctx.workspaceId, idempotencyKey } });
@@ -129,10 +133,24 @@ export class ComparisonsService {
     return toComparisonDto(rows[0]);
   }
 
+  /** Cancels the mock run of a comparison that cannot be made; false when it had already ended. */
+  private async cancelMockRun(ctx: RequestContext, runId: string): Promise<boolean> {
+    try {
+      await this.cancellation.cancel(ctx, runId);
+      return true;
+    } catch (err) {
+      if (err instanceof Conflict && err.code === 'run_finished') return false;
+      // The caller answers with the live side's refusal either way; this mock run stays in the history, unlinked,
+      // and ends like any run (it costs nothing).
+      this.logger.warn({ runId, err }, 'could not cancel the mock run of a refused comparison');
+      return false;
+    }
+  }
+
   /** Starts one side's run (a refusal of the mock side names it; the live side's is named by create). */
   private async startSide(ctx: RequestContext, side: Side, body: { operatorId: string; input: string; accountId: string; model: string | undefined }, idempotencyKey: string | undefined): Promise<string> {
     try {
-      const { run } = await this.runs.create(ctx, body, idempotencyKey, 'comparison');
+      const { run } = await this.admission.create(ctx, body, idempotencyKey, 'comparison');
       return run.id;
     } catch (err) {
       throw side === 'mock' ? sideError(err, side, 'Nothing was queued.') : err;
@@ -173,7 +191,7 @@ const SIDE_FIELDS: Record<Side, Record<string, string>> = {
   live: { accountId: 'liveAccountId', model: 'liveModel' },
 };
 
-/** A refusal from RunsService.create, saying which side it concerns (and with this endpoint's field names). */
+/** A refusal from RunAdmissionService.create, saying which side it concerns (and with this endpoint's field names). */
 function sideError(err: unknown, side: Side, outcome: string): unknown {
   if (!(err instanceof DomainError)) return err;
   const what = side === 'mock' ? 'The mock run' : 'The live run';
@@ -207,8 +225,8 @@ interface ComparisonRow {
   operator_name: string | null;
   input: string;
   created_at: Date;
-  mock_run: Record<string, unknown>;
-  live_run: Record<string, unknown>;
+  mock_run: RunJson;
+  live_run: RunJson;
   mock_account_name: string | null;
   mock_account_kind: ComparisonSideDto['accountKind'];
   live_account_name: string | null;
@@ -216,9 +234,9 @@ interface ComparisonRow {
 }
 
 function toComparisonDto(row: ComparisonRow): ComparisonDto {
-  const mockRun = toRun(row.mock_run);
+  const mockRun = runFromJson(row.mock_run);
   const mock = toComparisonSide({ run: mockRun, accountName: row.mock_account_name, accountKind: row.mock_account_kind });
-  const live = toComparisonSide({ run: toRun(row.live_run), accountName: row.live_account_name, accountKind: row.live_account_kind });
+  const live = toComparisonSide({ run: runFromJson(row.live_run), accountName: row.live_account_name, accountKind: row.live_account_kind });
   return {
     id: row.id,
     operator: { id: row.operator_id, name: row.operator_name },

@@ -33,6 +33,8 @@ const MAX_CACHED_ANSWERS = 10_000;
 export class RunStreamService implements OnModuleInit, OnApplicationShutdown {
   private readonly changes = new Subject<RunChange>();
   private subscriber?: Redis;
+  /** Whether the subscription is made, or being made: then nothing needs to be retried. */
+  private subscribed = false;
 
   /** `<principal>|<account>` → whether that principal may see that account, until `expires`. */
   private readonly answers = new Map<string, { visible: Promise<boolean>; expires: number }>();
@@ -47,16 +49,40 @@ export class RunStreamService implements OnModuleInit, OnApplicationShutdown {
   }
 
   async onModuleInit(): Promise<void> {
-    this.subscriber = this.redis.duplicate({ connectionName: 'vaultrun-api-run-stream' });
-    this.subscriber.on('error', () => undefined);
-    this.subscriber.on('message', (_channel, message: string) => {
+    const subscriber = this.redis.duplicate({ connectionName: 'vaultrun-api-run-stream' });
+    this.subscriber = subscriber;
+    // ioredis reports every failed reconnection as an error: one line per outage, re-armed once it is ready again.
+    let failing = false;
+    subscriber.on('error', (err: Error) => {
+      if (!failing) this.logger.warn({ err }, 'run stream: Redis unavailable; live updates resume when it is back');
+      failing = true;
+    });
+    subscriber.on('ready', () => {
+      failing = false;
+      // A subscription that failed (Redis was down at boot) is made now; one that succeeded ioredis renews itself.
+      if (!this.subscribed) void this.subscribe(subscriber);
+    });
+    subscriber.on('message', (channel: string, message: string) => {
       try {
         this.changes.next(JSON.parse(message) as RunChange);
-      } catch {
-        // not ours
+      } catch (err) {
+        // Only our processes publish on this channel, always JSON: skipping a message that is not touches nothing else.
+        this.logger.warn({ channel, err }, 'run stream: ignored a message that is not a run change');
       }
     });
-    await this.subscriber.subscribe(runChannel(this.config.redisPrefix)).catch(() => undefined);
+    await this.subscribe(subscriber);
+  }
+
+  private async subscribe(subscriber: Redis): Promise<void> {
+    this.subscribed = true;
+    try {
+      await subscriber.subscribe(runChannel(this.config.redisPrefix));
+    } catch (err) {
+      this.subscribed = false;
+      // The API serves without live updates meanwhile (consoles still read runs on demand); the subscription is made
+      // when the connection is ready again.
+      this.logger.warn({ err }, 'run stream: could not subscribe to run changes; retrying once Redis is ready');
+    }
   }
 
   /** The workspace's run changes that the caller may see (the rule of ../vault/visibility.ts), in order. */

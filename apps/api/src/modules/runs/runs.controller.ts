@@ -9,13 +9,19 @@ import { Ctx, RequirePermission } from '../auth/decorators.js';
 import type { RequestContext } from '../auth/principal.js';
 import { RunStreamService, type SseMessage } from './run-stream.service.js';
 import { CreateRunDto, ListRunsQueryDto, QueueHealthDto, RunChangeDto, RunDetailDto, RunDto, RunPageDto } from './runs.dto.js';
+import { QueueHealthService } from './queue-health.service.js';
+import { RunAdmissionService } from './run-admission.service.js';
+import { RunCancellationService } from './run-cancellation.service.js';
 import { RunsService } from './runs.service.js';
 
 @ApiTags('runs')
 @Controller('api/v1')
 export class RunsController {
   constructor(
+    private readonly admission: RunAdmissionService,
     private readonly runs: RunsService,
+    private readonly cancellation: RunCancellationService,
+    private readonly queue: QueueHealthService,
     private readonly stream: RunStreamService,
   ) {}
 
@@ -32,7 +38,7 @@ export class RunsController {
     @IdempotencyKey() idempotencyKey: string | undefined,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<RunDto> {
-    const { run, replayed } = await this.runs.create(ctx, body, idempotencyKey);
+    const { run, replayed } = await this.admission.create(ctx, body, idempotencyKey);
     if (replayed) void reply.header('idempotent-replayed', 'true');
     void reply.header('location', `/api/v1/runs/${run.id}`);
     return run;
@@ -79,7 +85,7 @@ export class RunsController {
   @ApiUuidParam('runId')
   @ApiProblems(400, 404, 409)
   cancel(@Ctx() ctx: RequestContext, @Param('runId', UuidPipe) runId: string): Promise<RunDetailDto> {
-    return this.runs.cancel(ctx, runId);
+    return this.cancellation.cancel(ctx, runId);
   }
 
   @Get('queue-health')
@@ -87,6 +93,6 @@ export class RunsController {
   @ApiOperation({ operationId: 'getQueueHealth', summary: 'Per account: runs queued, waiting and running, calls in flight; the queue\'s job counts' })
   @ApiOkResponse({ type: QueueHealthDto })
   queueHealth(@Ctx() ctx: RequestContext): Promise<QueueHealthDto> {
-    return this.runs.queueHealth(ctx);
+    return this.queue.queueHealth(ctx);
   }
 }
