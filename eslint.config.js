@@ -93,19 +93,7 @@ export default tseslint.config(
   },
   ...boundaries,
   ...appBoundaries,
-  // TEMP until the runs-area and missions/vault branches merge
-  {
-    files: [
-      'packages/engine/src/runs/**',
-      'apps/api/src/modules/runs/**',
-      'apps/api/src/modules/comparisons/**',
-      'apps/api/src/modules/missions/**',
-      'apps/api/src/modules/vault/**',
-      'apps/api/src/modules/workspaces/**',
-      'apps/worker/src/**',
-    ],
-    rules: { 'no-restricted-syntax': 'off' },
-  },
+
   {
     files: ['**/cli.ts', '**/*.spec.ts', '**/*.int-spec.ts', '**/*.e2e-spec.ts', '**/*.browser-spec.ts', '**/test/**/*.ts', 'scripts/**/*.{js,mjs}'],
     // Test code reads HTTP bodies, which are untyped JSON by nature.

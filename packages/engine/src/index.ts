@@ -27,7 +27,7 @@ export type { ExecuteOutcome, ExecutorObserver } from './runs/execution.js';
 export type { EngineLog } from './runs/log.js';
 export { RunExecutor } from './runs/executor.js';
 export { messagesOf, promptRequestOf } from './runs/prompt.js';
-export { type RunJson, type RunRow, runFromJson, runFromRow, toRun } from './runs/run-rows.js';
+export { type RunJson, type RunRow, runFromJson, runFromRow } from './runs/run-rows.js';
 export { ProviderCache } from './runs/key-cache.js';
 export { AccountLimiter } from './runs/limits.js';
 export { reconcileRuns } from './runs/reconcile.js';

@@ -25,6 +25,7 @@ export function describeConnectionFailure(service: 'PostgreSQL' | 'Redis', url: 
 
 export async function probeRedis(url: string): Promise<void> {
   const redis = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, connectTimeout: 3000, retryStrategy: () => null });
+  // The failure surfaces as connect()'s rejection below; the listener only keeps it from also being unhandled.
   redis.on('error', () => undefined);
   try {
     await redis.connect();

@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { createDataSource, ProviderAccount, Run } from '@vaultrun/db';
-import { type RunJson, type RunRow, runFromJson, runFromRow, toRun } from '@vaultrun/engine';
+import { type RunJson, type RunRow, runFromJson, runFromRow } from '@vaultrun/engine';
 import type { DataSource } from 'typeorm';
 import { scratchDatabase } from '../../../test/support/scratch-db.js';
 import { loadRunForExecution } from '../src/runs/run-rows.js';
@@ -112,11 +112,5 @@ describe('run rows (Postgres)', () => {
     await db.query(`DELETE FROM provider_accounts WHERE id = $1`, [gone]);
     expect(await loadRunForExecution(db, id)).toMatchObject({ run: { id, status: 'queued' }, account: null, priceOverrides: null, costSync: false, calibration: null });
     expect(await loadRunForExecution(db, '00000000-0000-4000-8000-000000000000')).toBeNull();
-  });
-
-  it('keeps the deprecated toRun: the run as runFromRow maps it, plus any other column camelCased', async () => {
-    const id = await finishedRun();
-    const [row]: (RunRow & { operator_name: string })[] = await db.query(`SELECT r.*, 'Writer' AS operator_name FROM runs r WHERE id = $1`, [id]);
-    expect(toRun(row!)).toEqual({ ...runFromRow(row!), operatorName: 'Writer' });
   });
 });

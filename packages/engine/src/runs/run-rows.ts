@@ -238,14 +238,3 @@ export async function loadRunForExecution(db: DataSource, runId: string): Promis
   const { rows } = await preparedQuery<RunForExecutionRow>(db, LOAD_FOR_EXECUTION, [runId]);
   return rows[0] ? runForExecutionFromRow(rows[0]) : null;
 }
-
-/**
- * @deprecated Maps an undeclared row by renaming its keys. Declare the row (`RunRow`, or a type that extends it) and
- * use `runFromRow`. Kept for the missions service's reads until they move over (issue 11); any column besides the
- * run's (e.g. `operator_name`) is carried over camelCased, as it always was.
- */
-export function toRun(row: Record<string, unknown>): Run {
-  const extras: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(row)) extras[k.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase())] = v;
-  return Object.assign(extras, runFromRow(row as RunRow));
-}

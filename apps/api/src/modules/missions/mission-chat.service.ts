@@ -9,7 +9,7 @@ import type { DataSource } from 'typeorm';
 import { APP_CONFIG, type AppConfig } from '../../config.js';
 import { assertSameRequest, isUniqueViolation, requestHashOf } from '../../common/idempotency.js';
 import { principalKey, type RequestContext } from '../auth/principal.js';
-import { toDto as runDto } from '../runs/runs.service.js';
+import { toDto as runDto } from '../runs/run-view.js';
 import { assertRunnable } from '../vault/provider-accounts.service.js';
 import { listedViewer } from '../vault/visibility.js';
 import { insertCopilotRun, runView } from './mission-runs.store.js';

@@ -1,31 +1,26 @@
 // The runs missions write (copilot runs, mission runs, their step runs) and read back. Runs are the run engine's
-// rows: read through RUN_SELECT and mapped by its run mapper (toRun), never by hand.
+// rows: read through RUN_SELECT (or RETURNING *) and mapped by the run mappers, never by hand.
 import type { Operator, PlanStep, Run } from '@vaultrun/db';
-import { toRun, type Turn } from '@vaultrun/engine';
+import { type RunRow, runFromRow, type Turn } from '@vaultrun/engine';
 import type { DataSource, EntityManager } from 'typeorm';
 import type { RequestContext } from '../auth/principal.js';
-import { RUN_SELECT, type RunView } from '../runs/runs.service.js';
+import { RUN_SELECT, type RunView, runViewFromRow, type RunViewRow } from '../runs/run-view.js';
 import { type AccountViewer, positional, runVisibleSql } from '../vault/visibility.js';
 
 type Db = DataSource | EntityManager;
 
-/** A row of `runs` (or of RUN_SELECT): the run engine's mapper turns it into a run. */
-type RunRecord = Parameters<typeof toRun>[0];
-
-const runViewOf = (row: RunRecord): RunView => toRun(row) as RunView;
-
 /** A run of the workspace with the names people need next to it (RUN_SELECT). */
 export async function runView(db: Db, workspaceId: string, runId: string): Promise<RunView | null> {
-  const [row] = (await db.query(`${RUN_SELECT} WHERE r.id = $1 AND r.workspace_id = $2`, [runId, workspaceId])) as RunRecord[];
-  return row ? runViewOf(row) : null;
+  const [row] = (await db.query(`${RUN_SELECT} WHERE r.id = $1 AND r.workspace_id = $2`, [runId, workspaceId])) as RunViewRow[];
+  return row ? runViewFromRow(row) : null;
 }
 
 /** The mission's runs (copilot, mission and step runs) the viewer may see, oldest first. */
 export async function missionRunViews(db: Db, workspaceId: string, missionId: string, viewer: AccountViewer): Promise<RunView[]> {
   const params: unknown[] = [workspaceId, missionId];
   const visible = runVisibleSql('r', viewer, positional(params));
-  const rows: RunRecord[] = await db.query(`${RUN_SELECT} WHERE r.workspace_id = $1 AND r.mission_id = $2 AND ${visible} ORDER BY r.created_at`, params);
-  return rows.map(runViewOf);
+  const rows: RunViewRow[] = await db.query(`${RUN_SELECT} WHERE r.workspace_id = $1 AND r.mission_id = $2 AND ${visible} ORDER BY r.created_at`, params);
+  return rows.map(runViewFromRow);
 }
 
 /** A copilot run, queued, with its `queued` event. */
@@ -66,8 +61,8 @@ export async function insertCopilotRun(
       ctx.requestId,
       run.estimateMicroUsd,
     ],
-  )) as RunRecord[];
-  const inserted = toRun(row!);
+  )) as RunRow[];
+  const inserted = runFromRow(row!);
   await m.query(`INSERT INTO run_events (run_id, workspace_id, type, message) VALUES ($1, $2, 'queued', $3)`, [inserted.id, ctx.workspaceId, `Copilot queued on ${run.account.name} (${run.model})`]);
   return inserted;
 }

@@ -6,7 +6,7 @@ import type { DataSource } from 'typeorm';
 import { decodeCursor, nextCursorOf } from '../../common/pagination.js';
 import type { RequestContext } from '../auth/principal.js';
 import { addToSplit, emptySplit } from '../money/spend.service.js';
-import { type RunView, toDto as runDto } from '../runs/runs.service.js';
+import { type RunView, toDto as runDto } from '../runs/run-view.js';
 import { accountViewer, listedViewer } from '../vault/visibility.js';
 import { missionRunViews } from './mission-runs.store.js';
 import { copilotSetting } from './mission-workspace.store.js';
@@ -43,13 +43,18 @@ export class MissionsReadService {
    * plan it proposed — and every cost figure counts only the runs shown.
    */
   async get(ctx: RequestContext, missionId: string): Promise<MissionDetailDto> {
-    const mission = await findMission(this.db, ctx.workspaceId, missionId);
-    const [allMessages, allPlans, runs, copilot] = await Promise.all([
-      missionMessages(this.db, missionId),
-      missionPlans(this.db, missionId),
-      missionRunViews(this.db, ctx.workspaceId, missionId, accountViewer(ctx.principal)),
-      copilotSetting(this.db, ctx.workspaceId, listedViewer(ctx.principal)),
-    ]);
+    // One snapshot: the worker records a Copilot answer (its message, its plan, its run's end) in one transaction, and
+    // reads spread over several snapshots could show the answer without its plan.
+    const { mission, allMessages, allPlans, runs, copilot } = await this.db.transaction('REPEATABLE READ', async (m) => {
+      const found = await findMission(m, ctx.workspaceId, missionId);
+      return {
+        mission: found,
+        allMessages: await missionMessages(m, missionId),
+        allPlans: await missionPlans(m, missionId),
+        runs: await missionRunViews(m, ctx.workspaceId, missionId, accountViewer(ctx.principal)),
+        copilot: await copilotSetting(m, ctx.workspaceId, listedViewer(ctx.principal)),
+      };
+    });
     const byId = new Map(runs.map((r) => [r.id, r]));
     const hiddenAnswer = (msg: MissionMessage) => msg.role === 'assistant' && msg.copilotRunId !== null && !byId.has(msg.copilotRunId);
     const hiddenPlans = new Set(allMessages.filter(hiddenAnswer).flatMap((msg) => (msg.planId ? [msg.planId] : [])));

@@ -1,6 +1,6 @@
 import type { MissionMessage, MissionPlan } from '@vaultrun/db';
 import type { RunDto } from '../runs/runs.dto.js';
-import type { RunView } from '../runs/runs.service.js';
+import type { RunView } from '../runs/run-view.js';
 import type { MessageRunDto, MissionDto, MissionMessageDto, PlanDto, PlanEstimateDto, SentMessageDto } from './missions.dto.js';
 import type { MissionView } from './missions.store.js';
 

@@ -10,7 +10,6 @@ import { RUN_SELECT, runViewFromRow, type RunViewRow, toDto } from './run-view.j
 import type { ListRunsQueryDto, RunDetailDto, RunPageDto } from './runs.dto.js';
 
 // The missions service reads runs through these (until it moves to ./run-view.js).
-export { RUN_SELECT, type RunView, toDto } from './run-view.js';
 
 /** Reading runs: the caller's runs page and one run with its timeline, only runs the caller may see. */
 @Injectable()
