@@ -15,6 +15,8 @@ import { AuditModule } from './modules/audit/audit.module.js';
 import { AuthModule } from './modules/auth/auth.module.js';
 import { BootstrapModule } from './modules/bootstrap/bootstrap.module.js';
 import { ComparisonsModule } from './modules/comparisons/comparisons.module.js';
+import { GatewayModule } from './modules/gateway/gateway.module.js';
+import { GatewayRoutesModule } from './modules/gateway/gateway-routes.module.js';
 import { HealthModule } from './modules/health/health.module.js';
 import { MembersModule } from './modules/members/members.module.js';
 import { TokensModule } from './modules/tokens/tokens.module.js';
@@ -73,6 +75,8 @@ export class AppModule {
         MoneyModule,
         MissionsModule,
         MetricsModule,
+        GatewayModule,
+        GatewayRoutesModule,
       ],
       providers: [
         { provide: APP_FILTER, useClass: ProblemDetailsFilter },

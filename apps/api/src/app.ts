@@ -8,12 +8,15 @@ import fastifyStatic from '@fastify/static';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { SwaggerModule } from '@nestjs/swagger';
-import { Logger } from 'nestjs-pino';
+import { Logger, PinoLogger } from 'nestjs-pino';
 import type { DestinationStream } from 'pino';
 import { AppModule } from './app.module.js';
 import { parseJsonBody } from './common/json-body.js';
 import { sendProblem } from './common/problem-details.filter.js';
 import type { AppConfig } from './config.js';
+import { GatewayCalls } from './modules/gateway/gateway-calls.service.js';
+import { sendGatewayError } from './modules/gateway/gateway-errors.js';
+import { registerGatewayRoutes } from './modules/gateway/gateway-http.js';
 import { buildOpenApiDocument } from './openapi.js';
 
 export { loadConfig, type AppConfig } from './config.js';
@@ -89,6 +92,11 @@ export async function createApp(config: AppConfig, options: { logDestination?: D
     }
   });
 
+  // The OpenAI-compatible gateway (/v1/*): plain Fastify routes beside Nest's (docs/gateway.md).
+  const gatewayLog = await app.resolve(PinoLogger);
+  gatewayLog.setContext('Gateway');
+  await registerGatewayRoutes(fastify, app.get(GatewayCalls), { bodyLimit: config.gateway.bodyLimitBytes, logger: gatewayLog });
+
   const document = buildOpenApiDocument(app);
   SwaggerModule.setup('api/docs', app, document, { jsonDocumentUrl: 'api/docs/openapi.json' });
 
@@ -107,7 +115,8 @@ function serveConsole(app: NestFastifyApplication, root: string): void {
   // Static routes and Nest's routes are more specific than this wildcard, so they win.
   fastify.get('/*', (request, reply) => {
     const path = request.url.split('?')[0]!;
-    if (path.startsWith('/api/') || path.startsWith('/v1/') || path.includes('.')) {
+    if (path.startsWith('/v1/')) return sendGatewayError(Object.assign(new Error(`No route for GET ${path}.`), { statusCode: 404 }), request, reply, { error: () => undefined });
+    if (path.startsWith('/api/') || path.includes('.')) {
       return sendProblem(Object.assign(new Error(`No route for GET ${path}.`), { statusCode: 404 }), request, reply, { error: () => undefined });
     }
     return reply.header('cache-control', 'no-cache').sendFile('index.html');

@@ -51,6 +51,16 @@ const schema = z.object({
   VAULTRUN_WEBHOOK_ALLOW_PRIVATE: z.stringbool().default(false),
   /** Let provider base URLs point at this host or its private network (self-hosted models on the LAN). */
   VAULTRUN_PROVIDER_ALLOW_PRIVATE: z.stringbool().default(false),
+  /** Gateway: how long a call waits for a free slot on its account (concurrency, RPM/TPM) before answering 429. */
+  VAULTRUN_GATEWAY_MAX_WAIT_MS: z.coerce.number().int().min(0).max(300_000).default(10_000),
+  /** Gateway: the largest request body /v1/* accepts (images sent inline make prompts large). */
+  VAULTRUN_GATEWAY_BODY_LIMIT_BYTES: z.coerce.number().int().min(1024).max(100 * 1024 * 1024).default(8 * 1024 * 1024),
+  /** Gateway: the longest a call may take, streams included; its record and holds outlive it by a minute. */
+  VAULTRUN_GATEWAY_TIMEOUT_MS: z.coerce.number().int().min(1000).max(60 * 60_000).default(600_000),
+  /** Gateway: the output tokens held for a request that sets no limit of its own (max_tokens, max_output_tokens). */
+  VAULTRUN_GATEWAY_DEFAULT_MAX_OUTPUT_TOKENS: z.coerce.number().int().min(1).max(1_000_000).default(4096),
+  /** The standalone gateway process (gateway-main.js) listens here; the API serves /v1/* on its own port too. */
+  VAULTRUN_GATEWAY_PORT: z.coerce.number().int().min(0).max(65535).default(3002),
 });
 
 export type AppConfig = ReturnType<typeof toConfig>;
@@ -103,8 +113,17 @@ function toConfig(env: z.infer<typeof schema>) {
     sessionTtlMs: env.VAULTRUN_SESSION_TTL_HOURS * 3600_000,
     inviteTtlMs: env.VAULTRUN_INVITE_TTL_HOURS * 3600_000,
     webhookAllowPrivate: env.VAULTRUN_WEBHOOK_ALLOW_PRIVATE,
-    /** Where provider calls (verification, key checks) may connect; link-local and metadata never. */
+    /** Where provider calls (verification, key checks, gateway calls) may connect; link-local and metadata never. */
     providerOutbound: { allowPrivate: env.VAULTRUN_PROVIDER_ALLOW_PRIVATE },
+    gateway: {
+      maxWaitMs: env.VAULTRUN_GATEWAY_MAX_WAIT_MS,
+      bodyLimitBytes: env.VAULTRUN_GATEWAY_BODY_LIMIT_BYTES,
+      timeoutMs: env.VAULTRUN_GATEWAY_TIMEOUT_MS,
+      /** A call's record lease and budget holds: they outlive the longest call, then a lost call is finished (worst case kept). */
+      holdTtlMs: env.VAULTRUN_GATEWAY_TIMEOUT_MS + 60_000,
+      defaultMaxOutputTokens: env.VAULTRUN_GATEWAY_DEFAULT_MAX_OUTPUT_TOKENS,
+      port: env.VAULTRUN_GATEWAY_PORT,
+    },
     /** Master key-encryption keys. Never log this object. */
     keyRing: loadKeyRing({
       keys: env.VAULTRUN_MASTER_KEYS,

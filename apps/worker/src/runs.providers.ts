@@ -3,7 +3,9 @@ import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShut
 import { getDataSourceToken, InjectDataSource } from '@nestjs/typeorm';
 import {
   AccountLimiter,
+  accountWaker,
   cancelChannel,
+  finishLostGatewayCalls,
   MissionEngine,
   type MissionJobs,
   ProviderCache,
@@ -113,32 +115,8 @@ export class RunsLifecycle implements OnApplicationBootstrap, OnApplicationShutd
   }
 
   async onApplicationBootstrap(): Promise<void> {
-    // A woken run must run next, not behind a backlog still being sorted: its delayed job is replaced by one at
-    // the head of the wait list (BullMQ's `lifo`). The limiter keeps the freed slot for it meanwhile. A job already
-    // waiting keeps that reservation (it is about to come); one still running (on its way to the delayed set) gives
-    // it up and stays first in line for the next release; a run whose job is gone leaves the line, and its
-    // reservation passes to the next waiter.
-    WAKE.fn = async (accountId, ids) => {
-      const pending = [...ids];
-      for (let id = pending.shift(); id !== undefined; id = pending.shift()) {
-        const job = await this.queue.getJob(id);
-        const state = job ? await job.getState() : 'unknown';
-        if (!job || state === 'completed' || state === 'failed' || state === 'unknown') {
-          pending.push(...(await this.limiter.leave(accountId, id)));
-        } else if (state === 'waiting' || state === 'prioritized' || state === 'waiting-children') {
-          continue;
-        } else if (state !== 'delayed') {
-          await this.limiter.wait(accountId, id);
-        } else if (job.parentKey) {
-          // A mission step is a flow child: re-adding it would cut it from its parent, so it is promoted in place.
-          await job.promote().catch((err: unknown) => this.logger.warn({ runId: id, err }, 'could not promote a woken mission step; its timer will'));
-        } else if ((await this.queue.remove(id)) === 1) {
-          await this.queue.add('execute-run', job.data, { ...RUN_JOB_OPTIONS, jobId: id, lifo: true });
-        } else {
-          await this.limiter.wait(accountId, id);
-        }
-      }
-    };
+    // Runs and gateway calls wait in the same line; whoever a release woke is brought back (engine `accountWaker`).
+    WAKE.fn = accountWaker({ limiter: this.limiter, queue: this.queue, redis: this.redis, prefix: this.config.redisPrefix, log: { warn: (d, m) => this.logger.warn(d, m) } });
     this.subscriber = this.redis.duplicate({ connectionName: 'vaultrun-worker-cancel' });
     this.subscriber.on('error', () => undefined);
     await this.subscriber.subscribe(cancelChannel(this.config.redisPrefix));
@@ -169,6 +147,8 @@ export class RunsLifecycle implements OnApplicationBootstrap, OnApplicationShutd
         });
         if (result.recovered) this.logger.warn({ recovered: result.recovered }, 'recovered runs whose worker stopped');
         if (result.holds.settled || result.holds.expired) this.logger.warn(result.holds, 'swept budget holds no worker closed');
+        const lostCalls = await finishLostGatewayCalls(this.db);
+        if (lostCalls) this.logger.warn({ lostCalls }, 'finished gateway calls whose API process stopped mid-call (worst case kept)');
         const missions = await this.missions.reconcile();
         if (missions.answers || missions.finished) this.logger.warn(missions, 'caught up on missions (copilot answers recorded, missions finished)');
         await this.recurring.ensure();
