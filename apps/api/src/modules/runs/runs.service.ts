@@ -233,6 +233,7 @@ export class RunsService {
     if (q.kind) where.push(`r.kind = ${bind(q.kind)}`);
     if (q.operatorId) where.push(`r.operator_id = ${bind(q.operatorId)}`);
     if (q.accountId) where.push(`r.account_id = ${bind(q.accountId)}`);
+    if (q.tokenId) where.push(`r.started_by_type = 'token' AND r.started_by_id = ${bind(q.tokenId)}`);
     if (q.since) where.push(`r.created_at >= ${bind(q.since)}`);
     if (q.until) where.push(`r.created_at < ${bind(q.until)}`);
     if (cursor) where.push(`(r.created_at, r.id) < (${bind(cursor.createdAt)}, ${bind(cursor.id)})`);
@@ -379,6 +380,25 @@ export function toDto(r: RunView): RunDto {
       finishedAt: iso(r.finishedAt),
       providerLatencyMs: r.providerLatencyMs,
     },
+    gateway: gatewayOf(r),
     createdAt: iso(r.createdAt)!,
+  };
+}
+
+/** A gateway call's details, with its time to first byte and total time measured from the app's request. */
+function gatewayOf(r: RunView): RunDto['gateway'] {
+  const g = r.gateway;
+  if (r.kind !== 'gateway' || !g) return null;
+  const from = new Date(r.queuedAt).getTime();
+  return {
+    endpoint: g.endpoint,
+    stream: g.stream,
+    requestedModel: g.requestedModel,
+    routeId: g.routeId,
+    attempts: g.attempts,
+    usageSource: g.usageSource ?? null,
+    clientDisconnected: g.clientDisconnected ?? false,
+    ttfbMs: r.firstByteAt ? Math.max(0, new Date(r.firstByteAt).getTime() - from) : null,
+    totalMs: r.finishedAt ? Math.max(0, new Date(r.finishedAt).getTime() - from) : null,
   };
 }
