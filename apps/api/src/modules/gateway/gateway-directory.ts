@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { type AccountKind, type AccountStatus, type GatewayRetention, type GatewayRouteTarget, type MockAccountSettings, preparedQuery, type Visibility } from '@vaultrun/db';
 import { overridesOf, type PriceOverrideRow } from '@vaultrun/money';
-import { MOCK_EMBEDDING_MODELS, type ModelPrice } from '@vaultrun/providers';
+import { MOCK_DEFAULT_MODELS, MOCK_EMBEDDING_MODELS, type ModelPrice } from '@vaultrun/providers';
 import type { DataSource } from 'typeorm';
 import type { TokenPrincipal } from '../auth/principal.js';
 import { gatewayErrors } from './gateway-errors.js';
@@ -95,12 +95,22 @@ export class WorkspaceDirectory {
       const account = this.accountsByName.get(requested.slice(0, slash));
       if (!account) continue;
       const model = requested.slice(slash + 1);
-      if (!this.mayUse(account, token) || model === '') throw gatewayErrors.modelNotFound(requested);
+      if (!this.mayUse(account, token) || !this.serves(account, model)) throw gatewayErrors.modelNotFound(requested);
       return [{ account, model, routeId: null }];
     }
     const fallback = this.defaultAccountId ? this.accounts.get(this.defaultAccountId) : undefined;
-    if (!fallback || !this.mayUse(fallback, token)) throw gatewayErrors.modelNotFound(requested);
+    if (!fallback || !this.mayUse(fallback, token) || !this.serves(fallback, requested)) throw gatewayErrors.modelNotFound(requested);
     return [{ account: fallback, model: requested, routeId: null }];
+  }
+
+  /**
+   * Whether the account can serve the model, as far as Vaultrun knows: a mock account's list is its whole truth; a
+   * real provider's cached list may be older than its newest model, so any name goes to the provider (which answers
+   * 404 itself for one it does not serve).
+   */
+  private serves(account: DirectoryAccount, model: string): boolean {
+    if (model === '') return false;
+    return account.kind !== 'mock' || modelsOf(account).includes(model);
   }
 
   /** The models the token may call (GET /v1/models): routes, `account/model` names, the default account's models. */
@@ -114,12 +124,17 @@ export class WorkspaceDirectory {
         add(route.name, Math.floor(route.createdAt.getTime() / 1000), 'vaultrun-route');
       }
     }
-    const modelsOf = (a: DirectoryAccount) => [...new Set([...(a.defaultModel ? [a.defaultModel] : []), ...a.models, ...(a.kind === 'mock' ? MOCK_EMBEDDING_MODELS : [])])];
     const fallback = this.defaultAccountId ? this.accounts.get(this.defaultAccountId) : undefined;
     if (fallback && this.mayUse(fallback, token)) for (const m of modelsOf(fallback)) add(m, 0, fallback.name);
     for (const a of this.accounts.values()) if (this.mayUse(a, token)) for (const m of modelsOf(a)) add(`${a.name}/${m}`, 0, a.name);
     return [...out.values()];
   }
+}
+
+/** The models an account offers: its default, its cached list (a mock's own list), and the mock's embedding model. */
+function modelsOf(a: DirectoryAccount): string[] {
+  const mockModels = a.kind === 'mock' ? [...(a.mockSettings?.models?.length ? a.mockSettings.models : MOCK_DEFAULT_MODELS), ...MOCK_EMBEDDING_MODELS] : [];
+  return [...new Set([...(a.defaultModel ? [a.defaultModel] : []), ...a.models, ...mockModels])];
 }
 
 /** The token's model allow-list: exact names, or a prefix ending in `*`. No list: every model. */
