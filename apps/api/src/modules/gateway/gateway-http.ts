@@ -4,20 +4,28 @@ import { parseJsonBody } from '../../common/json-body.js';
 import type { GatewayCalls } from './gateway-calls.service.js';
 import { gatewayErrors, sendGatewayError } from './gateway-errors.js';
 
-/** The gateway's routes, as the authorization walk and the docs list them: all take API tokens with the `inference` scope. */
-export const GATEWAY_ROUTES = [
-  { method: 'POST', path: '/v1/chat/completions' },
-  { method: 'POST', path: '/v1/responses' },
-  { method: 'POST', path: '/v1/embeddings' },
-  { method: 'GET', path: '/v1/models' },
-  { method: 'GET', path: '/v1/models/{model}' },
-] as const;
+type Serve = (calls: GatewayCalls, request: FastifyRequest, reply: FastifyReply) => Promise<void>;
+const serving = (endpoint: GatewayEndpoint): Serve => (calls, request, reply) => calls.serve(endpoint, request, reply);
 
-const ENDPOINTS: [string, GatewayEndpoint][] = [
-  ['/chat/completions', 'chat.completions'],
-  ['/responses', 'responses'],
-  ['/embeddings', 'embeddings'],
+/**
+ * The gateway's routes — every one of them: they are mounted from this list, and the authorization walk and the docs
+ * check against it. All take API tokens with the `inference` scope, and nothing else.
+ */
+export const GATEWAY_ROUTES: readonly { method: 'GET' | 'POST'; path: string; serve: Serve }[] = [
+  { method: 'POST', path: '/v1/chat/completions', serve: serving('chat.completions') },
+  { method: 'POST', path: '/v1/responses', serve: serving('responses') },
+  { method: 'POST', path: '/v1/embeddings', serve: serving('embeddings') },
+  { method: 'GET', path: '/v1/models', serve: (calls, request, reply) => calls.models(request, reply, null) },
+  // Model ids may contain slashes (`account/model`, `openai/gpt-4o`): the rest of the path is the id.
+  {
+    method: 'GET',
+    path: '/v1/models/{model}',
+    serve: (calls, request, reply) => calls.models(request, reply, decodeURIComponent((request.params as { '*': string })['*'])),
+  },
 ];
+
+/** A route's path as Fastify spells it (under the /v1 prefix; `{model}` is the rest of the path). */
+export const fastifyPathOf = (path: string) => path.replace(/^\/v1/, '').replace('{model}', '*');
 
 /**
  * Mounts /v1/* on the Fastify instance (the API's, or the standalone gateway's) as plain Fastify routes in a plugin of
@@ -39,33 +47,21 @@ export async function registerGatewayRoutes(fastify: FastifyInstance, calls: Gat
       });
       v1.setErrorHandler((error, request, reply) => fail(error, request, reply));
       v1.setNotFoundHandler((request, reply) => fail(gatewayErrors.unknownUrl(request.method, request.url.split('?')[0]!), request, reply));
-      for (const [path, endpoint] of ENDPOINTS) {
-        v1.post(path, { bodyLimit: options.bodyLimit }, async (request, reply) => {
-          try {
-            await calls.serve(endpoint, request, reply);
-          } catch (err) {
-            fail(err, request, reply);
-          }
-          return reply;
+      for (const route of GATEWAY_ROUTES) {
+        v1.route({
+          method: route.method,
+          url: fastifyPathOf(route.path),
+          ...(route.method === 'POST' ? { bodyLimit: options.bodyLimit } : {}),
+          handler: async (request, reply) => {
+            try {
+              await route.serve(calls, request, reply);
+            } catch (err) {
+              fail(err, request, reply);
+            }
+            return reply;
+          },
         });
       }
-      v1.get('/models', async (request, reply) => {
-        try {
-          await calls.models(request, reply, null);
-        } catch (err) {
-          fail(err, request, reply);
-        }
-        return reply;
-      });
-      // Model ids may contain slashes (`account/model`, `openai/gpt-4o`).
-      v1.get('/models/*', async (request, reply) => {
-        try {
-          await calls.models(request, reply, decodeURIComponent((request.params as { '*': string })['*']));
-        } catch (err) {
-          fail(err, request, reply);
-        }
-        return reply;
-      });
     },
     { prefix: '/v1' },
   );
