@@ -7,6 +7,7 @@ import fastifyCookie from '@fastify/cookie';
 import fastifyStatic from '@fastify/static';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { SwaggerModule } from '@nestjs/swagger';
 import { Logger, PinoLogger } from 'nestjs-pino';
 import type { DestinationStream } from 'pino';
@@ -36,6 +37,9 @@ export async function createApp(config: AppConfig, options: { logDestination?: D
     // when it is one of the `n` closest, so only the address the last trusted proxy appended counts.
     trustProxy: typeof config.trustProxy === 'number' ? trustHops(config.trustProxy) : config.trustProxy,
     // Keep a sane caller-supplied request id, or mint one; it is echoed back and logged.
+    // Malformed URLs (e.g. a lone surrogate percent-encoded in a path) and media types Fastify refuses before any route:
+    // answered like every other error — problem details, or OpenAI's shape under /v1.
+    frameworkErrors: (error: FastifyError, request: FastifyRequest, reply: FastifyReply) => sendProblem(error, request, reply, { error: () => undefined }),
     genReqId: (req: IncomingMessage) => {
       const given = req.headers['x-request-id'];
       const id = typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();

@@ -4,7 +4,7 @@
  * retry-after), and budgets settled exactly — the budget's spend is the sum of the records' costs.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
-import OpenAI from 'openai';
+import type OpenAI from 'openai';
 import { Redis } from 'ioredis';
 import { as, seedWorkspace, type SeededWorkspace, type Session, signIn, startTestApi, type TestApi } from '../../../test/support/api.js';
 import { type FakeOpenAI, type FakeResponse, openAIError, startFakeOpenAI } from '../../../test/support/fake-openai.js';

@@ -16,12 +16,8 @@ export const GATEWAY_ROUTES: readonly { method: 'GET' | 'POST'; path: string; se
   { method: 'POST', path: '/v1/responses', serve: serving('responses') },
   { method: 'POST', path: '/v1/embeddings', serve: serving('embeddings') },
   { method: 'GET', path: '/v1/models', serve: (calls, request, reply) => calls.models(request, reply, null) },
-  // Model ids may contain slashes (`account/model`, `openai/gpt-4o`): the rest of the path is the id.
-  {
-    method: 'GET',
-    path: '/v1/models/{model}',
-    serve: (calls, request, reply) => calls.models(request, reply, decodeURIComponent((request.params as { '*': string })['*'])),
-  },
+  // Model ids may contain slashes (`account/model`, `openai/gpt-4o`): the rest of the path (decoded by Fastify) is the id.
+  { method: 'GET', path: '/v1/models/{model}', serve: (calls, request, reply) => calls.models(request, reply, (request.params as { '*': string })['*']) },
 ];
 
 /** A route's path as Fastify spells it (under the /v1 prefix; `{model}` is the rest of the path). */

@@ -35,7 +35,11 @@ export class CreateTokenDto {
   @ArrayUnique()
   @IsString({ each: true })
   @Length(1, 256, { each: true })
-  @Matches(/^[^\s*]+\*?$/, { each: true, message: 'each entry must be a model name without spaces, optionally ending in *' })
+  // Names as apps send them (account names may hold spaces): no control characters, no edge spaces, `*` only at the end.
+  @Matches(/^[^\p{Cc}*\s](?:[^\p{Cc}*]*[^\p{Cc}*\s])?\*?$/u, {
+    each: true,
+    message: 'each entry must be a model name (no control characters or surrounding spaces), optionally ending in *',
+  })
   allowedModels?: string[];
 
   @ApiPropertyOptional({ format: 'date-time', description: 'When the token stops working; omit for no expiry', example: '2030-01-01T00:00:00Z' })
