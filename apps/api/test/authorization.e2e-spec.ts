@@ -362,11 +362,12 @@ describe('authorization: every route × every caller', () => {
   });
 
   describe('the gateway (/v1/*): API tokens with the inference scope, and nothing else', () => {
+    type GatewayOp = { method: 'GET' | 'POST'; path: string; body?: object };
     const gatewayOps = () =>
-      GATEWAY_ROUTES.map((r) => ({ method: r.method, path: r.path.replace('{model}', 'mock-fast'), body: r.method === 'POST' ? gatewayBody(r.path) : undefined }));
+      GATEWAY_ROUTES.map((r): GatewayOp => ({ method: r.method, path: r.path.replace('{model}', 'mock-fast'), body: r.method === 'POST' ? gatewayBody(r.path) : undefined }));
     const gatewayBody = (path: string) =>
       path.endsWith('/embeddings') ? { model: 'mock-embed', input: 'walk' } : path.endsWith('/responses') ? { model: 'mock-fast', input: 'walk' } : { model: 'mock-fast', messages: [{ role: 'user', content: 'walk' }] };
-    const call = (op: ReturnType<typeof gatewayOps>[number], headers: Record<string, string>) =>
+    const call = (op: GatewayOp, headers: Record<string, string>) =>
       fetch(`${api.url}${op.path}`, { method: op.method, headers: { 'content-type': 'application/json', ...headers }, ...(op.body ? { body: JSON.stringify(op.body) } : {}) }).then(async (res) => ({
         status: res.status,
         body: (await res.json()) as { error?: { code: string; type: string; message: string; param: string | null } },

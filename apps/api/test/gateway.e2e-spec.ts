@@ -98,7 +98,7 @@ describe('gateway: the openai SDK against Vaultrun', () => {
       expect(usage?.completion_tokens).toBeGreaterThan(0);
       const runs = await eventually(
         () => as(owner).get(`/api/v1/runs?kind=gateway&tokenId=${token.id}&limit=2`).then((r) => r.body.items),
-        (items: { status: string }[]) => items.length === 2 && items.every((r) => r.status === 'succeeded'),
+        (items: any[]) => items.length === 2 && items.every((r) => r.status === 'succeeded'),
         'stream records',
       );
       for (const r of runs) expect(r).toMatchObject({ usage: { inputTokens: usage!.prompt_tokens, outputTokens: usage!.completion_tokens }, gateway: { stream: true, usageSource: 'provider' } });
@@ -198,7 +198,7 @@ describe('gateway: the openai SDK against Vaultrun', () => {
       expect((fake.requests[0]!.body as { stream_options: unknown }).stream_options).toEqual({ include_usage: true });
       const items = await eventually(
         () => as(owner).get(`/api/v1/runs?kind=gateway&tokenId=${token.id}&limit=1`).then((r) => r.body.items),
-        (x: { status: string }[]) => x[0]?.status === 'succeeded',
+        (x: any[]) => x[0]?.status === 'succeeded',
         'record',
       );
       const run = items[0];
@@ -226,7 +226,7 @@ describe('gateway: the openai SDK against Vaultrun', () => {
       await fake.waitFor(() => fake.requests[0]!.aborted, 10_000);
       const items = await eventually(
         () => as(owner).get(`/api/v1/runs?kind=gateway&tokenId=${token.id}&limit=1`).then((r) => r.body.items),
-        (x: { status: string }[]) => x[0]?.status === 'cancelled',
+        (x: any[]) => x[0]?.status === 'cancelled',
         'record',
       );
       const run = items[0];

@@ -208,7 +208,7 @@ describe('hostile input on every route', () => {
     });
 
     async function expectOpenAIRefusal(path: string, rawBody: string, code: string, what: string, param?: string | null) {
-      for (const auth of [{ authorization: `Bearer ${token}` }, {}]) {
+      for (const auth of [{ authorization: `Bearer ${token}` }, {}] as Record<string, string>[]) {
         const res = await fetch(`${api.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', ...auth }, body: rawBody });
         const body = (await res.json()) as { error?: { code: string; type: string; param: string | null; message: string } };
         const seen = { path, what, anonymous: !('authorization' in auth), status: res.status, code: body.error?.code };
