@@ -10,7 +10,7 @@ import type { DataSource } from 'typeorm';
 import { apiQueue } from '../../common/queues.js';
 import { REDIS } from '../../common/redis.js';
 import { APP_CONFIG, type AppConfig } from '../../config.js';
-import { TokensModule } from '../tokens/tokens.module.js';
+import { TokensCoreModule } from '../tokens/tokens.module.js';
 import { SECRET_STORE } from '../vault/vault.tokens.js';
 import { GatewayCalls } from './gateway-calls.service.js';
 import { GatewayDirectory } from './gateway-directory.js';
@@ -26,7 +26,7 @@ const GATEWAY_PROCESS_ID = `api-${randomUUID().slice(0, 8)}`;
  * standalone gateway's own).
  */
 @Module({
-  imports: [TokensModule],
+  imports: [TokensCoreModule],
   providers: [
     GatewayDirectory,
     GatewayCalls,
