@@ -59,6 +59,8 @@ const schema = z.object({
   VAULTRUN_GATEWAY_TIMEOUT_MS: z.coerce.number().int().min(1000).max(60 * 60_000).default(600_000),
   /** Gateway: the output tokens held for a request that sets no limit of its own (max_tokens, max_output_tokens). */
   VAULTRUN_GATEWAY_DEFAULT_MAX_OUTPUT_TOKENS: z.coerce.number().int().min(1).max(1_000_000).default(4096),
+  /** The gateway's base URL as apps should use it (shown in the console); default: the public URL + /v1. */
+  VAULTRUN_GATEWAY_PUBLIC_URL: z.url({ protocol: /^https?$/ }).optional(),
   /** The standalone gateway process (gateway-main.js) listens here; the API serves /v1/* on its own port too. */
   VAULTRUN_GATEWAY_PORT: z.coerce.number().int().min(0).max(65535).default(3002),
 });
@@ -123,6 +125,7 @@ function toConfig(env: z.infer<typeof schema>) {
       holdTtlMs: env.VAULTRUN_GATEWAY_TIMEOUT_MS + 60_000,
       defaultMaxOutputTokens: env.VAULTRUN_GATEWAY_DEFAULT_MAX_OUTPUT_TOKENS,
       port: env.VAULTRUN_GATEWAY_PORT,
+      publicUrl: (env.VAULTRUN_GATEWAY_PUBLIC_URL ?? `${publicUrl.origin}/v1`).replace(/\/+$/, ''),
     },
     /** Master key-encryption keys. Never log this object. */
     keyRing: loadKeyRing({

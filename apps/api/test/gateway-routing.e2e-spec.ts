@@ -85,6 +85,19 @@ describe('gateway: routes, fallback, limits, budgets', () => {
       expect(audit.body.items.map((e: { action: string }) => e.action)).toEqual(expect.arrayContaining(['gateway.route.create', 'gateway.route.update', 'gateway.route.delete']));
     });
 
+    it('tells the console the base URL, endpoints and limits apps get', async () => {
+      const info = await as(member).get('/api/v1/gateway');
+      expect(info.body).toEqual({
+        baseUrl: 'http://127.0.0.1:3999/v1',
+        retention: 'metadata_only',
+        maxWaitMs: 10_000,
+        bodyLimitBytes: 8 * 1024 * 1024,
+        timeoutMs: 600_000,
+        defaultMaxOutputTokens: 4096,
+        endpoints: ['POST /chat/completions', 'POST /responses', 'POST /embeddings', 'GET /models', 'GET /models/{model}'],
+      });
+    });
+
     it('a route name is what apps send; GET /v1/models lists it', async () => {
       await route('chat-default', [['Primary', 'gpt-4o-mini']]);
       const { data, response } = await ask('chat-default');

@@ -4,8 +4,22 @@ import { ApiProblems, ApiUuidParam } from '../../common/problem.dto.js';
 import { UuidPipe } from '../../common/validation.js';
 import { Ctx, RequirePermission } from '../auth/decorators.js';
 import type { RequestContext } from '../auth/principal.js';
-import { CreateGatewayRouteDto, GatewayRouteDto, GatewayRouteListDto, UpdateGatewayRouteDto } from './gateway-routes.dto.js';
+import { CreateGatewayRouteDto, GatewayInfoDto, GatewayRouteDto, GatewayRouteListDto, UpdateGatewayRouteDto } from './gateway-routes.dto.js';
 import { GatewayRoutesService } from './gateway-routes.service.js';
+
+@ApiTags('gateway')
+@Controller('api/v1/gateway')
+export class GatewayInfoController {
+  constructor(private readonly routes: GatewayRoutesService) {}
+
+  @Get()
+  @RequirePermission('workspace:read')
+  @ApiOperation({ operationId: 'getGatewayInfo', summary: 'The OpenAI-compatible gateway as apps see it: its base URL, endpoints, limits, and this workspace\'s retention' })
+  @ApiOkResponse({ type: GatewayInfoDto })
+  info(@Ctx() ctx: RequestContext): Promise<GatewayInfoDto> {
+    return this.routes.info(ctx);
+  }
+}
 
 @ApiTags('gateway')
 @Controller('api/v1/gateway/routes')

@@ -82,3 +82,15 @@ export class GatewayRouteDto {
 export class GatewayRouteListDto {
   @ApiProperty({ type: [GatewayRouteDto] }) items!: GatewayRouteDto[];
 }
+
+export class GatewayInfoDto {
+  @ApiProperty({ example: 'http://localhost:3000/v1', description: "The base URL apps point their OpenAI client at (VAULTRUN_GATEWAY_PUBLIC_URL, default the public URL + /v1)" })
+  baseUrl!: string;
+  @ApiProperty({ enum: ['keep_bodies', 'metadata_only'], description: "What this workspace's gateway call records keep" }) retention!: string;
+  @ApiProperty({ description: 'How long a call waits for an account slot before 429 (ms)' }) maxWaitMs!: number;
+  @ApiProperty({ description: 'The largest request body accepted (bytes)' }) bodyLimitBytes!: number;
+  @ApiProperty({ description: 'The longest a call may take, streams included (ms)' }) timeoutMs!: number;
+  @ApiProperty({ description: 'Output tokens held for a request that sets no limit of its own' }) defaultMaxOutputTokens!: number;
+  @ApiProperty({ type: [String], description: 'The endpoints served under the base URL', example: ['POST /chat/completions', 'POST /responses', 'POST /embeddings', 'GET /models'] })
+  endpoints!: string[];
+}

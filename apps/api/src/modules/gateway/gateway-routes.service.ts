@@ -1,13 +1,15 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { GatewayRoute, type GatewayRouteTarget } from '@vaultrun/db';
+import { GatewayRoute, type GatewayRouteTarget, Workspace } from '@vaultrun/db';
 import { Conflict, NotFound, ValidationFailed } from '@vaultrun/vault-core';
 import type { DataSource, EntityManager } from 'typeorm';
 import { AuditService } from '../audit/audit.service.js';
 import { actorOf, type RequestContext } from '../auth/principal.js';
 import { accountViewer, accountVisibleSql, positional } from '../vault/visibility.js';
+import { APP_CONFIG, type AppConfig } from '../../config.js';
 import { GatewayDirectory } from './gateway-directory.js';
-import type { CreateGatewayRouteDto, GatewayRouteDto, UpdateGatewayRouteDto } from './gateway-routes.dto.js';
+import { GATEWAY_ROUTES } from './gateway-http.js';
+import type { CreateGatewayRouteDto, GatewayInfoDto, GatewayRouteDto, UpdateGatewayRouteDto } from './gateway-routes.dto.js';
 
 interface AccountSeen {
   id: string;
@@ -23,7 +25,22 @@ export class GatewayRoutesService {
     @InjectDataSource() private readonly db: DataSource,
     private readonly audit: AuditService,
     private readonly directory: GatewayDirectory,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
+
+  async info(ctx: RequestContext): Promise<GatewayInfoDto> {
+    const workspace = await this.db.getRepository(Workspace).findOneByOrFail({ id: ctx.workspaceId });
+    const g = this.config.gateway;
+    return {
+      baseUrl: g.publicUrl,
+      retention: workspace.gatewayRetention,
+      maxWaitMs: g.maxWaitMs,
+      bodyLimitBytes: g.bodyLimitBytes,
+      timeoutMs: g.timeoutMs,
+      defaultMaxOutputTokens: g.defaultMaxOutputTokens,
+      endpoints: GATEWAY_ROUTES.map((r) => `${r.method} ${r.path.replace(/^\/v1/, '')}`),
+    };
+  }
 
   async list(ctx: RequestContext): Promise<GatewayRouteDto[]> {
     const routes = await this.db.getRepository(GatewayRoute).find({ where: { workspaceId: ctx.workspaceId }, order: { name: 'ASC' } });

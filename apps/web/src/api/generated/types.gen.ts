@@ -1842,6 +1842,37 @@ export type CreatePlanDto = {
     steps: Array<PlanStepInputDto>;
 };
 
+export type GatewayInfoDto = {
+    /**
+     * The base URL apps point their OpenAI client at (VAULTRUN_GATEWAY_PUBLIC_URL, default the public URL + /v1)
+     */
+    baseUrl: string;
+    /**
+     * What this workspace's gateway call records keep
+     */
+    retention: 'keep_bodies' | 'metadata_only';
+    /**
+     * How long a call waits for an account slot before 429 (ms)
+     */
+    maxWaitMs: number;
+    /**
+     * The largest request body accepted (bytes)
+     */
+    bodyLimitBytes: number;
+    /**
+     * The longest a call may take, streams included (ms)
+     */
+    timeoutMs: number;
+    /**
+     * Output tokens held for a request that sets no limit of its own
+     */
+    defaultMaxOutputTokens: number;
+    /**
+     * The endpoints served under the base URL
+     */
+    endpoints: Array<string>;
+};
+
 export type GatewayRouteTargetDto = {
     accountId: string;
     /**
@@ -4272,6 +4303,32 @@ export type MetricsResponses = {
      */
     200: unknown;
 };
+
+export type GetGatewayInfoData = {
+    body?: never;
+    path?: never;
+    query?: never;
+    url: '/api/v1/gateway';
+};
+
+export type GetGatewayInfoErrors = {
+    /**
+     * No valid session or API token
+     */
+    401: ProblemDto;
+    /**
+     * Needs the `workspace:read` permission
+     */
+    403: ProblemDto;
+};
+
+export type GetGatewayInfoError = GetGatewayInfoErrors[keyof GetGatewayInfoErrors];
+
+export type GetGatewayInfoResponses = {
+    200: GatewayInfoDto;
+};
+
+export type GetGatewayInfoResponse = GetGatewayInfoResponses[keyof GetGatewayInfoResponses];
 
 export type ListGatewayRoutesData = {
     body?: never;
