@@ -34,7 +34,7 @@ export interface CallResult {
 }
 
 /** Sends a complete answer as the provider sent it; the record is written after (not awaited by the client). */
-export function sendAnswer(reply: FastifyReply, answer: GatewayAnswer, headers: Record<string, string>, endpoint: GatewayEndpoint, startedAt: number): CallResult {
+export function sendAnswer(reply: FastifyReply, answer: GatewayAnswer, headers: Record<string, string>, endpoint: GatewayEndpoint, started: { at: number; wall: number }): CallResult {
   void reply
     .status(200)
     .headers({ ...headers, 'content-type': 'application/json' })
@@ -46,8 +46,8 @@ export function sendAnswer(reply: FastifyReply, answer: GatewayAnswer, headers: 
     reportedCostMicroUsd: answer.reportedCostMicroUsd,
     unknownOutcome: false,
     providerRequestId: answer.providerRequestId,
-    firstByteAt: new Date(Date.now() - Math.max(0, performance.now() - startedAt - answer.headersMs)),
-    providerMs: performance.now() - startedAt,
+    firstByteAt: new Date(started.wall + answer.headersMs),
+    providerMs: performance.now() - started.at,
     outputText: () => answerText(endpoint, answer.json),
     clientDisconnected: false,
     error: null,

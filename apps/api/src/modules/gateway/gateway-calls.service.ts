@@ -322,6 +322,7 @@ export class GatewayCalls implements OnApplicationShutdown {
   ): Promise<AttemptOutcome> {
     const { account, model } = plan.target;
     const startedAt = performance.now();
+    const startedWall = Date.now();
     let upstream: GatewayUpstream;
     try {
       upstream = await this.upstreams.get(account);
@@ -352,7 +353,7 @@ export class GatewayCalls implements OnApplicationShutdown {
     const headers = vaultrunHeaders({ callId: call.callId, requestId: call.requestId, accountName: account.name, model });
     const result =
       answer.kind === 'json'
-        ? sendAnswer(call.reply, answer, headers, call.endpoint, startedAt)
+        ? sendAnswer(call.reply, answer, headers, call.endpoint, { at: startedAt, wall: startedWall })
         : await pipeStream(call.reply, answer, {
             endpoint: call.endpoint,
             stripUsage: call.endpoint === 'chat.completions' && !call.clientWantsUsage,
