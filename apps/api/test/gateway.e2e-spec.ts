@@ -6,7 +6,7 @@
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 import OpenAI from 'openai';
-import { as, seedWorkspace, type SeededWorkspace, type Session, signIn, startTestApi, type TestApi } from '../../../test/support/api.js';
+import { as, cookieOf, seedWorkspace, type SeededWorkspace, type Session, signIn, startTestApi, type TestApi } from '../../../test/support/api.js';
 import { gatewayClient, inferenceToken } from '../../../test/support/gateway.js';
 import { sseEvent } from '../../../test/support/fake-openai-gateway.js';
 import { type FakeOpenAI, startFakeOpenAI } from '../../../test/support/fake-openai.js';
@@ -127,6 +127,29 @@ describe('gateway: the openai SDK against Vaultrun', () => {
         'records',
       );
       expect(recorded.map((i) => i.gateway.endpoint).sort()).toEqual(['embeddings', 'embeddings', 'responses', 'responses']);
+    });
+
+    it('announces each finished call on the runs\' live stream', async () => {
+      const controller = new AbortController();
+      const res = await fetch(`${api.url}/api/v1/runs/stream`, { headers: { cookie: cookieOf(owner) }, signal: controller.signal });
+      const reader = res.body!.getReader();
+      const seen: Promise<Record<string, unknown>> = (async () => {
+        let text = '';
+        for (;;) {
+          const { value, done } = await reader.read();
+          if (done) throw new Error('stream ended');
+          text += new TextDecoder().decode(value);
+          for (const block of text.split('\n\n')) {
+            const data = block.split('\n').find((l) => l.startsWith('data: '));
+            if (block.includes('event: run') && data?.includes('"kind":"gateway"')) return JSON.parse(data.slice(6));
+          }
+        }
+      })();
+      // The stream is subscribed once its headers are in (fetch resolved): the call's final change reaches it.
+      const { response } = await client.chat.completions.create({ model: 'mock-fast', messages: [{ role: 'user', content: 'live' }] }).withResponse();
+      const change = await seen;
+      controller.abort();
+      expect(change).toMatchObject({ id: response.headers.get('x-vaultrun-request-id'), kind: 'gateway', status: 'succeeded', accountId: ws.mockAccountId });
     });
 
     it('lists the models this token may call, and one of them by id (slashes included)', async () => {
@@ -328,6 +351,21 @@ describe('gateway: the openai SDK against Vaultrun', () => {
       const record = await recordOf(apiError.headers?.get('x-vaultrun-request-id') ?? null, ['blocked']);
       expect(record).toMatchObject({ status: 'blocked', blockedBy: { budgetId: budget }, costLabel: null });
       });
+    });
+
+    it('a provider rate limit with no other target is a 429 with the provider\'s retry-after; the account cools down for runs too', async () => {
+      const limited = await as(owner).post('/api/v1/provider-accounts', { name: 'Limited', kind: 'openai', baseUrl: fake.url, apiKey: 'sk-proj-ratelimit-000000000000000000000000000', defaultModel: 'gpt-4o-mini', verify: false });
+      await eventually(() => client.models.list().then((l) => l.data.map((m) => m.id)), (ids) => ids.includes('Limited/gpt-4o-mini'), 'account visible to the gateway');
+      const err = (await client.chat.completions.create({ model: 'Limited/gpt-4o-mini', messages: [{ role: 'user', content: 'x' }] }).then(
+        () => null,
+        (e: unknown) => e,
+      )) as InstanceType<typeof OpenAI.APIError>;
+      expect([err.status, err.code, err.type, err.headers?.get('retry-after')]).toEqual([429, 'rate_limit_exceeded', 'rate_limit_error', '2']);
+      expect(err.message).not.toContain('Limit: 500');
+      const account = await eventually(() => as(owner).get(`/api/v1/provider-accounts/${limited.body.id}`).then((r) => r.body), (a) => a.status === 'rate_limited', 'cooldown');
+      expect(account.status).toBe('rate_limited');
+      const run = await recordOf(err.headers!.get('x-vaultrun-request-id'));
+      expect(run).toMatchObject({ status: 'failed', error: { code: 'rate_limited' }, costLabel: null });
     });
 
     it('maps provider errors with Vaultrun\'s words: a refused stored key is a 502 the app cannot fix (not retried), never the provider\'s text', async () => {

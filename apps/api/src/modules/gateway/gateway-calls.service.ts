@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { GatewayCallInfo } from '@vaultrun/db';
-import { type Admission, finishGatewayCall, type GatewayAdmissions, type GatewayCapacity, type GatewayUpstreams, type NoSlot, type Slot } from '@vaultrun/engine';
+import { type Admission, finishGatewayCall, type GatewayAdmissions, type GatewayCapacity, type GatewayUpstreams, type NoSlot, type RunBus, type Slot } from '@vaultrun/engine';
 import { costOfCall, quoteRun, type Refusal, type RunQuote } from '@vaultrun/money';
 import {
   choicesOf,
@@ -29,7 +29,7 @@ import { type DirectoryAccount, GatewayDirectory, modelAllowed, type Target, typ
 import { GatewayError, gatewayErrors, providerGatewayError, sendGatewayError } from './gateway-errors.js';
 import { vaultrunHeaders } from './gateway-headers.js';
 import { checkGatewayBody } from './gateway-request.js';
-import { GATEWAY_ADMISSIONS, GATEWAY_CAPACITY, GATEWAY_UPSTREAMS } from './gateway.tokens.js';
+import { GATEWAY_ADMISSIONS, GATEWAY_CAPACITY, GATEWAY_RUN_BUS, GATEWAY_UPSTREAMS } from './gateway.tokens.js';
 
 type Obj = Record<string, unknown>;
 
@@ -50,6 +50,8 @@ interface Call {
   requested: string;
   /** The route the requested model resolved through (null: `account/model` or the default account). */
   routeId: string | null;
+  /** The account of the last attempt (the record's). */
+  accountId: string | null;
   token: TokenPrincipal;
   directory: WorkspaceDirectory;
   arrivedAt: Date;
@@ -96,6 +98,7 @@ export class GatewayCalls implements OnApplicationShutdown {
     @Inject(GATEWAY_CAPACITY) private readonly capacity: GatewayCapacity,
     @Inject(GATEWAY_ADMISSIONS) private readonly admissions: GatewayAdmissions,
     @Inject(GATEWAY_UPSTREAMS) private readonly upstreams: GatewayUpstreams,
+    @Inject(GATEWAY_RUN_BUS) private readonly bus: RunBus,
     private readonly logger: PinoLogger,
   ) {
     this.logger.setContext('Gateway');
@@ -143,6 +146,7 @@ export class GatewayCalls implements OnApplicationShutdown {
       clientWantsUsage: endpoint === 'chat.completions' && (body.stream_options as Obj | undefined)?.include_usage === true,
       requested,
       routeId: targets[0]!.routeId,
+      accountId: null,
       token,
       directory,
       arrivedAt,
@@ -296,6 +300,7 @@ export class GatewayCalls implements OnApplicationShutdown {
       if (!admission.ok && 'lost' in admission) return { kind: 'lost' };
       call.recorded = true;
       call.attempts += 1;
+      call.accountId = account.id;
       call.openHolds = null;
       if (!admission.ok) return { kind: 'refused', refusal: admission.refusal };
       const holds = admission.budgets > 0 ? admission.attempt : null;
@@ -505,7 +510,12 @@ export class GatewayCalls implements OnApplicationShutdown {
       holds: f.holds,
       ...(f.calibrate ? { calibrate: f.calibrate } : {}),
     });
-    if (!written) this.logger.warn({ callId: call.callId }, 'gateway call record was already finished by the reconciler (lease ran out); its holds were closed as kept');
+    if (!written) {
+      this.logger.warn({ callId: call.callId }, 'gateway call record was already finished by the reconciler (lease ran out); its holds were closed as kept');
+      return;
+    }
+    // Best effort, like every live update: the record is in Postgres either way.
+    await this.bus.changed({ id: call.callId, workspaceId: call.token.workspaceId, status: f.status, kind: 'gateway', operatorId: null, accountId: call.accountId, errorCode: (f.patch.error_code as string | null | undefined) ?? null });
   }
 
   /** What a provider failure says about the account, recorded as runs record it (cooldown, refused key or quota). */

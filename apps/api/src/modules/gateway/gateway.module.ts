@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Inject, Module, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { getDataSourceToken } from '@nestjs/typeorm';
-import { accountWaker, AccountLimiter, GatewayAdmissions, GatewayCapacity, GatewayUpstreams, GatewayWaiters, QUEUES } from '@vaultrun/engine';
+import { accountWaker, AccountLimiter, GatewayAdmissions, GatewayCapacity, GatewayUpstreams, GatewayWaiters, QUEUES, RunBus } from '@vaultrun/engine';
 import type { SecretStore } from '@vaultrun/vault-core';
 import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
@@ -14,7 +14,7 @@ import { TokensCoreModule } from '../tokens/tokens.module.js';
 import { SECRET_STORE } from '../vault/vault.tokens.js';
 import { GatewayCalls } from './gateway-calls.service.js';
 import { GatewayDirectory } from './gateway-directory.js';
-import { GATEWAY_ADMISSIONS, GATEWAY_CAPACITY, GATEWAY_RUNS_QUEUE, GATEWAY_UPSTREAMS, GATEWAY_WAITERS } from './gateway.tokens.js';
+import { GATEWAY_ADMISSIONS, GATEWAY_CAPACITY, GATEWAY_RUN_BUS, GATEWAY_RUNS_QUEUE, GATEWAY_UPSTREAMS, GATEWAY_WAITERS } from './gateway.tokens.js';
 
 /** Identifies this process in the limiter's line and on gateway call records (their lease owner). */
 const GATEWAY_PROCESS_ID = `api-${randomUUID().slice(0, 8)}`;
@@ -51,6 +51,7 @@ const GATEWAY_PROCESS_ID = `api-${randomUUID().slice(0, 8)}`;
         return new GatewayCapacity(limiter, waiters, wake, 30_000, log);
       },
     },
+    { provide: GATEWAY_RUN_BUS, inject: [REDIS, APP_CONFIG], useFactory: (redis: Redis, config: AppConfig) => new RunBus(redis, config.redisPrefix) },
     {
       provide: GATEWAY_ADMISSIONS,
       inject: [getDataSourceToken(), APP_CONFIG],
