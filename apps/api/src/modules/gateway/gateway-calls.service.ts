@@ -37,6 +37,13 @@ type Obj = Record<string, unknown>;
 const UNUSABLE = new Set(['invalid_key', 'quota_exhausted', 'disabled']);
 /** Provider failures that move a call to its route's next target: the provider may do better elsewhere or later. */
 const FALLBACK_CODES = new Set(['provider_unavailable', 'rate_limited']);
+/**
+ * The most of a prompt (the request body as JSON) or an output a record keeps under `keep_bodies`: enough to read what
+ * was asked and answered; inline images and huge documents are not worth a row each (the rest is marked as cut).
+ */
+export const KEPT_BODY_CHARS = 256 * 1024;
+const kept = (text: string) => (text.length <= KEPT_BODY_CHARS ? text : `${text.slice(0, KEPT_BODY_CHARS)}… [cut: ${text.length - KEPT_BODY_CHARS} more characters]`);
+
 /** Account errors a successful call proves over (as runs clear them). */
 const PASSING_ACCOUNT_ERRORS = ['rate_limited', 'provider_unavailable'];
 
@@ -285,7 +292,7 @@ export class GatewayCalls implements OnApplicationShutdown {
         model,
         worstCase: plan.quote.worstCaseMicroUsd,
         shrink: plan.quote.shrink,
-        input: call.recorded ? '' : call.directory.retention === 'keep_bodies' ? JSON.stringify(call.body) : '',
+        input: call.recorded ? '' : call.directory.retention === 'keep_bodies' ? kept(JSON.stringify(call.body)) : '',
         maxOutputTokens: call.maxOutputTokens,
         gateway,
         requestId: call.requestId,
@@ -431,7 +438,7 @@ export class GatewayCalls implements OnApplicationShutdown {
         provider_request_id: r.providerRequestId,
         provider_latency_ms: Math.round(r.providerMs),
         first_byte_at: r.firstByteAt,
-        output: keep ? r.outputText() : null,
+        output: keep ? kept(r.outputText()) : null,
         overage_micro_usd: overage,
         gateway: JSON.stringify(gateway),
         error_code: status === 'succeeded' ? null : status === 'cancelled' ? 'client_disconnected' : (r.error?.code ?? 'provider_unavailable'),
