@@ -62,6 +62,8 @@ import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { type CountedMessage, estimatePromptTokens, plainJsonForSchema, simulatedUsage } from '@vaultrun/providers';
+// The gateway's endpoints (streaming, /v1/responses, /v1/embeddings) live apart, wired in by two hooks below.
+import { chatStreamOf, type FakeStream, gatewayEndpointAnswer, includeUsageOf, wantsChatStream, writeFakeStream } from './fake-openai-gateway.js';
 
 export interface FakeRequest {
   method: string;
@@ -87,6 +89,8 @@ export interface FakeRequest {
 
 export interface FakeResponse {
   status: number;
+  /** Sent as server-sent events instead of `body` (see fake-openai-gateway.ts). */
+  stream?: FakeStream;
   /** Sent as JSON unless it is a string. */
   body?: unknown;
   headers?: Record<string, string>;
@@ -367,6 +371,9 @@ export async function startFakeOpenAI(options: FakeOpenAIOptions = {}): Promise<
         },
       };
     }
+    // Gateway hook: /v1/responses and /v1/embeddings (fake-openai-gateway.ts).
+    const gateway = gatewayEndpointAnswer(request, { sample: (schema) => plainJsonForSchema(typeof schema === 'object' && schema !== null ? (schema as Record<string, unknown>) : {}), inflate: reportedPromptTokens, usageCost: options.usageCost });
+    if (gateway) return gateway;
     return openAIError(404, null, `Invalid URL (${request.method} ${request.path})`);
   }
 
@@ -423,7 +430,9 @@ export async function startFakeOpenAI(options: FakeOpenAIOptions = {}): Promise<
       leaveOnce();
     });
 
-    const answer = await answerFor(request);
+    let answer = await answerFor(request);
+    // Gateway hook: a chat request with `stream: true` gets its completion as server-sent events.
+    if (wantsChatStream(request.path, request.body, answer)) answer = { ...answer, stream: chatStreamOf(answer.body as Record<string, unknown>, includeUsageOf(request.body)) };
     const wait = answer.latencyMs ?? latencyMs;
     if (wait > 0 && !request.aborted) {
       await new Promise<void>((resolve) => {
@@ -440,8 +449,13 @@ export async function startFakeOpenAI(options: FakeOpenAIOptions = {}): Promise<
       ...rateLimitHeaders(request),
       ...(answer.headers ?? {}),
     };
-    const payload = typeof answer.body === 'string' ? answer.body : JSON.stringify(answer.body ?? {});
     request.status = answer.status;
+    if (answer.stream) {
+      await writeFakeStream(res, answer.status, headers, answer.stream, () => request.aborted);
+      leaveOnce();
+      return;
+    }
+    const payload = typeof answer.body === 'string' ? answer.body : JSON.stringify(answer.body ?? {});
     res.writeHead(answer.status, headers);
     res.end(payload);
     leaveOnce();

@@ -1,12 +1,9 @@
-import { randomUUID } from 'node:crypto';
-import type { IncomingMessage } from 'node:http';
-import { type DynamicModule, Module, RequestMethod } from '@nestjs/common';
+import { type DynamicModule, Module } from '@nestjs/common';
 import { APP_FILTER, APP_PIPE } from '@nestjs/core';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { dataSourceOptions } from '@vaultrun/db';
-import { REDACT_PATHS } from '@vaultrun/vault-core';
-import { LoggerModule } from 'nestjs-pino';
 import type { DestinationStream } from 'pino';
+import { loggerModule } from './common/logging.js';
 import { ProblemDetailsFilter } from './common/problem-details.filter.js';
 import { RequestValidationPipe } from './common/validation.js';
 import type { AppConfig } from './config.js';
@@ -15,6 +12,8 @@ import { AuditModule } from './modules/audit/audit.module.js';
 import { AuthModule } from './modules/auth/auth.module.js';
 import { BootstrapModule } from './modules/bootstrap/bootstrap.module.js';
 import { ComparisonsModule } from './modules/comparisons/comparisons.module.js';
+import { GatewayModule } from './modules/gateway/gateway.module.js';
+import { GatewayRoutesModule } from './modules/gateway/gateway-routes.module.js';
 import { HealthModule } from './modules/health/health.module.js';
 import { MembersModule } from './modules/members/members.module.js';
 import { TokensModule } from './modules/tokens/tokens.module.js';
@@ -26,8 +25,6 @@ import { RunsModule } from './modules/runs/runs.module.js';
 import { VaultModule } from './modules/vault/vault.module.js';
 import { WorkspacesModule } from './modules/workspaces/workspaces.module.js';
 
-const QUIET_PATHS = new Set(['/health', '/ready', '/metrics']);
-
 @Module({})
 export class AppModule {
   /** `logDestination` lets tests read what the process logs; production logs go to stdout. */
@@ -36,22 +33,7 @@ export class AppModule {
       module: AppModule,
       imports: [
         CoreModule.forRoot(config),
-        LoggerModule.forRoot({
-          pinoHttp: [
-            {
-            level: config.logLevel,
-            redact: { paths: REDACT_PATHS, censor: '[Redacted]' },
-            // The id Fastify assigned (see app.ts), so log lines and the x-request-id header agree.
-            genReqId: (req: IncomingMessage) => String(req.headers['x-request-id'] ?? randomUUID()),
-            customProps: () => ({ service: 'api' }),
-            autoLogging: { ignore: (req: IncomingMessage & { originalUrl?: string }) => QUIET_PATHS.has((req.originalUrl ?? req.url ?? '').split('?')[0]!) },
-            },
-            logDestination ?? process.stdout,
-          ],
-          // nestjs-pino 5.2.1's default route (`{/*splat}`) matches nothing on Nest 12.5's Fastify
-          // adapter, so request logging silently never ran; this spelling matches every path.
-          forRoutes: [{ path: '/{*splat}', method: RequestMethod.ALL }],
-        }),
+        loggerModule(config, 'api', logDestination),
         TypeOrmModule.forRootAsync({
           useFactory: () => ({
             ...dataSourceOptions({ url: config.databaseUrl, poolSize: config.databasePoolSize, applicationName: 'vaultrun-api' }),
@@ -73,6 +55,8 @@ export class AppModule {
         MoneyModule,
         MissionsModule,
         MetricsModule,
+        GatewayModule,
+        GatewayRoutesModule,
       ],
       providers: [
         { provide: APP_FILTER, useClass: ProblemDetailsFilter },

@@ -7,13 +7,17 @@ import fastifyCookie from '@fastify/cookie';
 import fastifyStatic from '@fastify/static';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { SwaggerModule } from '@nestjs/swagger';
-import { Logger } from 'nestjs-pino';
+import { Logger, PinoLogger } from 'nestjs-pino';
 import type { DestinationStream } from 'pino';
 import { AppModule } from './app.module.js';
 import { parseJsonBody } from './common/json-body.js';
 import { sendProblem } from './common/problem-details.filter.js';
 import type { AppConfig } from './config.js';
+import { GatewayCalls } from './modules/gateway/gateway-calls.service.js';
+import { sendGatewayError } from './modules/gateway/gateway-errors.js';
+import { registerGatewayRoutes } from './modules/gateway/gateway-http.js';
 import { buildOpenApiDocument } from './openapi.js';
 
 export { loadConfig, type AppConfig } from './config.js';
@@ -33,6 +37,9 @@ export async function createApp(config: AppConfig, options: { logDestination?: D
     // when it is one of the `n` closest, so only the address the last trusted proxy appended counts.
     trustProxy: typeof config.trustProxy === 'number' ? trustHops(config.trustProxy) : config.trustProxy,
     // Keep a sane caller-supplied request id, or mint one; it is echoed back and logged.
+    // Malformed URLs (e.g. a lone surrogate percent-encoded in a path) and media types Fastify refuses before any route:
+    // answered like every other error — problem details, or OpenAI's shape under /v1.
+    frameworkErrors: (error: FastifyError, request: FastifyRequest, reply: FastifyReply) => sendProblem(error, request, reply, { error: () => undefined }),
     genReqId: (req: IncomingMessage) => {
       const given = req.headers['x-request-id'];
       const id = typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
@@ -89,6 +96,11 @@ export async function createApp(config: AppConfig, options: { logDestination?: D
     }
   });
 
+  // The OpenAI-compatible gateway (/v1/*): plain Fastify routes beside Nest's (docs/gateway.md).
+  const gatewayLog = await app.resolve(PinoLogger);
+  gatewayLog.setContext('Gateway');
+  await registerGatewayRoutes(fastify, app.get(GatewayCalls), { bodyLimit: config.gateway.bodyLimitBytes, logger: gatewayLog });
+
   const document = buildOpenApiDocument(app);
   SwaggerModule.setup('api/docs', app, document, { jsonDocumentUrl: 'api/docs/openapi.json' });
 
@@ -107,7 +119,8 @@ function serveConsole(app: NestFastifyApplication, root: string): void {
   // Static routes and Nest's routes are more specific than this wildcard, so they win.
   fastify.get('/*', (request, reply) => {
     const path = request.url.split('?')[0]!;
-    if (path.startsWith('/api/') || path.startsWith('/v1/') || path.includes('.')) {
+    if (path.startsWith('/v1/')) return sendGatewayError(Object.assign(new Error(`No route for GET ${path}.`), { statusCode: 404 }), request, reply, { error: () => undefined });
+    if (path.startsWith('/api/') || path.includes('.')) {
       return sendProblem(Object.assign(new Error(`No route for GET ${path}.`), { statusCode: 404 }), request, reply, { error: () => undefined });
     }
     return reply.header('cache-control', 'no-cache').sendFile('index.html');

@@ -8,8 +8,10 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { type Permission, ROLE_PERMISSIONS, SCOPE_PERMISSIONS } from '@vaultrun/vault-core';
-import { as, bearer, probeStream, type SeededWorkspace, seedWorkspace, type Session, signIn, startTestApi, type TestApi } from '../../../test/support/api.js';
+import { as, bearer, cookieOf, probeStream, type SeededWorkspace, seedWorkspace, type Session, signIn, startTestApi, type TestApi } from '../../../test/support/api.js';
 import supertest from 'supertest';
+import { fastifyPathOf, GATEWAY_ROUTES } from '../src/modules/gateway/gateway-http.js';
+import { inferenceToken } from '../../../test/support/gateway.js';
 
 type Auth = { kind: 'public' } | { kind: 'signed-in' } | { kind: 'permission'; permission: Permission };
 interface Operation {
@@ -136,7 +138,22 @@ const EXPECTED_POLICY: Record<string, string> = {
   'PUT /api/v1/workspace/alert-webhook': 'budgets:manage',
   'DELETE /api/v1/workspace/alert-webhook': 'budgets:manage',
   'GET /metrics': 'public',
+  'GET /api/v1/gateway': 'workspace:read',
+  'GET /api/v1/gateway/routes': 'vault:read',
+  'POST /api/v1/gateway/routes': 'vault:manage',
+  'GET /api/v1/gateway/routes/{routeId}': 'vault:read',
+  'PATCH /api/v1/gateway/routes/{routeId}': 'vault:manage',
+  'DELETE /api/v1/gateway/routes/{routeId}': 'vault:manage',
 };
+
+/**
+ * The OpenAI-compatible gateway (/v1/*) is not in the OpenAPI document (it speaks OpenAI's API, not Vaultrun's): its
+ * routes are plain Fastify routes that take API tokens with the `inference` scope and nothing else. They join the walk
+ * through this reviewed list, which is checked against what Fastify actually serves under /v1.
+ */
+const EXPECTED_GATEWAY_ROUTES = ['POST /v1/chat/completions', 'POST /v1/responses', 'POST /v1/embeddings', 'GET /v1/models', 'GET /v1/models/{model}'];
+/** Codes of the gateway's refusals at the door (OpenAI-shaped answers). */
+const GATEWAY_DENIED = new Set(['missing_api_key', 'invalid_authorization', 'invalid_token', 'token_revoked', 'token_expired', 'missing_scope']);
 
 const fill = (path: string, ids: Record<string, string>) => path.replace(/\{(\w+)\}/g, (_, name: string) => ids[name] ?? randomUUID());
 
@@ -169,6 +186,8 @@ describe('authorization: every route × every caller', () => {
     if (comparison.status !== 202) throw new Error(`comparison refused: ${comparison.status} ${JSON.stringify(comparison.body)}`);
     const budget = await as(ownerA).post('/api/v1/budgets', { name: `A-budget-${randomUUID()}`, scope: { type: 'operator', id: operator.body.id }, period: 'month', capMicroUsd: 1_000_000_000 });
     const priceOverride = await as(ownerA).post('/api/v1/price-overrides', { model: `A-model-${randomUUID()}`, inputMicroUsdPerM: 1, outputMicroUsdPerM: 1 });
+    const route = await as(ownerA).post('/api/v1/gateway/routes', { name: `A-route-${randomUUID()}`, targets: [{ accountId: account.body.id, model: 'mock-fast' }] });
+    expect(route.status).toBe(201);
     const mission = await as(ownerA).post('/api/v1/missions', { title: `A-mission-${randomUUID()}` });
     const plan = await as(ownerA).post(`/api/v1/missions/${mission.body.id}/plans`, { failurePolicy: 'stop', steps: [{ id: 'only', operator: operator.body.id, input: `A-step-${randomUUID()}`, dependsOn: [] }] });
     expect([mission.status, plan.status]).toEqual([201, 201]);
@@ -184,6 +203,7 @@ describe('authorization: every route × every caller', () => {
       priceOverrideId: priceOverride.body.id,
       missionId: mission.body.id,
       planId: plan.body.id,
+      routeId: route.body.id,
     };
     aSecrets = [
       a.id,
@@ -209,6 +229,8 @@ describe('authorization: every route × every caller', () => {
       mission.body.title,
       plan.body.id,
       plan.body.steps[0].input,
+      route.body.id,
+      route.body.name,
       ...Object.values(a.users).flatMap((u) => [u.id, u.email]),
     ];
   });
@@ -260,7 +282,7 @@ describe('authorization: every route × every caller', () => {
     }
   });
 
-  it.each(['read', 'run', 'admin'] as const)('API token with scope %s gets exactly what the scope grants', async (scope) => {
+  it.each(['read', 'run', 'admin', 'inference'] as const)('API token with scope %s gets exactly what the scope grants', async (scope) => {
     const ownerA = await signIn(api.url, a.users.owner);
     const { body } = await as(ownerA).post('/api/v1/tokens', { name: `walk-${scope}`, scopes: [scope] });
     const client = bearer(api.url, body.token);
@@ -313,7 +335,11 @@ describe('authorization: every route × every caller', () => {
     const operator = await as(ownerA).post('/api/v1/operators', { name: `A-restricted-op-${randomUUID()}`, accountId: restricted.body.id });
     const run = await as(ownerA).post('/api/v1/runs', { operatorId: operator.body.id, input: `A-restricted-input-${randomUUID()}` });
     const comparison = await as(ownerA).post('/api/v1/comparisons', { operatorId: aIds.operatorId, input: `A-restricted-compared-${randomUUID()}`, liveAccountId: restricted.body.id });
-    expect([restricted.status, run.status, comparison.status]).toEqual([201, 202, 202]);
+    // A route that falls back onto the restricted account: members see the route, never that target.
+    const hiddenRoute = await as(ownerA).post('/api/v1/gateway/routes', { name: `A-route-hidden-${randomUUID()}`, targets: [{ accountId: aIds.accountId, model: 'mock-fast' }, { accountId: restricted.body.id, model: 'mock-smart' }] });
+    expect([restricted.status, run.status, comparison.status, hiddenRoute.status]).toEqual([201, 202, 202, 201]);
+    const seenRoute = await as(await signIn(api.url, a.users.member)).get(`/api/v1/gateway/routes/${hiddenRoute.body.id}`);
+    expect([seenRoute.body.targets.length, seenRoute.body.hiddenTargets]).toEqual([1, 1]);
     const hidden = { ...aIds, accountId: restricted.body.id, runId: run.body.id, comparisonId: comparison.body.id };
     const secrets = [restricted.body.id, restricted.body.name, run.body.id, run.body.input, comparison.body.id, comparison.body.live.runId];
     for (const op of ops) {
@@ -334,6 +360,67 @@ describe('authorization: every route × every caller', () => {
     }
     const [{ status }] = await api.db.query(`SELECT status FROM runs WHERE id = $1`, [run.body.id]);
     expect(status).toBe('queued');
+  });
+
+  describe('the gateway (/v1/*): API tokens with the inference scope, and nothing else', () => {
+    type GatewayOp = { method: 'GET' | 'POST'; path: string; body?: object };
+    const gatewayOps = () =>
+      GATEWAY_ROUTES.map((r): GatewayOp => ({ method: r.method, path: r.path.replace('{model}', 'mock-fast'), body: r.method === 'POST' ? gatewayBody(r.path) : undefined }));
+    const gatewayBody = (path: string) =>
+      path.endsWith('/embeddings') ? { model: 'mock-embed', input: 'walk' } : path.endsWith('/responses') ? { model: 'mock-fast', input: 'walk' } : { model: 'mock-fast', messages: [{ role: 'user', content: 'walk' }] };
+    const call = (op: GatewayOp, headers: Record<string, string>) =>
+      fetch(`${api.url}${op.path}`, { method: op.method, headers: { 'content-type': 'application/json', ...headers }, ...(op.body ? { body: JSON.stringify(op.body) } : {}) }).then(async (res) => ({
+        status: res.status,
+        body: (await res.json()) as { error?: { code: string; type: string; message: string; param: string | null } },
+      }));
+
+    it('the reviewed list is what the gateway mounts, and Fastify serves each; any other /v1 path is an OpenAI-shaped 404', async () => {
+      expect(GATEWAY_ROUTES.map((r) => `${r.method} ${r.path}`).sort()).toEqual([...EXPECTED_GATEWAY_ROUTES].sort());
+      const fastify = api.app.getHttpAdapter().getInstance();
+      for (const r of GATEWAY_ROUTES) expect([r.path, fastify.hasRoute({ method: r.method, url: `/v1${fastifyPathOf(r.path)}` })]).toEqual([r.path, true]);
+      for (const [method, path] of [['POST', '/v1/completions'], ['GET', '/v1/files'], ['DELETE', '/v1/models/mock-fast'], ['GET', '/v1/chat/completions']]) {
+        const res = await fetch(`${api.url}${path}`, { method });
+        expect([method, path, res.status, ((await res.json()) as { error: { code: string } }).error.code]).toEqual([method, path, 404, 'unknown_url']);
+      }
+    });
+
+    it('anonymous callers and console sessions get 401; tokens without the inference scope 403; an inference token gets through', async () => {
+      const session = await signIn(api.url, a.users.owner);
+      const cookie = cookieOf(session);
+      const ownerA = await signIn(api.url, a.users.owner);
+      for (const op of gatewayOps()) {
+        const anon = await call(op, {});
+        expect([op.path, anon.status, anon.body.error?.type]).toEqual([op.path, 401, 'authentication_error']);
+        const withCookie = await call(op, { cookie, 'x-csrf-token': session.csrf });
+        expect([op.path, withCookie.status]).toEqual([op.path, 401]);
+        for (const scope of ['read', 'run', 'admin'] as const) {
+          const t = await inferenceToken(ownerA, { scopes: [scope] });
+          const res = await call(op, { authorization: `Bearer ${t.token}` });
+          expect([op.path, scope, res.status, res.body.error?.code]).toEqual([op.path, scope, 403, 'missing_scope']);
+        }
+        const inference = await inferenceToken(ownerA);
+        const ok = await call(op, { authorization: `Bearer ${inference.token}` });
+        expect([op.path, ok.status, GATEWAY_DENIED.has(ok.body.error?.code ?? '')]).toEqual([op.path, 200, false]);
+      }
+    });
+
+    it('a token of workspace B cannot use, list or even detect workspace A\'s accounts and routes', async () => {
+      const ownerB = await signIn(api.url, b.users.owner);
+      const tokenB = await inferenceToken(ownerB);
+      const [{ name: accountName }] = await api.db.query(`SELECT name FROM provider_accounts WHERE id = $1`, [aIds.accountId]);
+      const [{ name: routeName }] = await api.db.query(`SELECT name FROM gateway_routes WHERE id = $1`, [aIds.routeId]);
+      const auth = { authorization: `Bearer ${tokenB.token}` };
+      const viaAccount = await call({ method: 'POST', path: '/v1/chat/completions', body: { model: `${accountName}/mock-fast`, messages: [{ role: 'user', content: 'x' }] } }, auth);
+      const nowhere = await call({ method: 'POST', path: '/v1/chat/completions', body: { model: `Nowhere-${randomUUID()}/mock-fast`, messages: [{ role: 'user', content: 'x' }] } }, auth);
+      expect([viaAccount.status, viaAccount.body.error?.code]).toEqual([nowhere.status, nowhere.body.error?.code]);
+      expect(viaAccount.status).toBe(404);
+      const viaRoute = await call({ method: 'POST', path: '/v1/chat/completions', body: { model: routeName, messages: [{ role: 'user', content: 'x' }] } }, auth);
+      expect(viaRoute.status).toBe(404);
+      const listed = await fetch(`${api.url}/v1/models`, { headers: auth }).then((r) => r.text());
+      const byId = await call({ method: 'GET', path: `/v1/models/${encodeURIComponent(`${accountName}/mock-fast`)}` }, auth);
+      expect(byId.status).toBe(404);
+      for (const secret of [...aSecrets, accountName, routeName]) expect([secret, listed.includes(secret)]).toEqual([secret, false]);
+    });
   });
 });
 

@@ -8,6 +8,8 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import supertest from 'supertest';
 import { MAX_JSON_DEPTH } from '../src/common/json-body.js';
 import { as, seedWorkspace, signIn, startTestApi, type SeededWorkspace, type Session, type TestApi } from '../../../test/support/api.js';
+import { inferenceToken } from '../../../test/support/gateway.js';
+import { GATEWAY_ROUTES } from '../src/modules/gateway/gateway-http.js';
 
 type Schema = { $ref?: string; type?: string; format?: string; example?: unknown; enum?: unknown[]; items?: Schema; properties?: Record<string, Schema>; required?: string[]; allOf?: Schema[]; additionalProperties?: unknown };
 type Op = { requestBody?: { content: Record<string, { schema: Schema }> }; parameters?: { in: string; name: string }[] };
@@ -191,5 +193,68 @@ describe('hostile input on every route', () => {
     for (const code of ['json_too_deep', 'json_forbidden_key', 'invalid_unicode', 'number_out_of_range']) expect(HOSTILE_CODES.has(code)).toBe(true);
     const [{ n }] = await api.db.query(`SELECT count(*)::int AS n FROM operators WHERE workspace_id = $1`, [ws.id]);
     expect(n).toBe(0);
+  });
+
+  describe('the gateway (/v1/*): the same hostile input, refused with OpenAI-shaped 4xx', () => {
+    const posts = GATEWAY_ROUTES.filter((r) => r.method === 'POST').map((r) => r.path);
+    const bodies: Record<string, Record<string, unknown>> = {
+      '/v1/chat/completions': { model: 'mock-fast', messages: [{ role: 'user', content: 'x' }], max_tokens: 5 },
+      '/v1/responses': { model: 'mock-fast', input: 'x', max_output_tokens: 5 },
+      '/v1/embeddings': { model: 'mock-embed', input: 'x', dimensions: 4 },
+    };
+    let token: string;
+    beforeAll(async () => {
+      token = (await inferenceToken(owner)).token;
+    });
+
+    async function expectOpenAIRefusal(path: string, rawBody: string, code: string, what: string, param?: string | null) {
+      for (const auth of [{ authorization: `Bearer ${token}` }, {}] as Record<string, string>[]) {
+        const res = await fetch(`${api.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', ...auth }, body: rawBody });
+        const body = (await res.json()) as { error?: { code: string; type: string; param: string | null; message: string } };
+        const seen = { path, what, anonymous: !('authorization' in auth), status: res.status, code: body.error?.code };
+        expect(seen).toEqual({ ...seen, status: 400, code });
+        expect(res.headers.get('content-type')).toMatch(/^application\/json/);
+        expect(body.error).toEqual({ message: expect.any(String), type: 'invalid_request_error', param: param === undefined ? expect.anything() : param, code });
+      }
+    }
+
+    it('refuses deep nesting, prototype keys, huge numbers and lone surrogates, naming the parameter', async () => {
+      for (const path of posts) {
+        await expectOpenAIRefusal(path, deep(5_000, '[', ']'), 'json_too_deep', 'array nesting', null);
+        await expectOpenAIRefusal(path, `{"model":"mock-fast","metadata":${deep(5_000, '{"a":', '}')}}`, 'json_too_deep', 'object nesting', null);
+        const body = JSON.stringify(bodies[path]);
+        await expectOpenAIRefusal(path, `${body.slice(0, -1)},"__proto__":{"isAdmin":true}}`, 'json_forbidden_key', '__proto__', '__proto__');
+        await expectOpenAIRefusal(path, `{"x":{"y":{"constructor":{"prototype":{"polluted":1}}}}}`, 'json_forbidden_key', 'constructor.prototype', 'x.y.constructor');
+        const numeric = Object.keys(bodies[path]!).find((k) => typeof bodies[path]![k] === 'number')!;
+        for (const huge of ['1e400', '-1e400', '9223372036854775808']) {
+          await expectOpenAIRefusal(path, body.replace(`"${numeric}":${bodies[path]![numeric]}`, `"${numeric}":${huge}`), 'number_out_of_range', `${numeric}=${huge}`, numeric);
+        }
+        await expectOpenAIRefusal(path, body.replace('"model":"', '"model":"\\ud800'), 'invalid_unicode', 'lone surrogate in model', 'model');
+        await expectOpenAIRefusal(path, `{"\\ud83d":1}`, 'invalid_unicode', 'lone surrogate key', null);
+        await expectOpenAIRefusal(path, `{"model":"mock-fast","nested":{"deeper":["ok","\\udead"]}}`, 'invalid_unicode', 'lone surrogate deep down', 'nested.deeper[1]');
+      }
+      expect(({} as Record<string, unknown>).isAdmin).toBeUndefined();
+    });
+
+    it('answers hostile query strings and paths with 4xx in OpenAI\'s shape or success, never 500', async () => {
+      const queries = ['limit=1e400', 'after=%ED%A0%80', '__proto__[isAdmin]=true', 'constructor[prototype][x]=1', Array.from({ length: 300 }, () => 'a=b').join('&')];
+      const paths = ['/v1/models', '/v1/models/mock-fast', '/v1/models/%ED%A0%80', '/v1/models/%00', `/v1/models/${'a'.repeat(5_000)}`, '/v1/models/..%2F..%2Fapi%2Fv1%2Ftokens'];
+      for (const path of paths) {
+        for (const q of queries) {
+          const res = await fetch(`${api.url}${path}?${q}`, { headers: { authorization: `Bearer ${token}` } });
+          const seen = { path, q, serverError: res.status >= 500 };
+          expect(seen).toEqual({ ...seen, serverError: false });
+          if (res.status >= 400) {
+            const text = await res.text();
+            expect([path, res.status, (JSON.parse(text) as { error?: { code?: unknown } }).error?.code]).toEqual([path, res.status, expect.any(String)]);
+          }
+        }
+      }
+    });
+
+    it('nothing reached the database', async () => {
+      const [{ n }] = await api.db.query(`SELECT count(*)::int AS n FROM runs WHERE workspace_id = $1 AND kind = 'gateway'`, [ws.id]);
+      expect(n).toBe(0);
+    });
   });
 });

@@ -100,4 +100,26 @@ describe('API tokens', () => {
     expect((await member.agent.get('/api/v1/tokens')).status).toBe(403);
     expect((await as(member).post('/api/v1/tokens', { name: 'm', scopes: ['read'] })).status).toBe(403);
   });
+
+  it('an inference token calls the gateway and nothing else; its model allow-list is kept, shown and validated', async () => {
+    const created = await as(admin).post('/api/v1/tokens', { name: 'app', scopes: ['inference'], allowedModels: ['fast', 'Mock provider/mock-*'] });
+    expect(created.status).toBe(201);
+    expect(created.body).toMatchObject({ scopes: ['inference'], allowedModels: ['fast', 'Mock provider/mock-*'] });
+    const listed = (await admin.agent.get('/api/v1/tokens')).body.items.find((t: { id: string }) => t.id === created.body.id);
+    expect(listed.allowedModels).toEqual(['fast', 'Mock provider/mock-*']);
+    // The REST API is closed to it: the gateway is all it may use.
+    const rest = await bearer(api.url, created.body.token).get('/api/v1/workspace');
+    expect([rest.status, rest.body.code]).toEqual([403, 'forbidden']);
+    const models = await supertest(api.url).get('/v1/models').set('authorization', `Bearer ${created.body.token}`);
+    expect(models.status).toBe(200);
+    expect(models.body.data.map((m: { id: string }) => m.id).sort()).toEqual(['Mock provider/mock-embed', 'Mock provider/mock-fast', 'Mock provider/mock-smart']);
+    const audit = await admin.agent.get('/api/v1/audit-events?action=token.create');
+    expect(audit.body.items.find((e: { target: { id: string } | null }) => e.target?.id === created.body.id).metadata.allowedModels).toEqual(['fast', 'Mock provider/mock-*']);
+    for (const bad of [[' leading space'], ['tab\there'], ['*'], ['a*b'], Array.from({ length: 101 }, (_, i) => `m${i}`), ['']]) {
+      const res = await as(admin).post('/api/v1/tokens', { name: 'bad', scopes: ['inference'], allowedModels: bad });
+      expect([JSON.stringify(bad).slice(0, 30), res.status, res.body.errors?.[0]?.field]).toEqual([JSON.stringify(bad).slice(0, 30), 400, 'allowedModels']);
+    }
+    // Tokens without a list have null: every model their accounts allow.
+    expect((await as(admin).post('/api/v1/tokens', { name: 'open', scopes: ['inference'] })).body.allowedModels).toBeNull();
+  });
 });

@@ -14,6 +14,7 @@ import { testEnv } from '../../../test/support/env.js';
 import { type FakeOpenAI, startFakeOpenAI } from '../../../test/support/fake-openai.js';
 import { CapturedLogs } from '../../../test/support/logs.js';
 import { scratchDatabase } from '../../../test/support/scratch-db.js';
+import { eventually } from '../../../test/support/runs.js';
 import { startTestWorker } from '../../../test/support/worker.js';
 import type supertest from 'supertest';
 
@@ -31,6 +32,7 @@ describe('leak canary: a stored key appears nowhere', () => {
   // worker both write here; the worker's lines are recognisable by their context.
   const logs = new CapturedLogs();
   const responses: string[] = [];
+  let gatewayCalls = 0;
   const keys = { main: canary(), rotated: canary('rot'), refused: canary('invalid'), quota: canary('quota'), admin: `sk-admin-canary${randomBytes(10).toString('hex')}`, misplaced: canary('misplaced') };
 
   const keep = async (req: supertest.Test | Promise<supertest.Response>) => {
@@ -91,6 +93,26 @@ describe('leak canary: a stored key appears nowhere', () => {
     await events.close();
     await queue.close();
 
+    // The gateway: an app's calls on the stored key — plain, streamed, and refused by the provider (which echoes the key).
+    const app = (await keep(as(owner).post('/api/v1/tokens', { name: 'leak-app', scopes: ['inference'] }))).body.token as string;
+    const gateway = async (body: object) => {
+      const res = await fetch(`${api.url}/v1/chat/completions`, { method: 'POST', headers: { authorization: `Bearer ${app}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+      const text = await res.text();
+      responses.push(JSON.stringify(Object.fromEntries(res.headers.entries())), text);
+      return { status: res.status, text };
+    };
+    await eventually(() => gateway({ model: 'canary-renamed/gpt-4o-mini', messages: [{ role: 'user', content: 'leak?' }] }), (r) => r.status === 200, 'gateway call on the canary account');
+    expect((await gateway({ model: 'canary-renamed/gpt-4o-mini', messages: [{ role: 'user', content: 'stream?' }], stream: true })).text).toContain('data: [DONE]');
+    await api.db.query(`UPDATE provider_accounts SET status = 'active' WHERE id = $1`, [broken.body.id]);
+    const before = fake.requests.filter((r) => r.key === (keys as Record<string, string>).brokenVerify).length;
+    const refused = await eventually(
+      () => gateway({ model: 'canary-broken/gpt-4o-mini', messages: [{ role: 'user', content: 'echo the key' }] }),
+      () => fake.requests.filter((r) => r.key === (keys as Record<string, string>).brokenVerify).length > before,
+      'gateway call refused by the provider',
+    );
+    expect([refused.status, JSON.parse(refused.text).error.code]).toEqual([502, 'upstream_auth_failed']);
+    gatewayCalls = fake.requests.filter((r) => r.path.startsWith('/v1/chat/completions')).length;
+
     await keep(as(owner).delete(`/api/v1/provider-accounts/${id}`));
   });
   afterAll(async () => {
@@ -107,6 +129,9 @@ describe('leak canary: a stored key appears nowhere', () => {
     expect(logs.text).toMatch(/"context":"VaultProcessor".*"msg":"re-verified provider accounts"/);
     expect(logs.text).toContain('"req":{"id"');
     expect(responses.length).toBeGreaterThan(30);
+    // The gateway used the stored key too (a call, a stream, and a refusal that echoed it).
+    expect(gatewayCalls).toBeGreaterThanOrEqual(3);
+    expect(logs.text).toContain('/v1/chat/completions');
   });
 
   function expectAbsent(where: string, haystack: string) {

@@ -3,6 +3,7 @@ import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShut
 import { getDataSourceToken, InjectDataSource } from '@nestjs/typeorm';
 import {
   AccountLimiter,
+  finishLostGatewayCalls,
   cancelChannel,
   type EngineLog,
   MissionEngine,
@@ -159,6 +160,8 @@ export class RunsLifecycle implements OnApplicationBootstrap, OnApplicationShutd
         });
         if (result.recovered) this.logger.warn({ recovered: result.recovered }, 'recovered runs whose worker stopped');
         if (result.holds.settled || result.holds.expired) this.logger.warn(result.holds, 'swept budget holds no worker closed');
+        const lostCalls = await finishLostGatewayCalls(this.db);
+        if (lostCalls) this.logger.warn({ lostCalls }, 'finished gateway calls whose API process stopped mid-call (worst case kept)');
         const missions = await this.missions.reconcile();
         if (missions.answers || missions.finished) this.logger.warn(missions, 'caught up on missions (copilot answers recorded, missions finished)');
         await this.recurring.ensure();

@@ -37,8 +37,18 @@ export function apiConfig(env: NodeJS.ProcessEnv) {
     sessionTtlMs: e.VAULTRUN_SESSION_TTL_HOURS * 3600_000,
     inviteTtlMs: e.VAULTRUN_INVITE_TTL_HOURS * 3600_000,
     webhookAllowPrivate: e.VAULTRUN_WEBHOOK_ALLOW_PRIVATE,
-    /** Where provider calls (verification, key checks) may connect; link-local and metadata never. */
+    /** Where provider calls (verification, key checks, gateway calls) may connect; link-local and metadata never. */
     providerOutbound: { allowPrivate: e.VAULTRUN_PROVIDER_ALLOW_PRIVATE },
+    gateway: {
+      maxWaitMs: e.VAULTRUN_GATEWAY_MAX_WAIT_MS,
+      bodyLimitBytes: e.VAULTRUN_GATEWAY_BODY_LIMIT_BYTES,
+      timeoutMs: e.VAULTRUN_GATEWAY_TIMEOUT_MS,
+      /** A call's record lease and budget holds: they outlive the longest call, then a lost call is finished (worst case kept). */
+      holdTtlMs: e.VAULTRUN_GATEWAY_TIMEOUT_MS + 60_000,
+      defaultMaxOutputTokens: e.VAULTRUN_GATEWAY_DEFAULT_MAX_OUTPUT_TOKENS,
+      port: e.VAULTRUN_GATEWAY_PORT,
+      publicUrl: (e.VAULTRUN_GATEWAY_PUBLIC_URL ?? `${publicUrl.origin}/v1`).replace(/\/+$/, ''),
+    },
     masterKeys: { keys: e.VAULTRUN_MASTER_KEYS, file: e.VAULTRUN_MASTER_KEYS_FILE, active: e.VAULTRUN_MASTER_KEY_ACTIVE } satisfies MasterKeySource,
     bootstrap: {
       email: e.VAULTRUN_ADMIN_EMAIL.trim().toLowerCase(),

@@ -168,6 +168,37 @@ export const VARIABLES = {
     description:
       "How long `POST /runs` waits for Redis (announce + enqueue) before answering 202 anyway: the run is in PostgreSQL, and the worker's reconciler enqueues it once Redis is back. The bound on `POST /runs` while Redis is down.",
   }),
+  VAULTRUN_GATEWAY_MAX_WAIT_MS: variable({
+    readBy: api,
+    schema: z.coerce.number().int().min(0).max(300_000).default(10_000),
+    description: 'Gateway: how long a call waits for a free slot on its account (concurrency, requests/min, tokens/min) before answering 429 with `retry-after`.',
+  }),
+  VAULTRUN_GATEWAY_BODY_LIMIT_BYTES: variable({
+    readBy: api,
+    schema: z.coerce.number().int().min(1024).max(100 * 1024 * 1024).default(8 * 1024 * 1024),
+    description: 'Gateway: the largest request body `/v1/*` accepts (images sent inline make prompts large); larger bodies get 413.',
+  }),
+  VAULTRUN_GATEWAY_TIMEOUT_MS: variable({
+    readBy: api,
+    schema: z.coerce.number().int().min(1000).max(60 * 60_000).default(600_000),
+    description: 'Gateway: the longest a call may take, streams included; its record and budget holds outlive it by a minute (a call lost with its process is then finished with its worst case kept).',
+  }),
+  VAULTRUN_GATEWAY_DEFAULT_MAX_OUTPUT_TOKENS: variable({
+    readBy: api,
+    schema: z.coerce.number().int().min(1).max(1_000_000).default(4096),
+    description: 'Gateway: the output tokens held against budgets for a request that sets no limit of its own (`max_tokens`, `max_completion_tokens`, `max_output_tokens`). The request is forwarded as sent; a longer answer is charged in full as an overage.',
+  }),
+  VAULTRUN_GATEWAY_PUBLIC_URL: variable({
+    readBy: api,
+    schema: z.url({ protocol: /^https?$/ }).optional(),
+    description: "The gateway's base URL as apps should use it (shown in the console). Default: the public URL + `/v1`.",
+    example: 'https://vaultrun.example.com/v1',
+  }),
+  VAULTRUN_GATEWAY_PORT: variable({
+    readBy: api,
+    schema: z.coerce.number().int().min(0).max(65535).default(3002),
+    description: 'The port of the standalone gateway process (`node apps/api/dist/gateway-main.js`, serving `/v1/*` only). The API serves `/v1/*` on its own port too, so most installs never start it.',
+  }),
   VAULTRUN_ADMIN_EMAIL: variable({
     readBy: api,
     firstStartOnly: true,

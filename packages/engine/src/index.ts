@@ -32,3 +32,12 @@ export { ProviderCache } from './runs/key-cache.js';
 export { AccountLimiter } from './runs/limits.js';
 export { reconcileRuns } from './runs/reconcile.js';
 export { isFinal, transitionRun } from './runs/store.js';
+// The OpenAI-compatible gateway's engine side: its place in the limiter's line (and the wake-ups runs and calls share),
+// its record + holds statement, the record's end, lost calls, upstreams per account.
+export { type Admission, type GatewayAttempt, GatewayAdmissions } from './gateway/admission.js';
+export { GatewayCapacity, type NoSlot, type Slot, type SlotRequest } from './gateway/capacity.js';
+export { finishGatewayCall, finishLostGatewayCalls, type GatewayFinish, LOST_CALL_MESSAGE } from './gateway/records.js';
+export { GatewayUpstreams, type UpstreamAccount } from './gateway/upstreams.js';
+export { gatewayWaiterId, GatewayWaiters, gatewayWakeChannel, isGatewayWaiter, sendGatewayWake, type WaitOutcome } from './gateway/waiters.js';
+export { accountWaker, type WakeableJob, type WakeableQueue, type WakeDeps } from './wake.js';
+export { type AccountLimits, type Denial } from './runs/limits.js';

@@ -15,6 +15,11 @@ export {
   precheckBudgets,
   type Refusal,
   refusalError,
+  type Reservation,
+  type ReservationRequest,
+  reservationsFrom,
+  reserveArrays,
+  type ReserveRow,
   sweepHolds,
 } from './ledger.js';
 export { overridesOf, type PriceOverrideRow, promptTokensToHold, quoteRun, type RunQuote } from './quote.js';

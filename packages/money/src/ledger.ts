@@ -124,7 +124,8 @@ export interface ReservationRequest {
   shrink?: RunQuote['shrink'];
 }
 
-interface ReserveRow {
+/** One row of `vaultrun_reserve`'s answer. */
+export interface ReserveRow {
   run_id: string;
   ok: boolean;
   budgets: number;
@@ -147,10 +148,18 @@ export async function reserveBudgetsBatch(db: DataSource, requests: readonly Res
     requests.map((r) => r.runId),
     requests.map((r) => r.worstCase),
     expiresAt,
-    requests.map((r) => r.shrink?.promptCostE6 ?? null),
-    requests.map((r) => r.shrink?.outputPricePerM ?? null),
-    requests.map((r) => r.shrink?.maxOutputTokens ?? null),
+    ...reserveArrays(requests),
   ]);
+  return reservationsFrom(requests, rows);
+}
+
+/** The shrink-to-fit arrays of `vaultrun_reserve` (and of the functions that call it), in request order. */
+export function reserveArrays(requests: readonly ReservationRequest[]): [(string | null)[], (number | null)[], (number | null)[]] {
+  return [requests.map((r) => r.shrink?.promptCostE6 ?? null), requests.map((r) => r.shrink?.outputPricePerM ?? null), requests.map((r) => r.shrink?.maxOutputTokens ?? null)];
+}
+
+/** What `vaultrun_reserve` answered, per run (a run it did not answer for is absent). */
+export function reservationsFrom(requests: readonly ReservationRequest[], rows: readonly ReserveRow[]): Map<string, Reservation> {
   const byRun = new Map(requests.map((r) => [r.runId, r]));
   const out = new Map<string, Reservation>();
   for (const r of rows) {

@@ -14,6 +14,8 @@ export { fetchOpenAiDailyCosts, utcDayOf, utcDayStartSeconds, type OpenAiCostsQu
 export {
   MOCK_CONTEXT_WINDOW_TOKENS,
   MOCK_DEFAULT_MODELS,
+  MOCK_EMBEDDING_DIMENSIONS,
+  MOCK_EMBEDDING_MODELS,
   MOCK_MAX_LATENCY_MS,
   MOCK_PRICES,
   MOCK_RATE_LIMIT_RETRY_AFTER_MS,
@@ -25,3 +27,33 @@ export { plainJsonForSchema, sampleJsonForSchema } from './mock/json-schema-samp
 export * from './prices/prices.js';
 export { OPENAI_PRICE_TABLE } from './prices/openai-prices.js';
 export * from './outbound.js';
+export {
+  answerText,
+  chatUsageOf,
+  choicesOf,
+  createGatewayUpstream,
+  embeddingInputsOf,
+  embeddingsUsageOf,
+  estimateGatewayPromptTokens,
+  GATEWAY_ENDPOINT_PATHS,
+  GATEWAY_ENDPOINTS,
+  type GatewayAnswer,
+  type GatewayEndpoint,
+  type GatewayPrompt,
+  gatewayPromptOf,
+  type GatewayRequest,
+  type GatewayStream,
+  GatewayStreamScanner,
+  type GatewayUpstream,
+  MEDIA_PART_TOKENS,
+  MockGatewayUpstream,
+  OpenAiGatewayUpstream,
+  type OpenAiGatewayUpstreamOptions,
+  reportedCostOf,
+  requestedMaxOutputTokens,
+  responsesUsageOf,
+  type SseEvent,
+  SseSplitter,
+  type StreamScanOptions,
+  usageOfAnswer,
+} from './gateway/index.js';

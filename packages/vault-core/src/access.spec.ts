@@ -31,6 +31,12 @@ describe('permission matrix', () => {
     expect(both).toEqual(new Set([...SCOPE_PERMISSIONS.read, ...SCOPE_PERMISSIONS.run]));
   });
 
+  it('keeps the gateway to inference tokens: no role and no other scope calls models, and inference reads nothing else', () => {
+    for (const role of Object.values(ROLE_PERMISSIONS)) expect(role.has('gateway:use')).toBe(false);
+    for (const scope of ['read', 'run', 'admin'] as const) expect(SCOPE_PERMISSIONS[scope].has('gateway:use')).toBe(false);
+    expect([...SCOPE_PERMISSIONS.inference]).toEqual(['gateway:use']);
+  });
+
   it('reserves the owner role to owners', () => {
     expect(canAssignRole('owner', 'member', 'owner')).toBe(true);
     expect(canAssignRole('owner', 'owner', 'viewer')).toBe(true);

@@ -22,6 +22,8 @@ export const PERMISSIONS = [
   'runs:create',
   'budgets:read',
   'budgets:manage',
+  // The OpenAI-compatible gateway (/v1/*): calling models on the accounts the token may use. API tokens only.
+  'gateway:use',
 ] as const;
 export type Permission = (typeof PERMISSIONS)[number];
 
@@ -45,11 +47,16 @@ export const ROLE_PERMISSIONS: Record<Role, ReadonlySet<Permission>> = {
   viewer: new Set(VIEWER),
 };
 
-/** API token scopes. `admin` deliberately excludes managing tokens: a token cannot mint tokens. */
+/**
+ * API token scopes. `admin` deliberately excludes managing tokens: a token cannot mint tokens. `inference` is the
+ * gateway's alone: an app's token calls models and can read nothing of the workspace through the REST API. No role
+ * has `gateway:use`: the gateway takes API tokens only (docs/gateway.md).
+ */
 export const SCOPE_PERMISSIONS: Record<TokenScope, ReadonlySet<Permission>> = {
   read: new Set(VIEWER),
   run: new Set<Permission>([...VIEWER, 'vault:use', 'runs:create']),
   admin: new Set(ADMIN.filter((p) => p !== 'tokens:manage')),
+  inference: new Set<Permission>(['gateway:use']),
 };
 
 export function permissionsForRole(role: Role): ReadonlySet<Permission> {

@@ -1,6 +1,7 @@
 import { type ArgumentsHost, Catch, type ExceptionFilter } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { PinoLogger } from 'nestjs-pino';
+import { isGatewayPath, sendGatewayError } from '../modules/gateway/gateway-errors.js';
 import { PROBLEM_CONTENT_TYPE, toProblem } from './problem-details.js';
 
 /** The one place where errors become HTTP responses (RFC 9457). */
@@ -22,6 +23,8 @@ export function sendProblem(
   reply: FastifyReply,
   logger: { error: (obj: object, msg: string) => void; warn?: (obj: object, msg: string) => void },
 ): void {
+  // The OpenAI-compatible gateway answers OpenAI-shaped, whichever layer refused the request (docs/gateway.md).
+  if (isGatewayPath(request.url)) return sendGatewayError(error, request, reply, logger);
   const { problem, headers, unexpected, degraded } = toProblem(error);
   problem.instance = request.url.split('?')[0];
   problem.requestId = String(request.id);

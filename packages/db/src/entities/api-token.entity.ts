@@ -2,7 +2,8 @@ import { Column, CreateDateColumn, Entity, Index, JoinColumn, ManyToOne, Primary
 import { User } from './user.entity.js';
 import { Workspace } from './workspace.entity.js';
 
-export const TOKEN_SCOPES = ['read', 'run', 'admin'] as const;
+/** `inference`: the OpenAI-compatible gateway (/v1/*) only. */
+export const TOKEN_SCOPES = ['read', 'run', 'admin', 'inference'] as const;
 export type TokenScope = (typeof TOKEN_SCOPES)[number];
 
 /** A bearer token for programs and published apps. Only its SHA-256 is stored. */
@@ -28,6 +29,13 @@ export class ApiToken {
 
   @Column({ type: 'text', array: true })
   scopes!: TokenScope[];
+
+  /**
+   * Gateway: the model names (as an app sends them: a route, `account/model`, or a default-account model) this token
+   * may call; an entry ending in `*` matches by prefix. Null: any model its accounts allow.
+   */
+  @Column({ type: 'text', array: true, nullable: true })
+  allowedModels!: string[] | null;
 
   @Column({ type: 'uuid', nullable: true })
   createdById!: string | null;

@@ -7,6 +7,22 @@ export const RUN_STATUSES = ['queued', 'waiting', 'running', 'succeeded', 'faile
 export type RunStatus = (typeof RUN_STATUSES)[number];
 export const FINAL_RUN_STATUSES: readonly RunStatus[] = ['succeeded', 'failed', 'cancelled', 'blocked'];
 
+/** What a gateway call (kind `gateway`) records beside the run's own columns (docs/gateway.md). */
+export interface GatewayCallInfo {
+  endpoint: 'chat.completions' | 'responses' | 'embeddings';
+  stream: boolean;
+  /** The model name the app sent (a route's public name, `account/model`, or a model of the default account). */
+  requestedModel: string;
+  /** The route that resolved it (null: `account/model` or the default account). */
+  routeId: string | null;
+  /** Provider calls made for this request, fallbacks included (each one is in the run's events). */
+  attempts: number;
+  /** How the usage was known: reported by the provider, or counted from the streamed text (client gone). */
+  usageSource?: 'provider' | 'counted' | null;
+  /** The client closed the connection before the answer was complete. */
+  clientDisconnected?: boolean;
+}
+
 /** A CHECK constraint: the column holds one of these values. */
 export const inList = (col: string, values: readonly string[]) => `"${col}" IN (${values.map((v) => `'${v}'`).join(', ')})`;
 
@@ -198,6 +214,10 @@ export class Run {
   /** A copilot run: the earlier turns sent with its input (bounded; see docs/missions.md). */
   @Column({ type: 'jsonb', nullable: true })
   history!: { role: 'user' | 'assistant'; content: string }[] | null;
+
+  /** A gateway call: endpoint, requested model, route, attempts (null for every other kind). */
+  @Column({ type: 'jsonb', nullable: true })
+  gateway!: GatewayCallInfo | null;
 
   /** Provider time of the successful call (ms). */
   @Column({ type: 'int', nullable: true })

@@ -1,6 +1,11 @@
-import { Column, CreateDateColumn, Entity, PrimaryGeneratedColumn, UpdateDateColumn } from 'typeorm';
+import { Check, Column, CreateDateColumn, Entity, PrimaryGeneratedColumn, UpdateDateColumn } from 'typeorm';
+
+/** What the gateway keeps of a call: its prompt and output (`keep_bodies`), or its metadata only. */
+export const GATEWAY_RETENTIONS = ['keep_bodies', 'metadata_only'] as const;
+export type GatewayRetention = (typeof GATEWAY_RETENTIONS)[number];
 
 @Entity('workspaces')
+@Check('workspaces_gateway_retention_check', `"gateway_retention" IN ('keep_bodies', 'metadata_only')`)
 export class Workspace {
   @PrimaryGeneratedColumn('uuid')
   id!: string;
@@ -38,6 +43,13 @@ export class Workspace {
   /** `whsec_…` + the secret's last 4 characters, shown to people. */
   @Column({ type: 'text', nullable: true })
   alertWebhookSecretHint!: string | null;
+
+  /**
+   * Gateway calls: store prompts and outputs on their records (`keep_bodies`) or only their metadata — tokens, cost,
+   * timings, account, model (`metadata_only`, the default: apps may send personal data).
+   */
+  @Column({ type: 'text', default: 'metadata_only' })
+  gatewayRetention!: GatewayRetention;
 
   @CreateDateColumn({ type: 'timestamptz' })
   createdAt!: Date;

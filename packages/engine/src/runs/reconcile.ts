@@ -24,7 +24,8 @@ type PendingRunRow = { id: string; next_attempt_at: Date | null };
  * whose worker died (lease expired) and re-enqueues queued/waiting runs — after a Redis flush or restart, their
  * jobs are gone. Enqueueing uses the run id as job id, so an existing job is never duplicated. Then sweeps the
  * budget holds no worker closed. Mission runs are not executed by workers (they have no lease and no job of their
- * own to recover): the mission engine's reconciler looks after them.
+ * own to recover): the mission engine's reconciler looks after them. Gateway calls are never re-run either (the app got
+ * an answer or an error and decides itself): `finishLostGatewayCalls` (engine/gateway) ends those whose process died.
  */
 export async function reconcileRuns(
   db: DataSource,
@@ -33,7 +34,7 @@ export async function reconcileRuns(
 ): Promise<ReconcileResult> {
   const batchSize = options.batchSize ?? 1000;
   const dead: DeadRunRow[] = await db.query(
-    `SELECT id FROM runs WHERE status = 'running' AND kind <> 'mission' AND (lease_expires_at IS NULL OR lease_expires_at < now()) AND updated_at < now() - make_interval(secs => $1) LIMIT $2`,
+    `SELECT id FROM runs WHERE status = 'running' AND kind NOT IN ('mission', 'gateway') AND (lease_expires_at IS NULL OR lease_expires_at < now()) AND updated_at < now() - make_interval(secs => $1) LIMIT $2`,
     [SETTLE_MS / 1000, batchSize],
   );
   let recovered = 0;
@@ -55,7 +56,7 @@ export async function reconcileRuns(
   let after = '00000000-0000-0000-0000-000000000000';
   for (;;) {
     const rows: PendingRunRow[] = await db.query(
-      `SELECT id, next_attempt_at FROM runs WHERE status IN ('queued', 'waiting') AND kind <> 'mission' AND id > $1
+      `SELECT id, next_attempt_at FROM runs WHERE status IN ('queued', 'waiting') AND kind NOT IN ('mission', 'gateway') AND id > $1
           AND (updated_at < now() - make_interval(secs => $2) OR id = ANY($3::uuid[]))
         ORDER BY id LIMIT $4`,
       [after, SETTLE_MS / 1000, dead.map((d) => d.id), batchSize],

@@ -60,6 +60,7 @@ export type RunRow = {
   mission_id: string | null;
   plan_step: string | null;
   history: Run['history'];
+  gateway: Run['gateway'];
   provider_latency_ms: number | null;
   created_at: Date;
   updated_at: Date;
@@ -117,6 +118,7 @@ export function runFromRow(row: RunRow): Run {
     missionId: row.mission_id,
     planStep: row.plan_step,
     history: row.history,
+    gateway: row.gateway,
     providerLatencyMs: row.provider_latency_ms,
     createdAt: row.created_at,
     updatedAt: row.updated_at,

@@ -5,19 +5,24 @@ import { createHash, randomBytes } from 'node:crypto';
 import { COPILOT_SCHEMA_NAME, mockCopilotReply, withoutScriptedPlans } from '../copilot.js';
 import { isProviderErrorCode, ProviderError, type ProviderErrorCode } from '../errors.js';
 import type { ChatMessage, ChatRequest, ChatResult, LlmProvider, MockSettings, ModelList, TokenUsage } from '../provider.js';
-import { estimatePromptTokens, simulatedUsage, truncateToTokens } from '../tokens.js';
+import { countTokens, estimatePromptTokens, simulatedUsage, truncateToTokens } from '../tokens.js';
 import { sampleJsonForSchema } from './json-schema-sample.js';
 
 export const MOCK_DEFAULT_MODELS: readonly string[] = ['mock-fast', 'mock-smart'];
+/** The mock's embedding model: every mock account answers embeddings with it (the gateway's /v1/embeddings). */
+export const MOCK_EMBEDDING_MODELS: readonly string[] = ['mock-embed'];
+/** Dimensions of a mock embedding when the request names none (OpenAI's `dimensions` is honoured, up to 3072). */
+export const MOCK_EMBEDDING_DIMENSIONS = 256;
 
 /**
  * The mock's own price list, in integer micro-USD per 1M tokens. Made-up figures, not any real
- * provider's: mock-fast $0.10 input / $0.40 output, mock-smart $1.00 / $4.00 per 1M tokens. A model
+ * provider's: mock-fast $0.10 input / $0.40 output, mock-smart $1.00 / $4.00, mock-embed $0.02 input per 1M tokens. A model
  * not listed here (from MockSettings.models) is priced like mock-fast.
  */
 export const MOCK_PRICES: Readonly<Record<string, { inputMicroUsdPerMTok: number; outputMicroUsdPerMTok: number }>> = {
   'mock-fast': { inputMicroUsdPerMTok: 100_000, outputMicroUsdPerMTok: 400_000 },
   'mock-smart': { inputMicroUsdPerMTok: 1_000_000, outputMicroUsdPerMTok: 4_000_000 },
+  'mock-embed': { inputMicroUsdPerMTok: 20_000, outputMicroUsdPerMTok: 0 },
 };
 
 /** Prompts estimated above this many tokens fail with context_length_exceeded, like a real model. */
@@ -89,6 +94,32 @@ function lastUserMessage(messages: ChatMessage[]): string {
   return '';
 }
 
+export interface MockEmbeddingRequest {
+  model: string;
+  /** Texts, or token arrays. */
+  inputs: (string | number[])[];
+  dimensions?: number;
+  signal?: AbortSignal;
+}
+
+export interface MockEmbeddingResult {
+  vectors: number[][];
+  promptTokens: number;
+  providerRequestId: string;
+  reportedCostMicroUsd: number | null;
+}
+
+/** A unit vector drawn from SHA-256 of (model, input, dimension): the same input always embeds the same. */
+function mockVector(model: string, input: string, dimensions: number): number[] {
+  const values: number[] = [];
+  for (let block = 0; values.length < dimensions; block++) {
+    const digest = createHash('sha256').update(`${model}\u0000${dimensions}\u0000${block}\u0000${input}`).digest();
+    for (let i = 0; i + 4 <= digest.length && values.length < dimensions; i += 4) values.push(digest.readInt32LE(i) / 2 ** 31);
+  }
+  const norm = Math.sqrt(values.reduce((n, v) => n + v * v, 0)) || 1;
+  return values.map((v) => v / norm);
+}
+
 function newRequestId(): string {
   return `mock-${randomBytes(12).toString('hex')}`;
 }
@@ -155,6 +186,23 @@ export class MockProvider implements LlmProvider {
       rateLimits: null,
       finishReason: truncated ? 'length' : 'stop',
     };
+  }
+
+  /**
+   * Deterministic embeddings: each input's vector comes from a hash of the model, the input and the dimension (unit
+   * length), so the same text always embeds the same. Prompt tokens are counted with the estimator's tokenizer (token
+   * arrays count as their length). The account's latency and failure injection apply, as for `complete`.
+   */
+  async embed(request: MockEmbeddingRequest): Promise<MockEmbeddingResult> {
+    const providerRequestId = newRequestId();
+    await this.#arrive(request.signal, this.#settings.latencyMs, this.#settings.failWith, providerRequestId);
+    if (!MOCK_EMBEDDING_MODELS.includes(request.model) && !this.#settings.models.includes(request.model)) {
+      throw new ProviderError('model_not_found', { httpStatus: FAILURE_HTTP_STATUS.model_not_found, providerRequestId });
+    }
+    const dimensions = request.dimensions ?? MOCK_EMBEDDING_DIMENSIONS;
+    const vectors = request.inputs.map((input) => mockVector(request.model, typeof input === 'string' ? input : input.join(','), dimensions));
+    const promptTokens = request.inputs.reduce((n, input) => n + (typeof input === 'string' ? countTokens(input) : input.length), 0);
+    return { vectors, promptTokens, providerRequestId, reportedCostMicroUsd: this.#settings.reportCost ? mockCostMicroUsd(request.model, { inputTokens: promptTokens, outputTokens: 0 }) : null };
   }
 
   /** The part every call shares: not already cancelled, the configured wait, the injected failure. */

@@ -5,7 +5,8 @@ import type { ChatCompletionCreateParamsNonStreaming } from 'openai/resources/ch
 import { classifyProviderError } from '../errors.js';
 import { guardedFetch, type OutboundPolicy } from '../outbound.js';
 import { usdToMicroUsd } from '../micro-usd.js';
-import type { ChatRequest, ChatResult, LlmProvider, ModelList, ProviderKind, RateLimitSnapshot, TokenUsage } from '../provider.js';
+import type { ChatRequest, ChatResult, LlmProvider, ModelList, ProviderKind, RateLimitSnapshot } from '../provider.js';
+import { chatUsageOf } from '../gateway/usage.js';
 import { parseRateLimitHeaders, readHeader } from '../rate-limit-headers.js';
 import { responseFormatOf } from '../tokens.js';
 
@@ -92,7 +93,7 @@ export class OpenAiChatProvider implements LlmProvider {
     return {
       text: choice?.message?.content ?? '',
       model: typeof data.model === 'string' && data.model !== '' ? data.model : request.model,
-      usage: usageOf(data.usage),
+      usage: chatUsageOf(data.usage),
       providerRequestId: readHeader(response.headers, 'x-request-id'),
       latencyMs: Math.round(finishedAt - trace.startedAt),
       firstByteMs: trace.headersAt === null ? null : Math.round(trace.headersAt - trace.startedAt),
@@ -149,23 +150,4 @@ export class OpenAiChatProvider implements LlmProvider {
 
 function rateLimitsOf(response: Response, trace: CallTrace): RateLimitSnapshot | null {
   return parseRateLimitHeaders(response.headers, trace.headersAtWallClock ?? new Date());
-}
-
-function count(value: unknown): number {
-  return typeof value === 'number' && Number.isFinite(value) && value >= 0 ? Math.round(value) : 0;
-}
-
-function usageOf(usage: unknown): TokenUsage | null {
-  if (typeof usage !== 'object' || usage === null) return null;
-  const { prompt_tokens, completion_tokens, prompt_tokens_details } = usage as {
-    prompt_tokens?: unknown;
-    completion_tokens?: unknown;
-    prompt_tokens_details?: { cached_tokens?: unknown } | null;
-  };
-  if (typeof prompt_tokens !== 'number' && typeof completion_tokens !== 'number') return null;
-  return {
-    inputTokens: count(prompt_tokens),
-    outputTokens: count(completion_tokens),
-    cachedInputTokens: count(prompt_tokens_details?.cached_tokens),
-  };
 }

@@ -20,6 +20,8 @@ export interface TokenPrincipal {
   workspaceId: string;
   scopes: TokenScope[];
   permissions: ReadonlySet<Permission>;
+  /** Gateway: the model names this token may call (null: any its accounts allow). */
+  allowedModels: string[] | null;
 }
 
 export type Principal = UserPrincipal | TokenPrincipal;

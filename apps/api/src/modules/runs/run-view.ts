@@ -71,6 +71,25 @@ export function toDto(r: RunView): RunDto {
       finishedAt: iso(r.finishedAt),
       providerLatencyMs: r.providerLatencyMs,
     },
+    gateway: gatewayOf(r),
     createdAt: iso(r.createdAt)!,
+  };
+}
+
+/** A gateway call's details, with its time to first byte and total time measured from the app's request. */
+function gatewayOf(r: RunView): RunDto['gateway'] {
+  const g = r.gateway;
+  if (r.kind !== 'gateway' || !g) return null;
+  const from = new Date(r.queuedAt).getTime();
+  return {
+    endpoint: g.endpoint,
+    stream: g.stream,
+    requestedModel: g.requestedModel,
+    routeId: g.routeId,
+    attempts: g.attempts,
+    usageSource: g.usageSource ?? null,
+    clientDisconnected: g.clientDisconnected ?? false,
+    ttfbMs: r.firstByteAt ? Math.max(0, new Date(r.firstByteAt).getTime() - from) : null,
+    totalMs: r.finishedAt ? Math.max(0, new Date(r.finishedAt).getTime() - from) : null,
   };
 }

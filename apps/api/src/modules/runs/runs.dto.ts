@@ -53,6 +53,11 @@ export class ListRunsQueryDto extends PageQueryDto {
   @IsUUID('all', { message: 'must be a UUID' })
   accountId?: string;
 
+  @ApiPropertyOptional({ format: 'uuid', description: 'Started by this API token (e.g. an app calling the gateway)' })
+  @IsOptional()
+  @IsUUID('all', { message: 'must be a UUID' })
+  tokenId?: string;
+
   @ApiPropertyOptional({ format: 'date-time', description: 'Created at or after' })
   @IsOptional()
   @Type(() => Date)
@@ -97,6 +102,20 @@ export class RunEventDto {
   @ApiProperty() message!: string;
   @ApiProperty({ type: 'object', additionalProperties: true }) data!: Record<string, unknown>;
   @ApiProperty({ format: 'date-time' }) at!: string;
+}
+
+export class RunGatewayDto {
+  @ApiProperty({ enum: ['chat.completions', 'responses', 'embeddings'] }) endpoint!: string;
+  @ApiProperty() stream!: boolean;
+  @ApiProperty({ description: 'The model name the app sent (a route, `account/model`, or a model of the default account); `model` is what the provider was asked for' })
+  requestedModel!: string;
+  @ApiProperty({ type: String, format: 'uuid', nullable: true, description: 'The route it resolved through' }) routeId!: string | null;
+  @ApiProperty({ description: 'Provider attempts, fallbacks included (each one is in the events)' }) attempts!: number;
+  @ApiProperty({ type: String, nullable: true, enum: ['provider', 'counted', null], description: 'Where the usage came from: the provider, or counted from the streamed text (client gone, no usage sent)' })
+  usageSource!: string | null;
+  @ApiProperty({ description: 'The client closed the connection before the answer was complete' }) clientDisconnected!: boolean;
+  @ApiProperty({ type: Number, nullable: true, description: 'Time to first byte sent to the app, ms from its request' }) ttfbMs!: number | null;
+  @ApiProperty({ type: Number, nullable: true, description: 'From the request to the last byte and the record, ms' }) totalMs!: number | null;
 }
 
 export class RunBlockedByDto {
@@ -161,6 +180,8 @@ export class RunDto {
   @ApiProperty({ type: RunBlockedByDto, nullable: true, description: 'The budget that refused the run (status blocked); null otherwise, or when the per-run cost cap did' })
   blockedBy!: RunBlockedByDto | null;
   @ApiProperty({ type: RunTimingsDto }) timings!: RunTimingsDto;
+  @ApiProperty({ type: RunGatewayDto, nullable: true, description: 'A gateway call (kind `gateway`): what the app asked for and how it was served; null for every other kind' })
+  gateway!: RunGatewayDto | null;
   @ApiProperty({ format: 'date-time' }) createdAt!: string;
 }
 

@@ -27,6 +27,7 @@ export class RunsService {
     if (q.kind) where.push(`r.kind = ${bind(q.kind)}`);
     if (q.operatorId) where.push(`r.operator_id = ${bind(q.operatorId)}`);
     if (q.accountId) where.push(`r.account_id = ${bind(q.accountId)}`);
+    if (q.tokenId) where.push(`r.started_by_type = 'token' AND r.started_by_id = ${bind(q.tokenId)}`);
     if (q.since) where.push(`r.created_at >= ${bind(q.since)}`);
     if (q.until) where.push(`r.created_at < ${bind(q.until)}`);
     if (cursor) where.push(`(r.created_at, r.id) < (${bind(cursor.createdAt)}, ${bind(cursor.id)})`);

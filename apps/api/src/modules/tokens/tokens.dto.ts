@@ -1,7 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { TOKEN_SCOPES, type TokenScope } from '@vaultrun/db';
 import { Type } from 'class-transformer';
-import { ArrayMaxSize, ArrayMinSize, ArrayUnique, IsArray, IsDate, IsIn, IsOptional, IsString, Length, MinDate } from 'class-validator';
+import { ArrayMaxSize, ArrayMinSize, ArrayUnique, IsArray, IsDate, IsIn, IsOptional, IsString, Length, Matches, MinDate } from 'class-validator';
 
 export class CreateTokenDto {
   @ApiProperty({ example: 'Support bot', minLength: 1, maxLength: 100 })
@@ -9,13 +9,38 @@ export class CreateTokenDto {
   @Length(1, 100)
   name!: string;
 
-  @ApiProperty({ enum: TOKEN_SCOPES, isArray: true, example: ['run'], description: '`read`: view; `run`: view and start runs on permitted accounts; `admin`: manage the workspace (not tokens)' })
+  @ApiProperty({
+    enum: TOKEN_SCOPES,
+    isArray: true,
+    example: ['run'],
+    description: '`read`: view; `run`: view and start runs on permitted accounts; `admin`: manage the workspace (not tokens); `inference`: call models through the OpenAI-compatible gateway (/v1/*) only',
+  })
   @IsArray()
   @ArrayMinSize(1)
   @ArrayMaxSize(TOKEN_SCOPES.length)
   @ArrayUnique()
   @IsIn(TOKEN_SCOPES, { each: true, message: `each value must be one of ${TOKEN_SCOPES.join(', ')}` })
   scopes!: TokenScope[];
+
+  @ApiPropertyOptional({
+    type: [String],
+    maxItems: 100,
+    example: ['fast', 'Mock provider/mock-fast', 'gpt-4o*'],
+    description:
+      'Gateway: the model names this token may call, as an app sends them (a route name, `account/model`, or a model of the workspace default account); an entry ending in `*` matches by prefix. Omit (or null) for every model its accounts allow',
+  })
+  @IsOptional()
+  @IsArray()
+  @ArrayMaxSize(100)
+  @ArrayUnique()
+  @IsString({ each: true })
+  @Length(1, 256, { each: true })
+  // Names as apps send them (account names may hold spaces): no control characters, no edge spaces, `*` only at the end.
+  @Matches(/^[^\p{Cc}*\s](?:[^\p{Cc}*]*[^\p{Cc}*\s])?\*?$/u, {
+    each: true,
+    message: 'each entry must be a model name (no control characters or surrounding spaces), optionally ending in *',
+  })
+  allowedModels?: string[];
 
   @ApiPropertyOptional({ format: 'date-time', description: 'When the token stops working; omit for no expiry', example: '2030-01-01T00:00:00Z' })
   @IsOptional()
@@ -30,6 +55,7 @@ export class ApiTokenDto {
   @ApiProperty() name!: string;
   @ApiProperty({ example: 'vr_Ab12Cd34', description: 'The visible start of the token; the rest is never shown again' }) prefix!: string;
   @ApiProperty({ enum: TOKEN_SCOPES, isArray: true }) scopes!: TokenScope[];
+  @ApiProperty({ type: [String], nullable: true, description: 'Gateway: the model names this token may call (null: every model its accounts allow)' }) allowedModels!: string[] | null;
   @ApiProperty({ enum: ['active', 'expired', 'revoked'] }) status!: 'active' | 'expired' | 'revoked';
   @ApiProperty({ type: String, format: 'uuid', nullable: true }) createdById!: string | null;
   @ApiProperty({ format: 'date-time' }) createdAt!: string;

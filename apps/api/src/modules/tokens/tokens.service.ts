@@ -20,6 +20,7 @@ interface TokenRow {
   workspace_id: string;
   name: string;
   scopes: TokenScope[];
+  allowed_models: string[] | null;
   expires_at: Date | null;
   revoked_at: Date | null;
   last_used_at: Date | null;
@@ -48,6 +49,7 @@ export class TokensService {
         prefix,
         tokenHash: hash,
         scopes: input.scopes,
+        allowedModels: input.allowedModels ?? null,
         createdById: ctx.principal.kind === 'user' ? ctx.principal.userId : null,
         expiresAt: input.expiresAt ?? null,
         lastUsedAt: null,
@@ -60,7 +62,7 @@ export class TokensService {
           action: 'token.create',
           targetType: 'api_token',
           targetId: row.id,
-          metadata: { name: row.name, prefix, scopes: row.scopes, expiresAt: row.expiresAt?.toISOString() ?? null },
+          metadata: { name: row.name, prefix, scopes: row.scopes, allowedModels: row.allowedModels, expiresAt: row.expiresAt?.toISOString() ?? null },
         },
         m,
       );
@@ -96,7 +98,7 @@ export class TokensService {
     if (hit && hit.expires > Date.now()) return hit.principal;
     const { rows } = await preparedQuery<TokenRow>(
       this.db,
-      `SELECT id, workspace_id, name, scopes, expires_at, revoked_at, last_used_at FROM api_tokens WHERE token_hash = $1`,
+      `SELECT id, workspace_id, name, scopes, allowed_models, expires_at, revoked_at, last_used_at FROM api_tokens WHERE token_hash = $1`,
       [hash],
     );
     const row = rows[0];
@@ -115,6 +117,7 @@ export class TokensService {
       workspaceId: row.workspace_id,
       scopes: row.scopes,
       permissions: permissionsForScopes(row.scopes),
+      allowedModels: row.allowed_models,
     };
     const expires = Math.min(Date.now() + PRINCIPAL_CACHE_MS, row.expires_at ? new Date(row.expires_at).getTime() : Infinity);
     if (this.recent.size > 10_000) this.recent.clear();
@@ -130,6 +133,7 @@ function toDto(t: ApiToken): ApiTokenDto {
     name: t.name,
     prefix: t.prefix,
     scopes: t.scopes,
+    allowedModels: t.allowedModels ?? null,
     status,
     createdById: t.createdById,
     createdAt: t.createdAt.toISOString(),

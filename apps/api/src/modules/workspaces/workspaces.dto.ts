@@ -1,6 +1,7 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { ApiPropertyOptional } from '@nestjs/swagger';
-import { IsOptional, IsString, IsUUID, Length, MaxLength, ValidateIf } from 'class-validator';
+import { GATEWAY_RETENTIONS, type GatewayRetention } from '@vaultrun/db';
+import { IsIn, IsOptional, IsString, IsUUID, Length, MaxLength, ValidateIf } from 'class-validator';
 import { WorkspaceSummaryDto } from '../auth/dto/auth.dto.js';
 
 export class WorkspaceNameDto {
@@ -42,6 +43,14 @@ export class UpdateWorkspaceDto {
   @IsString()
   @Length(1, 200)
   copilotModel?: string | null;
+
+  @ApiPropertyOptional({
+    enum: GATEWAY_RETENTIONS,
+    description: 'What gateway call records keep: prompts and outputs (`keep_bodies`) or metadata only — tokens, cost, timings, account, model (`metadata_only`, the default)',
+  })
+  @IsOptional()
+  @IsIn(GATEWAY_RETENTIONS)
+  gatewayRetention?: GatewayRetention;
 }
 
 export class SetAlertWebhookDto {
@@ -77,6 +86,7 @@ export class WorkspaceDto {
   @ApiProperty({ type: String, format: 'uuid', nullable: true }) copilotAccountId!: string | null;
   @ApiProperty({ type: String, nullable: true }) copilotModel!: string | null;
   @ApiProperty({ type: AlertWebhookDto, nullable: true, description: 'Where budget alerts are sent (never the secret)' }) alertWebhook!: AlertWebhookDto | null;
+  @ApiProperty({ enum: GATEWAY_RETENTIONS, description: 'What gateway call records keep: prompts and outputs, or metadata only' }) gatewayRetention!: GatewayRetention;
   @ApiProperty({ format: 'date-time' }) createdAt!: string;
 }
 

@@ -133,7 +133,14 @@ export class WorkspacesService {
   async update(ctx: RequestContext, input: UpdateWorkspaceDto): Promise<WorkspaceDto> {
     return this.db.transaction(async (m) => {
       const w = await m.getRepository(Workspace).findOneByOrFail({ id: ctx.workspaceId });
-      const before = { name: w.name, defaultAccountId: w.defaultAccountId, defaultModel: w.defaultModel, copilotAccountId: w.copilotAccountId, copilotModel: w.copilotModel };
+      const before = {
+        name: w.name,
+        defaultAccountId: w.defaultAccountId,
+        defaultModel: w.defaultModel,
+        copilotAccountId: w.copilotAccountId,
+        copilotModel: w.copilotModel,
+        gatewayRetention: w.gatewayRetention,
+      };
       for (const field of ['defaultAccountId', 'copilotAccountId'] as const) {
         const id = input[field];
         if (id && !(await m.getRepository(ProviderAccount).exists({ where: { id, workspaceId: ctx.workspaceId } }))) {
@@ -145,6 +152,7 @@ export class WorkspacesService {
       if (input.defaultModel !== undefined) w.defaultModel = input.defaultModel;
       if (input.copilotAccountId !== undefined) w.copilotAccountId = input.copilotAccountId;
       if (input.copilotModel !== undefined) w.copilotModel = input.copilotModel;
+      if (input.gatewayRetention !== undefined) w.gatewayRetention = input.gatewayRetention;
       await m.getRepository(Workspace).save(w);
       const changed = (Object.keys(before) as (keyof typeof before)[]).filter((k) => before[k] !== w[k]);
       if (changed.length) {
@@ -175,6 +183,7 @@ export function toDto(w: Workspace, showWebhookUrl = true): WorkspaceDto {
     copilotAccountId: w.copilotAccountId,
     copilotModel: w.copilotModel,
     alertWebhook: alertWebhookOf(w, showWebhookUrl),
+    gatewayRetention: w.gatewayRetention,
     createdAt: w.createdAt.toISOString(),
   };
 }

@@ -2,7 +2,7 @@
 
 import { client } from './client.gen.js';
 import type { Client, ClientMeta, Options as Options2, RequestResult, ServerSentEventsResult, TDataShape } from './client/index.js';
-import type { AcceptInviteData, AcceptInviteErrors, AcceptInviteResponses, ApproveMissionPlanData, ApproveMissionPlanErrors, ApproveMissionPlanResponses, CancelMissionData, CancelMissionErrors, CancelMissionResponses, CancelRunData, CancelRunErrors, CancelRunResponses, ChangeMemberRoleData, ChangeMemberRoleErrors, ChangeMemberRoleResponses, ChangePasswordData, ChangePasswordErrors, ChangePasswordResponses, ClearAlertWebhookData, ClearAlertWebhookErrors, ClearAlertWebhookResponses, ClearProviderAdminKeyData, ClearProviderAdminKeyErrors, ClearProviderAdminKeyResponses, CreateBudgetData, CreateBudgetErrors, CreateBudgetResponses, CreateComparisonData, CreateComparisonErrors, CreateComparisonResponses, CreateInviteData, CreateInviteErrors, CreateInviteResponses, CreateMissionData, CreateMissionErrors, CreateMissionPlanData, CreateMissionPlanErrors, CreateMissionPlanResponses, CreateMissionResponses, CreateOperatorData, CreateOperatorErrors, CreateOperatorResponses, CreateProviderAccountData, CreateProviderAccountErrors, CreateProviderAccountResponses, CreateRunData, CreateRunErrors, CreateRunResponses, CreateTokenData, CreateTokenErrors, CreateTokenResponses, CreateWorkspaceData, CreateWorkspaceErrors, CreateWorkspaceResponses, DeleteBudgetData, DeleteBudgetErrors, DeleteBudgetResponses, DeleteOperatorData, DeleteOperatorErrors, DeleteOperatorResponses, DeletePriceOverrideData, DeletePriceOverrideErrors, DeletePriceOverrideResponses, DeleteProviderAccountData, DeleteProviderAccountErrors, DeleteProviderAccountResponses, GetBudgetData, GetBudgetErrors, GetBudgetResponses, GetComparisonData, GetComparisonErrors, GetComparisonResponses, GetMeData, GetMeErrors, GetMeResponses, GetMissionData, GetMissionErrors, GetMissionResponses, GetOperatorData, GetOperatorErrors, GetOperatorResponses, GetPricesData, GetPricesErrors, GetPricesResponses, GetProviderAccountData, GetProviderAccountErrors, GetProviderAccountResponses, GetProviderCostSyncData, GetProviderCostSyncErrors, GetProviderCostSyncResponses, GetQueueHealthData, GetQueueHealthErrors, GetQueueHealthResponses, GetRunData, GetRunErrors, GetRunResponses, GetSpendData, GetSpendErrors, GetSpendResponses, GetWorkspaceData, GetWorkspaceErrors, GetWorkspaceResponses, HealthData, HealthResponses, JoinWithInviteData, JoinWithInviteErrors, JoinWithInviteResponses, ListAuditEventsData, ListAuditEventsErrors, ListAuditEventsResponses, ListBudgetsData, ListBudgetsErrors, ListBudgetsResponses, ListComparisonsData, ListComparisonsErrors, ListComparisonsResponses, ListInvitesData, ListInvitesErrors, ListInvitesResponses, ListMembersData, ListMembersErrors, ListMembersResponses, ListMissionsData, ListMissionsErrors, ListMissionsResponses, ListMyWorkspacesData, ListMyWorkspacesErrors, ListMyWorkspacesResponses, ListOperatorsData, ListOperatorsErrors, ListOperatorsResponses, ListProviderAccountsData, ListProviderAccountsErrors, ListProviderAccountsResponses, ListRunsData, ListRunsErrors, ListRunsResponses, ListTokensData, ListTokensErrors, ListTokensResponses, LoginData, LoginErrors, LoginResponses, LogoutData, LogoutErrors, LogoutResponses, MetricsData, MetricsResponses, PreviewInviteData, PreviewInviteErrors, PreviewInviteResponses, ReadyData, ReadyErrors, ReadyResponses, RemoveMemberData, RemoveMemberErrors, RemoveMemberResponses, RequestProviderCostSyncData, RequestProviderCostSyncErrors, RequestProviderCostSyncResponses, RevokeInviteData, RevokeInviteErrors, RevokeInviteResponses, RevokeTokenData, RevokeTokenErrors, RevokeTokenResponses, RotateProviderKeyData, RotateProviderKeyErrors, RotateProviderKeyResponses, SendMissionMessageData, SendMissionMessageErrors, SendMissionMessageResponses, SetAlertWebhookData, SetAlertWebhookErrors, SetAlertWebhookResponses, SetPriceOverrideData, SetPriceOverrideErrors, SetPriceOverrideResponses, SetProviderAdminKeyData, SetProviderAdminKeyErrors, SetProviderAdminKeyResponses, StreamRunsData, StreamRunsErrors, StreamRunsResponse, StreamRunsResponses, SwitchWorkspaceData, SwitchWorkspaceErrors, SwitchWorkspaceResponses, UpdateBudgetData, UpdateBudgetErrors, UpdateBudgetResponses, UpdateOperatorData, UpdateOperatorErrors, UpdateOperatorResponses, UpdatePriceOverrideData, UpdatePriceOverrideErrors, UpdatePriceOverrideResponses, UpdateProfileData, UpdateProfileErrors, UpdateProfileResponses, UpdateProviderAccountData, UpdateProviderAccountErrors, UpdateProviderAccountResponses, UpdateWorkspaceData, UpdateWorkspaceErrors, UpdateWorkspaceResponses, VerifyProviderAccountData, VerifyProviderAccountErrors, VerifyProviderAccountResponses } from './types.gen.js';
+import type { AcceptInviteData, AcceptInviteErrors, AcceptInviteResponses, ApproveMissionPlanData, ApproveMissionPlanErrors, ApproveMissionPlanResponses, CancelMissionData, CancelMissionErrors, CancelMissionResponses, CancelRunData, CancelRunErrors, CancelRunResponses, ChangeMemberRoleData, ChangeMemberRoleErrors, ChangeMemberRoleResponses, ChangePasswordData, ChangePasswordErrors, ChangePasswordResponses, ClearAlertWebhookData, ClearAlertWebhookErrors, ClearAlertWebhookResponses, ClearProviderAdminKeyData, ClearProviderAdminKeyErrors, ClearProviderAdminKeyResponses, CreateBudgetData, CreateBudgetErrors, CreateBudgetResponses, CreateComparisonData, CreateComparisonErrors, CreateComparisonResponses, CreateGatewayRouteData, CreateGatewayRouteErrors, CreateGatewayRouteResponses, CreateInviteData, CreateInviteErrors, CreateInviteResponses, CreateMissionData, CreateMissionErrors, CreateMissionPlanData, CreateMissionPlanErrors, CreateMissionPlanResponses, CreateMissionResponses, CreateOperatorData, CreateOperatorErrors, CreateOperatorResponses, CreateProviderAccountData, CreateProviderAccountErrors, CreateProviderAccountResponses, CreateRunData, CreateRunErrors, CreateRunResponses, CreateTokenData, CreateTokenErrors, CreateTokenResponses, CreateWorkspaceData, CreateWorkspaceErrors, CreateWorkspaceResponses, DeleteBudgetData, DeleteBudgetErrors, DeleteBudgetResponses, DeleteGatewayRouteData, DeleteGatewayRouteErrors, DeleteGatewayRouteResponses, DeleteOperatorData, DeleteOperatorErrors, DeleteOperatorResponses, DeletePriceOverrideData, DeletePriceOverrideErrors, DeletePriceOverrideResponses, DeleteProviderAccountData, DeleteProviderAccountErrors, DeleteProviderAccountResponses, GetBudgetData, GetBudgetErrors, GetBudgetResponses, GetComparisonData, GetComparisonErrors, GetComparisonResponses, GetGatewayInfoData, GetGatewayInfoErrors, GetGatewayInfoResponses, GetGatewayRouteData, GetGatewayRouteErrors, GetGatewayRouteResponses, GetMeData, GetMeErrors, GetMeResponses, GetMissionData, GetMissionErrors, GetMissionResponses, GetOperatorData, GetOperatorErrors, GetOperatorResponses, GetPricesData, GetPricesErrors, GetPricesResponses, GetProviderAccountData, GetProviderAccountErrors, GetProviderAccountResponses, GetProviderCostSyncData, GetProviderCostSyncErrors, GetProviderCostSyncResponses, GetQueueHealthData, GetQueueHealthErrors, GetQueueHealthResponses, GetRunData, GetRunErrors, GetRunResponses, GetSpendData, GetSpendErrors, GetSpendResponses, GetWorkspaceData, GetWorkspaceErrors, GetWorkspaceResponses, HealthData, HealthResponses, JoinWithInviteData, JoinWithInviteErrors, JoinWithInviteResponses, ListAuditEventsData, ListAuditEventsErrors, ListAuditEventsResponses, ListBudgetsData, ListBudgetsErrors, ListBudgetsResponses, ListComparisonsData, ListComparisonsErrors, ListComparisonsResponses, ListGatewayRoutesData, ListGatewayRoutesErrors, ListGatewayRoutesResponses, ListInvitesData, ListInvitesErrors, ListInvitesResponses, ListMembersData, ListMembersErrors, ListMembersResponses, ListMissionsData, ListMissionsErrors, ListMissionsResponses, ListMyWorkspacesData, ListMyWorkspacesErrors, ListMyWorkspacesResponses, ListOperatorsData, ListOperatorsErrors, ListOperatorsResponses, ListProviderAccountsData, ListProviderAccountsErrors, ListProviderAccountsResponses, ListRunsData, ListRunsErrors, ListRunsResponses, ListTokensData, ListTokensErrors, ListTokensResponses, LoginData, LoginErrors, LoginResponses, LogoutData, LogoutErrors, LogoutResponses, MetricsData, MetricsResponses, PreviewInviteData, PreviewInviteErrors, PreviewInviteResponses, ReadyData, ReadyErrors, ReadyResponses, RemoveMemberData, RemoveMemberErrors, RemoveMemberResponses, RequestProviderCostSyncData, RequestProviderCostSyncErrors, RequestProviderCostSyncResponses, RevokeInviteData, RevokeInviteErrors, RevokeInviteResponses, RevokeTokenData, RevokeTokenErrors, RevokeTokenResponses, RotateProviderKeyData, RotateProviderKeyErrors, RotateProviderKeyResponses, SendMissionMessageData, SendMissionMessageErrors, SendMissionMessageResponses, SetAlertWebhookData, SetAlertWebhookErrors, SetAlertWebhookResponses, SetPriceOverrideData, SetPriceOverrideErrors, SetPriceOverrideResponses, SetProviderAdminKeyData, SetProviderAdminKeyErrors, SetProviderAdminKeyResponses, StreamRunsData, StreamRunsErrors, StreamRunsResponse, StreamRunsResponses, SwitchWorkspaceData, SwitchWorkspaceErrors, SwitchWorkspaceResponses, UpdateBudgetData, UpdateBudgetErrors, UpdateBudgetResponses, UpdateGatewayRouteData, UpdateGatewayRouteErrors, UpdateGatewayRouteResponses, UpdateOperatorData, UpdateOperatorErrors, UpdateOperatorResponses, UpdatePriceOverrideData, UpdatePriceOverrideErrors, UpdatePriceOverrideResponses, UpdateProfileData, UpdateProfileErrors, UpdateProfileResponses, UpdateProviderAccountData, UpdateProviderAccountErrors, UpdateProviderAccountResponses, UpdateWorkspaceData, UpdateWorkspaceErrors, UpdateWorkspaceResponses, VerifyProviderAccountData, VerifyProviderAccountErrors, VerifyProviderAccountResponses } from './types.gen.js';
 
 export type Options<TData extends TDataShape = TDataShape, ThrowOnError extends boolean = boolean, TResponse = unknown> = Options2<TData, ThrowOnError, TResponse> & {
     /**
@@ -1000,3 +1000,89 @@ export const cancelMission = <ThrowOnError extends boolean = false>(options: Opt
  * Prometheus metrics
  */
 export const metrics = <ThrowOnError extends boolean = false>(options?: Options<MetricsData, ThrowOnError>): RequestResult<MetricsResponses, unknown, ThrowOnError> => (options?.client ?? client).get<MetricsResponses, unknown, ThrowOnError>({ url: '/metrics', ...options });
+
+/**
+ * The OpenAI-compatible gateway as apps see it: its base URL, endpoints, limits, and this workspace's retention
+ */
+export const getGatewayInfo = <ThrowOnError extends boolean = false>(options?: Options<GetGatewayInfoData, ThrowOnError>): RequestResult<GetGatewayInfoResponses, GetGatewayInfoErrors, ThrowOnError> => (options?.client ?? client).get<GetGatewayInfoResponses, GetGatewayInfoErrors, ThrowOnError>({
+    security: [{
+            in: 'cookie',
+            name: 'vr_session',
+            type: 'apiKey'
+        }, { scheme: 'bearer', type: 'http' }],
+    url: '/api/v1/gateway',
+    ...options
+});
+
+/**
+ * Model routes of the OpenAI-compatible gateway: public model names and their ordered targets
+ */
+export const listGatewayRoutes = <ThrowOnError extends boolean = false>(options?: Options<ListGatewayRoutesData, ThrowOnError>): RequestResult<ListGatewayRoutesResponses, ListGatewayRoutesErrors, ThrowOnError> => (options?.client ?? client).get<ListGatewayRoutesResponses, ListGatewayRoutesErrors, ThrowOnError>({
+    security: [{
+            in: 'cookie',
+            name: 'vr_session',
+            type: 'apiKey'
+        }, { scheme: 'bearer', type: 'http' }],
+    url: '/api/v1/gateway/routes',
+    ...options
+});
+
+/**
+ * Create a model route (1–8 targets on accounts of this workspace; the name is unique)
+ */
+export const createGatewayRoute = <ThrowOnError extends boolean = false>(options: Options<CreateGatewayRouteData, ThrowOnError>): RequestResult<CreateGatewayRouteResponses, CreateGatewayRouteErrors, ThrowOnError> => (options.client ?? client).post<CreateGatewayRouteResponses, CreateGatewayRouteErrors, ThrowOnError>({
+    security: [{
+            in: 'cookie',
+            name: 'vr_session',
+            type: 'apiKey'
+        }, { scheme: 'bearer', type: 'http' }],
+    url: '/api/v1/gateway/routes',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
+ * Delete a model route (its name then resolves as any other model name)
+ */
+export const deleteGatewayRoute = <ThrowOnError extends boolean = false>(options: Options<DeleteGatewayRouteData, ThrowOnError>): RequestResult<DeleteGatewayRouteResponses, DeleteGatewayRouteErrors, ThrowOnError> => (options.client ?? client).delete<DeleteGatewayRouteResponses, DeleteGatewayRouteErrors, ThrowOnError>({
+    security: [{
+            in: 'cookie',
+            name: 'vr_session',
+            type: 'apiKey'
+        }, { scheme: 'bearer', type: 'http' }],
+    url: '/api/v1/gateway/routes/{routeId}',
+    ...options
+});
+
+/**
+ * One model route
+ */
+export const getGatewayRoute = <ThrowOnError extends boolean = false>(options: Options<GetGatewayRouteData, ThrowOnError>): RequestResult<GetGatewayRouteResponses, GetGatewayRouteErrors, ThrowOnError> => (options.client ?? client).get<GetGatewayRouteResponses, GetGatewayRouteErrors, ThrowOnError>({
+    security: [{
+            in: 'cookie',
+            name: 'vr_session',
+            type: 'apiKey'
+        }, { scheme: 'bearer', type: 'http' }],
+    url: '/api/v1/gateway/routes/{routeId}',
+    ...options
+});
+
+/**
+ * Rename a model route or replace its targets
+ */
+export const updateGatewayRoute = <ThrowOnError extends boolean = false>(options: Options<UpdateGatewayRouteData, ThrowOnError>): RequestResult<UpdateGatewayRouteResponses, UpdateGatewayRouteErrors, ThrowOnError> => (options.client ?? client).patch<UpdateGatewayRouteResponses, UpdateGatewayRouteErrors, ThrowOnError>({
+    security: [{
+            in: 'cookie',
+            name: 'vr_session',
+            type: 'apiKey'
+        }, { scheme: 'bearer', type: 'http' }],
+    url: '/api/v1/gateway/routes/{routeId}',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});

@@ -114,7 +114,7 @@ export type MeDto = {
     /**
      * What the current role allows in that workspace
      */
-    permissions: Array<'workspace:read' | 'workspace:manage' | 'members:read' | 'members:manage' | 'tokens:read' | 'tokens:manage' | 'audit:read' | 'vault:read' | 'vault:use' | 'vault:manage' | 'operators:read' | 'operators:manage' | 'runs:read' | 'runs:create' | 'budgets:read' | 'budgets:manage'>;
+    permissions: Array<'workspace:read' | 'workspace:manage' | 'members:read' | 'members:manage' | 'tokens:read' | 'tokens:manage' | 'audit:read' | 'vault:read' | 'vault:use' | 'vault:manage' | 'operators:read' | 'operators:manage' | 'runs:read' | 'runs:create' | 'budgets:read' | 'budgets:manage' | 'gateway:use'>;
     workspaces: Array<WorkspaceSummaryDto>;
     /**
      * Echo it in the `x-csrf-token` header on every write made with the session cookie
@@ -145,7 +145,11 @@ export type ApiTokenDto = {
      * The visible start of the token; the rest is never shown again
      */
     prefix: string;
-    scopes: Array<'read' | 'run' | 'admin'>;
+    scopes: Array<'read' | 'run' | 'admin' | 'inference'>;
+    /**
+     * Gateway: the model names this token may call (null: every model its accounts allow)
+     */
+    allowedModels: Array<string> | null;
     status: 'active' | 'expired' | 'revoked';
     createdById: string | null;
     createdAt: string;
@@ -161,9 +165,13 @@ export type TokenListDto = {
 export type CreateTokenDto = {
     name: string;
     /**
-     * `read`: view; `run`: view and start runs on permitted accounts; `admin`: manage the workspace (not tokens)
+     * `read`: view; `run`: view and start runs on permitted accounts; `admin`: manage the workspace (not tokens); `inference`: call models through the OpenAI-compatible gateway (/v1*) only
      */
-    scopes: Array<'read' | 'run' | 'admin'>;
+    scopes: Array<'read' | 'run' | 'admin' | 'inference'>;
+    /**
+     * Gateway: the model names this token may call, as an app sends them (a route name, `account/model`, or a model of the workspace default account); an entry ending in `*` matches by prefix. Omit (or null) for every model its accounts allow
+     */
+    allowedModels?: Array<string>;
     /**
      * When the token stops working; omit for no expiry
      */
@@ -177,7 +185,11 @@ export type CreatedTokenDto = {
      * The visible start of the token; the rest is never shown again
      */
     prefix: string;
-    scopes: Array<'read' | 'run' | 'admin'>;
+    scopes: Array<'read' | 'run' | 'admin' | 'inference'>;
+    /**
+     * Gateway: the model names this token may call (null: every model its accounts allow)
+     */
+    allowedModels: Array<string> | null;
     status: 'active' | 'expired' | 'revoked';
     createdById: string | null;
     createdAt: string;
@@ -220,6 +232,10 @@ export type WorkspaceDto = {
      * Where budget alerts are sent (never the secret)
      */
     alertWebhook: AlertWebhookDto | null;
+    /**
+     * What gateway call records keep: prompts and outputs, or metadata only
+     */
+    gatewayRetention: 'keep_bodies' | 'metadata_only';
     createdAt: string;
 };
 
@@ -241,6 +257,10 @@ export type UpdateWorkspaceDto = {
      * The Mission Copilot's model (null: the copilot account's default model, then the workspace default)
      */
     copilotModel?: string | null;
+    /**
+     * What gateway call records keep: prompts and outputs (`keep_bodies`) or metadata only — tokens, cost, timings, account, model (`metadata_only`, the default)
+     */
+    gatewayRetention?: 'keep_bodies' | 'metadata_only';
 };
 
 export type SetAlertWebhookDto = {
@@ -798,6 +818,39 @@ export type RunTimingsDto = {
     providerLatencyMs: number | null;
 };
 
+export type RunGatewayDto = {
+    endpoint: 'chat.completions' | 'responses' | 'embeddings';
+    stream: boolean;
+    /**
+     * The model name the app sent (a route, `account/model`, or a model of the default account); `model` is what the provider was asked for
+     */
+    requestedModel: string;
+    /**
+     * The route it resolved through
+     */
+    routeId: string | null;
+    /**
+     * Provider attempts, fallbacks included (each one is in the events)
+     */
+    attempts: number;
+    /**
+     * Where the usage came from: the provider, or counted from the streamed text (client gone, no usage sent)
+     */
+    usageSource: 'provider' | 'counted' | null;
+    /**
+     * The client closed the connection before the answer was complete
+     */
+    clientDisconnected: boolean;
+    /**
+     * Time to first byte sent to the app, ms from its request
+     */
+    ttfbMs: number | null;
+    /**
+     * From the request to the last byte and the record, ms
+     */
+    totalMs: number | null;
+};
+
 export type RunDto = {
     id: string;
     kind: 'operator' | 'copilot' | 'mission' | 'comparison' | 'gateway';
@@ -893,6 +946,10 @@ export type RunDto = {
      */
     blockedBy: RunBlockedByDto | null;
     timings: RunTimingsDto;
+    /**
+     * A gateway call (kind `gateway`): what the app asked for and how it was served; null for every other kind
+     */
+    gateway: RunGatewayDto | null;
     createdAt: string;
 };
 
@@ -1024,6 +1081,10 @@ export type RunDetailDto = {
      */
     blockedBy: RunBlockedByDto | null;
     timings: RunTimingsDto;
+    /**
+     * A gateway call (kind `gateway`): what the app asked for and how it was served; null for every other kind
+     */
+    gateway: RunGatewayDto | null;
     createdAt: string;
     /**
      * The timeline, oldest first
@@ -1779,6 +1840,96 @@ export type CreatePlanDto = {
      */
     failurePolicy: 'stop' | 'continue';
     steps: Array<PlanStepInputDto>;
+};
+
+export type GatewayInfoDto = {
+    /**
+     * The base URL apps point their OpenAI client at (VAULTRUN_GATEWAY_PUBLIC_URL, default the public URL + /v1)
+     */
+    baseUrl: string;
+    /**
+     * What this workspace's gateway call records keep
+     */
+    retention: 'keep_bodies' | 'metadata_only';
+    /**
+     * How long a call waits for an account slot before 429 (ms)
+     */
+    maxWaitMs: number;
+    /**
+     * The largest request body accepted (bytes)
+     */
+    bodyLimitBytes: number;
+    /**
+     * The longest a call may take, streams included (ms)
+     */
+    timeoutMs: number;
+    /**
+     * Output tokens held for a request that sets no limit of its own
+     */
+    defaultMaxOutputTokens: number;
+    /**
+     * The endpoints served under the base URL
+     */
+    endpoints: Array<string>;
+};
+
+export type GatewayRouteTargetDto = {
+    accountId: string;
+    /**
+     * The account's name (null once it was deleted: the target is then skipped)
+     */
+    accountName: string | null;
+    accountKind: 'openai' | 'openai-compatible' | 'mock';
+    model: string;
+};
+
+export type GatewayRouteDto = {
+    id: string;
+    name: string;
+    description: string | null;
+    /**
+     * In order. Targets on restricted accounts you may not see are left out (see hiddenTargets)
+     */
+    targets: Array<GatewayRouteTargetDto>;
+    /**
+     * Targets on restricted accounts you may not see (they still serve tokens on their lists)
+     */
+    hiddenTargets: number;
+    createdAt: string;
+    updatedAt: string;
+};
+
+export type GatewayRouteListDto = {
+    items: Array<GatewayRouteDto>;
+};
+
+export type GatewayRouteTargetInputDto = {
+    /**
+     * A provider account of this workspace
+     */
+    accountId: string;
+    /**
+     * The model to ask that account for
+     */
+    model: string;
+};
+
+export type CreateGatewayRouteDto = {
+    /**
+     * The model name apps send (unique in the workspace; printable, no spaces)
+     */
+    name: string;
+    description?: string | null;
+    /**
+     * Tried in order: the first admissible one is used, the next one on a provider 5xx, timeout or rate limit
+     */
+    targets: Array<GatewayRouteTargetInputDto>;
+};
+
+export type UpdateGatewayRouteDto = {
+    name?: string;
+    description?: string | null;
+    targets?: Array<GatewayRouteTargetInputDto>;
 };
 
 export type ListAuditEventsData = {
@@ -3182,6 +3333,10 @@ export type ListRunsData = {
         operatorId?: string;
         accountId?: string;
         /**
+         * Started by this API token (e.g. an app calling the gateway)
+         */
+        tokenId?: string;
+        /**
          * Created at or after
          */
         since?: string;
@@ -4148,3 +4303,201 @@ export type MetricsResponses = {
      */
     200: unknown;
 };
+
+export type GetGatewayInfoData = {
+    body?: never;
+    path?: never;
+    query?: never;
+    url: '/api/v1/gateway';
+};
+
+export type GetGatewayInfoErrors = {
+    /**
+     * No valid session or API token
+     */
+    401: ProblemDto;
+    /**
+     * Needs the `workspace:read` permission
+     */
+    403: ProblemDto;
+};
+
+export type GetGatewayInfoError = GetGatewayInfoErrors[keyof GetGatewayInfoErrors];
+
+export type GetGatewayInfoResponses = {
+    200: GatewayInfoDto;
+};
+
+export type GetGatewayInfoResponse = GetGatewayInfoResponses[keyof GetGatewayInfoResponses];
+
+export type ListGatewayRoutesData = {
+    body?: never;
+    path?: never;
+    query?: never;
+    url: '/api/v1/gateway/routes';
+};
+
+export type ListGatewayRoutesErrors = {
+    /**
+     * No valid session or API token
+     */
+    401: ProblemDto;
+    /**
+     * Needs the `vault:read` permission
+     */
+    403: ProblemDto;
+};
+
+export type ListGatewayRoutesError = ListGatewayRoutesErrors[keyof ListGatewayRoutesErrors];
+
+export type ListGatewayRoutesResponses = {
+    200: GatewayRouteListDto;
+};
+
+export type ListGatewayRoutesResponse = ListGatewayRoutesResponses[keyof ListGatewayRoutesResponses];
+
+export type CreateGatewayRouteData = {
+    body: CreateGatewayRouteDto;
+    path?: never;
+    query?: never;
+    url: '/api/v1/gateway/routes';
+};
+
+export type CreateGatewayRouteErrors = {
+    /**
+     * Invalid input: `errors` names each field at fault
+     */
+    400: ProblemDto;
+    /**
+     * No valid session or API token
+     */
+    401: ProblemDto;
+    /**
+     * Needs the `vault:manage` permission
+     */
+    403: ProblemDto;
+    /**
+     * Conflicts with the current state (`code` says which rule)
+     */
+    409: ProblemDto;
+};
+
+export type CreateGatewayRouteError = CreateGatewayRouteErrors[keyof CreateGatewayRouteErrors];
+
+export type CreateGatewayRouteResponses = {
+    201: GatewayRouteDto;
+};
+
+export type CreateGatewayRouteResponse = CreateGatewayRouteResponses[keyof CreateGatewayRouteResponses];
+
+export type DeleteGatewayRouteData = {
+    body?: never;
+    path: {
+        routeId: string;
+    };
+    query?: never;
+    url: '/api/v1/gateway/routes/{routeId}';
+};
+
+export type DeleteGatewayRouteErrors = {
+    /**
+     * Invalid input: `errors` names each field at fault
+     */
+    400: ProblemDto;
+    /**
+     * No valid session or API token
+     */
+    401: ProblemDto;
+    /**
+     * Needs the `vault:manage` permission
+     */
+    403: ProblemDto;
+    /**
+     * Not found in this workspace
+     */
+    404: ProblemDto;
+};
+
+export type DeleteGatewayRouteError = DeleteGatewayRouteErrors[keyof DeleteGatewayRouteErrors];
+
+export type DeleteGatewayRouteResponses = {
+    204: void;
+};
+
+export type DeleteGatewayRouteResponse = DeleteGatewayRouteResponses[keyof DeleteGatewayRouteResponses];
+
+export type GetGatewayRouteData = {
+    body?: never;
+    path: {
+        routeId: string;
+    };
+    query?: never;
+    url: '/api/v1/gateway/routes/{routeId}';
+};
+
+export type GetGatewayRouteErrors = {
+    /**
+     * Invalid input: `errors` names each field at fault
+     */
+    400: ProblemDto;
+    /**
+     * No valid session or API token
+     */
+    401: ProblemDto;
+    /**
+     * Needs the `vault:read` permission
+     */
+    403: ProblemDto;
+    /**
+     * Not found in this workspace
+     */
+    404: ProblemDto;
+};
+
+export type GetGatewayRouteError = GetGatewayRouteErrors[keyof GetGatewayRouteErrors];
+
+export type GetGatewayRouteResponses = {
+    200: GatewayRouteDto;
+};
+
+export type GetGatewayRouteResponse = GetGatewayRouteResponses[keyof GetGatewayRouteResponses];
+
+export type UpdateGatewayRouteData = {
+    body: UpdateGatewayRouteDto;
+    path: {
+        routeId: string;
+    };
+    query?: never;
+    url: '/api/v1/gateway/routes/{routeId}';
+};
+
+export type UpdateGatewayRouteErrors = {
+    /**
+     * Invalid input: `errors` names each field at fault
+     */
+    400: ProblemDto;
+    /**
+     * No valid session or API token
+     */
+    401: ProblemDto;
+    /**
+     * Needs the `vault:manage` permission
+     */
+    403: ProblemDto;
+    /**
+     * Not found in this workspace
+     */
+    404: ProblemDto;
+    /**
+     * Conflicts with the current state (`code` says which rule)
+     */
+    409: ProblemDto;
+};
+
+export type UpdateGatewayRouteError = UpdateGatewayRouteErrors[keyof UpdateGatewayRouteErrors];
+
+export type UpdateGatewayRouteResponses = {
+    200: GatewayRouteDto;
+};
+
+export type UpdateGatewayRouteResponse = UpdateGatewayRouteResponses[keyof UpdateGatewayRouteResponses];

@@ -3,8 +3,8 @@
 import { type DefaultError, type InfiniteData, infiniteQueryOptions, queryOptions, type UseMutationOptions } from '@tanstack/react-query';
 
 import { client } from '../client.gen.js';
-import { acceptInvite, approveMissionPlan, cancelMission, cancelRun, changeMemberRole, changePassword, clearAlertWebhook, clearProviderAdminKey, createBudget, createComparison, createInvite, createMission, createMissionPlan, createOperator, createProviderAccount, createRun, createToken, createWorkspace, deleteBudget, deleteOperator, deletePriceOverride, deleteProviderAccount, getBudget, getComparison, getMe, getMission, getOperator, getPrices, getProviderAccount, getProviderCostSync, getQueueHealth, getRun, getSpend, getWorkspace, health, joinWithInvite, listAuditEvents, listBudgets, listComparisons, listInvites, listMembers, listMissions, listMyWorkspaces, listOperators, listProviderAccounts, listRuns, listTokens, login, logout, metrics, type Options, previewInvite, ready, removeMember, requestProviderCostSync, revokeInvite, revokeToken, rotateProviderKey, sendMissionMessage, setAlertWebhook, setPriceOverride, setProviderAdminKey, switchWorkspace, updateBudget, updateOperator, updatePriceOverride, updateProfile, updateProviderAccount, updateWorkspace, verifyProviderAccount } from '../sdk.gen.js';
-import type { AcceptInviteData, AcceptInviteError, AcceptInviteResponse, ApproveMissionPlanData, ApproveMissionPlanError, ApproveMissionPlanResponse, CancelMissionData, CancelMissionError, CancelMissionResponse, CancelRunData, CancelRunError, CancelRunResponse, ChangeMemberRoleData, ChangeMemberRoleError, ChangeMemberRoleResponse, ChangePasswordData, ChangePasswordError, ChangePasswordResponse, ClearAlertWebhookData, ClearAlertWebhookError, ClearAlertWebhookResponse, ClearProviderAdminKeyData, ClearProviderAdminKeyError, ClearProviderAdminKeyResponse, CreateBudgetData, CreateBudgetError, CreateBudgetResponse, CreateComparisonData, CreateComparisonError, CreateComparisonResponse, CreateInviteData, CreateInviteError, CreateInviteResponse, CreateMissionData, CreateMissionError, CreateMissionPlanData, CreateMissionPlanError, CreateMissionPlanResponse, CreateMissionResponse, CreateOperatorData, CreateOperatorError, CreateOperatorResponse, CreateProviderAccountData, CreateProviderAccountError, CreateProviderAccountResponse, CreateRunData, CreateRunError, CreateRunResponse, CreateTokenData, CreateTokenError, CreateTokenResponse, CreateWorkspaceData, CreateWorkspaceError, CreateWorkspaceResponse, DeleteBudgetData, DeleteBudgetError, DeleteBudgetResponse, DeleteOperatorData, DeleteOperatorError, DeleteOperatorResponse, DeletePriceOverrideData, DeletePriceOverrideError, DeletePriceOverrideResponse, DeleteProviderAccountData, DeleteProviderAccountError, DeleteProviderAccountResponse, GetBudgetData, GetBudgetError, GetBudgetResponse, GetComparisonData, GetComparisonError, GetComparisonResponse, GetMeData, GetMeError, GetMeResponse, GetMissionData, GetMissionError, GetMissionResponse, GetOperatorData, GetOperatorError, GetOperatorResponse, GetPricesData, GetPricesError, GetPricesResponse, GetProviderAccountData, GetProviderAccountError, GetProviderAccountResponse, GetProviderCostSyncData, GetProviderCostSyncError, GetProviderCostSyncResponse, GetQueueHealthData, GetQueueHealthError, GetQueueHealthResponse, GetRunData, GetRunError, GetRunResponse, GetSpendData, GetSpendError, GetSpendResponse, GetWorkspaceData, GetWorkspaceError, GetWorkspaceResponse, HealthData, HealthResponse, JoinWithInviteData, JoinWithInviteError, JoinWithInviteResponse, ListAuditEventsData, ListAuditEventsError, ListAuditEventsResponse, ListBudgetsData, ListBudgetsError, ListBudgetsResponse, ListComparisonsData, ListComparisonsError, ListComparisonsResponse, ListInvitesData, ListInvitesError, ListInvitesResponse, ListMembersData, ListMembersError, ListMembersResponse, ListMissionsData, ListMissionsError, ListMissionsResponse, ListMyWorkspacesData, ListMyWorkspacesError, ListMyWorkspacesResponse, ListOperatorsData, ListOperatorsError, ListOperatorsResponse, ListProviderAccountsData, ListProviderAccountsError, ListProviderAccountsResponse, ListRunsData, ListRunsError, ListRunsResponse, ListTokensData, ListTokensError, ListTokensResponse, LoginData, LoginError, LoginResponse, LogoutData, LogoutError, LogoutResponse, MetricsData, PreviewInviteData, PreviewInviteError, PreviewInviteResponse, ReadyData, ReadyError, ReadyResponse, RemoveMemberData, RemoveMemberError, RemoveMemberResponse, RequestProviderCostSyncData, RequestProviderCostSyncError, RequestProviderCostSyncResponse, RevokeInviteData, RevokeInviteError, RevokeInviteResponse, RevokeTokenData, RevokeTokenError, RevokeTokenResponse, RotateProviderKeyData, RotateProviderKeyError, RotateProviderKeyResponse, SendMissionMessageData, SendMissionMessageError, SendMissionMessageResponse, SetAlertWebhookData, SetAlertWebhookError, SetAlertWebhookResponse, SetPriceOverrideData, SetPriceOverrideError, SetPriceOverrideResponse, SetProviderAdminKeyData, SetProviderAdminKeyError, SetProviderAdminKeyResponse, SwitchWorkspaceData, SwitchWorkspaceError, SwitchWorkspaceResponse, UpdateBudgetData, UpdateBudgetError, UpdateBudgetResponse, UpdateOperatorData, UpdateOperatorError, UpdateOperatorResponse, UpdatePriceOverrideData, UpdatePriceOverrideError, UpdatePriceOverrideResponse, UpdateProfileData, UpdateProfileError, UpdateProfileResponse, UpdateProviderAccountData, UpdateProviderAccountError, UpdateProviderAccountResponse, UpdateWorkspaceData, UpdateWorkspaceError, UpdateWorkspaceResponse, VerifyProviderAccountData, VerifyProviderAccountError, VerifyProviderAccountResponse } from '../types.gen.js';
+import { acceptInvite, approveMissionPlan, cancelMission, cancelRun, changeMemberRole, changePassword, clearAlertWebhook, clearProviderAdminKey, createBudget, createComparison, createGatewayRoute, createInvite, createMission, createMissionPlan, createOperator, createProviderAccount, createRun, createToken, createWorkspace, deleteBudget, deleteGatewayRoute, deleteOperator, deletePriceOverride, deleteProviderAccount, getBudget, getComparison, getGatewayInfo, getGatewayRoute, getMe, getMission, getOperator, getPrices, getProviderAccount, getProviderCostSync, getQueueHealth, getRun, getSpend, getWorkspace, health, joinWithInvite, listAuditEvents, listBudgets, listComparisons, listGatewayRoutes, listInvites, listMembers, listMissions, listMyWorkspaces, listOperators, listProviderAccounts, listRuns, listTokens, login, logout, metrics, type Options, previewInvite, ready, removeMember, requestProviderCostSync, revokeInvite, revokeToken, rotateProviderKey, sendMissionMessage, setAlertWebhook, setPriceOverride, setProviderAdminKey, switchWorkspace, updateBudget, updateGatewayRoute, updateOperator, updatePriceOverride, updateProfile, updateProviderAccount, updateWorkspace, verifyProviderAccount } from '../sdk.gen.js';
+import type { AcceptInviteData, AcceptInviteError, AcceptInviteResponse, ApproveMissionPlanData, ApproveMissionPlanError, ApproveMissionPlanResponse, CancelMissionData, CancelMissionError, CancelMissionResponse, CancelRunData, CancelRunError, CancelRunResponse, ChangeMemberRoleData, ChangeMemberRoleError, ChangeMemberRoleResponse, ChangePasswordData, ChangePasswordError, ChangePasswordResponse, ClearAlertWebhookData, ClearAlertWebhookError, ClearAlertWebhookResponse, ClearProviderAdminKeyData, ClearProviderAdminKeyError, ClearProviderAdminKeyResponse, CreateBudgetData, CreateBudgetError, CreateBudgetResponse, CreateComparisonData, CreateComparisonError, CreateComparisonResponse, CreateGatewayRouteData, CreateGatewayRouteError, CreateGatewayRouteResponse, CreateInviteData, CreateInviteError, CreateInviteResponse, CreateMissionData, CreateMissionError, CreateMissionPlanData, CreateMissionPlanError, CreateMissionPlanResponse, CreateMissionResponse, CreateOperatorData, CreateOperatorError, CreateOperatorResponse, CreateProviderAccountData, CreateProviderAccountError, CreateProviderAccountResponse, CreateRunData, CreateRunError, CreateRunResponse, CreateTokenData, CreateTokenError, CreateTokenResponse, CreateWorkspaceData, CreateWorkspaceError, CreateWorkspaceResponse, DeleteBudgetData, DeleteBudgetError, DeleteBudgetResponse, DeleteGatewayRouteData, DeleteGatewayRouteError, DeleteGatewayRouteResponse, DeleteOperatorData, DeleteOperatorError, DeleteOperatorResponse, DeletePriceOverrideData, DeletePriceOverrideError, DeletePriceOverrideResponse, DeleteProviderAccountData, DeleteProviderAccountError, DeleteProviderAccountResponse, GetBudgetData, GetBudgetError, GetBudgetResponse, GetComparisonData, GetComparisonError, GetComparisonResponse, GetGatewayInfoData, GetGatewayInfoError, GetGatewayInfoResponse, GetGatewayRouteData, GetGatewayRouteError, GetGatewayRouteResponse, GetMeData, GetMeError, GetMeResponse, GetMissionData, GetMissionError, GetMissionResponse, GetOperatorData, GetOperatorError, GetOperatorResponse, GetPricesData, GetPricesError, GetPricesResponse, GetProviderAccountData, GetProviderAccountError, GetProviderAccountResponse, GetProviderCostSyncData, GetProviderCostSyncError, GetProviderCostSyncResponse, GetQueueHealthData, GetQueueHealthError, GetQueueHealthResponse, GetRunData, GetRunError, GetRunResponse, GetSpendData, GetSpendError, GetSpendResponse, GetWorkspaceData, GetWorkspaceError, GetWorkspaceResponse, HealthData, HealthResponse, JoinWithInviteData, JoinWithInviteError, JoinWithInviteResponse, ListAuditEventsData, ListAuditEventsError, ListAuditEventsResponse, ListBudgetsData, ListBudgetsError, ListBudgetsResponse, ListComparisonsData, ListComparisonsError, ListComparisonsResponse, ListGatewayRoutesData, ListGatewayRoutesError, ListGatewayRoutesResponse, ListInvitesData, ListInvitesError, ListInvitesResponse, ListMembersData, ListMembersError, ListMembersResponse, ListMissionsData, ListMissionsError, ListMissionsResponse, ListMyWorkspacesData, ListMyWorkspacesError, ListMyWorkspacesResponse, ListOperatorsData, ListOperatorsError, ListOperatorsResponse, ListProviderAccountsData, ListProviderAccountsError, ListProviderAccountsResponse, ListRunsData, ListRunsError, ListRunsResponse, ListTokensData, ListTokensError, ListTokensResponse, LoginData, LoginError, LoginResponse, LogoutData, LogoutError, LogoutResponse, MetricsData, PreviewInviteData, PreviewInviteError, PreviewInviteResponse, ReadyData, ReadyError, ReadyResponse, RemoveMemberData, RemoveMemberError, RemoveMemberResponse, RequestProviderCostSyncData, RequestProviderCostSyncError, RequestProviderCostSyncResponse, RevokeInviteData, RevokeInviteError, RevokeInviteResponse, RevokeTokenData, RevokeTokenError, RevokeTokenResponse, RotateProviderKeyData, RotateProviderKeyError, RotateProviderKeyResponse, SendMissionMessageData, SendMissionMessageError, SendMissionMessageResponse, SetAlertWebhookData, SetAlertWebhookError, SetAlertWebhookResponse, SetPriceOverrideData, SetPriceOverrideError, SetPriceOverrideResponse, SetProviderAdminKeyData, SetProviderAdminKeyError, SetProviderAdminKeyResponse, SwitchWorkspaceData, SwitchWorkspaceError, SwitchWorkspaceResponse, UpdateBudgetData, UpdateBudgetError, UpdateBudgetResponse, UpdateGatewayRouteData, UpdateGatewayRouteError, UpdateGatewayRouteResponse, UpdateOperatorData, UpdateOperatorError, UpdateOperatorResponse, UpdatePriceOverrideData, UpdatePriceOverrideError, UpdatePriceOverrideResponse, UpdateProfileData, UpdateProfileError, UpdateProfileResponse, UpdateProviderAccountData, UpdateProviderAccountError, UpdateProviderAccountResponse, UpdateWorkspaceData, UpdateWorkspaceError, UpdateWorkspaceResponse, VerifyProviderAccountData, VerifyProviderAccountError, VerifyProviderAccountResponse } from '../types.gen.js';
 
 export type QueryKey<TOptions extends Options> = [
     Pick<TOptions, 'baseUrl' | 'body' | 'headers' | 'path' | 'query'> & {
@@ -1386,3 +1386,108 @@ export const metricsOptions = (options?: Options<MetricsData>) => queryOptions<u
     },
     queryKey: metricsQueryKey(options)
 });
+
+export const getGatewayInfoQueryKey = (options?: Options<GetGatewayInfoData>) => createQueryKey('getGatewayInfo', options);
+
+/**
+ * The OpenAI-compatible gateway as apps see it: its base URL, endpoints, limits, and this workspace's retention
+ */
+export const getGatewayInfoOptions = (options?: Options<GetGatewayInfoData>) => queryOptions<GetGatewayInfoResponse, GetGatewayInfoError, GetGatewayInfoResponse, ReturnType<typeof getGatewayInfoQueryKey>>({
+    queryFn: async ({ queryKey, signal }) => {
+        const { data } = await getGatewayInfo({
+            ...options,
+            ...queryKey[0],
+            signal,
+            throwOnError: true
+        });
+        return data;
+    },
+    queryKey: getGatewayInfoQueryKey(options)
+});
+
+export const listGatewayRoutesQueryKey = (options?: Options<ListGatewayRoutesData>) => createQueryKey('listGatewayRoutes', options);
+
+/**
+ * Model routes of the OpenAI-compatible gateway: public model names and their ordered targets
+ */
+export const listGatewayRoutesOptions = (options?: Options<ListGatewayRoutesData>) => queryOptions<ListGatewayRoutesResponse, ListGatewayRoutesError, ListGatewayRoutesResponse, ReturnType<typeof listGatewayRoutesQueryKey>>({
+    queryFn: async ({ queryKey, signal }) => {
+        const { data } = await listGatewayRoutes({
+            ...options,
+            ...queryKey[0],
+            signal,
+            throwOnError: true
+        });
+        return data;
+    },
+    queryKey: listGatewayRoutesQueryKey(options)
+});
+
+/**
+ * Create a model route (1–8 targets on accounts of this workspace; the name is unique)
+ */
+export const createGatewayRouteMutation = (options?: Partial<Options<CreateGatewayRouteData>>): UseMutationOptions<CreateGatewayRouteResponse, CreateGatewayRouteError, Options<CreateGatewayRouteData>> => {
+    const mutationOptions: UseMutationOptions<CreateGatewayRouteResponse, CreateGatewayRouteError, Options<CreateGatewayRouteData>> = {
+        mutationFn: async (fnOptions) => {
+            const { data } = await createGatewayRoute({
+                ...options,
+                ...fnOptions,
+                throwOnError: true
+            });
+            return data;
+        }
+    };
+    return mutationOptions;
+};
+
+/**
+ * Delete a model route (its name then resolves as any other model name)
+ */
+export const deleteGatewayRouteMutation = (options?: Partial<Options<DeleteGatewayRouteData>>): UseMutationOptions<DeleteGatewayRouteResponse, DeleteGatewayRouteError, Options<DeleteGatewayRouteData>> => {
+    const mutationOptions: UseMutationOptions<DeleteGatewayRouteResponse, DeleteGatewayRouteError, Options<DeleteGatewayRouteData>> = {
+        mutationFn: async (fnOptions) => {
+            const { data } = await deleteGatewayRoute({
+                ...options,
+                ...fnOptions,
+                throwOnError: true
+            });
+            return data;
+        }
+    };
+    return mutationOptions;
+};
+
+export const getGatewayRouteQueryKey = (options: Options<GetGatewayRouteData>) => createQueryKey('getGatewayRoute', options);
+
+/**
+ * One model route
+ */
+export const getGatewayRouteOptions = (options: Options<GetGatewayRouteData>) => queryOptions<GetGatewayRouteResponse, GetGatewayRouteError, GetGatewayRouteResponse, ReturnType<typeof getGatewayRouteQueryKey>>({
+    queryFn: async ({ queryKey, signal }) => {
+        const { data } = await getGatewayRoute({
+            ...options,
+            ...queryKey[0],
+            signal,
+            throwOnError: true
+        });
+        return data;
+    },
+    queryKey: getGatewayRouteQueryKey(options)
+});
+
+/**
+ * Rename a model route or replace its targets
+ */
+export const updateGatewayRouteMutation = (options?: Partial<Options<UpdateGatewayRouteData>>): UseMutationOptions<UpdateGatewayRouteResponse, UpdateGatewayRouteError, Options<UpdateGatewayRouteData>> => {
+    const mutationOptions: UseMutationOptions<UpdateGatewayRouteResponse, UpdateGatewayRouteError, Options<UpdateGatewayRouteData>> = {
+        mutationFn: async (fnOptions) => {
+            const { data } = await updateGatewayRoute({
+                ...options,
+                ...fnOptions,
+                throwOnError: true
+            });
+            return data;
+        }
+    };
+    return mutationOptions;
+};
