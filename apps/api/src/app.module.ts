@@ -11,6 +11,7 @@ import { ProblemDetailsFilter } from './common/problem-details.filter.js';
 import { RequestValidationPipe } from './common/validation.js';
 import type { AppConfig } from './config.js';
 import { CoreModule } from './core.module.js';
+import { AnalyticsModule } from './modules/analytics/analytics.module.js';
 import { AuditModule } from './modules/audit/audit.module.js';
 import { AuthModule } from './modules/auth/auth.module.js';
 import { BootstrapModule } from './modules/bootstrap/bootstrap.module.js';
@@ -73,6 +74,7 @@ export class AppModule {
         MoneyModule,
         MissionsModule,
         MetricsModule,
+        AnalyticsModule,
       ],
       providers: [
         { provide: APP_FILTER, useClass: ProblemDetailsFilter },

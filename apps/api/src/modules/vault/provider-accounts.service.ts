@@ -22,8 +22,11 @@ import type { Queue } from 'bullmq';
 import { type DataSource, type EntityManager, In } from 'typeorm';
 import { AuditService } from '../audit/audit.service.js';
 import { actorOf, type RequestContext } from '../auth/principal.js';
+import { containsPattern, sortOf } from '../../common/list-query.js';
 import { accountViewer, accountVisibleSql, named } from './visibility.js';
+import { ACCOUNT_SORTS } from './provider-accounts.dto.js';
 import type {
+  ListProviderAccountsQueryDto,
   CostSyncDayDto,
   CostSyncDaysDto,
   CostSyncRequestedDto,
@@ -136,6 +139,21 @@ export class ProviderAccountsService {
     return this.toDtos(accounts);
   }
 
+  /** The accounts page: search (name, default model, base URL), status and kind filters, sort, and a page with the total. */
+  async listPage(ctx: RequestContext, query: ListProviderAccountsQueryDto): Promise<{ items: ProviderAccountDto[]; total: number }> {
+    const qb = this.visibleQuery(ctx);
+    if (query.q?.trim()) {
+      qb.andWhere(`(a.name ILIKE :q OR COALESCE(a.defaultModel, '') ILIKE :q OR COALESCE(a.baseUrl, '') ILIKE :q)`, { q: containsPattern(query.q) });
+    }
+    if (query.status?.length) qb.andWhere('a.status IN (:...statuses)', { statuses: query.status });
+    if (query.kind) qb.andWhere('a.kind = :kind', { kind: query.kind });
+    const { column, direction } = sortOf(query.sort, 'created', ACCOUNT_SORTS);
+    qb.orderBy(column, direction, 'NULLS LAST').addOrderBy('a.id', direction);
+    if (query.limit !== undefined) qb.skip(query.offset ?? 0).take(query.limit);
+    const [accounts, total] = await qb.getManyAndCount();
+    return { items: await this.toDtos(accounts), total };
+  }
+
   async get(ctx: RequestContext, accountId: string): Promise<ProviderAccountDto> {
     return (await this.toDtos([await this.findVisible(ctx, accountId)]))[0]!;
   }
@@ -226,8 +244,12 @@ export class ProviderAccountsService {
         throw new Conflict('account_changed', 'The account\'s base URL changed while the new key was being checked; nothing was saved. Try again.');
       }
       const changed: string[] = [];
+      // Before and after of each changed setting, for the audit trail's detail. Not the base URL: a URL may carry
+      // credentials in its user-info, and the endpoint change has its own audit entry.
+      const diff: Record<string, { from: unknown; to: unknown }> = {};
       const set = <K extends keyof ProviderAccount>(k: K, v: ProviderAccount[K] | undefined) => {
         if (v !== undefined && JSON.stringify(account[k]) !== JSON.stringify(v)) {
+          if (k !== 'baseUrl') diff[String(k)] = { from: account[k], to: v };
           account[k] = v;
           changed.push(String(k));
         }
@@ -269,7 +291,7 @@ export class ProviderAccountsService {
           action: visibilityChanged ? 'vault.account.sharing_change' : 'vault.account.update',
           targetType: 'provider_account',
           targetId: accountId,
-          metadata: { name: account.name, changed, ...(visibilityChanged ? { visibilityFrom: visibilityBefore, visibilityTo: account.visibility } : {}) },
+          metadata: { name: account.name, changed, diff, ...(visibilityChanged ? { visibilityFrom: visibilityBefore, visibilityTo: account.visibility } : {}) },
         },
         m,
       );
