@@ -40,14 +40,28 @@ export class AuditService {
     return { items: await this.withNames(workspaceId, rows), nextCursor: nextCursorOf(rows, limit) };
   }
 
-  /** Every event matching the filters, newest first, a page at a time (keyset: stable while new events arrive). */
+  /**
+   * Every event matching the filters, newest first, a page at a time (keyset: stable while new events arrive). The
+   * position is kept to the microsecond, as PostgreSQL stores it: events written by one statement share a timestamp,
+   * and a millisecond cursor would skip the rest of them.
+   */
   async *listAll(workspaceId: string, filters: AuditFilterDto): AsyncGenerator<AuditEventDto> {
-    let cursor: Cursor | null = null;
+    let after: { at: string; id: string } | null = null;
     for (;;) {
-      const rows = await this.page(workspaceId, filters, cursor, EXPORT_PAGE);
-      for (const event of await this.withNames(workspaceId, rows)) yield event;
-      if (rows.length < EXPORT_PAGE) return;
-      cursor = rows[rows.length - 1]!;
+      const qb = this.db
+        .getRepository(AuditEvent)
+        .createQueryBuilder('e')
+        .addSelect(`to_char(e.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`, 'cursor_at')
+        .where('e.workspaceId = :workspaceId', { workspaceId })
+        .orderBy('e.createdAt', 'DESC')
+        .addOrderBy('e.id', 'DESC')
+        .limit(EXPORT_PAGE);
+      applyFilters(qb, filters);
+      if (after) qb.andWhere('(e.createdAt, e.id) < (:at::timestamptz, :id)', after);
+      const { entities, raw } = await qb.getRawAndEntities<{ cursor_at: string }>();
+      for (const event of await this.withNames(workspaceId, entities)) yield event;
+      if (entities.length < EXPORT_PAGE) return;
+      after = { at: raw[raw.length - 1]!.cursor_at, id: entities[entities.length - 1]!.id };
     }
   }
 

@@ -12,7 +12,7 @@ export class MemberDto {
   @ApiProperty({ format: 'date-time' }) joinedAt!: string;
 }
 
-export const MEMBER_SORTS = { email: 'u.email', name: 'u.name', role: 'm.role', joined: 'm.created_at' } as const;
+export const MEMBER_SORTS = { email: 'lower(u.email)', name: 'lower(u.name)', role: 'm.role', joined: 'm.created_at' } as const;
 
 export class ListMembersQueryDto extends ListQueryDto {
   @ApiPropertyOptional({ enum: ROLES })

@@ -38,7 +38,7 @@ export class MembersService {
     const [rows, [counted]] = await Promise.all([
       this.db.query(
         `SELECT m.user_id, u.email, u.name, m.role, m.created_at FROM memberships m JOIN users u ON u.id = m.user_id
-          WHERE ${filter} ORDER BY ${column} ${direction}, u.email ${direction}, m.user_id${page}`,
+          WHERE ${filter} ORDER BY ${column} ${direction}, lower(u.email) ${direction}, m.user_id${page}`,
         params,
       ) as Promise<{ user_id: string; email: string; name: string; role: Role; created_at: Date }[]>,
       this.db.query(`SELECT count(*)::int AS total FROM memberships m JOIN users u ON u.id = m.user_id WHERE ${filter}`, countParams) as Promise<{ total: number }[]>,

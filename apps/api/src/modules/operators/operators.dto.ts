@@ -98,7 +98,7 @@ export class OperatorDto {
   @ApiProperty({ format: 'date-time' }) updatedAt!: string;
 }
 
-export const OPERATOR_SORTS = { name: 'o.name', created: 'o.created_at', updated: 'o.updated_at', model: 'o.model' } as const;
+export const OPERATOR_SORTS = { name: 'lower(o.name)', created: 'o.created_at', updated: 'o.updated_at', model: 'o.model' } as const;
 
 export class ListOperatorsQueryDto extends ListQueryDto {
   @ApiPropertyOptional({ format: 'uuid', description: 'Only operators bound to this provider account' })

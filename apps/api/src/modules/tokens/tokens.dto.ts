@@ -45,7 +45,7 @@ export class CreatedTokenDto extends ApiTokenDto {
 }
 
 export const TOKEN_STATUSES = ['active', 'expired', 'revoked'] as const;
-export const TOKEN_SORTS = { name: 't.name', created: 't.createdAt', lastUsed: 't.lastUsedAt', expires: 't.expiresAt' } as const;
+export const TOKEN_SORTS = { name: 'LOWER(t.name)', created: 't.createdAt', lastUsed: 't.lastUsedAt', expires: 't.expiresAt' } as const;
 
 export class ListTokensQueryDto extends ListQueryDto {
   @ApiPropertyOptional({ enum: TOKEN_STATUSES })

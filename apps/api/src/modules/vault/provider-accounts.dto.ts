@@ -347,7 +347,8 @@ export class ProviderAccountDto {
   @ApiProperty({ format: 'date-time' }) updatedAt!: string;
 }
 
-export const ACCOUNT_SORTS = { name: 'a.name', created: 'a.createdAt', status: 'a.status', kind: 'a.kind', lastVerified: 'a.lastVerifiedAt' } as const;
+/** Names sort as people read them, whatever the database's collation: case-insensitively. */
+export const ACCOUNT_SORTS = { name: 'LOWER(a.name)', created: 'a.createdAt', status: 'a.status', kind: 'a.kind', lastVerified: 'a.lastVerifiedAt' } as const;
 
 export class ListProviderAccountsQueryDto extends ListQueryDto {
   @ApiPropertyOptional({ description: 'One or more statuses, comma-separated', example: 'invalid_key,quota_exhausted' })

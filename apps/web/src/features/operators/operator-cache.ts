@@ -15,12 +15,12 @@ export function useOperatorCache() {
           if (!old) return old;
           const exists = old.items.some((o) => o.id === operator.id);
           const items = exists ? old.items.map((o) => (o.id === operator.id ? operator : o)) : [...old.items, operator];
-          return { items: items.sort((a, b) => a.name.localeCompare(b.name)) };
+          return { items: items.sort((a, b) => a.name.localeCompare(b.name)), total: old.total + (exists ? 0 : 1) };
         });
         refresh();
       },
       remove(operatorId: string) {
-        queryClient.setQueryData<OperatorListDto>(key, (old) => (old ? { items: old.items.filter((o) => o.id !== operatorId) } : old));
+        queryClient.setQueryData<OperatorListDto>(key, (old) => (old ? { items: old.items.filter((o) => o.id !== operatorId), total: Math.max(0, old.total - 1) } : old));
         refresh();
       },
     };
