@@ -107,7 +107,8 @@ describe('Operators and Runs in a real browser', () => {
     await page.getByTestId('nav-runs').click();
     await page.waitForURL(/\/runs$/);
     await statusIs(page, 'run-row', 'succeeded').and(page.locator(`[data-run-id="${runId}"]`)).waitFor();
-    await page.getByTestId('queue-health').getByTestId('queue-account').and(page.locator(`[data-account-id="${stack.ws.mockAccountId}"]`)).waitFor();
+    // Idle now: folded under "idle accounts", but there.
+    await page.getByTestId('queue-health').getByTestId('queue-account').and(page.locator(`[data-account-id="${stack.ws.mockAccountId}"]`)).waitFor({ state: 'attached' });
     await page.getByTestId('runs-live').and(page.locator('[data-state="open"]')).waitFor();
 
     // A slow run started elsewhere (the API, as the same member) appears at the top and changes live:

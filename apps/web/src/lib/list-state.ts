@@ -20,6 +20,8 @@ export interface ListState {
   pageSize: number;
   setSearch(value: string): void;
   setFilter(name: string, value: string): void;
+  /** Several filters in one navigation (two setFilter calls in one event would each start from the same URL). */
+  setFilters(values: Record<string, string>): void;
   setSort(sort: SortState): void;
   setPage(page: number): void;
   clear(): void;
@@ -88,6 +90,14 @@ export function useListState({ filters: filterNames = [], defaultSort, pageSize 
       update((p) => {
         if (value) p.set(name(key), value);
         else p.delete(name(key));
+        p.delete(name('page'));
+      }),
+    setFilters: (values) =>
+      update((p) => {
+        for (const [key, value] of Object.entries(values)) {
+          if (value) p.set(name(key), value);
+          else p.delete(name(key));
+        }
         p.delete(name('page'));
       }),
     setSort: (next) =>

@@ -207,6 +207,8 @@ export function OperatorsPage() {
   );
 }
 
+export default OperatorsPage;
+
 /** Where operators without an account or model of their own run (PATCH /workspace, Settings). */
 function WorkspaceDefaults({ workspace, accounts }: { workspace: WorkspaceDto | undefined; accounts: ProviderAccountDto[] }) {
   const canManageWorkspace = useCan('workspace:manage');

@@ -204,3 +204,4 @@ function BillingNote() {
     </aside>
   );
 }
+export default VaultPage;
