@@ -10,7 +10,6 @@ describe('audit trail', () => {
   let admin: Session;
   let operator: { id: string; name: string };
   let gone: { id: string; name: string };
-  let token: { id: string; name: string };
 
   beforeAll(async () => {
     api = await startTestApi();
@@ -21,7 +20,7 @@ describe('audit trail', () => {
     await as(owner).patch(`/api/v1/operators/${operator.id}`, { name: `${operator.name} v2`, maxOutputTokens: 500, instructions: 'Be brief.' });
     gone = (await as(admin).post('/api/v1/operators', { name: `Temporary ${randomUUID().slice(0, 6)}` })).body;
     await as(admin).delete(`/api/v1/operators/${gone.id}`);
-    token = (await as(admin).post('/api/v1/tokens', { name: `=HYPERLINK("http://evil.example","x") ${randomUUID().slice(0, 4)}`, scopes: ['read'] })).body;
+    await as(admin).post('/api/v1/tokens', { name: `=HYPERLINK("http://evil.example","x") ${randomUUID().slice(0, 4)}`, scopes: ['read'] });
     await as(owner).patch(`/api/v1/provider-accounts/${ws.mockAccountId}`, { limits: { maxConcurrency: 7 } });
   });
   afterAll(() => api.close());

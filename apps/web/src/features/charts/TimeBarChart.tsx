@@ -1,5 +1,6 @@
 import { Bar, BarChart, type BarShapeProps, CartesianGrid, ResponsiveContainer, Tooltip, type TooltipContentProps, XAxis, YAxis } from 'recharts';
 import './charts.css';
+import { niceTicks } from './ticks.js';
 
 /**
  * Stacked bars over time (Recharts): the Overview's runs and spend, the Budgets page's spend per day. Colours come from
@@ -45,13 +46,24 @@ export function TimeBarChart({
   /** Extra data-* attributes of a segment. */
   segmentData?: (point: TimePoint, series: ChartSeries) => Record<string, string | number>;
 }) {
+  const max = data.reduce((m, point) => Math.max(m, series.reduce((sum, s) => sum + Number(point[s.key] ?? 0), 0)), 0);
+  const ticks = niceTicks(max, integerValues);
   return (
     <figure className="time-chart" aria-label={title} style={{ height }}>
       <ResponsiveContainer width="100%" height="100%">
         <BarChart data={data} margin={{ top: 8, right: 8, bottom: 0, left: 0 }} barCategoryGap="18%" accessibilityLayer>
           <CartesianGrid vertical={false} className="chart-grid" />
           <XAxis dataKey="start" tickFormatter={(v: string) => formatBucket(v, unit)} minTickGap={18} tickLine={false} className="chart-axis" interval="preserveStartEnd" />
-          <YAxis tickFormatter={(v: number) => formatValue(v)} allowDecimals={!integerValues} width={64} tickLine={false} axisLine={false} tickCount={5} className="chart-axis" />
+          <YAxis
+            tickFormatter={(v: number) => formatValue(v)}
+            ticks={ticks}
+            domain={[0, ticks[ticks.length - 1]!]}
+            allowDecimals={!integerValues}
+            width={64}
+            tickLine={false}
+            axisLine={false}
+            className="chart-axis"
+          />
           <Tooltip cursor={{ className: 'chart-cursor' }} content={(props) => <ChartTooltip {...props} series={series} unit={unit} formatValue={formatValue} />} />
           {series.map((s) => (
             <Bar
