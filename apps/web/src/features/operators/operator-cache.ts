@@ -1,6 +1,6 @@
 import { useQueryClient } from '@tanstack/react-query';
 import { useMemo } from 'react';
-import { listOperatorsQueryKey } from '../../api/generated/@tanstack/react-query.gen.js';
+import { getOperatorQueryKey, listOperatorsQueryKey } from '../../api/generated/@tanstack/react-query.gen.js';
 import type { OperatorDto, OperatorListDto } from '../../api/generated/types.gen.js';
 
 /** Keeps the operator list in step with what a change returned, then refetches it in the background. */
@@ -20,6 +20,8 @@ export function useOperatorCache() {
         refresh();
       },
       remove(operatorId: string) {
+        // A deleted operator must not linger as the page's highlighted (pinned) row.
+        queryClient.removeQueries({ queryKey: getOperatorQueryKey({ path: { operatorId } }) });
         queryClient.setQueryData<OperatorListDto>(key, (old) => (old ? { items: old.items.filter((o) => o.id !== operatorId), total: Math.max(0, old.total - 1) } : old));
         refresh();
       },

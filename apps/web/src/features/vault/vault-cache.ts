@@ -1,6 +1,6 @@
 import { useQueryClient } from '@tanstack/react-query';
 import { useCallback, useMemo, useState } from 'react';
-import { listProviderAccountsQueryKey } from '../../api/generated/@tanstack/react-query.gen.js';
+import { getProviderAccountQueryKey, listProviderAccountsQueryKey } from '../../api/generated/@tanstack/react-query.gen.js';
 import type { ProviderAccountDto, ProviderAccountListDto } from '../../api/generated/types.gen.js';
 import { ApiProblem, toApiProblem } from '../../lib/problem.js';
 
@@ -27,6 +27,8 @@ export function useVaultCache() {
         void refresh();
       },
       remove(accountId: string) {
+        // A deleted account must not linger as the page's highlighted (pinned) row.
+        queryClient.removeQueries({ queryKey: getProviderAccountQueryKey({ path: { accountId } }) });
         queryClient.setQueryData<ProviderAccountListDto>(key, (old) => (old ? { items: old.items.filter((a) => a.id !== accountId), total: Math.max(0, old.total - 1) } : old));
         void refresh();
       },
