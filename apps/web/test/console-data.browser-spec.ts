@@ -89,6 +89,7 @@ describe('console data pages in a real browser', () => {
     // The charts drew the runs per hour and the spend by label.
     expect(await page.getByTestId('overview-run-segment').count()).toBeGreaterThanOrEqual(3);
     expect(await page.locator('[data-testid="overview-spend-segment"][data-series="verified"]').getAttribute('data-value')).toBe('250000');
+    await page.mouse.move(0, 0);
     await screenshot(page, 'overview-desktop');
     await expectNoPageOverflow(page, 'overview desktop');
 
