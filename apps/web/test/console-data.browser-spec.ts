@@ -124,8 +124,8 @@ describe('console data pages in a real browser', () => {
 
     await page.getByTestId('vault-search').fill(tag);
     await page.waitForURL((u) => u.searchParams.get('q') === tag);
-    await page.locator('[data-testid="vault-row"]').nth(2).waitFor();
-    expect(await names()).toEqual([`Zulu ${tag}`, `Echo ${tag}`, `Kilo ${tag}`]);
+    // The previous page stays on screen until the search answers: wait for the answer, not the URL.
+    await expectEventually(names, [`Zulu ${tag}`, `Echo ${tag}`, `Kilo ${tag}`]);
     await page.getByTestId('sort-name').click();
     await page.waitForURL((u) => u.searchParams.get('sort') === 'name');
     await expectEventually(names, [`Echo ${tag}`, `Kilo ${tag}`, `Zulu ${tag}`]);
