@@ -1,5 +1,6 @@
 // `pnpm bench [scenario …]`: runs the benchmarks on this machine and prints one JSON document.
-// Scenarios: baseline, throughput, latency, admission, limits, memory, cost, budgets, fairness (default: all).
+// Scenarios: baseline, throughput, latency, admission, limits, memory, cost, budgets, fairness (default: all), and
+// overview (seeds 1,000,000 runs: only when named).
 // Every figure is measured in the same run as the raw BullMQ baseline, so ratios hold on a noisy machine.
 import { cpus, totalmem } from 'node:os';
 import { runOrExit } from './lib.mjs';
@@ -7,16 +8,18 @@ import { runOrExit } from './lib.mjs';
 // Build output goes to stderr: stdout carries only the JSON result.
 
 const all = ['baseline', 'throughput', 'latency', 'admission', 'limits', 'memory', 'cost', 'budgets', 'fairness'];
+const named = [...all, 'overview'];
 const chosen = process.argv.slice(2).filter((a) => !a.startsWith('-'));
 const scenarios = chosen.length ? chosen : all;
-const unknown = scenarios.filter((s) => !all.includes(s));
+const unknown = scenarios.filter((s) => !named.includes(s));
 if (unknown.length) {
-  console.error(`Unknown scenario(s): ${unknown.join(', ')}. Choose from: ${all.join(', ')}`);
+  console.error(`Unknown scenario(s): ${unknown.join(', ')}. Choose from: ${named.join(', ')}`);
   process.exit(2);
 }
 
 await runOrExit('pnpm', ['run', '--silent', 'build', '--output-logs=errors-only'], { stdio: ['ignore', 2, 2] });
 const bench = await import('../bench/runs.mjs');
+const overviewBench = await import('../bench/overview.mjs');
 
 const result = {
   machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model, memoryGb: Math.round(totalmem() / 2 ** 30), node: process.version },
@@ -35,6 +38,7 @@ const run = {
   cost: () => bench.costPerRun(),
   budgets: () => bench.budgetThroughput(),
   fairness: () => bench.fairnessLatency(),
+  overview: () => overviewBench.overviewLatency(),
 };
 for (const name of ['baseline', ...scenarios.filter((s) => s !== 'baseline')]) {
   log(`${name}…`);

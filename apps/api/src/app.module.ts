@@ -8,6 +8,7 @@ import { ProblemDetailsFilter } from './common/problem-details.filter.js';
 import { RequestValidationPipe } from './common/validation.js';
 import type { AppConfig } from './config.js';
 import { CoreModule } from './core.module.js';
+import { AnalyticsModule } from './modules/analytics/analytics.module.js';
 import { AuditModule } from './modules/audit/audit.module.js';
 import { AuthModule } from './modules/auth/auth.module.js';
 import { BootstrapModule } from './modules/bootstrap/bootstrap.module.js';
@@ -57,6 +58,7 @@ export class AppModule {
         MetricsModule,
         GatewayModule,
         GatewayRoutesModule,
+        AnalyticsModule,
       ],
       providers: [
         { provide: APP_FILTER, useClass: ProblemDetailsFilter },

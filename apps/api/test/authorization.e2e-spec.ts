@@ -69,6 +69,9 @@ function exampleBody(doc: Doc, ref: string | undefined): object | undefined {
  */
 const EXPECTED_POLICY: Record<string, string> = {
   'GET /api/v1/audit-events': 'audit:read',
+  'GET /api/v1/audit-events/actions': 'audit:read',
+  'GET /api/v1/audit-events.csv': 'audit:read',
+  'GET /api/v1/analytics/overview': 'runs:read',
   'POST /api/v1/auth/login': 'public',
   'POST /api/v1/auth/logout': 'signed-in',
   'GET /api/v1/auth/me': 'signed-in',
@@ -311,7 +314,8 @@ describe('authorization: every route × every caller', () => {
         const { instance: _ri, requestId: _rr, ...randomAnswer } = random.body ?? {};
         expect(answer).toEqual(randomAnswer);
       }
-      const text = JSON.stringify(answer);
+      // A CSV answer (the audit export) is text, not a JSON body: read that too.
+      const text = JSON.stringify(answer) + (/^text\/csv/.test(String(res.headers?.['content-type'] ?? '')) ? String((res as { text?: string }).text ?? '') : '');
       for (const secret of aSecrets) expect([op.path, text.includes(secret)]).toEqual([op.path, false]);
     }
     // And A's resources are all still there, untouched.

@@ -38,13 +38,16 @@ describe('budgets', () => {
       name: 'Team monthly',
       scope: { type: 'workspace', id: null, label: ws.name },
       period: 'month',
+      countFrom: 'creation',
       capMicroUsd: 50_000_000,
       softThresholdPct: 80,
       shrinkToFit: null,
       currentPeriod: {
         periodStart: monthStart.toISOString(),
         periodEnd: nextMonth.toISOString(),
+        countingFrom: created.body.createdAt,
         spentMicroUsd: 0,
+        openingMicroUsd: 0,
         heldMicroUsd: 0,
         remainingMicroUsd: 50_000_000,
         projectedMicroUsd: 0,
@@ -147,7 +150,8 @@ describe('budgets', () => {
   });
 
   it('shows the current period from the ledger: spent, held, remaining, projection, threshold', async () => {
-    const { body } = await create({ period: 'day', capMicroUsd: 1_000_000, softThresholdPct: 50 });
+    // Counting from the period's start, as the seeded spend does (a budget counting from its creation extrapolates from then).
+    const { body } = await create({ period: 'day', capMicroUsd: 1_000_000, softThresholdPct: 50, countFrom: 'period_start' });
     const alertedAt = new Date(Date.now() - 60_000);
     await seedPeriod(body.id, 'day', { spent: 600_000, held: 300_000, alertedAt });
     // Yesterday's row is another period: it does not count.

@@ -237,6 +237,8 @@ describe('Budgets, spend and cost labels in a real browser', () => {
     const viewerContext = await browser.newContext({ viewport: { width: 1280, height: 900 } });
     const viewerPage = await viewerContext.newPage();
     await signInAt(viewerPage, stack.ws.users.viewer, '/budgets');
+    // A link to the budget opens its row.
+    await viewerPage.goto(`${stack.api.url}/budgets#budget-${created.body.id}`);
     const viewerCard = viewerPage.locator(`[data-testid="budget-card"][data-budget-id="${created.body.id}"]`);
     await viewerCard.waitFor();
     expect(await viewerCard.getByTestId('budget-cap-value').innerText()).toBe('$2.00');
@@ -250,6 +252,7 @@ describe('Budgets, spend and cost labels in a real browser', () => {
     const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
     const page = await context.newPage();
     await signInAt(page, stack.ws.users.admin, '/budgets');
+    await page.goto(`${stack.api.url}/budgets#budget-${created.body.id}`);
     const card = page.locator(`[data-testid="budget-card"][data-budget-id="${created.body.id}"]`);
     await card.getByTestId('budget-delete').waitFor();
     const owner = await signIn(stack.api.url, stack.ws.users.owner);
@@ -312,6 +315,8 @@ describe('Budgets, spend and cost labels in a real browser', () => {
     const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
     const page = await context.newPage();
     await signInAt(page, stack.ws.users.admin, '/vault');
+    // A link to the account opens its row.
+    await page.goto(`${stack.api.url}/vault#account-${account.body.id}`);
     const card = page.locator(`[data-testid="vault-account"][data-account-id="${account.body.id}"]`);
     const sync = card.getByTestId('cost-sync');
     await sync.and(page.locator('[data-enabled="false"]')).waitFor();

@@ -29,6 +29,15 @@ describe('Operators and Runs in a real browser', () => {
 
   const statusIs = (page: Page, testId: string, status: string) => page.locator(`[data-testid="${testId}"][data-status="${status}"]`);
   const operatorRow = (page: Page, name: string) => page.getByTestId('operator-row').filter({ has: page.getByRole('heading', { name, exact: true }) });
+  /** An operator's card: its row in the operators table, opened (a new operator's row opens by itself). */
+  async function openOperator(page: Page, name: string) {
+    const card = operatorRow(page, name);
+    const row = page.locator('[data-testid="operator-list-row"]').filter({ has: page.getByText(name, { exact: true }) });
+    await row.first().waitFor();
+    if ((await card.count()) === 0) await row.first().getByTestId('operator-list-toggle').click();
+    await card.waitFor();
+    return card;
+  }
 
   /** Waits for the run page to show `status`; on a timeout, says what the page showed and what the server knows. */
   async function waitForDetailStatus(page: Page, status: string, timeout = 15_000) {
@@ -63,7 +72,7 @@ describe('Operators and Runs in a real browser', () => {
   }
 
   async function startRunFrom(page: Page, operatorName: string, input: string): Promise<string> {
-    const row = operatorRow(page, operatorName);
+    const row = await openOperator(page, operatorName);
     await row.getByTestId('operator-run').click();
     await row.getByTestId('run-input').fill(input);
     await row.getByTestId('run-submit').click();
@@ -79,7 +88,7 @@ describe('Operators and Runs in a real browser', () => {
     await signInAt(page, stack.ws.users.member, '/operators');
     await page.getByTestId('workspace-defaults').waitFor();
     await createTextOperator(page, name);
-    const row = operatorRow(page, name);
+    const row = await openOperator(page, name);
     const operatorId = (await row.getAttribute('data-operator-id'))!;
     expect(await row.getByTestId('operator-format').innerText()).toMatch(/text/i);
     expect(await row.getByTestId('operator-account-name').innerText()).toContain('Workspace default: Mock provider');
@@ -107,7 +116,8 @@ describe('Operators and Runs in a real browser', () => {
     await page.getByTestId('nav-runs').click();
     await page.waitForURL(/\/runs$/);
     await statusIs(page, 'run-row', 'succeeded').and(page.locator(`[data-run-id="${runId}"]`)).waitFor();
-    await page.getByTestId('queue-health').getByTestId('queue-account').and(page.locator(`[data-account-id="${stack.ws.mockAccountId}"]`)).waitFor();
+    // Idle now: folded under "idle accounts", but there.
+    await page.getByTestId('queue-health').getByTestId('queue-account').and(page.locator(`[data-account-id="${stack.ws.mockAccountId}"]`)).waitFor({ state: 'attached' });
     await page.getByTestId('runs-live').and(page.locator('[data-state="open"]')).waitFor();
 
     // A slow run started elsewhere (the API, as the same member) appears at the top and changes live:
@@ -178,7 +188,7 @@ describe('Operators and Runs in a real browser', () => {
     expect(await schemaError.count()).toBe(0);
     await screenshot(page, 'operator-form-schema');
     await page.getByTestId('operator-save').click();
-    const row = operatorRow(page, name);
+    const row = await openOperator(page, name);
     await row.waitFor();
     expect(await row.getByTestId('operator-format').innerText()).toMatch(/json/i);
 
@@ -305,7 +315,7 @@ describe('Operators and Runs in a real browser', () => {
     const name = `Editable ${hex()}`;
     await signInAt(page, stack.ws.users.member, '/operators');
     await createTextOperator(page, name);
-    const row = operatorRow(page, name);
+    const row = await openOperator(page, name);
     const operatorId = (await row.getAttribute('data-operator-id'))!;
 
     await row.getByTestId('operator-edit').click();
@@ -324,7 +334,7 @@ describe('Operators and Runs in a real browser', () => {
     expect(await page.getByText('mock-smart', { exact: true }).count()).toBeGreaterThan(0);
 
     await page.getByTestId('nav-operators').click();
-    await operatorRow(page, name).getByTestId('operator-delete').click();
+    await (await openOperator(page, name)).getByTestId('operator-delete').click();
     await page.getByRole('dialog').getByTestId('confirm-accept').click();
     await operatorRow(page, name).waitFor({ state: 'detached' });
     const run = await as(stack.member).get(`/api/v1/runs/${runId}`);
@@ -336,6 +346,7 @@ describe('Operators and Runs in a real browser', () => {
     const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
     const page = await context.newPage();
     await signInAt(page, stack.ws.users.viewer, '/operators');
+    await page.getByTestId('operator-list-toggle').first().click();
     await page.getByTestId('operator-row').first().waitFor();
     expect(await page.getByTestId('operator-new').count()).toBe(0);
     expect(await page.getByTestId('operator-run').count()).toBe(0);

@@ -52,7 +52,15 @@ async function dialogShot(page: Page, name: string) {
   await page.screenshot({ path: join(process.cwd(), 'test-results', `${name}.png`) });
 }
 
-const accountCard = (page: Page, name: string) => page.getByTestId('vault-account').filter({ has: page.getByRole('heading', { name, exact: true }) });
+/** An account's card: its row in the accounts table, opened (a new account's row opens by itself). */
+async function accountCard(page: Page, name: string) {
+  const card = page.getByTestId('vault-account').filter({ has: page.getByRole('heading', { name, exact: true }) });
+  const row = page.locator('[data-testid="vault-row"]').filter({ has: page.getByText(name, { exact: true }) });
+  await row.first().waitFor();
+  if ((await card.count()) === 0) await row.first().getByTestId('vault-row-toggle').click();
+  await card.waitFor();
+  return card;
+}
 
   it('adds an OpenAI account, picks its default model, rotates and verifies the key — and never shows or stores a key', async () => {
     const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
@@ -76,7 +84,7 @@ const accountCard = (page: Page, name: string) => page.getByTestId('vault-accoun
     const models = page.getByTestId('vault-models');
     await models.waitFor();
     for (const m of FAKE_MODELS) await expect(models.getByText(m, { exact: true }).count()).resolves.toBe(1);
-    const card = accountCard(page, name);
+    const card = await accountCard(page, name);
     await card.locator('[data-testid="vault-status"][data-status="active"]').waitFor();
     expect((await card.getByTestId('vault-status').innerText()).trim()).toBe('Active');
     expect((await card.getByTestId('vault-key-hint').innerText()).trim()).toBe(hintOf(firstKey));
@@ -138,7 +146,7 @@ const accountCard = (page: Page, name: string) => page.getByTestId('vault-accoun
     await panelError.waitFor();
     expect((await panelError.innerText()).trim()).toBe('Invalid API key — verify the full key was copied');
     expect(await panel.innerText()).toContain('it starts with sk-proj-');
-    const card = accountCard(page, name);
+    const card = await accountCard(page, name);
     await card.locator('[data-testid="vault-status"][data-status="invalid_key"]').waitFor();
     expect((await card.getByTestId('vault-error').innerText()).trim()).toBe('Invalid API key — verify the full key was copied');
     expect((await card.getByTestId('vault-last-verified').innerText()).trim()).toBe('never');
@@ -179,7 +187,7 @@ const accountCard = (page: Page, name: string) => page.getByTestId('vault-accoun
     await panel.getByTestId('vault-error').waitFor();
     expect((await panel.getByTestId('vault-error').innerText()).trim()).toBe('Rate limit exceeded — waiting and retrying');
     expect((await panel.innerText()).toLowerCase()).toContain('wait and retry; check your limits');
-    const card = accountCard(page, name);
+    const card = await accountCard(page, name);
     await card.locator('[data-testid="vault-status"][data-status="rate_limited"]').waitFor();
     expect((await card.getByTestId('vault-status').innerText()).trim()).toMatch(/^Rate limited until \d{2}:\d{2}$/);
     await screenshot(page, 'vault-rate-limited');
@@ -224,7 +232,7 @@ const accountCard = (page: Page, name: string) => page.getByTestId('vault-accoun
       await page.getByTestId('vault-save').click();
       await page.getByTestId('vault-models').waitFor();
       await page.getByTestId('vault-add-panel').getByRole('button', { name: 'Skip' }).click();
-      const card = accountCard(page, name);
+      const card = await accountCard(page, name);
       await card.locator('[data-testid="vault-status"][data-status="active"]').waitFor();
 
       // Editing anything but the base URL asks for no key.
@@ -280,7 +288,7 @@ const accountCard = (page: Page, name: string) => page.getByTestId('vault-accoun
     await page.getByTestId('vault-models').waitFor();
     await page.getByTestId('vault-add-panel').getByRole('button', { name: 'Skip' }).click();
 
-    const card = accountCard(page, name);
+    const card = await accountCard(page, name);
     await card.locator('[data-testid="vault-status"][data-status="active"]').waitFor();
     expect((await card.getByTestId('vault-key-hint').innerText()).trim()).toBe('No key (server without authentication)');
 
@@ -313,7 +321,7 @@ const accountCard = (page: Page, name: string) => page.getByTestId('vault-accoun
     await page.getByTestId('vault-models').getByText('mock-smart').waitFor();
     await page.getByTestId('vault-default-model').selectOption('mock-smart');
     await page.getByTestId('vault-default-model-save').click();
-    await accountCard(page, mockName).getByText('mock-smart', { exact: true }).first().waitFor();
+    await (await accountCard(page, mockName)).getByText('mock-smart', { exact: true }).first().waitFor();
     await context.close();
   });
 
@@ -328,7 +336,7 @@ const accountCard = (page: Page, name: string) => page.getByTestId('vault-accoun
     await page.getByTestId('vault-save').click();
     await page.getByTestId('vault-models').waitFor();
     await page.getByTestId('vault-add-panel').getByRole('button', { name: 'Skip' }).click();
-    const card = accountCard(page, name);
+    const card = await accountCard(page, name);
 
     await card.getByTestId('vault-open-admin-key').click();
     await card.getByTestId('vault-admin-key').fill(`sk-proj-not-an-admin-key-${hex()}`);
@@ -355,7 +363,7 @@ const accountCard = (page: Page, name: string) => page.getByTestId('vault-accoun
     const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
     const page = await context.newPage();
     await signInAt(page, ws.users.viewer);
-    const mock = accountCard(page, 'Mock provider');
+    const mock = await accountCard(page, 'Mock provider');
     await mock.waitFor();
     await mock.locator('[data-testid="vault-status"][data-status="active"]').waitFor();
     expect(await page.getByTestId('vault-account').count()).toBeGreaterThanOrEqual(1);
@@ -384,10 +392,10 @@ const accountCard = (page: Page, name: string) => page.getByTestId('vault-accoun
     const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
     const page = await context.newPage();
     await signInAt(page, ws.users.owner);
-    const warned = accountCard(page, unlisted);
+    const warned = await accountCard(page, unlisted);
     await warned.locator('[data-testid="vault-warning"][data-code="default_model_not_listed"]').getByText('"gpt-imaginary" is not among the models').waitFor();
     await warned.locator('[data-testid="vault-status"][data-status="active"]').waitFor();
-    const refused = accountCard(page, empty);
+    const refused = await accountCard(page, empty);
     await refused.locator('[data-testid="vault-status"][data-status="unverified"]').waitFor();
     await refused.locator('.provider-error[data-code="empty_model_list"]').getByText('platform.openai.com › Settings › Project').waitFor();
     await screenshot(page, 'vault-model-list-warnings');

@@ -54,7 +54,7 @@ export function createAppRouter() {
       // The session lives in the query cache; navigating between pages must not refetch it.
       shouldRevalidate: () => false,
       children: [
-        { index: true, loader: () => redirect('/vault') },
+        { index: true, lazy: { Component: async () => (await import('../features/overview/OverviewPage.js')).OverviewPage } },
         { path: 'vault', element: <VaultPage /> },
         // Loaded on first visit (their own chunks), before the navigation renders.
         { path: 'operators', lazy: { Component: async () => (await import('../features/operators/OperatorsPage.js')).OperatorsPage } },

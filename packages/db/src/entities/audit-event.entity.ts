@@ -9,6 +9,10 @@ export type AuditOutcome = 'success' | 'failure';
  */
 @Entity('audit_events')
 @Index('audit_events_workspace_created_idx', ['workspaceId', 'createdAt'])
+// The audit trail's filters (docs/console.md): by action, by actor and by target, each newest first.
+@Index('audit_events_workspace_action_idx', ['workspaceId', 'action', 'createdAt'])
+@Index('audit_events_workspace_actor_idx', ['workspaceId', 'actorId', 'createdAt'])
+@Index('audit_events_workspace_target_idx', ['workspaceId', 'targetType', 'targetId', 'createdAt'])
 export class AuditEvent {
   @PrimaryGeneratedColumn('uuid')
   id!: string;

@@ -5,6 +5,14 @@ export const BUDGET_SCOPES = ['workspace', 'account', 'operator', 'token'] as co
 export type BudgetScope = (typeof BUDGET_SCOPES)[number];
 export const BUDGET_PERIODS = ['day', 'week', 'month', 'lifetime'] as const;
 export type BudgetPeriod = (typeof BUDGET_PERIODS)[number];
+/**
+ * What a budget's first period counts: only the runs from its creation on (`creation`), or every run of the period
+ * from its start — month-to-date for a monthly budget — including the spend of runs before the budget existed
+ * (`period_start`, recorded as the period's opening balance when the budget is created). Later periods are whole
+ * UTC calendar periods either way.
+ */
+export const BUDGET_COUNT_FROM = ['creation', 'period_start'] as const;
+export type BudgetCountFrom = (typeof BUDGET_COUNT_FROM)[number];
 
 /** A hard cap on what runs may cost, per UTC period, for a workspace, an account, an operator or an API token. */
 @Entity('budgets')
@@ -13,6 +21,7 @@ export type BudgetPeriod = (typeof BUDGET_PERIODS)[number];
 @Check('budgets_period_check', `"period" IN ('day', 'week', 'month', 'lifetime')`)
 @Check('budgets_cap_check', `"cap_micro_usd" >= 0 AND "soft_threshold_pct" BETWEEN 1 AND 100`)
 @Check('budgets_shrink_check', `"shrink_min_output_tokens" IS NULL OR "shrink_min_output_tokens" >= 1`)
+@Check('budgets_count_from_check', `"count_from" IN ('creation', 'period_start')`)
 export class Budget {
   @PrimaryGeneratedColumn('uuid')
   id!: string;
@@ -47,6 +56,10 @@ export class Budget {
   @Column({ type: 'int', nullable: true })
   shrinkMinOutputTokens!: number | null;
 
+  /** See BUDGET_COUNT_FROM. Fixed at creation, like the scope and the period. */
+  @Column({ type: 'text', default: 'creation' })
+  countFrom!: BudgetCountFrom;
+
   @Column({ type: 'uuid', nullable: true })
   createdById!: string | null;
 
@@ -76,6 +89,13 @@ export class BudgetPeriodRow {
 
   @Column({ type: 'bigint', default: 0 })
   heldMicroUsd!: string;
+
+  /**
+   * A budget that counts from the period's start: what runs in its scope had cost in this period before the budget
+   * was created (included in spent). 0 otherwise.
+   */
+  @Column({ type: 'bigint', default: 0 })
+  openingMicroUsd!: string;
 
   /** When spend crossed the soft threshold in this period (set once, with its audit entry, by the ledger). */
   @Column({ type: 'timestamptz', nullable: true })

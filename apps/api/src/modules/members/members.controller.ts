@@ -1,4 +1,4 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Req, Res } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query, Req, Res } from '@nestjs/common';
 import { ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { ApiProblems, ApiUuidParam } from '../../common/problem.dto.js';
 import type { FastifyReply, FastifyRequest } from 'fastify';
@@ -16,6 +16,7 @@ import {
   InviteListDto,
   InvitePreviewDto,
   InviteTokenDto,
+  ListMembersQueryDto,
   MeDto,
   MemberDto,
   MemberListDto,
@@ -35,10 +36,11 @@ export class MembersController {
 
   @Get('members')
   @RequirePermission('members:read')
-  @ApiOperation({ operationId: 'listMembers', summary: 'Members of the workspace and their roles' })
+  @ApiOperation({ operationId: 'listMembers', summary: 'Members of the workspace and their roles; search (`q`: email, name), filter by role, sort and page' })
   @ApiOkResponse({ type: MemberListDto })
-  async list(@Ctx() ctx: RequestContext): Promise<MemberListDto> {
-    return { items: await this.members.list(ctx.workspaceId) };
+  @ApiProblems(400)
+  list(@Ctx() ctx: RequestContext, @Query() query: ListMembersQueryDto): Promise<MemberListDto> {
+    return this.members.list(ctx.workspaceId, query);
   }
 
   @Patch('members/:userId')

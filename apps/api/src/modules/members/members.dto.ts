@@ -1,6 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { type Role, ROLES } from '@vaultrun/db';
 import { IsEmail, IsIn, IsOptional, IsString, Length, MaxLength } from 'class-validator';
+import { ListQueryDto, sortValues } from '../../common/list-query.js';
 import { MeDto } from '../auth/dto/auth.dto.js';
 
 export class MemberDto {
@@ -11,8 +12,23 @@ export class MemberDto {
   @ApiProperty({ format: 'date-time' }) joinedAt!: string;
 }
 
+export const MEMBER_SORTS = { email: 'lower(u.email)', name: 'lower(u.name)', role: 'm.role', joined: 'm.created_at' } as const;
+
+export class ListMembersQueryDto extends ListQueryDto {
+  @ApiPropertyOptional({ enum: ROLES })
+  @IsOptional()
+  @IsIn(ROLES)
+  role?: Role;
+
+  @ApiPropertyOptional({ enum: sortValues(Object.keys(MEMBER_SORTS)), default: 'joined', description: 'A column, ascending; prefixed with "-", descending' })
+  @IsOptional()
+  @IsIn(sortValues(Object.keys(MEMBER_SORTS)))
+  sort?: string;
+}
+
 export class MemberListDto {
   @ApiProperty({ type: [MemberDto] }) items!: MemberDto[];
+  @ApiProperty({ description: 'Members matching the search and filters (all pages)' }) total!: number;
 }
 
 export class ChangeRoleDto {

@@ -5,7 +5,9 @@ import { canAssignRole, Conflict, Forbidden, NotFound } from '@vaultrun/vault-co
 import type { DataSource, EntityManager } from 'typeorm';
 import { AuditService } from '../audit/audit.service.js';
 import { actorOf, type RequestContext } from '../auth/principal.js';
-import type { MemberDto } from './members.dto.js';
+import { containsPattern, sortOf } from '../../common/list-query.js';
+import { positional } from '../vault/visibility.js';
+import { type ListMembersQueryDto, MEMBER_SORTS, type MemberDto } from './members.dto.js';
 
 /** The role an API token acts with when managing members: admin-scoped tokens act as admins. */
 export function actingRole(ctx: RequestContext): Role {
@@ -19,13 +21,32 @@ export class MembersService {
     private readonly audit: AuditService,
   ) {}
 
-  async list(workspaceId: string): Promise<MemberDto[]> {
-    const rows: { user_id: string; email: string; name: string; role: Role; created_at: Date }[] = await this.db.query(
-      `SELECT m.user_id, u.email, u.name, m.role, m.created_at FROM memberships m JOIN users u ON u.id = m.user_id
-        WHERE m.workspace_id = $1 ORDER BY m.created_at, u.email`,
-      [workspaceId],
-    );
-    return rows.map((r) => ({ userId: r.user_id, email: r.email, name: r.name, role: r.role, joinedAt: new Date(r.created_at).toISOString() }));
+  /** Search (email, name), a role filter, sort, a page and the total (one statement: the total rides on every row). */
+  async list(workspaceId: string, query: ListMembersQueryDto): Promise<{ items: MemberDto[]; total: number }> {
+    const params: unknown[] = [workspaceId];
+    const bind = positional(params);
+    const where = ['m.workspace_id = $1'];
+    if (query.q?.trim()) {
+      const q = bind(containsPattern(query.q));
+      where.push(`(u.email ILIKE ${q} OR u.name ILIKE ${q})`);
+    }
+    if (query.role) where.push(`m.role = ${bind(query.role)}`);
+    const filter = where.join(' AND ');
+    const countParams = [...params];
+    const { column, direction } = sortOf(query.sort, 'joined', MEMBER_SORTS);
+    const page = query.limit === undefined ? '' : ` LIMIT ${bind(query.limit)} OFFSET ${bind(query.offset ?? 0)}`;
+    const [rows, [counted]] = await Promise.all([
+      this.db.query(
+        `SELECT m.user_id, u.email, u.name, m.role, m.created_at FROM memberships m JOIN users u ON u.id = m.user_id
+          WHERE ${filter} ORDER BY ${column} ${direction}, lower(u.email) ${direction}, m.user_id${page}`,
+        params,
+      ) as Promise<{ user_id: string; email: string; name: string; role: Role; created_at: Date }[]>,
+      this.db.query(`SELECT count(*)::int AS total FROM memberships m JOIN users u ON u.id = m.user_id WHERE ${filter}`, countParams) as Promise<{ total: number }[]>,
+    ]);
+    return {
+      items: rows.map((r) => ({ userId: r.user_id, email: r.email, name: r.name, role: r.role, joinedAt: new Date(r.created_at).toISOString() })),
+      total: counted?.total ?? 0,
+    };
   }
 
   async changeRole(ctx: RequestContext, userId: string, role: Role): Promise<MemberDto> {
@@ -45,7 +66,7 @@ export class MembersService {
         m,
       );
     });
-    const member = (await this.list(ctx.workspaceId)).find((x) => x.userId === userId);
+    const member = (await this.list(ctx.workspaceId, {})).items.find((x) => x.userId === userId);
     if (!member) throw new NotFound('Member');
     return member;
   }

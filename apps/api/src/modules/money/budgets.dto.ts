@@ -1,5 +1,5 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { BUDGET_PERIODS, BUDGET_SCOPES, type BudgetPeriod, type BudgetScope } from '@vaultrun/db';
+import { BUDGET_COUNT_FROM, BUDGET_PERIODS, BUDGET_SCOPES, type BudgetCountFrom, type BudgetPeriod, type BudgetScope } from '@vaultrun/db';
 import { Type } from 'class-transformer';
 import { IsIn, IsInt, IsObject, IsOptional, IsString, IsUUID, Length, Max, Min, ValidateIf, ValidateNested } from 'class-validator';
 import { IsMicroUsd, MicroUsdProperty, MicroUsdPropertyOptional } from '../../common/money.js';
@@ -30,6 +30,11 @@ export class ShrinkToFitInputDto {
   minOutputTokens!: number;
 }
 
+const COUNT_FROM_DESCRIPTION =
+  'What the first period counts: `creation` — only runs from the budget\'s creation on (default); `period_start` — every run of the period from its start ' +
+  '(month-to-date for a monthly budget), so the spend of runs that finished earlier in the period counts from the start (recorded as the period\'s opening balance). ' +
+  'Later periods are whole UTC periods either way. Cannot be changed after creation';
+
 const SHRINK_DESCRIPTION =
   'Instead of blocking a run whose worst case does not fit the remaining headroom, reduce its max output tokens to what fits (never below minOutputTokens) ' +
   'and say so on the run. Null or absent: off. A run is shrunk only when every budget it does not fit has this on.';
@@ -53,6 +58,11 @@ export class CreateBudgetDto {
   @MicroUsdProperty({ description: 'Hard cap per period, micro-USD (50000000 = $50)', example: 50_000_000 })
   @IsMicroUsd()
   capMicroUsd!: number;
+
+  @ApiPropertyOptional({ enum: BUDGET_COUNT_FROM, default: 'creation', description: COUNT_FROM_DESCRIPTION })
+  @IsOptional()
+  @IsIn(BUDGET_COUNT_FROM)
+  countFrom?: BudgetCountFrom;
 
   @ApiPropertyOptional({ minimum: 1, maximum: 100, default: 80, description: 'Alert once per period when spend reaches this share of the cap' })
   @IsOptional()
@@ -108,6 +118,11 @@ export class UpdateBudgetDto {
   @IsOptional()
   @IsIn(BUDGET_PERIODS)
   period?: BudgetPeriod;
+
+  @ApiPropertyOptional({ enum: BUDGET_COUNT_FROM, description: 'Immutable: accepted only when unchanged (400 otherwise)' })
+  @IsOptional()
+  @IsIn(BUDGET_COUNT_FROM)
+  countFrom?: BudgetCountFrom;
 }
 
 export class BudgetScopeDto {
@@ -120,7 +135,14 @@ export class BudgetScopeDto {
 export class BudgetPeriodDto {
   @ApiProperty({ format: 'date-time', example: '2026-11-01T00:00:00.000Z', description: 'Lifetime budgets: 1970-01-01' }) periodStart!: string;
   @ApiProperty({ type: String, format: 'date-time', nullable: true, description: 'Exclusive; null for lifetime' }) periodEnd!: string | null;
+  @ApiProperty({
+    format: 'date-time',
+    description: 'Where the counting of this period starts: the period start, or — for a budget that counts from its creation, in its first period — its creation',
+  })
+  countingFrom!: string;
   @MicroUsdProperty({ description: 'Settled spend of runs in this period' }) spentMicroUsd!: number;
+  @MicroUsdProperty({ description: 'Of spent: what runs had cost in this period before the budget was created (countFrom period_start); 0 otherwise' })
+  openingMicroUsd!: number;
   @MicroUsdProperty({ description: 'Worst cases held by runs in flight' }) heldMicroUsd!: number;
   @MicroUsdProperty({ description: 'cap − spent − held, never below 0' }) remainingMicroUsd!: number;
   @MicroUsdProperty({ nullable: true, description: 'Spend so far extrapolated linearly to the end of the period; null for lifetime' }) projectedMicroUsd!: number | null;
@@ -146,6 +168,7 @@ export class BudgetDto {
   @ApiProperty() name!: string;
   @ApiProperty({ type: BudgetScopeDto }) scope!: BudgetScopeDto;
   @ApiProperty({ enum: BUDGET_PERIODS }) period!: BudgetPeriod;
+  @ApiProperty({ enum: BUDGET_COUNT_FROM, description: COUNT_FROM_DESCRIPTION }) countFrom!: BudgetCountFrom;
   @MicroUsdProperty() capMicroUsd!: number;
   @ApiProperty({ minimum: 1, maximum: 100 }) softThresholdPct!: number;
   @ApiProperty({ type: BudgetShrinkDto, nullable: true, description: 'Shrink-to-fit (null: off — a run that does not fit is blocked)' }) shrinkToFit!: BudgetShrinkDto | null;

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { ApiToken, Budget, type BudgetPeriod, type BudgetScope, Operator, ProviderAccount } from '@vaultrun/db';
+import { ApiToken, Budget, type BudgetCountFrom, type BudgetPeriod, type BudgetScope, Operator, ProviderAccount } from '@vaultrun/db';
 import { NotFound, ValidationFailed } from '@vaultrun/vault-core';
 import { type DataSource, type EntityManager, IsNull } from 'typeorm';
 import { AuditService } from '../audit/audit.service.js';
@@ -12,8 +12,10 @@ import type { BudgetDto, BudgetScopeInputDto, CreateBudgetDto, UpdateBudgetDto }
  * rule), its end, its ledger row (none yet = nothing spent) and the scope's name.
  */
 const BUDGET_SELECT = `
-  SELECT b.id, b.name, b.scope_type, b.scope_id, b.period, b.cap_micro_usd, b.soft_threshold_pct, b.shrink_min_output_tokens, b.created_at, b.updated_at,
+  SELECT b.id, b.name, b.scope_type, b.scope_id, b.period, b.count_from, b.cap_micro_usd, b.soft_threshold_pct, b.shrink_min_output_tokens, b.created_at, b.updated_at,
          p.start AS period_start,
+         CASE WHEN b.count_from = 'creation' AND b.created_at > p.start THEN b.created_at ELSE p.start END AS counting_from,
+         COALESCE((SELECT o.opening_micro_usd FROM budget_periods o WHERE o.budget_id = b.id AND o.period_start = p.start), 0) AS opening,
          CASE b.period WHEN 'day' THEN p.start + interval '1 day'
                        WHEN 'week' THEN p.start + interval '7 days'
                        WHEN 'month' THEN ((p.start AT TIME ZONE 'UTC') + interval '1 month') AT TIME ZONE 'UTC' END AS period_end,
@@ -34,6 +36,9 @@ interface BudgetRow {
   scope_type: BudgetScope;
   scope_id: string | null;
   period: BudgetPeriod;
+  count_from: BudgetCountFrom;
+  counting_from: Date;
+  opening: string;
   cap_micro_usd: string;
   soft_threshold_pct: number;
   shrink_min_output_tokens: number | null;
@@ -80,11 +85,13 @@ export class BudgetsService {
         scopeType: input.scope.type,
         scopeId,
         period: input.period,
+        countFrom: input.countFrom ?? 'creation',
         capMicroUsd: String(input.capMicroUsd),
         softThresholdPct: input.softThresholdPct ?? 80,
         shrinkMinOutputTokens: input.shrinkToFit?.minOutputTokens ?? null,
         createdById: ctx.principal.kind === 'user' ? ctx.principal.userId : null,
       });
+      const opening = saved.countFrom === 'period_start' ? await this.openPeriod(m, ctx.workspaceId, saved) : null;
       await this.audit.record(
         {
           workspaceId: ctx.workspaceId,
@@ -96,9 +103,11 @@ export class BudgetsService {
             name: saved.name,
             scope: { type: saved.scopeType, id: saved.scopeId },
             period: saved.period,
+            countFrom: saved.countFrom,
             capMicroUsd: input.capMicroUsd,
             softThresholdPct: saved.softThresholdPct,
             shrinkMinOutputTokens: saved.shrinkMinOutputTokens,
+            ...(opening === null ? {} : { openingMicroUsd: opening }),
           },
         },
         m,
@@ -117,6 +126,9 @@ export class BudgetsService {
       }
       if (input.period !== undefined && input.period !== b.period) {
         throw ValidationFailed.field('period', 'cannot be changed after creation: create a new budget instead');
+      }
+      if (input.countFrom !== undefined && input.countFrom !== b.countFrom) {
+        throw ValidationFailed.field('countFrom', 'cannot be changed after creation: create a new budget instead');
       }
       const before = { name: b.name, capMicroUsd: Number(b.capMicroUsd), softThresholdPct: b.softThresholdPct, shrinkMinOutputTokens: b.shrinkMinOutputTokens };
       const after = {
@@ -185,6 +197,34 @@ export class BudgetsService {
     });
   }
 
+  /**
+   * A budget that counts from the period's start: writes its current period's row with what the runs in its scope
+   * have cost since the period began (settled costs of runs that finished before now; those in flight hold against the
+   * budgets that existed when they started, not this one). Returns that opening balance.
+   */
+  private async openPeriod(m: EntityManager, workspaceId: string, budget: Budget): Promise<number> {
+    const scope: Record<BudgetScope, string> = {
+      workspace: 'TRUE',
+      account: 'r.account_id = $3',
+      operator: 'r.operator_id = $3',
+      token: `r.started_by_type = 'token' AND r.started_by_id = $3`,
+    };
+    const params: unknown[] = [budget.id, workspaceId];
+    if (budget.scopeType !== 'workspace') params.push(budget.scopeId);
+    params.push(budget.period);
+    const period = `$${params.length}`;
+    const [row]: { opening: string }[] = await m.query(
+      `INSERT INTO budget_periods (budget_id, period_start, spent_micro_usd, opening_micro_usd)
+       SELECT $1, p.start, s.total, s.total
+         FROM (SELECT vaultrun_period_start(${period}, now()) AS start) p
+         CROSS JOIN LATERAL (SELECT COALESCE(sum(r.cost_micro_usd), 0) AS total FROM runs r
+                              WHERE r.workspace_id = $2 AND r.finished_at >= p.start AND r.cost_micro_usd IS NOT NULL AND ${scope[budget.scopeType]}) s
+       RETURNING opening_micro_usd AS opening`,
+      params,
+    );
+    return Number(row?.opening ?? 0);
+  }
+
   /** A workspace budget has no id; any other names an account, operator or (live) API token of this workspace. */
   private async checkScope(m: EntityManager, workspaceId: string, scope: BudgetScopeInputDto): Promise<string | null> {
     const id = scope.id ?? null;
@@ -206,7 +246,7 @@ export class BudgetsService {
 
 const iso = (d: Date | null) => (d ? new Date(d).toISOString() : null);
 
-/** Spend extrapolated linearly from the time elapsed to the whole period (integer arithmetic, rounded half up). */
+/** Spend extrapolated linearly from the time counted so far to the whole period (integer arithmetic, rounded half up). */
 function projectSpend(spent: number, start: Date, end: Date | null, now: Date): number | null {
   if (!end) return null;
   const total = BigInt(new Date(end).getTime() - new Date(start).getTime());
@@ -223,16 +263,20 @@ export function toDto(r: BudgetRow): BudgetDto {
     name: r.name,
     scope: { type: r.scope_type, id: r.scope_id, label: r.scope_label },
     period: r.period,
+    countFrom: r.count_from,
     capMicroUsd: cap,
     softThresholdPct: r.soft_threshold_pct,
     shrinkToFit: r.shrink_min_output_tokens === null ? null : { minOutputTokens: r.shrink_min_output_tokens },
     currentPeriod: {
       periodStart: iso(r.period_start)!,
       periodEnd: iso(r.period_end),
+      countingFrom: iso(r.counting_from)!,
       spentMicroUsd: spent,
+      openingMicroUsd: Number(r.opening),
       heldMicroUsd: held,
       remainingMicroUsd: Math.max(0, cap - spent - held),
-      projectedMicroUsd: projectSpend(spent, r.period_start, r.period_end, r.now),
+      // Counted since creation, the spend so far covers less than the elapsed period: extrapolate over what was counted.
+      projectedMicroUsd: projectSpend(spent, r.counting_from, r.period_end, r.now),
       alertedAt: iso(r.alerted_at),
       // The ledger's own rule (vaultrun_charge): spent × 100 ≥ cap × threshold %.
       softThresholdReached: BigInt(spent) * 100n >= BigInt(cap) * BigInt(r.soft_threshold_pct),

@@ -1,10 +1,10 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query } from '@nestjs/common';
 import { ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { ApiProblems, ApiUuidParam } from '../../common/problem.dto.js';
 import { UuidPipe } from '../../common/validation.js';
 import { Ctx, RequirePermission } from '../auth/decorators.js';
 import type { RequestContext } from '../auth/principal.js';
-import { CreateOperatorDto, OperatorDto, OperatorListDto, UpdateOperatorDto } from './operators.dto.js';
+import { CreateOperatorDto, ListOperatorsQueryDto, OperatorDto, OperatorListDto, UpdateOperatorDto } from './operators.dto.js';
 import { OperatorsService } from './operators.service.js';
 
 @ApiTags('operators')
@@ -14,10 +14,11 @@ export class OperatorsController {
 
   @Get()
   @RequirePermission('operators:read')
-  @ApiOperation({ operationId: 'listOperators', summary: 'Operators of the workspace' })
+  @ApiOperation({ operationId: 'listOperators', summary: 'Operators of the workspace; search (`q`: name, description, model), filter, sort and page' })
   @ApiOkResponse({ type: OperatorListDto })
-  async list(@Ctx() ctx: RequestContext): Promise<OperatorListDto> {
-    return { items: await this.operators.list(ctx.workspaceId) };
+  @ApiProblems(400)
+  list(@Ctx() ctx: RequestContext, @Query() query: ListOperatorsQueryDto): Promise<OperatorListDto> {
+    return this.operators.listPage(ctx.workspaceId, query);
   }
 
   @Post()

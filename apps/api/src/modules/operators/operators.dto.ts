@@ -1,6 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { OUTPUT_FORMATS, type OutputFormat } from '@vaultrun/db';
 import { IsIn, IsInt, IsNumber, IsObject, IsOptional, IsString, IsUUID, Length, Max, MaxLength, Min, ValidateIf } from 'class-validator';
+import { ListQueryDto, sortValues } from '../../common/list-query.js';
 import { IsMicroUsd, MicroUsdProperty, MicroUsdPropertyOptional } from '../../common/money.js';
 
 class OperatorFields {
@@ -97,6 +98,34 @@ export class OperatorDto {
   @ApiProperty({ format: 'date-time' }) updatedAt!: string;
 }
 
+export const OPERATOR_SORTS = { name: 'lower(o.name)', created: 'o.created_at', updated: 'o.updated_at', model: 'o.model' } as const;
+
+export class ListOperatorsQueryDto extends ListQueryDto {
+  @ApiPropertyOptional({ format: 'uuid', description: 'Only operators bound to this provider account' })
+  @IsOptional()
+  @IsUUID('all', { message: 'must be a UUID' })
+  accountId?: string;
+
+  @ApiPropertyOptional({ enum: OUTPUT_FORMATS })
+  @IsOptional()
+  @IsIn(OUTPUT_FORMATS)
+  outputFormat?: OutputFormat;
+
+  @ApiPropertyOptional({
+    enum: ['usable', 'unusable'],
+    description: "`unusable`: operators whose own provider account cannot run now (invalid key, quota exhausted, disabled, or gone); `usable`: the others",
+  })
+  @IsOptional()
+  @IsIn(['usable', 'unusable'])
+  health?: 'usable' | 'unusable';
+
+  @ApiPropertyOptional({ enum: sortValues(Object.keys(OPERATOR_SORTS)), default: 'name', description: 'A column, ascending; prefixed with "-", descending' })
+  @IsOptional()
+  @IsIn(sortValues(Object.keys(OPERATOR_SORTS)))
+  sort?: string;
+}
+
 export class OperatorListDto {
   @ApiProperty({ type: [OperatorDto] }) items!: OperatorDto[];
+  @ApiProperty({ description: 'Operators matching the search and filters (all pages)' }) total!: number;
 }

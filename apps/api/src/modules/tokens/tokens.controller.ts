@@ -1,10 +1,10 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, Post } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
 import { ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { ApiProblems, ApiUuidParam } from '../../common/problem.dto.js';
 import { UuidPipe } from '../../common/validation.js';
 import { Ctx, RequirePermission } from '../auth/decorators.js';
 import type { RequestContext } from '../auth/principal.js';
-import { ApiTokenDto, CreatedTokenDto, CreateTokenDto, TokenListDto } from './tokens.dto.js';
+import { ApiTokenDto, CreatedTokenDto, CreateTokenDto, ListTokensQueryDto, TokenListDto } from './tokens.dto.js';
 import { TokensService } from './tokens.service.js';
 
 @ApiTags('tokens')
@@ -14,10 +14,11 @@ export class TokensController {
 
   @Get()
   @RequirePermission('tokens:read')
-  @ApiOperation({ operationId: 'listTokens', summary: 'API tokens of the workspace (prefixes only)' })
+  @ApiOperation({ operationId: 'listTokens', summary: 'API tokens of the workspace (prefixes only); search (`q`: name, prefix), filter, sort and page' })
   @ApiOkResponse({ type: TokenListDto })
-  async list(@Ctx() ctx: RequestContext): Promise<TokenListDto> {
-    return { items: await this.tokens.list(ctx.workspaceId) };
+  @ApiProblems(400)
+  list(@Ctx() ctx: RequestContext, @Query() query: ListTokensQueryDto): Promise<TokenListDto> {
+    return this.tokens.list(ctx.workspaceId, query);
   }
 
   @Post()

@@ -2,6 +2,7 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { TOKEN_SCOPES, type TokenScope } from '@vaultrun/db';
 import { Type } from 'class-transformer';
 import { ArrayMaxSize, ArrayMinSize, ArrayUnique, IsArray, IsDate, IsIn, IsOptional, IsString, Length, Matches, MinDate } from 'class-validator';
+import { ListQueryDto, sortValues } from '../../common/list-query.js';
 
 export class CreateTokenDto {
   @ApiProperty({ example: 'Support bot', minLength: 1, maxLength: 100 })
@@ -69,6 +70,27 @@ export class CreatedTokenDto extends ApiTokenDto {
   token!: string;
 }
 
+export const TOKEN_STATUSES = ['active', 'expired', 'revoked'] as const;
+export const TOKEN_SORTS = { name: 'LOWER(t.name)', created: 't.createdAt', lastUsed: 't.lastUsedAt', expires: 't.expiresAt' } as const;
+
+export class ListTokensQueryDto extends ListQueryDto {
+  @ApiPropertyOptional({ enum: TOKEN_STATUSES })
+  @IsOptional()
+  @IsIn(TOKEN_STATUSES)
+  status?: (typeof TOKEN_STATUSES)[number];
+
+  @ApiPropertyOptional({ enum: TOKEN_SCOPES, description: 'Only tokens holding this scope' })
+  @IsOptional()
+  @IsIn(TOKEN_SCOPES)
+  scope?: TokenScope;
+
+  @ApiPropertyOptional({ enum: sortValues(Object.keys(TOKEN_SORTS)), default: '-created', description: 'A column, ascending; prefixed with "-", descending' })
+  @IsOptional()
+  @IsIn(sortValues(Object.keys(TOKEN_SORTS)))
+  sort?: string;
+}
+
 export class TokenListDto {
   @ApiProperty({ type: [ApiTokenDto] }) items!: ApiTokenDto[];
+  @ApiProperty({ description: 'Tokens matching the search and filters (all pages)' }) total!: number;
 }

@@ -5,7 +5,8 @@ import { API_TOKEN_PREFIX, generateApiToken, NotFound, permissionsForScopes, sha
 import type { DataSource } from 'typeorm';
 import { AuditService } from '../audit/audit.service.js';
 import { actorOf, type RequestContext, type TokenPrincipal } from '../auth/principal.js';
-import type { ApiTokenDto, CreatedTokenDto, CreateTokenDto } from './tokens.dto.js';
+import { containsPattern, sortOf } from '../../common/list-query.js';
+import { type ApiTokenDto, type CreatedTokenDto, type CreateTokenDto, type ListTokensQueryDto, TOKEN_SORTS } from './tokens.dto.js';
 
 /** `last_used_at` is refreshed at most once per window per token, not on every request. */
 const LAST_USED_WINDOW_MS = 60_000;
@@ -35,9 +36,19 @@ export class TokensService {
     private readonly audit: AuditService,
   ) {}
 
-  async list(workspaceId: string): Promise<ApiTokenDto[]> {
-    const rows = await this.db.getRepository(ApiToken).find({ where: { workspaceId }, order: { createdAt: 'DESC' } });
-    return rows.map(toDto);
+  /** Search (name, prefix), status and scope filters, sort, a page and the total. */
+  async list(workspaceId: string, query: ListTokensQueryDto): Promise<{ items: ApiTokenDto[]; total: number }> {
+    const qb = this.db.getRepository(ApiToken).createQueryBuilder('t').where('t.workspaceId = :workspaceId', { workspaceId });
+    if (query.q?.trim()) qb.andWhere('(t.name ILIKE :q OR t.prefix ILIKE :q)', { q: containsPattern(query.q) });
+    if (query.status === 'revoked') qb.andWhere('t.revokedAt IS NOT NULL');
+    if (query.status === 'expired') qb.andWhere('t.revokedAt IS NULL AND t.expiresAt <= now()');
+    if (query.status === 'active') qb.andWhere('t.revokedAt IS NULL AND (t.expiresAt IS NULL OR t.expiresAt > now())');
+    if (query.scope) qb.andWhere(':scope = ANY(t.scopes)', { scope: query.scope });
+    const { column, direction } = sortOf(query.sort, '-created', TOKEN_SORTS);
+    qb.orderBy(column, direction, 'NULLS LAST').addOrderBy('t.id', direction);
+    if (query.limit !== undefined) qb.offset(query.offset ?? 0).limit(query.limit);
+    const [rows, total] = await qb.getManyAndCount();
+    return { items: rows.map(toDto), total };
   }
 
   async create(ctx: RequestContext, input: CreateTokenDto): Promise<CreatedTokenDto> {

@@ -96,8 +96,12 @@ export class ProviderAccountChangesService {
         throw new Conflict('account_changed', 'The account\'s base URL changed while the new key was being checked; nothing was saved. Try again.');
       }
       const changed: string[] = [];
+      // Before and after of each changed setting, for the audit trail's detail. Not the base URL: a URL may carry
+      // credentials in its user-info, and the endpoint change has its own audit entry.
+      const diff: Record<string, { from: unknown; to: unknown }> = {};
       const set = <K extends keyof ProviderAccount>(k: K, v: ProviderAccount[K] | undefined) => {
         if (v !== undefined && JSON.stringify(account[k]) !== JSON.stringify(v)) {
+          if (k !== 'baseUrl') diff[String(k)] = { from: account[k], to: v };
           account[k] = v;
           changed.push(String(k));
         }
@@ -133,7 +137,7 @@ export class ProviderAccountChangesService {
           action: visibilityChanged ? 'vault.account.sharing_change' : 'vault.account.update',
           targetType: 'provider_account',
           targetId: accountId,
-          metadata: { name: account.name, changed, ...(visibilityChanged ? { visibilityFrom: visibilityBefore, visibilityTo: account.visibility } : {}) },
+          metadata: { name: account.name, changed, diff, ...(visibilityChanged ? { visibilityFrom: visibilityBefore, visibilityTo: account.visibility } : {}) },
         },
         m,
       );

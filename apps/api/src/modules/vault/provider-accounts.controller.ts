@@ -1,4 +1,4 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Put, UseInterceptors } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Put, Query, UseInterceptors } from '@nestjs/common';
 import { ApiAcceptedResponse, ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { NoStoreInterceptor } from '../../common/no-store.interceptor.js';
 import { ApiProblems, ApiUuidParam } from '../../common/problem.dto.js';
@@ -10,6 +10,7 @@ import {
   CostSyncDaysDto,
   CostSyncRequestedDto,
   CreateProviderAccountDto,
+  ListProviderAccountsQueryDto,
   ProviderAccountDto,
   ProviderAccountListDto,
   RotateKeyDto,
@@ -36,10 +37,14 @@ export class ProviderAccountsController {
 
   @Get()
   @RequirePermission('vault:read')
-  @ApiOperation({ operationId: 'listProviderAccounts', summary: 'Provider accounts the caller may see (keys never included: hints only)' })
+  @ApiOperation({
+    operationId: 'listProviderAccounts',
+    summary: 'Provider accounts the caller may see (keys never included: hints only); search (`q`: name, default model, base URL), filter, sort and page',
+  })
   @ApiOkResponse({ type: ProviderAccountListDto })
-  async list(@Ctx() ctx: RequestContext): Promise<ProviderAccountListDto> {
-    return { items: await this.accounts.list(ctx) };
+  @ApiProblems(400)
+  list(@Ctx() ctx: RequestContext, @Query() query: ListProviderAccountsQueryDto): Promise<ProviderAccountListDto> {
+    return this.accounts.listPage(ctx, query);
   }
 
   @Post()

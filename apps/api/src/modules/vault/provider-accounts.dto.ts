@@ -1,7 +1,8 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { ACCOUNT_KINDS, ACCOUNT_STATUSES, type AccountKind, type AccountStatus, VISIBILITIES, type Visibility } from '@vaultrun/db';
 import { PROVIDER_ERROR_CODES, type ProviderErrorCode } from '@vaultrun/providers';
-import { Type } from 'class-transformer';
+import { Transform, Type } from 'class-transformer';
+import { commaList, ListQueryDto, sortValues } from '../../common/list-query.js';
 import {
   ArrayMaxSize,
   ArrayUnique,
@@ -346,8 +347,31 @@ export class ProviderAccountDto {
   @ApiProperty({ format: 'date-time' }) updatedAt!: string;
 }
 
+/** Names sort as people read them, whatever the database's collation: case-insensitively. */
+export const ACCOUNT_SORTS = { name: 'LOWER(a.name)', created: 'a.createdAt', status: 'a.status', kind: 'a.kind', lastVerified: 'a.lastVerifiedAt' } as const;
+
+export class ListProviderAccountsQueryDto extends ListQueryDto {
+  @ApiPropertyOptional({ description: 'One or more statuses, comma-separated', example: 'invalid_key,quota_exhausted' })
+  @IsOptional()
+  @Transform(commaList)
+  @IsArray()
+  @IsIn(ACCOUNT_STATUSES, { each: true, message: `each value must be one of ${ACCOUNT_STATUSES.join(', ')}` })
+  status?: AccountStatus[];
+
+  @ApiPropertyOptional({ enum: ACCOUNT_KINDS })
+  @IsOptional()
+  @IsIn(ACCOUNT_KINDS)
+  kind?: AccountKind;
+
+  @ApiPropertyOptional({ enum: sortValues(Object.keys(ACCOUNT_SORTS)), default: 'created', description: 'A column, ascending; prefixed with "-", descending' })
+  @IsOptional()
+  @IsIn(sortValues(Object.keys(ACCOUNT_SORTS)))
+  sort?: string;
+}
+
 export class ProviderAccountListDto {
   @ApiProperty({ type: [ProviderAccountDto] }) items!: ProviderAccountDto[];
+  @ApiProperty({ description: 'Accounts matching the search and filters (all pages)' }) total!: number;
 }
 
 export class VerifyResultDto {

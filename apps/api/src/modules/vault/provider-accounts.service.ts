@@ -4,9 +4,10 @@ import { ProviderAccount } from '@vaultrun/db';
 import { PROVIDER_ERRORS } from '@vaultrun/providers';
 import { Conflict, NotFound } from '@vaultrun/vault-core';
 import type { DataSource, EntityManager } from 'typeorm';
+import { containsPattern, sortOf } from '../../common/list-query.js';
 import type { RequestContext } from '../auth/principal.js';
 import { ProviderAccountMapper } from './provider-account.mapper.js';
-import type { ProviderAccountDto } from './provider-accounts.dto.js';
+import { ACCOUNT_SORTS, type ListProviderAccountsQueryDto, type ProviderAccountDto } from './provider-accounts.dto.js';
 import { accountViewer, accountVisibleSql, named } from './visibility.js';
 
 /**
@@ -24,6 +25,21 @@ export class ProviderAccountsService {
   async list(ctx: RequestContext): Promise<ProviderAccountDto[]> {
     const accounts = await this.visibleQuery(ctx).orderBy('a.createdAt', 'ASC').getMany();
     return this.mapper.toDtos(accounts);
+  }
+
+  /** The accounts page: search (name, default model, base URL), status and kind filters, sort, and a page with the total. */
+  async listPage(ctx: RequestContext, query: ListProviderAccountsQueryDto): Promise<{ items: ProviderAccountDto[]; total: number }> {
+    const qb = this.visibleQuery(ctx);
+    if (query.q?.trim()) {
+      qb.andWhere(`(a.name ILIKE :q OR COALESCE(a.defaultModel, '') ILIKE :q OR COALESCE(a.baseUrl, '') ILIKE :q)`, { q: containsPattern(query.q) });
+    }
+    if (query.status?.length) qb.andWhere('a.status IN (:...statuses)', { statuses: query.status });
+    if (query.kind) qb.andWhere('a.kind = :kind', { kind: query.kind });
+    const { column, direction } = sortOf(query.sort, 'created', ACCOUNT_SORTS);
+    qb.orderBy(column, direction, 'NULLS LAST').addOrderBy('a.id', direction);
+    if (query.limit !== undefined) qb.skip(query.offset ?? 0).take(query.limit);
+    const [accounts, total] = await qb.getManyAndCount();
+    return { items: await this.mapper.toDtos(accounts), total };
   }
 
   async get(ctx: RequestContext, accountId: string): Promise<ProviderAccountDto> {

@@ -66,3 +66,14 @@ export function runVisibleSql(run: string, viewer: AccountViewer, bind: Bind): s
   return `(${run}.account_id IS NULL OR EXISTS (SELECT 1 FROM provider_accounts va
             WHERE va.id = ${run}.account_id AND va.workspace_id = ${run}.workspace_id AND ${accountVisibleSql('va', viewer, bind)}))`;
 }
+
+/**
+ * The same rule as `runVisibleSql`, written for scans over many runs (analytics): the visible accounts are an
+ * uncorrelated set the planner computes once and hashes, instead of a subquery per run. `workspace` is the
+ * placeholder of the workspace id already bound by the caller.
+ */
+export function runVisibleInScanSql(run: string, workspace: string, viewer: AccountViewer, bind: Bind): string {
+  if (viewer.seesAll) return 'TRUE';
+  return `(${run}.account_id IS NULL OR ${run}.account_id IN (SELECT va.id FROM provider_accounts va
+            WHERE va.workspace_id = ${workspace} AND ${accountVisibleSql('va', viewer, bind)}))`;
+}

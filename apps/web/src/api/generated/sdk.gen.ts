@@ -2,7 +2,7 @@
 
 import { client } from './client.gen.js';
 import type { Client, ClientMeta, Options as Options2, RequestResult, ServerSentEventsResult, TDataShape } from './client/index.js';
-import type { AcceptInviteData, AcceptInviteErrors, AcceptInviteResponses, ApproveMissionPlanData, ApproveMissionPlanErrors, ApproveMissionPlanResponses, CancelMissionData, CancelMissionErrors, CancelMissionResponses, CancelRunData, CancelRunErrors, CancelRunResponses, ChangeMemberRoleData, ChangeMemberRoleErrors, ChangeMemberRoleResponses, ChangePasswordData, ChangePasswordErrors, ChangePasswordResponses, ClearAlertWebhookData, ClearAlertWebhookErrors, ClearAlertWebhookResponses, ClearProviderAdminKeyData, ClearProviderAdminKeyErrors, ClearProviderAdminKeyResponses, CreateBudgetData, CreateBudgetErrors, CreateBudgetResponses, CreateComparisonData, CreateComparisonErrors, CreateComparisonResponses, CreateGatewayRouteData, CreateGatewayRouteErrors, CreateGatewayRouteResponses, CreateInviteData, CreateInviteErrors, CreateInviteResponses, CreateMissionData, CreateMissionErrors, CreateMissionPlanData, CreateMissionPlanErrors, CreateMissionPlanResponses, CreateMissionResponses, CreateOperatorData, CreateOperatorErrors, CreateOperatorResponses, CreateProviderAccountData, CreateProviderAccountErrors, CreateProviderAccountResponses, CreateRunData, CreateRunErrors, CreateRunResponses, CreateTokenData, CreateTokenErrors, CreateTokenResponses, CreateWorkspaceData, CreateWorkspaceErrors, CreateWorkspaceResponses, DeleteBudgetData, DeleteBudgetErrors, DeleteBudgetResponses, DeleteGatewayRouteData, DeleteGatewayRouteErrors, DeleteGatewayRouteResponses, DeleteOperatorData, DeleteOperatorErrors, DeleteOperatorResponses, DeletePriceOverrideData, DeletePriceOverrideErrors, DeletePriceOverrideResponses, DeleteProviderAccountData, DeleteProviderAccountErrors, DeleteProviderAccountResponses, GetBudgetData, GetBudgetErrors, GetBudgetResponses, GetComparisonData, GetComparisonErrors, GetComparisonResponses, GetGatewayInfoData, GetGatewayInfoErrors, GetGatewayInfoResponses, GetGatewayRouteData, GetGatewayRouteErrors, GetGatewayRouteResponses, GetMeData, GetMeErrors, GetMeResponses, GetMissionData, GetMissionErrors, GetMissionResponses, GetOperatorData, GetOperatorErrors, GetOperatorResponses, GetPricesData, GetPricesErrors, GetPricesResponses, GetProviderAccountData, GetProviderAccountErrors, GetProviderAccountResponses, GetProviderCostSyncData, GetProviderCostSyncErrors, GetProviderCostSyncResponses, GetQueueHealthData, GetQueueHealthErrors, GetQueueHealthResponses, GetRunData, GetRunErrors, GetRunResponses, GetSpendData, GetSpendErrors, GetSpendResponses, GetWorkspaceData, GetWorkspaceErrors, GetWorkspaceResponses, HealthData, HealthResponses, JoinWithInviteData, JoinWithInviteErrors, JoinWithInviteResponses, ListAuditEventsData, ListAuditEventsErrors, ListAuditEventsResponses, ListBudgetsData, ListBudgetsErrors, ListBudgetsResponses, ListComparisonsData, ListComparisonsErrors, ListComparisonsResponses, ListGatewayRoutesData, ListGatewayRoutesErrors, ListGatewayRoutesResponses, ListInvitesData, ListInvitesErrors, ListInvitesResponses, ListMembersData, ListMembersErrors, ListMembersResponses, ListMissionsData, ListMissionsErrors, ListMissionsResponses, ListMyWorkspacesData, ListMyWorkspacesErrors, ListMyWorkspacesResponses, ListOperatorsData, ListOperatorsErrors, ListOperatorsResponses, ListProviderAccountsData, ListProviderAccountsErrors, ListProviderAccountsResponses, ListRunsData, ListRunsErrors, ListRunsResponses, ListTokensData, ListTokensErrors, ListTokensResponses, LoginData, LoginErrors, LoginResponses, LogoutData, LogoutErrors, LogoutResponses, MetricsData, MetricsResponses, PreviewInviteData, PreviewInviteErrors, PreviewInviteResponses, ReadyData, ReadyErrors, ReadyResponses, RemoveMemberData, RemoveMemberErrors, RemoveMemberResponses, RequestProviderCostSyncData, RequestProviderCostSyncErrors, RequestProviderCostSyncResponses, RevokeInviteData, RevokeInviteErrors, RevokeInviteResponses, RevokeTokenData, RevokeTokenErrors, RevokeTokenResponses, RotateProviderKeyData, RotateProviderKeyErrors, RotateProviderKeyResponses, SendMissionMessageData, SendMissionMessageErrors, SendMissionMessageResponses, SetAlertWebhookData, SetAlertWebhookErrors, SetAlertWebhookResponses, SetPriceOverrideData, SetPriceOverrideErrors, SetPriceOverrideResponses, SetProviderAdminKeyData, SetProviderAdminKeyErrors, SetProviderAdminKeyResponses, StreamRunsData, StreamRunsErrors, StreamRunsResponse, StreamRunsResponses, SwitchWorkspaceData, SwitchWorkspaceErrors, SwitchWorkspaceResponses, UpdateBudgetData, UpdateBudgetErrors, UpdateBudgetResponses, UpdateGatewayRouteData, UpdateGatewayRouteErrors, UpdateGatewayRouteResponses, UpdateOperatorData, UpdateOperatorErrors, UpdateOperatorResponses, UpdatePriceOverrideData, UpdatePriceOverrideErrors, UpdatePriceOverrideResponses, UpdateProfileData, UpdateProfileErrors, UpdateProfileResponses, UpdateProviderAccountData, UpdateProviderAccountErrors, UpdateProviderAccountResponses, UpdateWorkspaceData, UpdateWorkspaceErrors, UpdateWorkspaceResponses, VerifyProviderAccountData, VerifyProviderAccountErrors, VerifyProviderAccountResponses } from './types.gen.js';
+import type { AcceptInviteData, AcceptInviteErrors, AcceptInviteResponses, ApproveMissionPlanData, ApproveMissionPlanErrors, ApproveMissionPlanResponses, CancelMissionData, CancelMissionErrors, CancelMissionResponses, CancelRunData, CancelRunErrors, CancelRunResponses, ChangeMemberRoleData, ChangeMemberRoleErrors, ChangeMemberRoleResponses, ChangePasswordData, ChangePasswordErrors, ChangePasswordResponses, ClearAlertWebhookData, ClearAlertWebhookErrors, ClearAlertWebhookResponses, ClearProviderAdminKeyData, ClearProviderAdminKeyErrors, ClearProviderAdminKeyResponses, CreateBudgetData, CreateBudgetErrors, CreateBudgetResponses, CreateComparisonData, CreateComparisonErrors, CreateComparisonResponses, CreateGatewayRouteData, CreateGatewayRouteErrors, CreateGatewayRouteResponses, CreateInviteData, CreateInviteErrors, CreateInviteResponses, CreateMissionData, CreateMissionErrors, CreateMissionPlanData, CreateMissionPlanErrors, CreateMissionPlanResponses, CreateMissionResponses, CreateOperatorData, CreateOperatorErrors, CreateOperatorResponses, CreateProviderAccountData, CreateProviderAccountErrors, CreateProviderAccountResponses, CreateRunData, CreateRunErrors, CreateRunResponses, CreateTokenData, CreateTokenErrors, CreateTokenResponses, CreateWorkspaceData, CreateWorkspaceErrors, CreateWorkspaceResponses, DeleteBudgetData, DeleteBudgetErrors, DeleteBudgetResponses, DeleteGatewayRouteData, DeleteGatewayRouteErrors, DeleteGatewayRouteResponses, DeleteOperatorData, DeleteOperatorErrors, DeleteOperatorResponses, DeletePriceOverrideData, DeletePriceOverrideErrors, DeletePriceOverrideResponses, DeleteProviderAccountData, DeleteProviderAccountErrors, DeleteProviderAccountResponses, ExportAuditEventsData, ExportAuditEventsErrors, ExportAuditEventsResponses, GetBudgetData, GetBudgetErrors, GetBudgetResponses, GetComparisonData, GetComparisonErrors, GetComparisonResponses, GetGatewayInfoData, GetGatewayInfoErrors, GetGatewayInfoResponses, GetGatewayRouteData, GetGatewayRouteErrors, GetGatewayRouteResponses, GetMeData, GetMeErrors, GetMeResponses, GetMissionData, GetMissionErrors, GetMissionResponses, GetOperatorData, GetOperatorErrors, GetOperatorResponses, GetOverviewData, GetOverviewErrors, GetOverviewResponses, GetPricesData, GetPricesErrors, GetPricesResponses, GetProviderAccountData, GetProviderAccountErrors, GetProviderAccountResponses, GetProviderCostSyncData, GetProviderCostSyncErrors, GetProviderCostSyncResponses, GetQueueHealthData, GetQueueHealthErrors, GetQueueHealthResponses, GetRunData, GetRunErrors, GetRunResponses, GetSpendData, GetSpendErrors, GetSpendResponses, GetWorkspaceData, GetWorkspaceErrors, GetWorkspaceResponses, HealthData, HealthResponses, JoinWithInviteData, JoinWithInviteErrors, JoinWithInviteResponses, ListAuditActionsData, ListAuditActionsErrors, ListAuditActionsResponses, ListAuditEventsData, ListAuditEventsErrors, ListAuditEventsResponses, ListBudgetsData, ListBudgetsErrors, ListBudgetsResponses, ListComparisonsData, ListComparisonsErrors, ListComparisonsResponses, ListGatewayRoutesData, ListGatewayRoutesErrors, ListGatewayRoutesResponses, ListInvitesData, ListInvitesErrors, ListInvitesResponses, ListMembersData, ListMembersErrors, ListMembersResponses, ListMissionsData, ListMissionsErrors, ListMissionsResponses, ListMyWorkspacesData, ListMyWorkspacesErrors, ListMyWorkspacesResponses, ListOperatorsData, ListOperatorsErrors, ListOperatorsResponses, ListProviderAccountsData, ListProviderAccountsErrors, ListProviderAccountsResponses, ListRunsData, ListRunsErrors, ListRunsResponses, ListTokensData, ListTokensErrors, ListTokensResponses, LoginData, LoginErrors, LoginResponses, LogoutData, LogoutErrors, LogoutResponses, MetricsData, MetricsResponses, PreviewInviteData, PreviewInviteErrors, PreviewInviteResponses, ReadyData, ReadyErrors, ReadyResponses, RemoveMemberData, RemoveMemberErrors, RemoveMemberResponses, RequestProviderCostSyncData, RequestProviderCostSyncErrors, RequestProviderCostSyncResponses, RevokeInviteData, RevokeInviteErrors, RevokeInviteResponses, RevokeTokenData, RevokeTokenErrors, RevokeTokenResponses, RotateProviderKeyData, RotateProviderKeyErrors, RotateProviderKeyResponses, SendMissionMessageData, SendMissionMessageErrors, SendMissionMessageResponses, SetAlertWebhookData, SetAlertWebhookErrors, SetAlertWebhookResponses, SetPriceOverrideData, SetPriceOverrideErrors, SetPriceOverrideResponses, SetProviderAdminKeyData, SetProviderAdminKeyErrors, SetProviderAdminKeyResponses, StreamRunsData, StreamRunsErrors, StreamRunsResponse, StreamRunsResponses, SwitchWorkspaceData, SwitchWorkspaceErrors, SwitchWorkspaceResponses, UpdateBudgetData, UpdateBudgetErrors, UpdateBudgetResponses, UpdateGatewayRouteData, UpdateGatewayRouteErrors, UpdateGatewayRouteResponses, UpdateOperatorData, UpdateOperatorErrors, UpdateOperatorResponses, UpdatePriceOverrideData, UpdatePriceOverrideErrors, UpdatePriceOverrideResponses, UpdateProfileData, UpdateProfileErrors, UpdateProfileResponses, UpdateProviderAccountData, UpdateProviderAccountErrors, UpdateProviderAccountResponses, UpdateWorkspaceData, UpdateWorkspaceErrors, UpdateWorkspaceResponses, VerifyProviderAccountData, VerifyProviderAccountErrors, VerifyProviderAccountResponses } from './types.gen.js';
 
 export type Options<TData extends TDataShape = TDataShape, ThrowOnError extends boolean = boolean, TResponse = unknown> = Options2<TData, ThrowOnError, TResponse> & {
     /**
@@ -19,7 +19,7 @@ export type Options<TData extends TDataShape = TDataShape, ThrowOnError extends 
 };
 
 /**
- * The workspace audit log, newest first
+ * The workspace audit log, newest first, with the targets' names (filters: actions, actor, target, outcome, time)
  */
 export const listAuditEvents = <ThrowOnError extends boolean = false>(options?: Options<ListAuditEventsData, ThrowOnError>): RequestResult<ListAuditEventsResponses, ListAuditEventsErrors, ThrowOnError> => (options?.client ?? client).get<ListAuditEventsResponses, ListAuditEventsErrors, ThrowOnError>({
     security: [{
@@ -28,6 +28,32 @@ export const listAuditEvents = <ThrowOnError extends boolean = false>(options?: 
             type: 'apiKey'
         }, { scheme: 'bearer', type: 'http' }],
     url: '/api/v1/audit-events',
+    ...options
+});
+
+/**
+ * Every action recorded in the workspace's audit log (for an action picker)
+ */
+export const listAuditActions = <ThrowOnError extends boolean = false>(options?: Options<ListAuditActionsData, ThrowOnError>): RequestResult<ListAuditActionsResponses, ListAuditActionsErrors, ThrowOnError> => (options?.client ?? client).get<ListAuditActionsResponses, ListAuditActionsErrors, ThrowOnError>({
+    security: [{
+            in: 'cookie',
+            name: 'vr_session',
+            type: 'apiKey'
+        }, { scheme: 'bearer', type: 'http' }],
+    url: '/api/v1/audit-events/actions',
+    ...options
+});
+
+/**
+ * The audit log as CSV, newest first, with the same filters as the list; streamed (no row limit). Cells that could run as spreadsheet formulas are prefixed with '
+ */
+export const exportAuditEvents = <ThrowOnError extends boolean = false>(options?: Options<ExportAuditEventsData, ThrowOnError>): RequestResult<ExportAuditEventsResponses, ExportAuditEventsErrors, ThrowOnError> => (options?.client ?? client).get<ExportAuditEventsResponses, ExportAuditEventsErrors, ThrowOnError>({
+    security: [{
+            in: 'cookie',
+            name: 'vr_session',
+            type: 'apiKey'
+        }, { scheme: 'bearer', type: 'http' }],
+    url: '/api/v1/audit-events.csv',
     ...options
 });
 
@@ -121,7 +147,7 @@ export const changePassword = <ThrowOnError extends boolean = false>(options: Op
 });
 
 /**
- * API tokens of the workspace (prefixes only)
+ * API tokens of the workspace (prefixes only); search (`q`: name, prefix), filter, sort and page
  */
 export const listTokens = <ThrowOnError extends boolean = false>(options?: Options<ListTokensData, ThrowOnError>): RequestResult<ListTokensResponses, ListTokensErrors, ThrowOnError> => (options?.client ?? client).get<ListTokensResponses, ListTokensErrors, ThrowOnError>({
     security: [{
@@ -254,7 +280,7 @@ export const setAlertWebhook = <ThrowOnError extends boolean = false>(options: O
 });
 
 /**
- * Members of the workspace and their roles
+ * Members of the workspace and their roles; search (`q`: email, name), filter by role, sort and page
  */
 export const listMembers = <ThrowOnError extends boolean = false>(options?: Options<ListMembersData, ThrowOnError>): RequestResult<ListMembersResponses, ListMembersErrors, ThrowOnError> => (options?.client ?? client).get<ListMembersResponses, ListMembersErrors, ThrowOnError>({
     security: [{
@@ -391,7 +417,7 @@ export const health = <ThrowOnError extends boolean = false>(options?: Options<H
 export const ready = <ThrowOnError extends boolean = false>(options?: Options<ReadyData, ThrowOnError>): RequestResult<ReadyResponses, ReadyErrors, ThrowOnError> => (options?.client ?? client).get<ReadyResponses, ReadyErrors, ThrowOnError>({ url: '/ready', ...options });
 
 /**
- * Provider accounts the caller may see (keys never included: hints only)
+ * Provider accounts the caller may see (keys never included: hints only); search (`q`: name, default model, base URL), filter, sort and page
  */
 export const listProviderAccounts = <ThrowOnError extends boolean = false>(options?: Options<ListProviderAccountsData, ThrowOnError>): RequestResult<ListProviderAccountsResponses, ListProviderAccountsErrors, ThrowOnError> => (options?.client ?? client).get<ListProviderAccountsResponses, ListProviderAccountsErrors, ThrowOnError>({
     security: [{
@@ -550,7 +576,7 @@ export const requestProviderCostSync = <ThrowOnError extends boolean = false>(op
 });
 
 /**
- * Operators of the workspace
+ * Operators of the workspace; search (`q`: name, description, model), filter, sort and page
  */
 export const listOperators = <ThrowOnError extends boolean = false>(options?: Options<ListOperatorsData, ThrowOnError>): RequestResult<ListOperatorsResponses, ListOperatorsErrors, ThrowOnError> => (options?.client ?? client).get<ListOperatorsResponses, ListOperatorsErrors, ThrowOnError>({
     security: [{
@@ -1085,4 +1111,17 @@ export const updateGatewayRoute = <ThrowOnError extends boolean = false>(options
         'Content-Type': 'application/json',
         ...options.headers
     }
+});
+
+/**
+ * The Overview: runs per hour or day, success and error rates, p50/p95 latency, spend by cost label, and the busiest operators, accounts and API tokens — over the runs created in a range that you may see
+ */
+export const getOverview = <ThrowOnError extends boolean = false>(options?: Options<GetOverviewData, ThrowOnError>): RequestResult<GetOverviewResponses, GetOverviewErrors, ThrowOnError> => (options?.client ?? client).get<GetOverviewResponses, GetOverviewErrors, ThrowOnError>({
+    security: [{
+            in: 'cookie',
+            name: 'vr_session',
+            type: 'apiKey'
+        }, { scheme: 'bearer', type: 'http' }],
+    url: '/api/v1/analytics/overview',
+    ...options
 });

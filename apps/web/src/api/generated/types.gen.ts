@@ -7,12 +7,23 @@ export type ClientOptions = {
 export type AuditActorDto = {
     type: 'user' | 'token' | 'system' | 'anonymous';
     id: string | null;
+    /**
+     * An email or a token name, as it was when the event was recorded
+     */
     label: string;
 };
 
 export type AuditTargetDto = {
     type: string;
     id: string | null;
+    /**
+     * What it is called now (an account's, operator's, token's or budget's name, a member's email); once deleted, the name the event recorded; null when unknown
+     */
+    name: string | null;
+    /**
+     * Whether it still exists in this workspace (the console links to it only then)
+     */
+    exists: boolean;
 };
 
 export type AuditEventDto = {
@@ -22,6 +33,9 @@ export type AuditEventDto = {
     actor: AuditActorDto;
     target: AuditTargetDto | null;
     ip: string;
+    /**
+     * What the event recorded. Updates list `changed` fields, and `{ from, to }` pairs (or a `diff` of them) where the old and new values were recorded
+     */
     metadata: {
         [key: string]: unknown;
     };
@@ -86,6 +100,17 @@ export type ProblemDto = {
      * POST /comparisons: which side’s run was refused
      */
     side?: 'mock' | 'live';
+};
+
+export type AuditActionDto = {
+    action: string;
+};
+
+export type AuditActionListDto = {
+    /**
+     * Every action recorded in this workspace, alphabetically
+     */
+    items: Array<AuditActionDto>;
 };
 
 export type LoginDto = {
@@ -160,6 +185,10 @@ export type ApiTokenDto = {
 
 export type TokenListDto = {
     items: Array<ApiTokenDto>;
+    /**
+     * Tokens matching the search and filters (all pages)
+     */
+    total: number;
 };
 
 export type CreateTokenDto = {
@@ -295,6 +324,10 @@ export type MemberDto = {
 
 export type MemberListDto = {
     items: Array<MemberDto>;
+    /**
+     * Members matching the search and filters (all pages)
+     */
+    total: number;
 };
 
 export type ChangeRoleDto = {
@@ -506,6 +539,10 @@ export type ProviderAccountDto = {
 
 export type ProviderAccountListDto = {
     items: Array<ProviderAccountDto>;
+    /**
+     * Accounts matching the search and filters (all pages)
+     */
+    total: number;
 };
 
 export type LimitsDto = {
@@ -691,6 +728,10 @@ export type OperatorDto = {
 
 export type OperatorListDto = {
     items: Array<OperatorDto>;
+    /**
+     * Operators matching the search and filters (all pages)
+     */
+    total: number;
 };
 
 export type CreateOperatorDto = {
@@ -1338,9 +1379,17 @@ export type BudgetPeriodDto = {
      */
     periodEnd: string | null;
     /**
+     * Where the counting of this period starts: the period start, or — for a budget that counts from its creation, in its first period — its creation
+     */
+    countingFrom: string;
+    /**
      * Settled spend of runs in this period
      */
     spentMicroUsd: number;
+    /**
+     * Of spent: what runs had cost in this period before the budget was created (countFrom period_start); 0 otherwise
+     */
+    openingMicroUsd: number;
     /**
      * Worst cases held by runs in flight
      */
@@ -1380,6 +1429,10 @@ export type BudgetDto = {
     name: string;
     scope: BudgetScopeDto;
     period: 'day' | 'week' | 'month' | 'lifetime';
+    /**
+     * What the first period counts: `creation` — only runs from the budget's creation on (default); `period_start` — every run of the period from its start (month-to-date for a monthly budget), so the spend of runs that finished earlier in the period counts from the start (recorded as the period's opening balance). Later periods are whole UTC periods either way. Cannot be changed after creation
+     */
+    countFrom: 'creation' | 'period_start';
     capMicroUsd: number;
     softThresholdPct: number;
     /**
@@ -1428,6 +1481,10 @@ export type CreateBudgetDto = {
      */
     capMicroUsd: number;
     /**
+     * What the first period counts: `creation` — only runs from the budget's creation on (default); `period_start` — every run of the period from its start (month-to-date for a monthly budget), so the spend of runs that finished earlier in the period counts from the start (recorded as the period's opening balance). Later periods are whole UTC periods either way. Cannot be changed after creation
+     */
+    countFrom?: 'creation' | 'period_start';
+    /**
      * Alert once per period when spend reaches this share of the cap
      */
     softThresholdPct?: number;
@@ -1456,6 +1513,10 @@ export type UpdateBudgetDto = {
      * Immutable: accepted only when unchanged (400 otherwise)
      */
     period?: 'day' | 'week' | 'month' | 'lifetime';
+    /**
+     * Immutable: accepted only when unchanged (400 otherwise)
+     */
+    countFrom?: 'creation' | 'period_start';
 };
 
 export type ModelPriceDto = {
@@ -1932,6 +1993,122 @@ export type UpdateGatewayRouteDto = {
     targets?: Array<GatewayRouteTargetInputDto>;
 };
 
+export type PercentilesDto = {
+    /**
+     * Median, in milliseconds (null without a run to measure)
+     */
+    p50: number | null;
+    /**
+     * 95th percentile, in milliseconds
+     */
+    p95: number | null;
+};
+
+export type OverviewTotalsDto = {
+    /**
+     * Runs created in the range
+     */
+    runs: number;
+    succeeded: number;
+    failed: number;
+    cancelled: number;
+    /**
+     * Refused by a budget or a cost cap
+     */
+    blocked: number;
+    /**
+     * Still queued, waiting or running
+     */
+    active: number;
+    /**
+     * succeeded ÷ (succeeded + failed); null when no run has ended either way
+     */
+    successRate: number | null;
+    /**
+     * failed ÷ (succeeded + failed)
+     */
+    errorRate: number | null;
+    /**
+     * Provider latency of the succeeded runs (the provider call alone)
+     */
+    latencyMs: PercentilesDto;
+    /**
+     * End to end: queued → finished, of the succeeded runs
+     */
+    durationMs: PercentilesDto;
+    /**
+     * What these runs cost, split by cost label
+     */
+    spend: SpendSplitDto;
+};
+
+export type OverviewBucketCostDto = {
+    verified: number;
+    estimated: number;
+    pending_sync: number;
+    /**
+     * Runs whose cost is unknown (never counted as $0)
+     */
+    unavailableRuns: number;
+};
+
+export type OverviewPointDto = {
+    /**
+     * Start of the UTC hour or day
+     */
+    start: string;
+    runs: number;
+    succeeded: number;
+    failed: number;
+    /**
+     * Cancelled, blocked, or still in progress
+     */
+    other: number;
+    /**
+     * p95 provider latency of the succeeded runs of this bucket (ms)
+     */
+    p95LatencyMs: number | null;
+    cost: OverviewBucketCostDto;
+};
+
+export type OverviewTopItemDto = {
+    id: string;
+    /**
+     * Null once deleted
+     */
+    name: string | null;
+    runs: number;
+    failed: number;
+    /**
+     * Known cost (verified + estimated + pending sync)
+     */
+    costMicroUsd: number;
+};
+
+export type OverviewTopDto = {
+    /**
+     * Up to 5, most runs first
+     */
+    operators: Array<OverviewTopItemDto>;
+    accounts: Array<OverviewTopItemDto>;
+    /**
+     * API tokens that started runs
+     */
+    tokens: Array<OverviewTopItemDto>;
+};
+
+export type OverviewDto = {
+    since: string;
+    until: string;
+    bucket: 'hour' | 'day';
+    totals: OverviewTotalsDto;
+    /**
+     * Every bucket of the range in order, empty ones too
+     */
+    series: Array<OverviewPointDto>;
+    top: OverviewTopDto;
+};
+
 export type ListAuditEventsData = {
     body?: never;
     path?: never;
@@ -1942,11 +2119,34 @@ export type ListAuditEventsData = {
          */
         cursor?: string;
         /**
-         * Action, or an action prefix such as `member.`
+         * One or more actions, comma-separated (exact), as listed by GET /audit-events/actions; a value ending in "." is a prefix (`member.`)
          */
         action?: string;
         outcome?: 'success' | 'failure';
+        /**
+         * The user or API token that acted
+         */
         actorId?: string;
+        /**
+         * What kind of actor: `system` is Vaultrun itself (guardrails, scheduled checks)
+         */
+        actorType?: 'user' | 'token' | 'system' | 'anonymous';
+        /**
+         * What kind of thing was acted on (provider_account, operator, api_token, budget, user, invite, …)
+         */
+        targetType?: string;
+        /**
+         * The id of the thing acted on
+         */
+        targetId?: string;
+        /**
+         * At or after
+         */
+        since?: string;
+        /**
+         * Before
+         */
+        until?: string;
     };
     url: '/api/v1/audit-events';
 };
@@ -1973,6 +2173,95 @@ export type ListAuditEventsResponses = {
 };
 
 export type ListAuditEventsResponse = ListAuditEventsResponses[keyof ListAuditEventsResponses];
+
+export type ListAuditActionsData = {
+    body?: never;
+    path?: never;
+    query?: never;
+    url: '/api/v1/audit-events/actions';
+};
+
+export type ListAuditActionsErrors = {
+    /**
+     * No valid session or API token
+     */
+    401: ProblemDto;
+    /**
+     * Needs the `audit:read` permission
+     */
+    403: ProblemDto;
+};
+
+export type ListAuditActionsError = ListAuditActionsErrors[keyof ListAuditActionsErrors];
+
+export type ListAuditActionsResponses = {
+    200: AuditActionListDto;
+};
+
+export type ListAuditActionsResponse = ListAuditActionsResponses[keyof ListAuditActionsResponses];
+
+export type ExportAuditEventsData = {
+    body?: never;
+    path?: never;
+    query?: {
+        /**
+         * One or more actions, comma-separated (exact), as listed by GET /audit-events/actions; a value ending in "." is a prefix (`member.`)
+         */
+        action?: string;
+        outcome?: 'success' | 'failure';
+        /**
+         * The user or API token that acted
+         */
+        actorId?: string;
+        /**
+         * What kind of actor: `system` is Vaultrun itself (guardrails, scheduled checks)
+         */
+        actorType?: 'user' | 'token' | 'system' | 'anonymous';
+        /**
+         * What kind of thing was acted on (provider_account, operator, api_token, budget, user, invite, …)
+         */
+        targetType?: string;
+        /**
+         * The id of the thing acted on
+         */
+        targetId?: string;
+        /**
+         * At or after
+         */
+        since?: string;
+        /**
+         * Before
+         */
+        until?: string;
+    };
+    url: '/api/v1/audit-events.csv';
+};
+
+export type ExportAuditEventsErrors = {
+    /**
+     * Invalid input: `errors` names each field at fault
+     */
+    400: ProblemDto;
+    /**
+     * No valid session or API token
+     */
+    401: ProblemDto;
+    /**
+     * Needs the `audit:read` permission
+     */
+    403: ProblemDto;
+};
+
+export type ExportAuditEventsError = ExportAuditEventsErrors[keyof ExportAuditEventsErrors];
+
+export type ExportAuditEventsResponses = {
+    /**
+     * CSV with a header row: time, action, outcome, actor_type, actor_id, actor, target_type, target_id, target, ip, metadata
+     */
+    200: string;
+};
+
+export type ExportAuditEventsResponse = ExportAuditEventsResponses[keyof ExportAuditEventsResponses];
 
 export type LoginData = {
     body: LoginDto;
@@ -2159,11 +2448,37 @@ export type ChangePasswordResponse = ChangePasswordResponses[keyof ChangePasswor
 export type ListTokensData = {
     body?: never;
     path?: never;
-    query?: never;
+    query?: {
+        /**
+         * Case-insensitive search in names (and the other text columns named per list)
+         */
+        q?: string;
+        /**
+         * Page size; without it, every matching item
+         */
+        limit?: number;
+        /**
+         * Items to skip (with limit)
+         */
+        offset?: number;
+        status?: 'active' | 'expired' | 'revoked';
+        /**
+         * Only tokens holding this scope
+         */
+        scope?: 'read' | 'run' | 'admin' | 'inference';
+        /**
+         * A column, ascending; prefixed with "-", descending
+         */
+        sort?: 'name' | '-name' | 'created' | '-created' | 'lastUsed' | '-lastUsed' | 'expires' | '-expires';
+    };
     url: '/api/v1/tokens';
 };
 
 export type ListTokensErrors = {
+    /**
+     * Invalid input: `errors` names each field at fault
+     */
+    400: ProblemDto;
     /**
      * No valid session or API token
      */
@@ -2419,11 +2734,33 @@ export type SetAlertWebhookResponse = SetAlertWebhookResponses[keyof SetAlertWeb
 export type ListMembersData = {
     body?: never;
     path?: never;
-    query?: never;
+    query?: {
+        /**
+         * Case-insensitive search in names (and the other text columns named per list)
+         */
+        q?: string;
+        /**
+         * Page size; without it, every matching item
+         */
+        limit?: number;
+        /**
+         * Items to skip (with limit)
+         */
+        offset?: number;
+        role?: 'owner' | 'admin' | 'member' | 'viewer';
+        /**
+         * A column, ascending; prefixed with "-", descending
+         */
+        sort?: 'email' | '-email' | 'name' | '-name' | 'role' | '-role' | 'joined' | '-joined';
+    };
     url: '/api/v1/members';
 };
 
 export type ListMembersErrors = {
+    /**
+     * Invalid input: `errors` names each field at fault
+     */
+    400: ProblemDto;
     /**
      * No valid session or API token
      */
@@ -2747,11 +3084,37 @@ export type ReadyResponse = ReadyResponses[keyof ReadyResponses];
 export type ListProviderAccountsData = {
     body?: never;
     path?: never;
-    query?: never;
+    query?: {
+        /**
+         * Case-insensitive search in names (and the other text columns named per list)
+         */
+        q?: string;
+        /**
+         * Page size; without it, every matching item
+         */
+        limit?: number;
+        /**
+         * Items to skip (with limit)
+         */
+        offset?: number;
+        /**
+         * One or more statuses, comma-separated
+         */
+        status?: Array<string>;
+        kind?: 'openai' | 'openai-compatible' | 'mock';
+        /**
+         * A column, ascending; prefixed with "-", descending
+         */
+        sort?: 'name' | '-name' | 'created' | '-created' | 'status' | '-status' | 'kind' | '-kind' | 'lastVerified' | '-lastVerified';
+    };
     url: '/api/v1/provider-accounts';
 };
 
 export type ListProviderAccountsErrors = {
+    /**
+     * Invalid input: `errors` names each field at fault
+     */
+    400: ProblemDto;
     /**
      * No valid session or API token
      */
@@ -3147,11 +3510,41 @@ export type RequestProviderCostSyncResponse = RequestProviderCostSyncResponses[k
 export type ListOperatorsData = {
     body?: never;
     path?: never;
-    query?: never;
+    query?: {
+        /**
+         * Case-insensitive search in names (and the other text columns named per list)
+         */
+        q?: string;
+        /**
+         * Page size; without it, every matching item
+         */
+        limit?: number;
+        /**
+         * Items to skip (with limit)
+         */
+        offset?: number;
+        /**
+         * Only operators bound to this provider account
+         */
+        accountId?: string;
+        outputFormat?: 'text' | 'json_schema';
+        /**
+         * `unusable`: operators whose own provider account cannot run now (invalid key, quota exhausted, disabled, or gone); `usable`: the others
+         */
+        health?: 'usable' | 'unusable';
+        /**
+         * A column, ascending; prefixed with "-", descending
+         */
+        sort?: 'name' | '-name' | 'created' | '-created' | 'updated' | '-updated' | 'model' | '-model';
+    };
     url: '/api/v1/operators';
 };
 
 export type ListOperatorsErrors = {
+    /**
+     * Invalid input: `errors` names each field at fault
+     */
+    400: ProblemDto;
     /**
      * No valid session or API token
      */
@@ -4501,3 +4894,54 @@ export type UpdateGatewayRouteResponses = {
 };
 
 export type UpdateGatewayRouteResponse = UpdateGatewayRouteResponses[keyof UpdateGatewayRouteResponses];
+
+export type GetOverviewData = {
+    body?: never;
+    path?: never;
+    query?: {
+        /**
+         * Runs created at or after; default: 24 hours before `until`
+         */
+        since?: string;
+        /**
+         * Runs created before; default: now
+         */
+        until?: string;
+        /**
+         * Width of a series point (UTC hours or days); default: hour for ranges up to 7 days, else day. Hourly: at most 31 days; daily: at most 400
+         */
+        bucket?: 'hour' | 'day';
+        /**
+         * Only the runs of this provider account (an account you may not see counts nothing)
+         */
+        accountId?: string;
+        /**
+         * Only the runs of this operator
+         */
+        operatorId?: string;
+    };
+    url: '/api/v1/analytics/overview';
+};
+
+export type GetOverviewErrors = {
+    /**
+     * Invalid input: `errors` names each field at fault
+     */
+    400: ProblemDto;
+    /**
+     * No valid session or API token
+     */
+    401: ProblemDto;
+    /**
+     * Needs the `runs:read` permission
+     */
+    403: ProblemDto;
+};
+
+export type GetOverviewError = GetOverviewErrors[keyof GetOverviewErrors];
+
+export type GetOverviewResponses = {
+    200: OverviewDto;
+};
+
+export type GetOverviewResponse = GetOverviewResponses[keyof GetOverviewResponses];

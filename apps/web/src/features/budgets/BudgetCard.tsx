@@ -78,6 +78,15 @@ export function BudgetCard({ budget, canManage, highlighted }: { budget: BudgetD
             {formatUsd(p.spentMicroUsd)}
           </strong>
           <span className="fact-note">{percentOf(p.spentMicroUsd, budget.capMicroUsd)}% of the cap, settled</span>
+          {p.openingMicroUsd > 0 ? (
+            <span className="fact-note" data-testid="budget-opening" data-micro-usd={p.openingMicroUsd}>
+              includes {formatUsd(p.openingMicroUsd)} spent before the budget was created
+            </span>
+          ) : p.countingFrom !== p.periodStart ? (
+            <span className="fact-note" data-testid="budget-counting-from">
+              counted from its creation, {formatDateTime(p.countingFrom)}
+            </span>
+          ) : null}
         </Fact>
         <Fact label="Held">
           <span data-testid="budget-held" data-micro-usd={p.heldMicroUsd}>

@@ -1,3 +1,4 @@
+import './count-from.css';
 import { useMutation, useQuery } from '@tanstack/react-query';
 import { type FormEvent, type ReactNode, useId, useState } from 'react';
 import { createBudgetMutation, listOperatorsOptions, listProviderAccountsOptions, listTokensOptions, updateBudgetMutation } from '../../api/generated/@tanstack/react-query.gen.js';
@@ -13,13 +14,14 @@ interface Draft {
   scopeType: BudgetScopeType;
   scopeId: string;
   period: BudgetPeriod;
+  countFrom: BudgetDto['countFrom'];
   cap: string;
   softThresholdPct: string;
   shrink: boolean;
   shrinkMinOutputTokens: string;
 }
 
-const FIELDS = ['name', 'scope', 'scope.type', 'scope.id', 'period', 'capMicroUsd', 'softThresholdPct', 'shrinkToFit', 'shrinkToFit.minOutputTokens'];
+const FIELDS = ['name', 'scope', 'scope.type', 'scope.id', 'period', 'countFrom', 'capMicroUsd', 'softThresholdPct', 'shrinkToFit', 'shrinkToFit.minOutputTokens'];
 
 function draftOf(budget: BudgetDto | null): Draft {
   return {
@@ -27,6 +29,7 @@ function draftOf(budget: BudgetDto | null): Draft {
     scopeType: budget?.scope.type ?? 'workspace',
     scopeId: budget?.scope.id ?? '',
     period: budget?.period ?? 'month',
+    countFrom: budget?.countFrom ?? 'creation',
     cap: budget ? microUsdToDollars(budget.capMicroUsd) : '',
     softThresholdPct: String(budget?.softThresholdPct ?? 80),
     shrink: !!budget?.shrinkToFit,
@@ -57,6 +60,7 @@ function toBody(d: Draft, editing: boolean): Checked {
       name: d.name.trim(),
       scope: { type: d.scopeType, id: d.scopeType === 'workspace' ? null : d.scopeId },
       period: d.period,
+      ...(editing ? {} : { countFrom: d.countFrom }),
       capMicroUsd: cap,
       softThresholdPct: soft,
       shrinkToFit: d.shrink ? { minOutputTokens: floor } : null,
@@ -142,6 +146,38 @@ export function BudgetForm({ budget, onSaved, onCancel }: { budget: BudgetDto | 
       </div>
 
       {budget ? null : <ScopeFields id={id} draft={draft} set={set} error={fieldError('scope', 'scope.type', 'scope.id')} />}
+
+      {budget ? null : (
+        <fieldset className="field count-from" data-testid="budget-count-from">
+          <legend className="field-label">What the first period counts</legend>
+          <label className="choice">
+            <input type="radio" name={`${id}-countFrom`} value="creation" checked={draft.countFrom === 'creation'} onChange={() => set('countFrom', 'creation')} data-testid="budget-count-from-creation" />
+            <span>
+              <strong>From now on</strong>
+              <span className="field-hint"> — only runs from the budget&apos;s creation count in this {draft.period === 'lifetime' ? 'budget' : 'period'}.</span>
+            </span>
+          </label>
+          <label className="choice">
+            <input
+              type="radio"
+              name={`${id}-countFrom`}
+              value="period_start"
+              checked={draft.countFrom === 'period_start'}
+              onChange={() => set('countFrom', 'period_start')}
+              data-testid="budget-count-from-period-start"
+            />
+            <span>
+              <strong>{draft.period === 'lifetime' ? 'Everything so far' : `From the start of the ${draft.period === 'day' ? 'day' : draft.period === 'week' ? 'week' : 'month'}`}</strong>
+              <span className="field-hint">
+                {' '}
+                — {draft.period === 'month' ? 'month-to-date: ' : ''}what runs in its scope already cost {draft.period === 'lifetime' ? 'ever' : 'this period (UTC)'} counts
+                from the start.
+              </span>
+            </span>
+          </label>
+          {fieldError('countFrom')}
+        </fieldset>
+      )}
 
       <div className="form-grid-2">
         <div className="field">

@@ -1,7 +1,7 @@
 import type { MissionDetailDto } from '../../api/generated/types.gen.js';
 import { formatCount } from '../../lib/format.js';
 import { formatUsd } from '../../lib/money.js';
-import { SpendLegend } from '../budgets/SpendChart.js';
+import { SpendLegend } from '../money/SpendLegend.js';
 
 /** What the mission cost, split by cost label (the Budgets page's legend): everything, then the latest run's steps. */
 export function MissionCost({ mission }: { mission: MissionDetailDto }) {

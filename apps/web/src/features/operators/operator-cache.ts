@@ -1,6 +1,6 @@
 import { useQueryClient } from '@tanstack/react-query';
 import { useMemo } from 'react';
-import { listOperatorsQueryKey } from '../../api/generated/@tanstack/react-query.gen.js';
+import { getOperatorQueryKey, listOperatorsQueryKey } from '../../api/generated/@tanstack/react-query.gen.js';
 import type { OperatorDto, OperatorListDto } from '../../api/generated/types.gen.js';
 
 /** Keeps the operator list in step with what a change returned, then refetches it in the background. */
@@ -15,12 +15,14 @@ export function useOperatorCache() {
           if (!old) return old;
           const exists = old.items.some((o) => o.id === operator.id);
           const items = exists ? old.items.map((o) => (o.id === operator.id ? operator : o)) : [...old.items, operator];
-          return { items: items.sort((a, b) => a.name.localeCompare(b.name)) };
+          return { items: items.sort((a, b) => a.name.localeCompare(b.name)), total: old.total + (exists ? 0 : 1) };
         });
         refresh();
       },
       remove(operatorId: string) {
-        queryClient.setQueryData<OperatorListDto>(key, (old) => (old ? { items: old.items.filter((o) => o.id !== operatorId) } : old));
+        // A deleted operator must not linger as the page's highlighted (pinned) row.
+        queryClient.removeQueries({ queryKey: getOperatorQueryKey({ path: { operatorId } }) });
+        queryClient.setQueryData<OperatorListDto>(key, (old) => (old ? { items: old.items.filter((o) => o.id !== operatorId), total: Math.max(0, old.total - 1) } : old));
         refresh();
       },
     };

@@ -1,3 +1,4 @@
+import './queue-health.css';
 import { useQuery } from '@tanstack/react-query';
 import { getQueueHealthOptions } from '../../api/generated/@tanstack/react-query.gen.js';
 import type { AccountQueueDto } from '../../api/generated/types.gen.js';
@@ -26,11 +27,7 @@ export function QueueHealthPanel({ ready }: { ready: boolean }) {
       ) : health.data.accounts.length === 0 ? (
         <p className="muted">No provider account is visible to you.</p>
       ) : (
-        <ul className="queue-accounts">
-          {health.data.accounts.map((a) => (
-            <QueueAccount key={a.accountId} account={a} />
-          ))}
-        </ul>
+        <QueueAccounts accounts={health.data.accounts} />
       )}
       {jobs.length ? (
         <p className="queue-jobs small" data-testid="queue-jobs" title="Unfinished runs of this workspace that you may see, by state">
@@ -44,6 +41,44 @@ export function QueueHealthPanel({ ready }: { ready: boolean }) {
         </p>
       ) : null}
     </section>
+  );
+}
+
+const isBusy = (a: AccountQueueDto) => a.queued + a.waiting + a.running + a.inFlight > 0;
+
+/**
+ * Busy accounts (anything queued, waiting, running or in flight) first and always shown; idle ones folded away, so a
+ * workspace with many accounts does not push the runs below the fold.
+ */
+function QueueAccounts({ accounts }: { accounts: AccountQueueDto[] }) {
+  const busy = accounts.filter(isBusy);
+  const idle = accounts.filter((a) => !isBusy(a));
+  return (
+    <>
+      {busy.length ? (
+        <ul className="queue-accounts" data-testid="queue-busy">
+          {busy.map((a) => (
+            <QueueAccount key={a.accountId} account={a} />
+          ))}
+        </ul>
+      ) : (
+        <p className="muted small" data-testid="queue-all-idle">
+          Nothing is queued, waiting or running on any account.
+        </p>
+      )}
+      {idle.length ? (
+        <details className="queue-idle" data-testid="queue-idle">
+          <summary>
+            {idle.length} idle {idle.length === 1 ? 'account' : 'accounts'}
+          </summary>
+          <ul className="queue-accounts">
+            {idle.map((a) => (
+              <QueueAccount key={a.accountId} account={a} />
+            ))}
+          </ul>
+        </details>
+      ) : null}
+    </>
   );
 }
 

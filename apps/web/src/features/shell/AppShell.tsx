@@ -17,6 +17,7 @@ const NAV_SECTIONS: { heading: string; items: NavItem[] }[] = [
   {
     heading: 'Run AI work',
     items: [
+      { to: '/', label: 'Overview', testId: 'nav-overview', needs: 'runs:read' },
       { to: '/vault', label: 'Vault', testId: 'nav-vault', needs: 'vault:read' },
       { to: '/operators', label: 'Operators', testId: 'nav-operators', needs: 'operators:read' },
       { to: '/missions', label: 'Missions', testId: 'nav-missions', needs: 'runs:read' },
@@ -62,7 +63,7 @@ export function AppShell() {
                   .filter((item) => !item.needs || me.permissions.includes(item.needs))
                   .map((item) => (
                     <li key={item.to}>
-                      <NavLink to={item.to} className="nav-link" data-testid={item.testId}>
+                      <NavLink to={item.to} end={item.to === '/'} className="nav-link" data-testid={item.testId}>
                         <span>{item.label}</span>
                       </NavLink>
                     </li>

@@ -13,6 +13,7 @@ const SCOPES: { value: Scope; label: string; help: string }[] = [
 ];
 
 export interface NewTokenSecret {
+  id: string;
   name: string;
   token: string;
 }
@@ -35,7 +36,7 @@ export function CreateTokenForm({ onCreated }: { onCreated: (secret: NewTokenSec
     // the mutation cache nor the query cache ever holds it.
     mutationFn: async (...args: Parameters<typeof requestCreate>) => {
       const { token, ...created } = await requestCreate(...args);
-      onCreated({ name: created.name, token });
+      onCreated({ id: created.id, name: created.name, token });
       return created;
     },
     onSuccess: async () => {

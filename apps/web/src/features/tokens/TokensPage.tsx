@@ -1,19 +1,130 @@
-import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { keepPreviousData, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
 import { listTokensOptions, listTokensQueryKey, revokeTokenMutation } from '../../api/generated/@tanstack/react-query.gen.js';
-import type { ApiTokenDto } from '../../api/generated/types.gen.js';
+import type { ApiTokenDto, ListTokensData } from '../../api/generated/types.gen.js';
+import { type Column, DataTable, FilterSelect, SearchBox } from '../../lib/DataTable.js';
 import { formatDate, formatDateTime } from '../../lib/format.js';
+import { type SortState, sortParam, useListState, useRowFocus } from '../../lib/list-state.js';
 import { useCan } from '../../lib/session.js';
-import { Badge, type BadgeTone, ConfirmButton, EmptyState, Loading, OneTimeSecret, PageHeader, ProblemAlert } from '../../lib/ui.js';
+import { Badge, type BadgeTone, ConfirmButton, OneTimeSecret, PageHeader, ProblemAlert } from '../../lib/ui.js';
 import { CreateTokenForm, type NewTokenSecret } from './CreateTokenForm.js';
 
 const STATUS_TONE: Record<ApiTokenDto['status'], BadgeTone> = { active: 'green', expired: 'amber', revoked: 'grey' };
 
+type TokensQuery = NonNullable<ListTokensData['query']>;
+
+const STATUS_FILTERS = [
+  { value: '', label: 'Any status' },
+  { value: 'active', label: 'Active' },
+  { value: 'expired', label: 'Expired' },
+  { value: 'revoked', label: 'Revoked' },
+];
+const SCOPE_FILTERS = [
+  { value: '', label: 'Any scope' },
+  { value: 'read', label: 'read' },
+  { value: 'run', label: 'run' },
+  { value: 'admin', label: 'admin' },
+];
+const DEFAULT_SORT: SortState = { key: 'created', direction: 'desc' };
+
 export function TokensPage() {
   const canManage = useCan('tokens:manage');
-  const tokens = useQuery(listTokensOptions());
+  const list = useListState({ filters: ['status', 'scope'], defaultSort: DEFAULT_SORT });
+  const focus = useRowFocus('token');
+  const query: TokensQuery = { sort: sortParam(list.sort) as TokensQuery['sort'], limit: list.pageSize, offset: (list.page - 1) * list.pageSize };
+  if (list.query) query.q = list.query;
+  if (list.filters.status) query.status = list.filters.status as TokensQuery['status'];
+  if (list.filters.scope) query.scope = list.filters.scope as TokensQuery['scope'];
+  const tokens = useQuery({ ...listTokensOptions({ query }), placeholderData: keepPreviousData });
   // The full token lives only here, in component state, until the user dismisses it.
   const [secret, setSecret] = useState<NewTokenSecret | null>(null);
+  // A new token is shown first and highlighted whatever the page's sort (the unpaged list has it: there is no token by id).
+  const allTokens = useQuery({ ...listTokensOptions(), enabled: !!focus.highlightId });
+  const pinnedToken = allTokens.data?.items.find((t) => t.id === focus.highlightId) ?? null;
+  const queryClient = useQueryClient();
+  const revoke = useMutation({
+    ...revokeTokenMutation(),
+    onSettled: () => queryClient.invalidateQueries({ queryKey: listTokensQueryKey() }),
+  });
+
+  const columns: Column<ApiTokenDto>[] = [
+    {
+      key: 'name',
+      header: 'Name',
+      sortKey: 'name',
+      primary: true,
+      cell: (t) => (
+        <span>
+          <span className="cell-strong">{t.name}</span>
+          {t.id === focus.highlightId ? <span className="new-badge">New</span> : null}
+        </span>
+      ),
+    },
+    {
+      key: 'prefix',
+      header: 'Token',
+      cell: (t) => (
+        <>
+          <code className="mono" data-testid="token-prefix">
+            {t.prefix}
+          </code>
+          <span className="mono muted" aria-hidden="true">
+            …
+          </span>
+        </>
+      ),
+    },
+    {
+      key: 'scopes',
+      header: 'Scopes',
+      cell: (t) => (
+        <span className="chips">
+          {t.scopes.map((s) => (
+            <span className="chip" key={s}>
+              {s}
+            </span>
+          ))}
+        </span>
+      ),
+    },
+    {
+      key: 'status',
+      header: 'Status',
+      cell: (t) => (
+        <Badge tone={STATUS_TONE[t.status]} testId="token-status">
+          {t.status}
+        </Badge>
+      ),
+    },
+    { key: 'created', header: 'Created', sortKey: 'created', cell: (t) => formatDate(t.createdAt) },
+    { key: 'expires', header: 'Expires', sortKey: 'expires', cell: (t) => formatDate(t.expiresAt, 'Never') },
+    { key: 'used', header: 'Last used', sortKey: 'lastUsed', cell: (t) => formatDateTime(t.lastUsedAt, 'Never') },
+    ...(canManage
+      ? [
+          {
+            key: 'actions',
+            header: <span className="visually-hidden">Actions</span>,
+            label: '',
+            cell: (t: ApiTokenDto) =>
+              t.status === 'active' ? (
+                <ConfirmButton
+                  label="Revoke"
+                  title={`Revoke “${t.name}”?`}
+                  message={
+                    <p>
+                      Programs using the token <code className="mono">{t.prefix}…</code> stop working at once. This cannot be undone.
+                    </p>
+                  }
+                  confirmLabel="Revoke token"
+                  busy={revoke.isPending && revoke.variables?.path.tokenId === t.id}
+                  onConfirm={() => revoke.mutate({ path: { tokenId: t.id } })}
+                  testId="token-revoke"
+                />
+              ) : null,
+          },
+        ]
+      : []),
+  ];
 
   return (
     <>
@@ -38,109 +149,57 @@ export function TokensPage() {
         />
       ) : null}
 
-      {canManage ? <CreateTokenForm onCreated={setSecret} /> : null}
+      {canManage ? (
+        <CreateTokenForm
+          onCreated={(next) => {
+            setSecret(next);
+            focus.select(next.id);
+          }}
+        />
+      ) : null}
 
       <section className="card" aria-labelledby="tokens-heading">
         <h2 id="tokens-heading">Tokens in this workspace</h2>
-        {tokens.isPending ? (
-          <Loading />
-        ) : tokens.isError ? (
-          <ProblemAlert error={tokens.error} />
-        ) : tokens.data.items.length === 0 ? (
-          <EmptyState>No API tokens yet.</EmptyState>
-        ) : (
-          <TokenTable tokens={activeFirst(tokens.data.items)} canManage={canManage} />
-        )}
+        <ProblemAlert error={revoke.error} title="Could not revoke the token:" />
+        <DataTable
+          label="API tokens"
+          columns={columns}
+          rows={tokens.data?.items ?? []}
+          rowKey={(t) => t.id}
+          rowTestId="token-row"
+          rowData={(t) => ({ 'token-id': t.id })}
+          rowClassName={(t) => (t.status === 'active' ? undefined : 'row-muted')}
+          sort={list.sort}
+          onSort={list.setSort}
+          highlightId={focus.highlightId}
+          pinned={pinnedToken ? [pinnedToken] : []}
+          loading={tokens.isPending}
+          error={tokens.error}
+          summary={tokens.data ? `${tokens.data.total} ${tokens.data.total === 1 ? 'token' : 'tokens'}${list.narrowed ? ' match' : ''}` : null}
+          empty={
+            list.narrowed ? (
+              <>
+                No token matches.{' '}
+                <button type="button" className="btn btn-ghost btn-small" onClick={list.clear}>
+                  Clear the search and filters
+                </button>
+              </>
+            ) : (
+              'No API tokens yet.'
+            )
+          }
+          toolbar={
+            <>
+              <SearchBox value={list.search} onChange={list.setSearch} label="Search name or prefix" testId="token-search" />
+              <FilterSelect label="Status" value={list.filters.status ?? ''} onChange={(v) => list.setFilter('status', v)} options={STATUS_FILTERS} testId="token-filter-status" />
+              <FilterSelect label="Scope" value={list.filters.scope ?? ''} onChange={(v) => list.setFilter('scope', v)} options={SCOPE_FILTERS} testId="token-filter-scope" />
+            </>
+          }
+          pagination={tokens.data ? { page: list.page, pageSize: list.pageSize, total: tokens.data.total, onPage: list.setPage } : undefined}
+        />
       </section>
     </>
   );
 }
 
-/** Working tokens first; the API's order (newest first) is kept within each group. */
-function activeFirst(tokens: ApiTokenDto[]): ApiTokenDto[] {
-  return [...tokens.filter((t) => t.status === 'active'), ...tokens.filter((t) => t.status !== 'active')];
-}
-
-function TokenTable({ tokens, canManage }: { tokens: ApiTokenDto[]; canManage: boolean }) {
-  const queryClient = useQueryClient();
-  const revoke = useMutation({
-    ...revokeTokenMutation(),
-    onSettled: () => queryClient.invalidateQueries({ queryKey: listTokensQueryKey() }),
-  });
-  return (
-    <>
-      <ProblemAlert error={revoke.error} title="Could not revoke the token:" />
-      <div className="table-wrap">
-        <table className="table">
-          <thead>
-            <tr>
-              <th scope="col">Name</th>
-              <th scope="col">Token</th>
-              <th scope="col">Scopes</th>
-              <th scope="col">Status</th>
-              <th scope="col">Created</th>
-              <th scope="col">Expires</th>
-              <th scope="col">Last used</th>
-              {canManage ? (
-                <th scope="col">
-                  <span className="visually-hidden">Actions</span>
-                </th>
-              ) : null}
-            </tr>
-          </thead>
-          <tbody>
-            {tokens.map((t) => (
-              <tr key={t.id} data-testid="token-row" data-token-id={t.id} className={t.status === 'active' ? undefined : 'row-muted'}>
-                <td className="cell-strong">{t.name}</td>
-                <td>
-                  <code className="mono" data-testid="token-prefix">
-                    {t.prefix}
-                  </code>
-                  <span className="mono muted" aria-hidden="true">
-                    …
-                  </span>
-                </td>
-                <td>
-                  <span className="chips">
-                    {t.scopes.map((s) => (
-                      <span className="chip" key={s}>
-                        {s}
-                      </span>
-                    ))}
-                  </span>
-                </td>
-                <td>
-                  <Badge tone={STATUS_TONE[t.status]} testId="token-status">
-                    {t.status}
-                  </Badge>
-                </td>
-                <td>{formatDate(t.createdAt)}</td>
-                <td>{formatDate(t.expiresAt, 'Never')}</td>
-                <td>{formatDateTime(t.lastUsedAt, 'Never')}</td>
-                {canManage ? (
-                  <td className="cell-actions">
-                    {t.status === 'active' ? (
-                      <ConfirmButton
-                        label="Revoke"
-                        title={`Revoke “${t.name}”?`}
-                        message={
-                          <p>
-                            Programs using the token <code className="mono">{t.prefix}…</code> stop working at once. This cannot be undone.
-                          </p>
-                        }
-                        confirmLabel="Revoke token"
-                        busy={revoke.isPending && revoke.variables?.path.tokenId === t.id}
-                        onConfirm={() => revoke.mutate({ path: { tokenId: t.id } })}
-                        testId="token-revoke"
-                      />
-                    ) : null}
-                  </td>
-                ) : null}
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      </div>
-    </>
-  );
-}
+export default TokensPage;

@@ -22,7 +22,16 @@ const FORM_FIELDS = ['name', 'baseUrl', 'apiKey', 'limits.maxConcurrency', 'limi
  */
 export type DoneTone = 'success' | 'warning' | 'info';
 
-export function AddAccountFlow({ onClose, onDone }: { onClose: () => void; onDone: (message: string, tone?: DoneTone) => void }) {
+export function AddAccountFlow({
+  onClose,
+  onDone,
+  onCreated,
+}: {
+  onClose: () => void;
+  onDone: (message: string, tone?: DoneTone) => void;
+  /** As soon as the account exists (before its verification step ends): the list shows and highlights it. */
+  onCreated?: (account: ProviderAccountDto) => void;
+}) {
   const [created, setCreated] = useState<ProviderAccountDto | null>(null);
   return (
     <section className="card add-flow" aria-labelledby="vault-add-heading" data-testid="vault-add-panel">
@@ -37,7 +46,12 @@ export function AddAccountFlow({ onClose, onDone }: { onClose: () => void; onDon
         <li className={!created ? undefined : created.lastError ? 'step-failed' : 'step-done'}>Verify: list the available models</li>
         <li className={created && !created.lastError ? 'step-current' : undefined}>Default model</li>
       </ol>
-      {created ? <VerifiedStep account={created} onChange={setCreated} onDone={onDone} /> : <DetailsStep onCreated={setCreated} />}
+      {created ? <VerifiedStep account={created} onChange={setCreated} onDone={onDone} /> : <DetailsStep
+          onCreated={(account) => {
+            setCreated(account);
+            onCreated?.(account);
+          }}
+        />}
     </section>
   );
 }

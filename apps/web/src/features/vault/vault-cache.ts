@@ -1,10 +1,13 @@
 import { useQueryClient } from '@tanstack/react-query';
 import { useCallback, useMemo, useState } from 'react';
-import { listProviderAccountsQueryKey } from '../../api/generated/@tanstack/react-query.gen.js';
+import { getProviderAccountQueryKey, listProviderAccountsQueryKey } from '../../api/generated/@tanstack/react-query.gen.js';
 import type { ProviderAccountDto, ProviderAccountListDto } from '../../api/generated/types.gen.js';
 import { ApiProblem, toApiProblem } from '../../lib/problem.js';
 
-/** Keeps the vault list in step with what a change returned, then refetches it in the background. */
+/**
+ * Keeps the vault list in step with what a change returned, then refetches it in the background (the base key also
+ * matches every searched or paged list, so those refetch too).
+ */
 export function useVaultCache() {
   const queryClient = useQueryClient();
   return useMemo(() => {
@@ -19,12 +22,14 @@ export function useVaultCache() {
         queryClient.setQueryData<ProviderAccountListDto>(key, (old) => {
           if (!old) return old;
           const exists = old.items.some((a) => a.id === account.id);
-          return { items: exists ? old.items.map((a) => (a.id === account.id ? account : a)) : [...old.items, account] };
+          return { items: exists ? old.items.map((a) => (a.id === account.id ? account : a)) : [...old.items, account], total: old.total + (exists ? 0 : 1) };
         });
         void refresh();
       },
       remove(accountId: string) {
-        queryClient.setQueryData<ProviderAccountListDto>(key, (old) => (old ? { items: old.items.filter((a) => a.id !== accountId) } : old));
+        // A deleted account must not linger as the page's highlighted (pinned) row.
+        queryClient.removeQueries({ queryKey: getProviderAccountQueryKey({ path: { accountId } }) });
+        queryClient.setQueryData<ProviderAccountListDto>(key, (old) => (old ? { items: old.items.filter((a) => a.id !== accountId), total: Math.max(0, old.total - 1) } : old));
         void refresh();
       },
     };

@@ -3,8 +3,8 @@
 import { type DefaultError, type InfiniteData, infiniteQueryOptions, queryOptions, type UseMutationOptions } from '@tanstack/react-query';
 
 import { client } from '../client.gen.js';
-import { acceptInvite, approveMissionPlan, cancelMission, cancelRun, changeMemberRole, changePassword, clearAlertWebhook, clearProviderAdminKey, createBudget, createComparison, createGatewayRoute, createInvite, createMission, createMissionPlan, createOperator, createProviderAccount, createRun, createToken, createWorkspace, deleteBudget, deleteGatewayRoute, deleteOperator, deletePriceOverride, deleteProviderAccount, getBudget, getComparison, getGatewayInfo, getGatewayRoute, getMe, getMission, getOperator, getPrices, getProviderAccount, getProviderCostSync, getQueueHealth, getRun, getSpend, getWorkspace, health, joinWithInvite, listAuditEvents, listBudgets, listComparisons, listGatewayRoutes, listInvites, listMembers, listMissions, listMyWorkspaces, listOperators, listProviderAccounts, listRuns, listTokens, login, logout, metrics, type Options, previewInvite, ready, removeMember, requestProviderCostSync, revokeInvite, revokeToken, rotateProviderKey, sendMissionMessage, setAlertWebhook, setPriceOverride, setProviderAdminKey, switchWorkspace, updateBudget, updateGatewayRoute, updateOperator, updatePriceOverride, updateProfile, updateProviderAccount, updateWorkspace, verifyProviderAccount } from '../sdk.gen.js';
-import type { AcceptInviteData, AcceptInviteError, AcceptInviteResponse, ApproveMissionPlanData, ApproveMissionPlanError, ApproveMissionPlanResponse, CancelMissionData, CancelMissionError, CancelMissionResponse, CancelRunData, CancelRunError, CancelRunResponse, ChangeMemberRoleData, ChangeMemberRoleError, ChangeMemberRoleResponse, ChangePasswordData, ChangePasswordError, ChangePasswordResponse, ClearAlertWebhookData, ClearAlertWebhookError, ClearAlertWebhookResponse, ClearProviderAdminKeyData, ClearProviderAdminKeyError, ClearProviderAdminKeyResponse, CreateBudgetData, CreateBudgetError, CreateBudgetResponse, CreateComparisonData, CreateComparisonError, CreateComparisonResponse, CreateGatewayRouteData, CreateGatewayRouteError, CreateGatewayRouteResponse, CreateInviteData, CreateInviteError, CreateInviteResponse, CreateMissionData, CreateMissionError, CreateMissionPlanData, CreateMissionPlanError, CreateMissionPlanResponse, CreateMissionResponse, CreateOperatorData, CreateOperatorError, CreateOperatorResponse, CreateProviderAccountData, CreateProviderAccountError, CreateProviderAccountResponse, CreateRunData, CreateRunError, CreateRunResponse, CreateTokenData, CreateTokenError, CreateTokenResponse, CreateWorkspaceData, CreateWorkspaceError, CreateWorkspaceResponse, DeleteBudgetData, DeleteBudgetError, DeleteBudgetResponse, DeleteGatewayRouteData, DeleteGatewayRouteError, DeleteGatewayRouteResponse, DeleteOperatorData, DeleteOperatorError, DeleteOperatorResponse, DeletePriceOverrideData, DeletePriceOverrideError, DeletePriceOverrideResponse, DeleteProviderAccountData, DeleteProviderAccountError, DeleteProviderAccountResponse, GetBudgetData, GetBudgetError, GetBudgetResponse, GetComparisonData, GetComparisonError, GetComparisonResponse, GetGatewayInfoData, GetGatewayInfoError, GetGatewayInfoResponse, GetGatewayRouteData, GetGatewayRouteError, GetGatewayRouteResponse, GetMeData, GetMeError, GetMeResponse, GetMissionData, GetMissionError, GetMissionResponse, GetOperatorData, GetOperatorError, GetOperatorResponse, GetPricesData, GetPricesError, GetPricesResponse, GetProviderAccountData, GetProviderAccountError, GetProviderAccountResponse, GetProviderCostSyncData, GetProviderCostSyncError, GetProviderCostSyncResponse, GetQueueHealthData, GetQueueHealthError, GetQueueHealthResponse, GetRunData, GetRunError, GetRunResponse, GetSpendData, GetSpendError, GetSpendResponse, GetWorkspaceData, GetWorkspaceError, GetWorkspaceResponse, HealthData, HealthResponse, JoinWithInviteData, JoinWithInviteError, JoinWithInviteResponse, ListAuditEventsData, ListAuditEventsError, ListAuditEventsResponse, ListBudgetsData, ListBudgetsError, ListBudgetsResponse, ListComparisonsData, ListComparisonsError, ListComparisonsResponse, ListGatewayRoutesData, ListGatewayRoutesError, ListGatewayRoutesResponse, ListInvitesData, ListInvitesError, ListInvitesResponse, ListMembersData, ListMembersError, ListMembersResponse, ListMissionsData, ListMissionsError, ListMissionsResponse, ListMyWorkspacesData, ListMyWorkspacesError, ListMyWorkspacesResponse, ListOperatorsData, ListOperatorsError, ListOperatorsResponse, ListProviderAccountsData, ListProviderAccountsError, ListProviderAccountsResponse, ListRunsData, ListRunsError, ListRunsResponse, ListTokensData, ListTokensError, ListTokensResponse, LoginData, LoginError, LoginResponse, LogoutData, LogoutError, LogoutResponse, MetricsData, PreviewInviteData, PreviewInviteError, PreviewInviteResponse, ReadyData, ReadyError, ReadyResponse, RemoveMemberData, RemoveMemberError, RemoveMemberResponse, RequestProviderCostSyncData, RequestProviderCostSyncError, RequestProviderCostSyncResponse, RevokeInviteData, RevokeInviteError, RevokeInviteResponse, RevokeTokenData, RevokeTokenError, RevokeTokenResponse, RotateProviderKeyData, RotateProviderKeyError, RotateProviderKeyResponse, SendMissionMessageData, SendMissionMessageError, SendMissionMessageResponse, SetAlertWebhookData, SetAlertWebhookError, SetAlertWebhookResponse, SetPriceOverrideData, SetPriceOverrideError, SetPriceOverrideResponse, SetProviderAdminKeyData, SetProviderAdminKeyError, SetProviderAdminKeyResponse, SwitchWorkspaceData, SwitchWorkspaceError, SwitchWorkspaceResponse, UpdateBudgetData, UpdateBudgetError, UpdateBudgetResponse, UpdateGatewayRouteData, UpdateGatewayRouteError, UpdateGatewayRouteResponse, UpdateOperatorData, UpdateOperatorError, UpdateOperatorResponse, UpdatePriceOverrideData, UpdatePriceOverrideError, UpdatePriceOverrideResponse, UpdateProfileData, UpdateProfileError, UpdateProfileResponse, UpdateProviderAccountData, UpdateProviderAccountError, UpdateProviderAccountResponse, UpdateWorkspaceData, UpdateWorkspaceError, UpdateWorkspaceResponse, VerifyProviderAccountData, VerifyProviderAccountError, VerifyProviderAccountResponse } from '../types.gen.js';
+import { acceptInvite, approveMissionPlan, cancelMission, cancelRun, changeMemberRole, changePassword, clearAlertWebhook, clearProviderAdminKey, createBudget, createComparison, createGatewayRoute, createInvite, createMission, createMissionPlan, createOperator, createProviderAccount, createRun, createToken, createWorkspace, deleteBudget, deleteGatewayRoute, deleteOperator, deletePriceOverride, deleteProviderAccount, exportAuditEvents, getBudget, getComparison, getGatewayInfo, getGatewayRoute, getMe, getMission, getOperator, getOverview, getPrices, getProviderAccount, getProviderCostSync, getQueueHealth, getRun, getSpend, getWorkspace, health, joinWithInvite, listAuditActions, listAuditEvents, listBudgets, listComparisons, listGatewayRoutes, listInvites, listMembers, listMissions, listMyWorkspaces, listOperators, listProviderAccounts, listRuns, listTokens, login, logout, metrics, type Options, previewInvite, ready, removeMember, requestProviderCostSync, revokeInvite, revokeToken, rotateProviderKey, sendMissionMessage, setAlertWebhook, setPriceOverride, setProviderAdminKey, switchWorkspace, updateBudget, updateGatewayRoute, updateOperator, updatePriceOverride, updateProfile, updateProviderAccount, updateWorkspace, verifyProviderAccount } from '../sdk.gen.js';
+import type { AcceptInviteData, AcceptInviteError, AcceptInviteResponse, ApproveMissionPlanData, ApproveMissionPlanError, ApproveMissionPlanResponse, CancelMissionData, CancelMissionError, CancelMissionResponse, CancelRunData, CancelRunError, CancelRunResponse, ChangeMemberRoleData, ChangeMemberRoleError, ChangeMemberRoleResponse, ChangePasswordData, ChangePasswordError, ChangePasswordResponse, ClearAlertWebhookData, ClearAlertWebhookError, ClearAlertWebhookResponse, ClearProviderAdminKeyData, ClearProviderAdminKeyError, ClearProviderAdminKeyResponse, CreateBudgetData, CreateBudgetError, CreateBudgetResponse, CreateComparisonData, CreateComparisonError, CreateComparisonResponse, CreateGatewayRouteData, CreateGatewayRouteError, CreateGatewayRouteResponse, CreateInviteData, CreateInviteError, CreateInviteResponse, CreateMissionData, CreateMissionError, CreateMissionPlanData, CreateMissionPlanError, CreateMissionPlanResponse, CreateMissionResponse, CreateOperatorData, CreateOperatorError, CreateOperatorResponse, CreateProviderAccountData, CreateProviderAccountError, CreateProviderAccountResponse, CreateRunData, CreateRunError, CreateRunResponse, CreateTokenData, CreateTokenError, CreateTokenResponse, CreateWorkspaceData, CreateWorkspaceError, CreateWorkspaceResponse, DeleteBudgetData, DeleteBudgetError, DeleteBudgetResponse, DeleteGatewayRouteData, DeleteGatewayRouteError, DeleteGatewayRouteResponse, DeleteOperatorData, DeleteOperatorError, DeleteOperatorResponse, DeletePriceOverrideData, DeletePriceOverrideError, DeletePriceOverrideResponse, DeleteProviderAccountData, DeleteProviderAccountError, DeleteProviderAccountResponse, ExportAuditEventsData, ExportAuditEventsError, ExportAuditEventsResponse, GetBudgetData, GetBudgetError, GetBudgetResponse, GetComparisonData, GetComparisonError, GetComparisonResponse, GetGatewayInfoData, GetGatewayInfoError, GetGatewayInfoResponse, GetGatewayRouteData, GetGatewayRouteError, GetGatewayRouteResponse, GetMeData, GetMeError, GetMeResponse, GetMissionData, GetMissionError, GetMissionResponse, GetOperatorData, GetOperatorError, GetOperatorResponse, GetOverviewData, GetOverviewError, GetOverviewResponse, GetPricesData, GetPricesError, GetPricesResponse, GetProviderAccountData, GetProviderAccountError, GetProviderAccountResponse, GetProviderCostSyncData, GetProviderCostSyncError, GetProviderCostSyncResponse, GetQueueHealthData, GetQueueHealthError, GetQueueHealthResponse, GetRunData, GetRunError, GetRunResponse, GetSpendData, GetSpendError, GetSpendResponse, GetWorkspaceData, GetWorkspaceError, GetWorkspaceResponse, HealthData, HealthResponse, JoinWithInviteData, JoinWithInviteError, JoinWithInviteResponse, ListAuditActionsData, ListAuditActionsError, ListAuditActionsResponse, ListAuditEventsData, ListAuditEventsError, ListAuditEventsResponse, ListBudgetsData, ListBudgetsError, ListBudgetsResponse, ListComparisonsData, ListComparisonsError, ListComparisonsResponse, ListGatewayRoutesData, ListGatewayRoutesError, ListGatewayRoutesResponse, ListInvitesData, ListInvitesError, ListInvitesResponse, ListMembersData, ListMembersError, ListMembersResponse, ListMissionsData, ListMissionsError, ListMissionsResponse, ListMyWorkspacesData, ListMyWorkspacesError, ListMyWorkspacesResponse, ListOperatorsData, ListOperatorsError, ListOperatorsResponse, ListProviderAccountsData, ListProviderAccountsError, ListProviderAccountsResponse, ListRunsData, ListRunsError, ListRunsResponse, ListTokensData, ListTokensError, ListTokensResponse, LoginData, LoginError, LoginResponse, LogoutData, LogoutError, LogoutResponse, MetricsData, PreviewInviteData, PreviewInviteError, PreviewInviteResponse, ReadyData, ReadyError, ReadyResponse, RemoveMemberData, RemoveMemberError, RemoveMemberResponse, RequestProviderCostSyncData, RequestProviderCostSyncError, RequestProviderCostSyncResponse, RevokeInviteData, RevokeInviteError, RevokeInviteResponse, RevokeTokenData, RevokeTokenError, RevokeTokenResponse, RotateProviderKeyData, RotateProviderKeyError, RotateProviderKeyResponse, SendMissionMessageData, SendMissionMessageError, SendMissionMessageResponse, SetAlertWebhookData, SetAlertWebhookError, SetAlertWebhookResponse, SetPriceOverrideData, SetPriceOverrideError, SetPriceOverrideResponse, SetProviderAdminKeyData, SetProviderAdminKeyError, SetProviderAdminKeyResponse, SwitchWorkspaceData, SwitchWorkspaceError, SwitchWorkspaceResponse, UpdateBudgetData, UpdateBudgetError, UpdateBudgetResponse, UpdateGatewayRouteData, UpdateGatewayRouteError, UpdateGatewayRouteResponse, UpdateOperatorData, UpdateOperatorError, UpdateOperatorResponse, UpdatePriceOverrideData, UpdatePriceOverrideError, UpdatePriceOverrideResponse, UpdateProfileData, UpdateProfileError, UpdateProfileResponse, UpdateProviderAccountData, UpdateProviderAccountError, UpdateProviderAccountResponse, UpdateWorkspaceData, UpdateWorkspaceError, UpdateWorkspaceResponse, VerifyProviderAccountData, VerifyProviderAccountError, VerifyProviderAccountResponse } from '../types.gen.js';
 
 export type QueryKey<TOptions extends Options> = [
     Pick<TOptions, 'baseUrl' | 'body' | 'headers' | 'path' | 'query'> & {
@@ -42,7 +42,7 @@ const createQueryKey = <TOptions extends Options>(id: string, options?: TOptions
 export const listAuditEventsQueryKey = (options?: Options<ListAuditEventsData>) => createQueryKey('listAuditEvents', options);
 
 /**
- * The workspace audit log, newest first
+ * The workspace audit log, newest first, with the targets' names (filters: actions, actor, target, outcome, time)
  */
 export const listAuditEventsOptions = (options?: Options<ListAuditEventsData>) => queryOptions<ListAuditEventsResponse, ListAuditEventsError, ListAuditEventsResponse, ReturnType<typeof listAuditEventsQueryKey>>({
     queryFn: async ({ queryKey, signal }) => {
@@ -89,7 +89,7 @@ const createInfiniteParams = <K extends Pick<QueryKey<Options>[0], 'body' | 'hea
 export const listAuditEventsInfiniteQueryKey = (options?: Options<ListAuditEventsData>): QueryKey<Options<ListAuditEventsData>> => createQueryKey('listAuditEvents', options, true);
 
 /**
- * The workspace audit log, newest first
+ * The workspace audit log, newest first, with the targets' names (filters: actions, actor, target, outcome, time)
  */
 export const listAuditEventsInfiniteOptions = (options?: Options<ListAuditEventsData>) => {
     const opts = infiniteQueryOptions<ListAuditEventsResponse, ListAuditEventsError, InfiniteData<ListAuditEventsResponse>, QueryKey<Options<ListAuditEventsData>>, string | Pick<QueryKey<Options<ListAuditEventsData>>[0], 'body' | 'headers' | 'path' | 'query'>>(
@@ -115,6 +115,42 @@ export const listAuditEventsInfiniteOptions = (options?: Options<ListAuditEvents
     });
     return opts as Omit<typeof opts, 'initialData'>;
 };
+
+export const listAuditActionsQueryKey = (options?: Options<ListAuditActionsData>) => createQueryKey('listAuditActions', options);
+
+/**
+ * Every action recorded in the workspace's audit log (for an action picker)
+ */
+export const listAuditActionsOptions = (options?: Options<ListAuditActionsData>) => queryOptions<ListAuditActionsResponse, ListAuditActionsError, ListAuditActionsResponse, ReturnType<typeof listAuditActionsQueryKey>>({
+    queryFn: async ({ queryKey, signal }) => {
+        const { data } = await listAuditActions({
+            ...options,
+            ...queryKey[0],
+            signal,
+            throwOnError: true
+        });
+        return data;
+    },
+    queryKey: listAuditActionsQueryKey(options)
+});
+
+export const exportAuditEventsQueryKey = (options?: Options<ExportAuditEventsData>) => createQueryKey('exportAuditEvents', options);
+
+/**
+ * The audit log as CSV, newest first, with the same filters as the list; streamed (no row limit). Cells that could run as spreadsheet formulas are prefixed with '
+ */
+export const exportAuditEventsOptions = (options?: Options<ExportAuditEventsData>) => queryOptions<ExportAuditEventsResponse, ExportAuditEventsError, ExportAuditEventsResponse, ReturnType<typeof exportAuditEventsQueryKey>>({
+    queryFn: async ({ queryKey, signal }) => {
+        const { data } = await exportAuditEvents({
+            ...options,
+            ...queryKey[0],
+            signal,
+            throwOnError: true
+        });
+        return data;
+    },
+    queryKey: exportAuditEventsQueryKey(options)
+});
 
 /**
  * Sign in; sets the httpOnly session cookie
@@ -222,7 +258,7 @@ export const changePasswordMutation = (options?: Partial<Options<ChangePasswordD
 export const listTokensQueryKey = (options?: Options<ListTokensData>) => createQueryKey('listTokens', options);
 
 /**
- * API tokens of the workspace (prefixes only)
+ * API tokens of the workspace (prefixes only); search (`q`: name, prefix), filter, sort and page
  */
 export const listTokensOptions = (options?: Options<ListTokensData>) => queryOptions<ListTokensResponse, ListTokensError, ListTokensResponse, ReturnType<typeof listTokensQueryKey>>({
     queryFn: async ({ queryKey, signal }) => {
@@ -236,6 +272,36 @@ export const listTokensOptions = (options?: Options<ListTokensData>) => queryOpt
     },
     queryKey: listTokensQueryKey(options)
 });
+
+export const listTokensInfiniteQueryKey = (options?: Options<ListTokensData>): QueryKey<Options<ListTokensData>> => createQueryKey('listTokens', options, true);
+
+/**
+ * API tokens of the workspace (prefixes only); search (`q`: name, prefix), filter, sort and page
+ */
+export const listTokensInfiniteOptions = (options?: Options<ListTokensData>) => {
+    const opts = infiniteQueryOptions<ListTokensResponse, ListTokensError, InfiniteData<ListTokensResponse>, QueryKey<Options<ListTokensData>>, number | Pick<QueryKey<Options<ListTokensData>>[0], 'body' | 'headers' | 'path' | 'query'>>(
+    // @ts-ignore
+    {
+        queryFn: async ({ pageParam, queryKey, signal }) => {
+            // @ts-ignore
+            const page: Pick<QueryKey<Options<ListTokensData>>[0], 'body' | 'headers' | 'path' | 'query'> = typeof pageParam === 'object' ? pageParam : {
+                query: {
+                    offset: pageParam
+                }
+            };
+            const params = createInfiniteParams(queryKey, page);
+            const { data } = await listTokens({
+                ...options,
+                ...params,
+                signal,
+                throwOnError: true
+            });
+            return data;
+        },
+        queryKey: listTokensInfiniteQueryKey(options)
+    });
+    return opts as Omit<typeof opts, 'initialData'>;
+};
 
 /**
  * Create an API token; the full token is in this response only
@@ -378,7 +444,7 @@ export const setAlertWebhookMutation = (options?: Partial<Options<SetAlertWebhoo
 export const listMembersQueryKey = (options?: Options<ListMembersData>) => createQueryKey('listMembers', options);
 
 /**
- * Members of the workspace and their roles
+ * Members of the workspace and their roles; search (`q`: email, name), filter by role, sort and page
  */
 export const listMembersOptions = (options?: Options<ListMembersData>) => queryOptions<ListMembersResponse, ListMembersError, ListMembersResponse, ReturnType<typeof listMembersQueryKey>>({
     queryFn: async ({ queryKey, signal }) => {
@@ -392,6 +458,36 @@ export const listMembersOptions = (options?: Options<ListMembersData>) => queryO
     },
     queryKey: listMembersQueryKey(options)
 });
+
+export const listMembersInfiniteQueryKey = (options?: Options<ListMembersData>): QueryKey<Options<ListMembersData>> => createQueryKey('listMembers', options, true);
+
+/**
+ * Members of the workspace and their roles; search (`q`: email, name), filter by role, sort and page
+ */
+export const listMembersInfiniteOptions = (options?: Options<ListMembersData>) => {
+    const opts = infiniteQueryOptions<ListMembersResponse, ListMembersError, InfiniteData<ListMembersResponse>, QueryKey<Options<ListMembersData>>, number | Pick<QueryKey<Options<ListMembersData>>[0], 'body' | 'headers' | 'path' | 'query'>>(
+    // @ts-ignore
+    {
+        queryFn: async ({ pageParam, queryKey, signal }) => {
+            // @ts-ignore
+            const page: Pick<QueryKey<Options<ListMembersData>>[0], 'body' | 'headers' | 'path' | 'query'> = typeof pageParam === 'object' ? pageParam : {
+                query: {
+                    offset: pageParam
+                }
+            };
+            const params = createInfiniteParams(queryKey, page);
+            const { data } = await listMembers({
+                ...options,
+                ...params,
+                signal,
+                throwOnError: true
+            });
+            return data;
+        },
+        queryKey: listMembersInfiniteQueryKey(options)
+    });
+    return opts as Omit<typeof opts, 'initialData'>;
+};
 
 /**
  * Remove a member (the last owner cannot be removed)
@@ -569,7 +665,7 @@ export const readyOptions = (options?: Options<ReadyData>) => queryOptions<Ready
 export const listProviderAccountsQueryKey = (options?: Options<ListProviderAccountsData>) => createQueryKey('listProviderAccounts', options);
 
 /**
- * Provider accounts the caller may see (keys never included: hints only)
+ * Provider accounts the caller may see (keys never included: hints only); search (`q`: name, default model, base URL), filter, sort and page
  */
 export const listProviderAccountsOptions = (options?: Options<ListProviderAccountsData>) => queryOptions<ListProviderAccountsResponse, ListProviderAccountsError, ListProviderAccountsResponse, ReturnType<typeof listProviderAccountsQueryKey>>({
     queryFn: async ({ queryKey, signal }) => {
@@ -583,6 +679,36 @@ export const listProviderAccountsOptions = (options?: Options<ListProviderAccoun
     },
     queryKey: listProviderAccountsQueryKey(options)
 });
+
+export const listProviderAccountsInfiniteQueryKey = (options?: Options<ListProviderAccountsData>): QueryKey<Options<ListProviderAccountsData>> => createQueryKey('listProviderAccounts', options, true);
+
+/**
+ * Provider accounts the caller may see (keys never included: hints only); search (`q`: name, default model, base URL), filter, sort and page
+ */
+export const listProviderAccountsInfiniteOptions = (options?: Options<ListProviderAccountsData>) => {
+    const opts = infiniteQueryOptions<ListProviderAccountsResponse, ListProviderAccountsError, InfiniteData<ListProviderAccountsResponse>, QueryKey<Options<ListProviderAccountsData>>, number | Pick<QueryKey<Options<ListProviderAccountsData>>[0], 'body' | 'headers' | 'path' | 'query'>>(
+    // @ts-ignore
+    {
+        queryFn: async ({ pageParam, queryKey, signal }) => {
+            // @ts-ignore
+            const page: Pick<QueryKey<Options<ListProviderAccountsData>>[0], 'body' | 'headers' | 'path' | 'query'> = typeof pageParam === 'object' ? pageParam : {
+                query: {
+                    offset: pageParam
+                }
+            };
+            const params = createInfiniteParams(queryKey, page);
+            const { data } = await listProviderAccounts({
+                ...options,
+                ...params,
+                signal,
+                throwOnError: true
+            });
+            return data;
+        },
+        queryKey: listProviderAccountsInfiniteQueryKey(options)
+    });
+    return opts as Omit<typeof opts, 'initialData'>;
+};
 
 /**
  * Add a provider account; the key is encrypted and never shown again. Verifies by default.
@@ -759,7 +885,7 @@ export const requestProviderCostSyncMutation = (options?: Partial<Options<Reques
 export const listOperatorsQueryKey = (options?: Options<ListOperatorsData>) => createQueryKey('listOperators', options);
 
 /**
- * Operators of the workspace
+ * Operators of the workspace; search (`q`: name, description, model), filter, sort and page
  */
 export const listOperatorsOptions = (options?: Options<ListOperatorsData>) => queryOptions<ListOperatorsResponse, ListOperatorsError, ListOperatorsResponse, ReturnType<typeof listOperatorsQueryKey>>({
     queryFn: async ({ queryKey, signal }) => {
@@ -773,6 +899,36 @@ export const listOperatorsOptions = (options?: Options<ListOperatorsData>) => qu
     },
     queryKey: listOperatorsQueryKey(options)
 });
+
+export const listOperatorsInfiniteQueryKey = (options?: Options<ListOperatorsData>): QueryKey<Options<ListOperatorsData>> => createQueryKey('listOperators', options, true);
+
+/**
+ * Operators of the workspace; search (`q`: name, description, model), filter, sort and page
+ */
+export const listOperatorsInfiniteOptions = (options?: Options<ListOperatorsData>) => {
+    const opts = infiniteQueryOptions<ListOperatorsResponse, ListOperatorsError, InfiniteData<ListOperatorsResponse>, QueryKey<Options<ListOperatorsData>>, number | Pick<QueryKey<Options<ListOperatorsData>>[0], 'body' | 'headers' | 'path' | 'query'>>(
+    // @ts-ignore
+    {
+        queryFn: async ({ pageParam, queryKey, signal }) => {
+            // @ts-ignore
+            const page: Pick<QueryKey<Options<ListOperatorsData>>[0], 'body' | 'headers' | 'path' | 'query'> = typeof pageParam === 'object' ? pageParam : {
+                query: {
+                    offset: pageParam
+                }
+            };
+            const params = createInfiniteParams(queryKey, page);
+            const { data } = await listOperators({
+                ...options,
+                ...params,
+                signal,
+                throwOnError: true
+            });
+            return data;
+        },
+        queryKey: listOperatorsInfiniteQueryKey(options)
+    });
+    return opts as Omit<typeof opts, 'initialData'>;
+};
 
 /**
  * Create an operator (a JSON Schema output is validated when saved)
@@ -1491,3 +1647,21 @@ export const updateGatewayRouteMutation = (options?: Partial<Options<UpdateGatew
     };
     return mutationOptions;
 };
+
+export const getOverviewQueryKey = (options?: Options<GetOverviewData>) => createQueryKey('getOverview', options);
+
+/**
+ * The Overview: runs per hour or day, success and error rates, p50/p95 latency, spend by cost label, and the busiest operators, accounts and API tokens — over the runs created in a range that you may see
+ */
+export const getOverviewOptions = (options?: Options<GetOverviewData>) => queryOptions<GetOverviewResponse, GetOverviewError, GetOverviewResponse, ReturnType<typeof getOverviewQueryKey>>({
+    queryFn: async ({ queryKey, signal }) => {
+        const { data } = await getOverview({
+            ...options,
+            ...queryKey[0],
+            signal,
+            throwOnError: true
+        });
+        return data;
+    },
+    queryKey: getOverviewQueryKey(options)
+});
