@@ -1,3 +1,4 @@
+import { useState } from 'react';
 import type { $ZodIssue, $ZodType } from 'zod/v4/core';
 import { safeParse } from 'zod/mini';
 
@@ -71,4 +72,20 @@ export function fieldErrors(schema: $ZodType, body: unknown): FieldErrors {
     errors[field] = issueMessage(issue);
   }
   return errors;
+}
+
+/**
+ * A form's rule check: nothing is shown until the first submit; from then on the messages follow every change, so a
+ * message leaves as soon as its field is fixed. `attempt()` marks the submit and says whether the body may be sent.
+ */
+export function useFormRules(schema: $ZodType, body: unknown): { errors: FieldErrors; attempt: () => boolean } {
+  const [attempted, setAttempted] = useState(false);
+  const current = fieldErrors(schema, body);
+  return {
+    errors: attempted ? current : {},
+    attempt: () => {
+      setAttempted(true);
+      return Object.keys(current).length === 0;
+    },
+  };
 }
