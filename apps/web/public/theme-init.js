@@ -1,3 +1,4 @@
+/* global window, document */
 // Applies the colour scheme chosen in this browser before the first paint (src/lib/theme.ts owns the setting).
 // A plain script file, not inline: the API's Content-Security-Policy allows scripts from 'self' only.
 try {

@@ -1,3 +1,5 @@
+// A command-line report: it prints.
+/* eslint-disable no-console */
 // Reports what a first visit downloads: the entry chunk, the chunks it preloads, and the stylesheet, raw and
 // gzipped (zlib's default level, the figure `vite build` prints). Run after a build: `pnpm --filter @vaultrun/web size`.
 // `--json` prints the figures as JSON (docs/performance.md quotes them).

@@ -1,4 +1,5 @@
 import { diffArrays } from 'diff';
+import type { ComparisonDto, ComparisonSideDto } from '../../api/generated/types.gen.js';
 
 /**
  * A diff of two outputs shown side by side: jsdiff's Myers diff (`diffArrays`) over their words (text) or lines
@@ -94,4 +95,18 @@ export function diffOutputs(left: string, right: string, prefer: 'word' | 'line'
     return { left: segments(a, common.inA), right: segments(b, common.inB), unit, same: false };
   }
   return whole(left, right, false);
+}
+
+/** What each side's output is compared as: pretty JSON when both matched the schema, else the raw text. */
+export function outputTextOf(side: ComparisonSideDto, asJson: boolean): string | null {
+  if (side.output === null) return null;
+  return asJson ? JSON.stringify(side.outputJson, null, 2) : side.output;
+}
+
+export function diffOf(c: ComparisonDto): { diff: OutputDiff | null; asJson: boolean } {
+  const asJson = c.mock.schemaValid === true && c.live.schemaValid === true;
+  const left = outputTextOf(c.mock, asJson);
+  const right = outputTextOf(c.live, asJson);
+  if (left === null || right === null) return { diff: null, asJson };
+  return { diff: diffOutputs(left, right, asJson ? 'line' : 'word'), asJson };
 }
