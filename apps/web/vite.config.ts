@@ -16,5 +16,17 @@ export default defineConfig({
     outDir: 'dist',
     emptyOutDir: true,
     sourcemap: false,
+    rollupOptions: {
+      output: {
+        // The heavy libraries each in a chunk of their own, named, so a page that does not use one never downloads it
+        // (the browser quality suite checks which chunks each page loads) and a page that does caches it apart.
+        manualChunks(id) {
+          if (/node_modules\/(\.pnpm\/[^/]+\/node_modules\/)?(@codemirror|@lezer|@marijn|style-mod|w3c-keyname|crelt|@cfworker)\//.test(id)) return 'vendor-editor';
+          if (/node_modules\/(\.pnpm\/[^/]+\/node_modules\/)?@dagrejs\//.test(id)) return 'vendor-graph-layout';
+          if (/node_modules\/(\.pnpm\/[^/]+\/node_modules\/)?diff\//.test(id)) return 'vendor-text-diff';
+          return undefined;
+        },
+      },
+    },
   },
 });

@@ -16,6 +16,9 @@ export class ApiProblem extends Error implements ProblemDto {
   readonly errors?: FieldErrorDto[];
   /** Seconds from the Retry-After header of a 429, when given. */
   readonly retryAfterSeconds?: number;
+  /** A budget refusal (402 budget_exhausted, 422 unpriced_model): the budget that refused, to link to it. */
+  readonly budgetId?: string;
+  readonly budgetName?: string;
 
   constructor(problem: ProblemDto & { retryAfterSeconds?: number }) {
     super(problem.detail);
@@ -30,6 +33,8 @@ export class ApiProblem extends Error implements ProblemDto {
     this.errorId = problem.errorId;
     this.errors = problem.errors;
     this.retryAfterSeconds = problem.retryAfterSeconds;
+    this.budgetId = problem.budgetId;
+    this.budgetName = problem.budgetName;
   }
 
   /** The message for one form field, if the API named it. */

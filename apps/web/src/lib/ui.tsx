@@ -1,4 +1,5 @@
 import { type ReactNode, useEffect, useId, useRef, useState } from 'react';
+import { Link } from 'react-router';
 import { describeError, isApiProblem } from './problem.js';
 
 export function PageHeader({ title, description, actions }: { title: string; description?: ReactNode; actions?: ReactNode }) {
@@ -26,16 +27,28 @@ export function Fact({ label, children }: { label: string; children: ReactNode }
   );
 }
 
-/** Shows an API problem's `detail` (and its request id, for support) in an alert box. */
+/**
+ * Shows an API problem's `detail` (and its request id, for support) in an alert box. A budget's refusal links to
+ * that budget, wherever it was refused (a run, a comparison, a Copilot message).
+ */
 export function ProblemAlert({ error, title }: { error: unknown; title?: string }) {
   if (!error) return null;
   // A reference is only useful to quote to an operator when the server failed.
   const requestId = isApiProblem(error) && error.status >= 500 ? (error.errorId ?? error.requestId) : undefined;
+  const budgetId = isApiProblem(error) ? error.budgetId : undefined;
   return (
     <div className="alert alert-error" role="alert">
       {title ? <strong>{title} </strong> : null}
       {describeError(error)}
       {requestId ? <span className="alert-ref"> (reference {requestId})</span> : null}
+      {budgetId ? (
+        <>
+          {' '}
+          <Link to={`/budgets#budget-${budgetId}`} data-testid="problem-budget-link" data-budget-id={budgetId}>
+            Open the budget{isApiProblem(error) && error.budgetName ? ` “${error.budgetName}”` : ''}
+          </Link>
+        </>
+      ) : null}
     </div>
   );
 }

@@ -1,18 +1,13 @@
 import { createBrowserRouter, type LoaderFunctionArgs, redirect } from 'react-router';
-import { AcceptInvitePage } from '../features/auth/AcceptInvitePage.js';
-import { LoginPage } from '../features/auth/LoginPage.js';
-import { AuditPage } from '../features/audit/AuditPage.js';
-import { MembersPage } from '../features/members/MembersPage.js';
-import { NotFoundPage } from '../features/shell/NotFoundPage.js';
-import { SettingsPage } from '../features/settings/SettingsPage.js';
 import { AppShell } from '../features/shell/AppShell.js';
-import { RouteErrorPage } from '../features/shell/RouteErrorPage.js';
 import { FullPageLoading } from '../features/shell/FullPageLoading.js';
-import { TokensPage } from '../features/tokens/TokensPage.js';
-import { VaultPage } from '../features/vault/VaultPage.js';
+import { NotFoundPage } from '../features/shell/NotFoundPage.js';
+import { RouteErrorPage } from '../features/shell/RouteErrorPage.js';
 import { isApiProblem } from '../lib/problem.js';
 import { queryClient } from '../lib/query-client.js';
-import { forgetSession, meQueryOptions, safeNextPath } from '../lib/session.js';
+import { forgetSession, mayHaveSession, meQueryOptions, safeNextPath } from '../lib/session.js';
+import { CONSOLE_PATHS, HOME_PATH } from './console-paths.js';
+import { PAGES } from './pages.js';
 
 function loginRedirect(url: URL): Response {
   const next = url.pathname + url.search;
@@ -21,6 +16,7 @@ function loginRedirect(url: URL): Response {
 
 /** Everything under the shell needs a session: load it once, or send the user to /login. */
 async function requireSession({ request }: LoaderFunctionArgs) {
+  if (!mayHaveSession()) throw loginRedirect(new URL(request.url));
   try {
     await queryClient.ensureQueryData(meQueryOptions({ authRedirect: false }));
   } catch (error) {
@@ -32,6 +28,7 @@ async function requireSession({ request }: LoaderFunctionArgs) {
 
 /** A signed-in user who opens /login goes straight on. */
 async function skipLoginWhenSignedIn({ request }: LoaderFunctionArgs) {
+  if (!mayHaveSession()) return null;
   try {
     await queryClient.ensureQueryData(meQueryOptions({ authRedirect: false }));
   } catch {
@@ -43,8 +40,19 @@ async function skipLoginWhenSignedIn({ request }: LoaderFunctionArgs) {
 /** Created after the API client is configured: creating the router starts the first navigation's loaders. */
 export function createAppRouter() {
   return createBrowserRouter([
-    { path: '/login', element: <LoginPage />, loader: skipLoginWhenSignedIn, hydrateFallbackElement: <FullPageLoading />, errorElement: <RouteErrorPage /> },
-    { path: '/accept-invite', element: <AcceptInvitePage />, errorElement: <RouteErrorPage /> },
+    {
+      path: '/login',
+      lazy: { Component: async () => (await import('../features/auth/LoginPage.js')).LoginPage },
+      loader: skipLoginWhenSignedIn,
+      hydrateFallbackElement: <FullPageLoading />,
+      errorElement: <RouteErrorPage />,
+    },
+    {
+      path: '/accept-invite',
+      lazy: { Component: async () => (await import('../features/auth/AcceptInvitePage.js')).AcceptInvitePage },
+      hydrateFallbackElement: <FullPageLoading />,
+      errorElement: <RouteErrorPage />,
+    },
     {
       path: '/',
       element: <AppShell />,
@@ -54,21 +62,9 @@ export function createAppRouter() {
       // The session lives in the query cache; navigating between pages must not refetch it.
       shouldRevalidate: () => false,
       children: [
-        { index: true, lazy: { Component: async () => (await import('../features/overview/OverviewPage.js')).OverviewPage } },
-        { path: 'vault', element: <VaultPage /> },
-        // Loaded on first visit (their own chunks), before the navigation renders.
-        { path: 'operators', lazy: { Component: async () => (await import('../features/operators/OperatorsPage.js')).OperatorsPage } },
-        { path: 'runs', lazy: { Component: async () => (await import('../features/runs/RunsPage.js')).RunsPage } },
-        { path: 'runs/:runId', lazy: { Component: async () => (await import('../features/runs/RunDetailPage.js')).RunDetailPage } },
-        { path: 'comparisons', lazy: { Component: async () => (await import('../features/comparisons/ComparisonsPage.js')).ComparisonsPage } },
-        { path: 'comparisons/:comparisonId', lazy: { Component: async () => (await import('../features/comparisons/ComparisonDetailPage.js')).ComparisonDetailPage } },
-        { path: 'budgets', lazy: { Component: async () => (await import('../features/budgets/BudgetsPage.js')).BudgetsPage } },
-        { path: 'missions', lazy: { Component: async () => (await import('../features/missions/MissionsPage.js')).MissionsPage } },
-        { path: 'missions/:missionId', lazy: { Component: async () => (await import('../features/missions/MissionDetailPage.js')).MissionDetailPage } },
-        { path: 'members', element: <MembersPage /> },
-        { path: 'tokens', element: <TokensPage /> },
-        { path: 'audit', element: <AuditPage /> },
-        { path: 'settings', element: <SettingsPage /> },
+        { index: true, loader: () => redirect(HOME_PATH) },
+        // Every page: console-paths.ts lists them (the quality suite visits each), pages.ts loads each on first visit.
+        ...CONSOLE_PATHS.map((path) => ({ path, lazy: { Component: PAGES[path] } })),
         { path: '*', element: <NotFoundPage /> },
       ],
     },

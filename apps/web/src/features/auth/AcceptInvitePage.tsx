@@ -6,7 +6,7 @@ import { previewInvite } from '../../api/generated/sdk.gen.js';
 import type { MeDto } from '../../api/generated/types.gen.js';
 import { formatDateTime, roleLabel } from '../../lib/format.js';
 import { ApiProblem } from '../../lib/problem.js';
-import { forgetSession, meQueryOptions, rememberSession } from '../../lib/session.js';
+import { forgetSession, mayHaveSession, meQueryOptions, rememberSession } from '../../lib/session.js';
 import { FieldError, Loading, ProblemAlert } from '../../lib/ui.js';
 import { AuthLayout } from './AuthLayout.js';
 
@@ -48,7 +48,8 @@ function AcceptInviteForm({ token }: { token: string }) {
     gcTime: 0,
   });
   // Who is signed in on this browser, if anyone: an existing account joins signed in, never with a password here.
-  const session = useQuery({ ...meQueryOptions({ authRedirect: false }), retry: false });
+  const [askForSession] = useState(mayHaveSession);
+  const session = useQuery({ ...meQueryOptions({ authRedirect: false }), retry: false, enabled: askForSession });
   const joined = async (me: MeDto) => {
     rememberSession(me);
     await navigate('/', { replace: true });
@@ -56,7 +57,7 @@ function AcceptInviteForm({ token }: { token: string }) {
   const join = useMutation({ ...joinWithInviteMutation(), onSuccess: joined });
   const signOut = useMutation({ ...logoutMutation(), onSettled: () => forgetSession() });
 
-  if (preview.isPending || session.isPending) return <AuthLayout title="Accept an invite"><Loading label="Checking the invite…" /></AuthLayout>;
+  if (preview.isPending || (askForSession && session.isPending)) return <AuthLayout title="Accept an invite"><Loading label="Checking the invite…" /></AuthLayout>;
   if (preview.isError) {
     return (
       <AuthLayout title="This invite cannot be used">

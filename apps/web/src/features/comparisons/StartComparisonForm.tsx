@@ -5,8 +5,8 @@ import { createComparisonMutation } from '../../api/generated/@tanstack/react-qu
 import type { CreateComparisonDto, OperatorDto, ProviderAccountDto } from '../../api/generated/types.gen.js';
 import { useIdempotencyKey } from '../../lib/idempotency.js';
 import { FieldError, hasOnlyFieldErrors, ProblemAlert } from '../../lib/ui.js';
-import { AccountSelect, ModelInput, modelHint } from '../vault/AccountPickers.js';
-import { statusLabel } from '../vault/account-labels.js';
+import { NoPriceWarning, usePriceKnown } from '../money/price-check.js';
+import { AccountSelect, canRun, ModelInput, modelHint } from '../vault/AccountPickers.js';
 import { rememberComparison } from './comparison-cache.js';
 
 const FIELDS = ['operatorId', 'input', 'liveAccountId', 'mockAccountId', 'liveModel'];
@@ -23,7 +23,7 @@ export function StartComparisonForm({ operators, accounts }: { operators: Operat
   // Live accounts first; another mock account may stand in for one (to try comparisons without a key).
   const liveAccounts = [...accounts.filter((a) => a.kind !== 'mock'), ...mockAccounts.slice(1)];
   const [operatorId, setOperatorId] = useState(operators[0]?.id ?? '');
-  const [liveAccountId, setLiveAccountId] = useState(liveAccounts.find((a) => a.status === 'active')?.id ?? liveAccounts[0]?.id ?? '');
+  const [liveAccountId, setLiveAccountId] = useState(liveAccounts.find((a) => a.status === 'active')?.id ?? liveAccounts.find(canRun)?.id ?? '');
   const [mockAccountId, setMockAccountId] = useState('');
   const [liveModel, setLiveModel] = useState('');
   const [input, setInput] = useState('');
@@ -45,6 +45,7 @@ export function StartComparisonForm({ operators, accounts }: { operators: Operat
   const inheritedLiveModel = operator?.model ?? live?.defaultModel ?? null;
   const effectiveLiveModel = liveModel.trim() || inheritedLiveModel;
   const hint = modelHint(liveModel, live);
+  const priced = usePriceKnown(live, effectiveLiveModel);
 
   function submit(event?: FormEvent) {
     event?.preventDefault();
@@ -92,15 +93,14 @@ export function StartComparisonForm({ operators, accounts }: { operators: Operat
         </div>
         <div className="field">
           <label htmlFor={`${id}-live`}>Live account</label>
-          <select id={`${id}-live`} data-testid="comparison-live-account" value={liveAccountId} onChange={(e) => setLiveAccountId(e.target.value)}>
-            {liveAccounts.map((a) => (
-              <option key={a.id} value={a.id} disabled={a.status === 'disabled'}>
-                {a.name}
-                {a.kind === 'mock' ? ' (mock stand-in)' : ''}
-                {a.status === 'active' ? '' : ` — ${statusLabel(a)}`}
-              </option>
-            ))}
-          </select>
+          <AccountSelect
+            id={`${id}-live`}
+            testId="comparison-live-account"
+            value={liveAccountId}
+            onChange={setLiveAccountId}
+            accounts={liveAccounts}
+            describe={(a) => (a.kind === 'mock' ? ' (mock stand-in)' : '')}
+          />
           <FieldError error={start.error} field="liveAccountId" />
         </div>
       </div>
@@ -165,10 +165,11 @@ export function StartComparisonForm({ operators, accounts }: { operators: Operat
           </div>
         </div>
       </details>
+      {live && effectiveLiveModel && priced === false ? <NoPriceWarning account={live} model={effectiveLiveModel} action="comparison" /> : null}
       {start.error && !hasOnlyFieldErrors(start.error, FIELDS) ? <ProblemAlert error={start.error} /> : null}
       <div className="form-actions">
         <button type="submit" className="btn btn-primary" data-testid="comparison-submit" disabled={start.isPending}>
-          {start.isPending ? 'Starting…' : 'Compare'}
+          {start.isPending ? 'Starting…' : priced === false ? 'Compare without a price' : 'Compare'}
         </button>
       </div>
     </form>

@@ -1,7 +1,6 @@
-import type { ComparisonDto, ComparisonSideDto } from '../../api/generated/types.gen.js';
+import type { ComparisonSideDto } from '../../api/generated/types.gen.js';
 import { formatCount, formatDuration } from '../../lib/format.js';
 import { formatUsd } from '../../lib/money.js';
-import { diffOutputs, type OutputDiff } from './output-diff.js';
 
 export type SideName = 'mock' | 'live';
 
@@ -33,20 +32,6 @@ export function formatShare(share: number | null | undefined, empty = '—'): st
   if (pct >= 10) return `${Math.round(pct)}%`;
   if (pct >= 1) return `${pct.toFixed(1)}%`;
   return `${Number(pct.toPrecision(2))}%`;
-}
-
-/** What each side's output is compared as: pretty JSON when both matched the schema, else the raw text. */
-export function outputTextOf(side: ComparisonSideDto, asJson: boolean): string | null {
-  if (side.output === null) return null;
-  return asJson ? JSON.stringify(side.outputJson, null, 2) : side.output;
-}
-
-export function diffOf(c: ComparisonDto): { diff: OutputDiff | null; asJson: boolean } {
-  const asJson = c.mock.schemaValid === true && c.live.schemaValid === true;
-  const left = outputTextOf(c.mock, asJson);
-  const right = outputTextOf(c.live, asJson);
-  if (left === null || right === null) return { diff: null, asJson };
-  return { diff: diffOutputs(left, right, asJson ? 'line' : 'word'), asJson };
 }
 
 /** Account and model of a side: "Team OpenAI · gpt-4.1-mini". */

@@ -1,7 +1,11 @@
+import { diffArrays } from 'diff';
+import type { ComparisonDto, ComparisonSideDto } from '../../api/generated/types.gen.js';
+
 /**
- * A small diff for two outputs shown side by side: the longest common subsequence of their words (text) or lines
- * (JSON, pretty-printed), and everything outside it marked as changed on its own side. Quadratic, so it is bounded:
- * past MAX_CELLS it falls back to lines, then to marking the whole output.
+ * A diff of two outputs shown side by side: jsdiff's Myers diff (`diffArrays`) over their words (text) or lines
+ * (JSON, pretty-printed), tokens compared without their whitespace, and everything not in common marked as changed
+ * on its own side. Bounded: past MAX_EDIT_LENGTH differing tokens it falls back to lines, then to marking the whole
+ * output.
  */
 
 export interface DiffSegment {
@@ -18,7 +22,8 @@ export interface OutputDiff {
   same: boolean;
 }
 
-const MAX_CELLS = 1_000_000;
+/** Myers' diff costs O((N + M) · D) for D differences: past this many it stops and says so (undefined). */
+const MAX_EDIT_LENGTH = 2000;
 
 /** Words with the whitespace after them (a leading run of whitespace is its own token), compared without it. */
 export function wordTokens(text: string): string[] {
@@ -30,33 +35,19 @@ export function lineTokens(text: string): string[] {
   return text.match(/[^\n]*\n|[^\n]+$/g) ?? [];
 }
 
-/** Which tokens of `a` and of `b` belong to their longest common subsequence (compared trimmed). */
-function commonTokens(a: string[], b: string[]): { inA: boolean[]; inB: boolean[] } {
-  const n = a.length;
-  const m = b.length;
-  const ka = a.map((t) => t.trim());
-  const kb = b.map((t) => t.trim());
-  // lengths[i][j] = LCS of a[i..] and b[j..], flattened.
-  const width = m + 1;
-  const lengths = new Uint32Array((n + 1) * width);
-  for (let i = n - 1; i >= 0; i--) {
-    for (let j = m - 1; j >= 0; j--) {
-      lengths[i * width + j] = ka[i] === kb[j] ? lengths[(i + 1) * width + j + 1]! + 1 : Math.max(lengths[(i + 1) * width + j]!, lengths[i * width + j + 1]!);
-    }
-  }
-  const inA = new Array<boolean>(n).fill(false);
-  const inB = new Array<boolean>(m).fill(false);
-  let i = 0;
-  let j = 0;
-  while (i < n && j < m) {
-    if (ka[i] === kb[j]) {
-      inA[i++] = true;
-      inB[j++] = true;
-    } else if (lengths[(i + 1) * width + j]! >= lengths[i * width + j + 1]!) {
-      i++;
-    } else {
-      j++;
-    }
+/**
+ * Which tokens of `a` and of `b` are common to both (compared trimmed), or undefined past MAX_EDIT_LENGTH. Read from
+ * each change's token count, so each side keeps its own tokens — jsdiff reports common tokens as the *new* side's.
+ */
+function commonTokens(a: string[], b: string[]): { inA: boolean[]; inB: boolean[] } | undefined {
+  const changes = diffArrays(a, b, { comparator: (x, y) => x.trim() === y.trim(), maxEditLength: MAX_EDIT_LENGTH });
+  if (!changes) return undefined;
+  const inA: boolean[] = [];
+  const inB: boolean[] = [];
+  for (const change of changes) {
+    const common = !change.added && !change.removed;
+    if (!change.added) inA.push(...new Array<boolean>(change.count).fill(common));
+    if (!change.removed) inB.push(...new Array<boolean>(change.count).fill(common));
   }
   return { inA, inB };
 }
@@ -99,9 +90,23 @@ export function diffOutputs(left: string, right: string, prefer: 'word' | 'line'
   for (const unit of units) {
     const a = unit === 'word' ? wordTokens(left) : lineTokens(left);
     const b = unit === 'word' ? wordTokens(right) : lineTokens(right);
-    if ((a.length + 1) * (b.length + 1) > MAX_CELLS) continue;
-    const { inA, inB } = commonTokens(a, b);
-    return { left: segments(a, inA), right: segments(b, inB), unit, same: false };
+    const common = commonTokens(a, b);
+    if (!common) continue;
+    return { left: segments(a, common.inA), right: segments(b, common.inB), unit, same: false };
   }
   return whole(left, right, false);
+}
+
+/** What each side's output is compared as: pretty JSON when both matched the schema, else the raw text. */
+export function outputTextOf(side: ComparisonSideDto, asJson: boolean): string | null {
+  if (side.output === null) return null;
+  return asJson ? JSON.stringify(side.outputJson, null, 2) : side.output;
+}
+
+export function diffOf(c: ComparisonDto): { diff: OutputDiff | null; asJson: boolean } {
+  const asJson = c.mock.schemaValid === true && c.live.schemaValid === true;
+  const left = outputTextOf(c.mock, asJson);
+  const right = outputTextOf(c.live, asJson);
+  if (left === null || right === null) return { diff: null, asJson };
+  return { diff: diffOutputs(left, right, asJson ? 'line' : 'word'), asJson };
 }

@@ -2,6 +2,8 @@ import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { type FormEvent, useState } from 'react';
 import { createInviteMutation, listInvitesQueryKey } from '../../api/generated/@tanstack/react-query.gen.js';
 import type { CreateInviteDto } from '../../api/generated/types.gen.js';
+import { zCreateInviteDto } from '../../api/generated/zod.gen.js';
+import { useFormRules } from '../../lib/form-rules.js';
 import { roleLabel } from '../../lib/format.js';
 import { ROLES } from '../../lib/session.js';
 import { FieldError, ProblemAlert } from '../../lib/ui.js';
@@ -37,9 +39,12 @@ export function InviteForm({ onCreated }: { onCreated: (link: NewInviteLink) => 
     },
   });
 
+  const body: CreateInviteDto = { email: email.trim(), role };
+  const rules = useFormRules(zCreateInviteDto, body);
+
   function submit(event: FormEvent) {
     event.preventDefault();
-    create.mutate({ body: { email: email.trim(), role } });
+    if (rules.attempt()) create.mutate({ body });
   }
 
   return (
@@ -60,7 +65,7 @@ export function InviteForm({ onCreated }: { onCreated: (link: NewInviteLink) => 
             value={email}
             onChange={(e) => setEmail(e.target.value)}
           />
-          <FieldError error={create.error} field="email" />
+          {rules.errors.email ? <p className="field-error">{rules.errors.email}</p> : <FieldError error={create.error} field="email" />}
         </div>
         <div className="field">
           <label htmlFor="invite-role">Role</label>

@@ -1,12 +1,13 @@
-import { useMutation, useQueryClient } from '@tanstack/react-query';
+import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { type FormEvent, type KeyboardEvent, type ReactNode, useEffect, useId, useRef, useState } from 'react';
 import { Link } from 'react-router';
-import { getMissionQueryKey, sendMissionMessageMutation } from '../../api/generated/@tanstack/react-query.gen.js';
+import { getMissionQueryKey, getRunOptions, sendMissionMessageMutation } from '../../api/generated/@tanstack/react-query.gen.js';
 import type { MissionDetailDto, MissionMessageDto } from '../../api/generated/types.gen.js';
 import { formatDateTime, formatTime } from '../../lib/format.js';
 import { useIdempotencyKey } from '../../lib/idempotency.js';
 import { ProblemAlert } from '../../lib/ui.js';
 import { runStatusLabel, type RunStatus } from '../runs/run-labels.js';
+import { BlockedBy } from '../runs/RunStatus.js';
 import { awaitingAnswers, copilotRunFailed } from './mission-labels.js';
 
 /**
@@ -164,6 +165,20 @@ function ChatMessage({ message, plan, onShowPlan }: { message: MissionMessageDto
   );
 }
 
+/**
+ * A refused Copilot message names the budget that refused it, with a link to it. The message's run summary carries
+ * no budget, so the run is read once (its `blockedBy`); only blocked messages ask.
+ */
+function RefusingBudget({ runId }: { runId: string }) {
+  const run = useQuery({ ...getRunOptions({ path: { runId } }), staleTime: Infinity });
+  if (!run.data?.blockedBy) return null;
+  return (
+    <span className="chat-blocked-by" data-testid="chat-blocked-by">
+      <BlockedBy run={run.data} />
+    </span>
+  );
+}
+
 const FENCE = /```([\w-]*)[^\S\n]*\n?([\s\S]*?)```/g;
 
 /** A message's text; fenced blocks (a scripted ```plan, code) fold away behind a summary line. */
@@ -205,7 +220,11 @@ function PendingAnswer({ message }: { message: MissionMessageDto }) {
       </header>
       <div className="chat-bubble" role="status">
         {failed ? (
-          <>The Copilot’s run {runStatusLabel(run.status as RunStatus).toLowerCase()}{run.statusReason ? `: ${run.statusReason}` : '.'}</>
+          <>
+            The Copilot’s run {runStatusLabel(run.status as RunStatus).toLowerCase()}
+            {run.statusReason ? `: ${run.statusReason}` : '.'}
+            {run.status === 'blocked' ? <RefusingBudget runId={run.id} /> : null}
+          </>
         ) : (
           <span className="chat-typing">
             <span className="chat-dots" aria-hidden="true">

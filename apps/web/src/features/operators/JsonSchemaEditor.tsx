@@ -1,5 +1,8 @@
-import { useMemo, useRef } from 'react';
-import { checkJson } from './json-syntax.js';
+import { lazy, Suspense, useMemo } from 'react';
+import { checkJson } from './json-check.js';
+
+// CodeMirror and the meta-schema are a chunk of their own, fetched when a form first shows a JSON schema.
+const SchemaCodeEditor = lazy(() => import('./SchemaCodeEditor.js'));
 
 export const EXAMPLE_SCHEMA = `{
   "type": "object",
@@ -32,11 +35,12 @@ function summary(schema: Record<string, unknown>): string {
 }
 
 /**
- * A monospace editor for the operator's output schema: line numbers, syntax checked as you type (the error names
- * the line and column, with the line quoted), the API's verdict on save (`apiError`: the schema parses but does
- * not compile), an example to start from and a Format button.
+ * The operator's output schema in a code editor (CodeMirror 6, JSON mode: line numbers, highlighting, brackets,
+ * folding), syntax checked as you type (the error names the line and column, with the line quoted), the schema
+ * checked against the JSON Schema meta-schema in the editor, the API's verdict on save (`apiError`: the schema
+ * parses but does not compile), an example to start from and a Format button.
  */
-export function JsonSchemaEditor({
+export default function JsonSchemaEditor({
   id,
   value,
   onChange,
@@ -51,16 +55,16 @@ export function JsonSchemaEditor({
   showEmptyError?: boolean;
 }) {
   const check = useMemo(() => checkSchemaText(value), [value]);
-  const gutterRef = useRef<HTMLDivElement>(null);
-  const lineCount = value.split('\n').length;
-  const errorLine = !check.ok ? check.line : undefined;
   const showError = !check.ok && (value.trim() !== '' || showEmptyError);
   const errorId = `${id}-error`;
+  const labelId = `${id}-label`;
 
   return (
     <div className="schema-editor">
       <div className="schema-toolbar">
-        <label htmlFor={id}>Output JSON Schema</label>
+        <span className="schema-label" id={labelId}>
+          Output JSON Schema
+        </span>
         <div className="schema-actions">
           <button type="button" className="btn btn-ghost btn-small" data-testid="operator-schema-example" onClick={() => onChange(EXAMPLE_SCHEMA)}>
             Insert example
@@ -70,33 +74,9 @@ export function JsonSchemaEditor({
           </button>
         </div>
       </div>
-      <div className={`code-editor${showError || apiError ? ' code-editor-invalid' : ''}`}>
-        <div className="code-gutter" ref={gutterRef} aria-hidden="true">
-          {Array.from({ length: lineCount }, (_, i) => (
-            <span key={i} className={i + 1 === errorLine ? 'gutter-error' : undefined}>
-              {i + 1}
-            </span>
-          ))}
-        </div>
-        <textarea
-          id={id}
-          data-testid="operator-schema"
-          className="code-input"
-          value={value}
-          rows={Math.min(22, Math.max(10, lineCount + 1))}
-          spellCheck={false}
-          autoCapitalize="off"
-          autoComplete="off"
-          wrap="off"
-          aria-invalid={showError || !!apiError}
-          aria-describedby={errorId}
-          placeholder={'{\n  "type": "object",\n  "properties": { … }\n}'}
-          onChange={(e) => onChange(e.target.value)}
-          onScroll={(e) => {
-            if (gutterRef.current) gutterRef.current.scrollTop = e.currentTarget.scrollTop;
-          }}
-        />
-      </div>
+      <Suspense fallback={<div className="code-editor code-editor-loading">Loading the editor…</div>}>
+        <SchemaCodeEditor id={id} labelId={labelId} describedBy={errorId} value={value} invalid={!!showError || !!apiError} onChange={onChange} />
+      </Suspense>
       <div id={errorId} aria-live="polite">
         {showError && !check.ok ? (
           <div className="schema-error" data-testid="operator-schema-error" data-source="syntax">

@@ -1,13 +1,18 @@
 import { useMutation } from '@tanstack/react-query';
-import { type FormEvent, useId, useState } from 'react';
+import { type FormEvent, lazy, Suspense, useId, useMemo, useState } from 'react';
 import { createOperatorMutation, updateOperatorMutation } from '../../api/generated/@tanstack/react-query.gen.js';
 import type { CreateOperatorDto, OperatorDto, ProviderAccountDto, WorkspaceDto } from '../../api/generated/types.gen.js';
+import { zCreateOperatorDto } from '../../api/generated/zod.gen.js';
+import { type FieldErrors, fieldErrors } from '../../lib/form-rules.js';
 import { dollarsToMicroUsd, microUsdToDollars } from '../../lib/money.js';
 import { isApiProblem } from '../../lib/problem.js';
 import { FieldError, hasOnlyFieldErrors, ProblemAlert } from '../../lib/ui.js';
 import { AccountSelect, ModelInput, modelHint } from '../vault/AccountPickers.js';
-import { checkSchemaText, JsonSchemaEditor } from './JsonSchemaEditor.js';
 import { useOperatorCache } from './operator-cache.js';
+import { parseSchemaText } from './schema-text.js';
+
+// The code editor (CodeMirror) and its checks load only when a form shows a JSON schema.
+const JsonSchemaEditor = lazy(() => import('./JsonSchemaEditor.js'));
 
 type OutputFormat = OperatorDto['outputFormat'];
 
@@ -26,9 +31,6 @@ interface Draft {
 
 const FIELDS = ['name', 'description', 'instructions', 'accountId', 'model', 'temperature', 'maxOutputTokens', 'outputFormat', 'outputSchema', 'costCapMicroUsd'];
 
-/** Draft keys whose API field has another name. */
-const ERROR_FIELD: Partial<Record<keyof Draft, string>> = { costCap: 'costCapMicroUsd', schemaText: 'outputSchema' };
-
 function draftOf(operator: OperatorDto | null): Draft {
   return {
     name: operator?.name ?? '',
@@ -44,43 +46,32 @@ function draftOf(operator: OperatorDto | null): Draft {
   };
 }
 
-type Checked = { ok: true; body: CreateOperatorDto } | { ok: false; errors: Partial<Record<string, string>> };
+type Checked = { ok: true; body: CreateOperatorDto } | { ok: false; errors: FieldErrors };
 
-/** The form's own checks (the API repeats them); returns the request body or a message per field. */
+/**
+ * The request body the form would send, checked against the API's rules for it (zod schema generated from the API's
+ * OpenAPI document): what is wrong, by field, or the body. Only reading what was typed is done here — text to numbers,
+ * dollars to micro-USD, the schema text to JSON.
+ */
 function toBody(d: Draft): Checked {
-  const errors: Partial<Record<string, string>> = {};
-  if (!d.name.trim()) errors.name = 'Give the operator a name.';
-  let temperature: number | null = null;
-  if (d.temperature.trim() !== '') {
-    temperature = Number(d.temperature);
-    if (!Number.isFinite(temperature) || temperature < 0 || temperature > 2) errors.temperature = 'A number from 0 to 2, or empty for the provider’s default.';
-  }
-  const maxOutputTokens = Number(d.maxOutputTokens);
-  if (!Number.isInteger(maxOutputTokens) || maxOutputTokens < 1 || maxOutputTokens > 200_000) errors.maxOutputTokens = 'A whole number from 1 to 200,000.';
   const costCap = dollarsToMicroUsd(d.costCap);
-  if (costCap === undefined) errors.costCapMicroUsd = 'An amount in dollars, e.g. 0.05 (at most 6 decimals), or empty for no cap.';
-  let outputSchema: Record<string, unknown> | null = null;
-  if (d.outputFormat === 'json_schema') {
-    const schema = checkSchemaText(d.schemaText);
-    if (schema.ok) outputSchema = schema.schema;
-    else errors.outputSchema = schema.message;
-  }
-  if (Object.keys(errors).length) return { ok: false, errors };
-  return {
-    ok: true,
-    body: {
-      name: d.name.trim(),
-      description: d.description.trim(),
-      instructions: d.instructions,
-      accountId: d.accountId || null,
-      model: d.model.trim() || null,
-      temperature,
-      maxOutputTokens,
-      outputFormat: d.outputFormat,
-      outputSchema,
-      costCapMicroUsd: costCap ?? null,
-    },
+  const schema = d.outputFormat === 'json_schema' ? parseSchemaText(d.schemaText) : null;
+  const body: CreateOperatorDto = {
+    name: d.name.trim(),
+    description: d.description.trim(),
+    instructions: d.instructions,
+    accountId: d.accountId || null,
+    model: d.model.trim() || null,
+    temperature: d.temperature.trim() === '' ? null : Number(d.temperature),
+    maxOutputTokens: Number(d.maxOutputTokens),
+    outputFormat: d.outputFormat,
+    outputSchema: schema?.ok ? schema.schema : null,
+    costCapMicroUsd: costCap ?? null,
   };
+  const errors = fieldErrors(zCreateOperatorDto, body);
+  if (costCap === undefined) errors.costCapMicroUsd = 'An amount in dollars, e.g. 0.05 (at most 6 decimals), or empty for no cap.';
+  if (schema && !schema.ok) errors.outputSchema = schema.message;
+  return Object.keys(errors).length ? { ok: false, errors } : { ok: true, body };
 }
 
 /** Create (operator = null) or edit an operator. */
@@ -100,7 +91,10 @@ export function OperatorForm({
   const id = useId();
   const cache = useOperatorCache();
   const [draft, setDraft] = useState<Draft>(() => draftOf(operator));
-  const [localErrors, setLocalErrors] = useState<Partial<Record<string, string>>>({});
+  // After a first save attempt the form's checks follow every change: a message leaves as soon as its field is fixed.
+  const [attempted, setAttempted] = useState(false);
+  const checked = useMemo(() => toBody(draft), [draft]);
+  const localErrors: FieldErrors = attempted && !checked.ok ? checked.errors : {};
   /** The schema text of the last save attempt: the API's verdict on it is shown until the text changes. */
   const [submittedSchema, setSubmittedSchema] = useState<string | null>(null);
 
@@ -113,11 +107,7 @@ export function OperatorForm({
   const save = operator ? update : create;
   const apiError = save.error;
 
-  const set = <K extends keyof Draft>(key: K, value: Draft[K]) => {
-    setDraft((d) => ({ ...d, [key]: value }));
-    const field = ERROR_FIELD[key] ?? key;
-    if (localErrors[field]) setLocalErrors((e) => ({ ...e, [field]: undefined }));
-  };
+  const set = <K extends keyof Draft>(key: K, value: Draft[K]) => setDraft((d) => ({ ...d, [key]: value }));
 
   const defaultAccount = accounts.find((a) => a.id === workspace?.defaultAccountId);
   const account = draft.accountId ? accounts.find((a) => a.id === draft.accountId) : defaultAccount;
@@ -126,14 +116,12 @@ export function OperatorForm({
 
   function submit(event: FormEvent) {
     event.preventDefault();
-    const checked = toBody(draft);
+    setAttempted(true);
     if (!checked.ok) {
-      setLocalErrors(checked.errors);
       const first = FIELDS.find((f) => checked.errors[f]);
       document.getElementById(`${id}-${first === 'outputSchema' ? 'schema' : first}`)?.focus();
       return;
     }
-    setLocalErrors({});
     setSubmittedSchema(draft.schemaText);
     if (operator) update.mutate({ path: { operatorId: operator.id }, body: checked.body });
     else create.mutate({ body: checked.body });
@@ -256,7 +244,9 @@ export function OperatorForm({
           />
         </div>
         {draft.outputFormat === 'json_schema' ? (
-          <JsonSchemaEditor id={`${id}-schema`} value={draft.schemaText} onChange={(v) => set('schemaText', v)} apiError={apiSchemaError} showEmptyError={!!localErrors.outputSchema} />
+          <Suspense fallback={<p className="loading-inline muted">Loading the schema editor…</p>}>
+            <JsonSchemaEditor id={`${id}-schema`} value={draft.schemaText} onChange={(v) => set('schemaText', v)} apiError={apiSchemaError} showEmptyError={!!localErrors.outputSchema} />
+          </Suspense>
         ) : null}
       </fieldset>
 

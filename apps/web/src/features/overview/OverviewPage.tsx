@@ -140,7 +140,7 @@ function OverviewBody({ data }: { data: OverviewDto }) {
       {t.runs === 0 ? (
         <div className="card">
           <EmptyState>
-            No runs in this period{data.series.length ? '' : ''}. Start one from <Link to="/operators">Operators</Link>, or choose a longer period.
+            No runs in this period. Start one from <Link to="/operators">Operators</Link>, or choose a longer period.
           </EmptyState>
         </div>
       ) : null}

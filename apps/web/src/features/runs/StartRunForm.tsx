@@ -5,6 +5,7 @@ import { createRunMutation } from '../../api/generated/@tanstack/react-query.gen
 import type { CreateRunDto, OperatorDto, ProviderAccountDto, WorkspaceDto } from '../../api/generated/types.gen.js';
 import { useIdempotencyKey } from '../../lib/idempotency.js';
 import { FieldError, hasOnlyFieldErrors, ProblemAlert } from '../../lib/ui.js';
+import { NoPriceWarning, usePriceKnown } from '../money/price-check.js';
 import { AccountSelect, ModelInput, modelHint } from '../vault/AccountPickers.js';
 import { rememberRun } from './run-cache.js';
 
@@ -46,6 +47,7 @@ export function StartRunForm({
   const inheritedModel = operator.model ?? account?.defaultModel ?? workspace?.defaultModel ?? null;
   const effectiveModel = model.trim() || inheritedModel;
   const hint = modelHint(model, account);
+  const priced = usePriceKnown(account, effectiveModel);
 
   function submit(event?: FormEvent) {
     event?.preventDefault();
@@ -117,10 +119,11 @@ export function StartRunForm({
           </div>
         </div>
       </details>
+      {account && effectiveModel && priced === false ? <NoPriceWarning account={account} model={effectiveModel} action="run" /> : null}
       {start.error && !hasOnlyFieldErrors(start.error, ['input', 'accountId', 'model']) ? <ProblemAlert error={start.error} /> : null}
       <div className="form-actions">
         <button type="submit" className="btn btn-primary" data-testid="run-submit" disabled={start.isPending}>
-          {start.isPending ? 'Starting…' : 'Start run'}
+          {start.isPending ? 'Starting…' : priced === false ? 'Start run without a price' : 'Start run'}
         </button>
         <button type="button" className="btn btn-secondary" onClick={onCancel}>
           Cancel

@@ -2,18 +2,19 @@ import { useMutation } from '@tanstack/react-query';
 import { useNavigate } from 'react-router';
 import { logoutMutation } from '../../api/generated/@tanstack/react-query.gen.js';
 import { roleLabel } from '../../lib/format.js';
-import { forgetSession, useMe } from '../../lib/session.js';
+import { forgetSession, markSignedOut, useMe } from '../../lib/session.js';
 
 export function UserMenu() {
   const me = useMe();
   const navigate = useNavigate();
   const signOut = useMutation({
     ...logoutMutation(),
-    // Even if the server call fails (session already gone), the client forgets the session.
-    // Forget first, so the /login loader does not find the old session in the cache.
+    // Even if the server call fails (session already gone), the client forgets the session: marked signed out first
+    // (the /login loader then skips the cached session), the cache cleared once the signed-in pages are gone.
     onSettled: async () => {
-      forgetSession();
+      markSignedOut();
       await navigate('/login', { replace: true });
+      forgetSession();
     },
   });
   return (

@@ -2,6 +2,8 @@ import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { type FormEvent, useState } from 'react';
 import { createTokenMutation, listTokensQueryKey } from '../../api/generated/@tanstack/react-query.gen.js';
 import type { CreateTokenDto } from '../../api/generated/types.gen.js';
+import { zCreateTokenDto } from '../../api/generated/zod.gen.js';
+import { useFormRules } from '../../lib/form-rules.js';
 import { FieldError, ProblemAlert } from '../../lib/ui.js';
 
 type Scope = CreateTokenDto['scopes'][number];
@@ -51,11 +53,14 @@ export function CreateTokenForm({ onCreated }: { onCreated: (secret: NewTokenSec
     setScopes((current) => (on ? [...current, scope] : current.filter((s) => s !== scope)));
   }
 
+  // The token stops working at the end of the chosen day, local time.
+  const expiresAt = expiry ? new Date(`${expiry}T23:59:59`).toISOString() : undefined;
+  const body: CreateTokenDto = { name: name.trim(), scopes: SCOPES.map((s) => s.value).filter((s) => scopes.includes(s)), ...(expiresAt ? { expiresAt } : {}) };
+  const rules = useFormRules(zCreateTokenDto, body);
+
   function submit(event: FormEvent) {
     event.preventDefault();
-    // The token stops working at the end of the chosen day, local time.
-    const expiresAt = expiry ? new Date(`${expiry}T23:59:59`).toISOString() : undefined;
-    create.mutate({ body: { name: name.trim(), scopes: SCOPES.map((s) => s.value).filter((s) => scopes.includes(s)), ...(expiresAt ? { expiresAt } : {}) } });
+    if (rules.attempt()) create.mutate({ body });
   }
 
   return (
@@ -75,7 +80,7 @@ export function CreateTokenForm({ onCreated }: { onCreated: (secret: NewTokenSec
               placeholder="e.g. Support bot"
               onChange={(e) => setName(e.target.value)}
             />
-            <FieldError error={create.error} field="name" />
+            {rules.errors.name ? <p className="field-error">{rules.errors.name}</p> : <FieldError error={create.error} field="name" />}
           </div>
           <div className="field field-date">
             <label htmlFor="token-expiry">Expires (optional)</label>

@@ -1,0 +1,69 @@
+import { NavLink } from 'react-router';
+import { type Permission, useMe } from '../../lib/session.js';
+
+interface NavItem {
+  to: string;
+  label: string;
+  testId: string;
+  needs?: Permission;
+}
+
+export const NAV_SECTIONS: { heading: string; items: NavItem[] }[] = [
+  {
+    heading: 'Run AI work',
+    items: [
+      { to: '/overview', label: 'Overview', testId: 'nav-overview', needs: 'runs:read' },
+      { to: '/vault', label: 'Vault', testId: 'nav-vault', needs: 'vault:read' },
+      { to: '/operators', label: 'Operators', testId: 'nav-operators', needs: 'operators:read' },
+      { to: '/missions', label: 'Missions', testId: 'nav-missions', needs: 'runs:read' },
+      { to: '/runs', label: 'Runs', testId: 'nav-runs', needs: 'runs:read' },
+      { to: '/comparisons', label: 'Comparisons', testId: 'nav-comparisons', needs: 'runs:read' },
+      { to: '/budgets', label: 'Budgets', testId: 'nav-budgets', needs: 'budgets:read' },
+    ],
+  },
+  {
+    heading: 'Workspace',
+    items: [
+      { to: '/members', label: 'Members', testId: 'nav-members', needs: 'members:read' },
+      { to: '/tokens', label: 'API tokens', testId: 'nav-tokens', needs: 'tokens:read' },
+      { to: '/audit', label: 'Audit log', testId: 'nav-audit', needs: 'audit:read' },
+      { to: '/settings', label: 'Settings', testId: 'nav-settings' },
+    ],
+  },
+];
+
+export function Brand() {
+  return (
+    <div className="brand">
+      <span className="brand-mark" aria-hidden="true">
+        V
+      </span>
+      <span className="brand-name">Vaultrun</span>
+    </div>
+  );
+}
+
+/** The console's sections, filtered by what the session may read. */
+export function Navigation() {
+  const me = useMe();
+  return (
+    <nav aria-label="Main">
+      {NAV_SECTIONS.map((section) => (
+        <div className="nav-section" key={section.heading}>
+          <p className="nav-heading">{section.heading}</p>
+          <ul>
+            {section.items
+              .filter((item) => !item.needs || me.permissions.includes(item.needs))
+              .map((item) => (
+                <li key={item.to}>
+                  <NavLink to={item.to} className="nav-link" data-testid={item.testId}>
+                    <span>{item.label}</span>
+                  </NavLink>
+                </li>
+              ))}
+          </ul>
+        </div>
+      ))}
+    </nav>
+  );
+}
