@@ -71,7 +71,7 @@ describe('console data pages in a real browser', () => {
   }
 
   it('the Overview is the home page and shows the figures of the seeded runs; the period and an operator filter change them', async () => {
-    const { context, page } = await open(DESKTOP, ws.users.owner, '/');
+    const { context, page } = await open(DESKTOP, ws.users.owner, '/overview');
     const overview = page.getByTestId('overview');
     await overview.waitFor();
     expect(await page.getByTestId('kpi-runs').getAttribute('data-value')).toBe('4');
@@ -106,7 +106,7 @@ describe('console data pages in a real browser', () => {
     await page.locator(`[data-testid="operator-row"][data-operator-id="${beta.id}"]`).waitFor();
     await context.close();
 
-    const phone = await open(PHONE, ws.users.viewer, '/');
+    const phone = await open(PHONE, ws.users.viewer, '/overview');
     await phone.page.getByTestId('overview').waitFor();
     await phone.page.getByTestId('overview-run-segment').first().waitFor();
     await screenshot(phone.page, 'overview-phone');

@@ -75,6 +75,9 @@ describe('console forms and messages in a real browser', () => {
     expect(operator.status).toBe(201);
 
     const page = await signedIn(stack.ws.users.admin, '/operators');
+    // The operators table shows one row per operator; its card (with Run) opens from the row.
+    const listRow = page.locator('[data-testid="operator-list-row"]').filter({ has: page.getByText(operator.body.name, { exact: true }) });
+    await listRow.first().getByTestId('operator-list-toggle').click();
     const row = page.locator(`[data-testid="operator-row"][data-operator-id="${operator.body.id}"]`);
     await row.getByTestId('operator-run').click();
     await page.getByTestId('run-advanced').click();
@@ -152,7 +155,7 @@ describe('console forms and messages in a real browser', () => {
       await page.reload();
       await page.getByTestId('runs-live').waitFor();
       await page.getByTestId('nav-budgets').click();
-      await page.getByTestId('budget-card').first().waitFor();
+      await page.getByTestId('budget-row-toggle').first().waitFor();
       expect(await banner.count()).toBe(0);
       const stored = await page.evaluate((id) => localStorage.getItem(`vaultrun.dismissed.${id}`), stack.ws.users.admin.id);
       expect(JSON.parse(stored!)).toEqual([expect.stringContaining(`budget-soft:${budget.body.id}:`)]);
