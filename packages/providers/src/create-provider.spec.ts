@@ -49,7 +49,15 @@ describe('connectionProblem', () => {
     [{ kind: 'openai-compatible', baseUrl: 'https://user:pw@host/v1' }, 'The base URL must not contain credentials; use the API key field'],
     [{ kind: 'openai-compatible', baseUrl: 'https://host/v1?api-version=1' }, 'The base URL must not contain a query or fragment'],
     [{ kind: 'openai', apiKey: 'sk-x', timeoutMs: 0 }, 'The timeout must be a positive number of milliseconds'],
-    [{ kind: 'anthropic' }, 'Unknown provider kind'],
+    [{ kind: 'anthropic' }, 'An Anthropic account needs an API key'],
+    [{ kind: 'anthropic', apiKey: 'sk-ant-api03-x' }, null],
+    [{ kind: 'gemini', apiKey: 'AIzaX' }, null],
+    [{ kind: 'gemini' }, 'A Gemini account needs an API key'],
+    [{ kind: 'azure-openai', apiKey: 'k' }, 'An Azure OpenAI account needs its resource endpoint as the base URL'],
+    [{ kind: 'azure-openai', apiKey: 'k', baseUrl: 'https://res.openai.azure.com' }, null],
+    [{ kind: 'azure-openai', apiKey: 'k', baseUrl: 'https://res.openai.azure.com', apiVersion: 'latest' }, 'The Azure api-version is not valid'],
+    [{ kind: 'azure-openai', apiKey: 'k', baseUrl: 'https://res.openai.azure.com', apiVersion: '2025-04-01-preview' }, null],
+    [{ kind: 'claude' }, 'Unknown provider kind'],
   ])('%p → %p', (connection, problem) => {
     expect(connectionProblem(connection as Parameters<typeof connectionProblem>[0])).toBe(problem);
   });
