@@ -102,6 +102,18 @@ function answerOf(response: GenerateContentResponse, trace: CallTrace): { text: 
   return { text, finishReason };
 }
 
+/**
+ * A failed call as a ProviderError. The SDK aborts its own signal for both a timeout and the caller's abort (the same
+ * AbortError): the caller's signal tells them apart — cancelled, or a timeout (provider_unavailable, retried).
+ */
+function failureOf(err: unknown, trace: CallTrace, signal: AbortSignal | undefined): ProviderError {
+  if (err instanceof ProviderError) return err;
+  const requestSent = trace.fetchStarted;
+  if (signal?.aborted) return new ProviderError('cancelled', { requestSent });
+  if (err instanceof Error && (err.name === 'AbortError' || err.name === 'TimeoutError')) return new ProviderError('provider_unavailable', { requestSent });
+  return classifyGeminiError(err, { headers: trace.headers, ...(requestSent ? {} : { requestSent: false }) });
+}
+
 export class GeminiProvider implements LlmProvider {
   readonly kind = 'gemini' as const;
   readonly #settings: GeminiClientSettings;
@@ -132,7 +144,7 @@ export class GeminiProvider implements LlmProvider {
         pages++;
       }
     } catch (err) {
-      throw classifyGeminiError(err, { headers: trace.headers, ...(trace.fetchStarted ? {} : { requestSent: false }) });
+      throw failureOf(err, trace, signal);
     }
     const valid = names.filter((n): n is string => typeof n === 'string' && n !== '').map((n) => n.replace(/^models\//, ''));
     return { models: [...new Set(valid)].sort(), malformed: valid.length < names.length, rateLimits: null, providerRequestId: null };
@@ -144,7 +156,7 @@ export class GeminiProvider implements LlmProvider {
     try {
       response = await createGeminiClient(this.#settings, trace).models.generateContent(this.#paramsOf(request));
     } catch (err) {
-      throw classifyGeminiError(err, { headers: trace.headers, ...(trace.fetchStarted ? {} : { requestSent: false }) });
+      throw failureOf(err, trace, request.signal);
     }
     const { text, finishReason } = answerOf(response, trace);
     return this.#resultOf(request, text, finishReason, response, trace);
@@ -168,7 +180,7 @@ export class GeminiProvider implements LlmProvider {
         }
       }
     } catch (err) {
-      throw classifyGeminiError(err, { headers: trace.headers, ...(trace.fetchStarted ? {} : { requestSent: false }) });
+      throw failureOf(err, trace, request.signal);
     }
     return this.#resultOf(request, text, finishReason, last ?? {}, trace);
   }
