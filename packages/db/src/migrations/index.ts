@@ -8,6 +8,7 @@ import { IdempotentComparisonsAndMessages1795439814301 } from './1795439814301-I
 import { CostSyncAttempts1796433359159 } from './1796433359159-CostSyncAttempts.js';
 import { EndpointBinding1797100000000 } from './1797100000000-EndpointBinding.js';
 import { BudgetOverage1797300000000 } from './1797300000000-BudgetOverage.js';
+import { ProviderKinds1798000000000 } from './1798000000000-ProviderKinds.js';
 
 /** Every migration, in order. New ones are appended here after `migration:generate`. */
-export const MIGRATIONS = [Initial1795418779050, ProviderVault1795420577853, RunsEngine1795421458547, Money1795425439100, SpendIndex1795425991218, Missions1795436048843, IdempotentComparisonsAndMessages1795439814301, CostSyncAttempts1796433359159, EndpointBinding1797100000000, BudgetOverage1797300000000];
+export const MIGRATIONS = [Initial1795418779050, ProviderVault1795420577853, RunsEngine1795421458547, Money1795425439100, SpendIndex1795425991218, Missions1795436048843, IdempotentComparisonsAndMessages1795439814301, CostSyncAttempts1796433359159, EndpointBinding1797100000000, BudgetOverage1797300000000, ProviderKinds1798000000000];
