@@ -172,7 +172,7 @@ export function AccountCard({ account, canManage }: { account: ProviderAccountDt
       </dl>
 
       <CostSyncStatus account={account} canManage={canManage} />
-      {account.costReporting.mode !== 'cost_sync' ? (
+      {account.costReporting.mode !== 'cost_sync' && account.costReporting.mode !== 'not_billed' ? (
         <p className="account-costs muted small" data-testid="vault-cost-reporting" data-mode={account.costReporting.mode}>
           {account.costReporting.explanation}
         </p>
