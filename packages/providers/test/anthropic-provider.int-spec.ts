@@ -3,7 +3,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/glob
 import Anthropic from '@anthropic-ai/sdk';
 import { inspect } from 'node:util';
 import { anthropicError, startFakeAnthropic, type FakeAnthropic } from '../../../test/support/fake-anthropic.js';
-import { AnthropicProvider, createProvider, estimateRequestPromptTokens, fetchAnthropicDailyCosts, priceFor, ProviderError, usageCostMicroUsd, type ChatRequest } from '../src/index.js';
+import { type AnthropicProvider, createProvider, estimateRequestPromptTokens, fetchAnthropicDailyCosts, priceFor, ProviderError, usageCostMicroUsd, type ChatRequest } from '../src/index.js';
 
 const KEY = 'sk-ant-api03-integration00000000000000000000000000000000abcd';
 const ADMIN = 'sk-ant-admin01-costs000000000000000000000000000000wxyz';

@@ -3,7 +3,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/glob
 import { GoogleGenAI } from '@google/genai';
 import { inspect } from 'node:util';
 import { googleError, startFakeGemini, type FakeGemini } from '../../../test/support/fake-gemini.js';
-import { createProvider, estimateRequestPromptTokens, GeminiProvider, ProviderError, type ChatRequest } from '../src/index.js';
+import { createProvider, estimateRequestPromptTokens, type GeminiProvider, ProviderError, type ChatRequest } from '../src/index.js';
 
 const KEY = 'AIzaSyIntegration000000000000000000abcd';
 const LOCAL = { allowPrivate: true };
