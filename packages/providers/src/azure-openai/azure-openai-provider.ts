@@ -4,7 +4,7 @@
 // SDK's (the shared classifier reads Azure's codes: DeploymentNotFound, content_filter, 429 with retry-after-ms);
 // limits come from x-ratelimit-* headers.
 import { AzureOpenAI } from 'openai';
-import type { ChatCompletionCreateParamsNonStreaming } from 'openai/resources/chat/completions';
+import type { ChatCompletion, ChatCompletionCreateParamsNonStreaming } from 'openai/resources/chat/completions';
 import { normalizeBaseUrl } from '../base-url.js';
 import { type CallTrace, firstByteMsOf, newCallTrace, tracingFetch } from '../call-trace.js';
 import { classifyProviderError, ProviderError } from '../errors.js';
@@ -121,7 +121,7 @@ export class AzureOpenAiProvider implements LlmProvider {
     if (request.jsonSchema) body.response_format = responseFormatOf(request.jsonSchema);
 
     const trace = newCallTrace();
-    let data: Awaited<ReturnType<AzureOpenAI['chat']['completions']['create']>> & object;
+    let data: ChatCompletion;
     try {
       data = await createAzureOpenAiClient(this.#settings, trace).chat.completions.create(body, {
         ...(request.signal ? { signal: request.signal } : {}),
@@ -135,7 +135,7 @@ export class AzureOpenAiProvider implements LlmProvider {
   }
 }
 
-function resultOf(request: ChatRequest, data: { model?: unknown; usage?: unknown; choices?: { message?: { content?: string | null } | null; finish_reason?: string | null }[] }, trace: CallTrace, finishedAt: number): ChatResult {
+function resultOf(request: ChatRequest, data: ChatCompletion, trace: CallTrace, finishedAt: number): ChatResult {
   const choice = data.choices?.[0];
   const providerRequestId = readHeader(trace.headers, 'apim-request-id') ?? readHeader(trace.headers, 'x-request-id');
   // Azure's content filter stopped the answer: a clear error rather than an empty or cut text.
