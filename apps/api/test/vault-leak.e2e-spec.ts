@@ -7,10 +7,14 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { QUEUES } from '@vaultrun/engine';
+import { apiKeyPrefix } from '@vaultrun/providers';
 import { Queue, QueueEvents } from 'bullmq';
 import { Redis } from 'ioredis';
 import { as, bearer, seedWorkspace, type Session, signIn, startTestApi, type TestApi } from '../../../test/support/api.js';
 import { testEnv } from '../../../test/support/env.js';
+import { type FakeAnthropic, startFakeAnthropic } from '../../../test/support/fake-anthropic.js';
+import { type FakeAzureOpenAI, startFakeAzureOpenAI } from '../../../test/support/fake-azure-openai.js';
+import { type FakeGemini, startFakeGemini } from '../../../test/support/fake-gemini.js';
 import { type FakeOpenAI, startFakeOpenAI } from '../../../test/support/fake-openai.js';
 import { CapturedLogs } from '../../../test/support/logs.js';
 import { scratchDatabase } from '../../../test/support/scratch-db.js';
@@ -19,12 +23,19 @@ import { startTestWorker } from '../../../test/support/worker.js';
 import type supertest from 'supertest';
 
 const canary = (tag = '') => `sk-proj-canary${tag}${randomBytes(10).toString('hex')}`;
-/** Every 12-character window of a secret. */
-const pieces = (secret: string) => Array.from({ length: secret.length - 11 }, (_, i) => secret.slice(i, i + 12));
+/**
+ * Every 12-character window of a secret, except one that is wholly the key's kind prefix (sk-ant-admin…): that is
+ * public — every key of the kind starts with it, and the hint shows it.
+ */
+const pieces = (secret: string) =>
+  Array.from({ length: secret.length - 11 }, (_, i) => secret.slice(i, i + 12)).filter((piece, i) => i + 12 > apiKeyPrefix(secret).length);
 
 describe('leak canary: a stored key appears nowhere', () => {
   let api: TestApi;
   let fake: FakeOpenAI;
+  let anthropic: FakeAnthropic;
+  let azure: FakeAzureOpenAI;
+  let gemini: FakeGemini;
   let worker: Awaited<ReturnType<typeof startTestWorker>>;
   let scratch: Awaited<ReturnType<typeof scratchDatabase>>;
   let owner: Session;
@@ -33,7 +44,25 @@ describe('leak canary: a stored key appears nowhere', () => {
   const logs = new CapturedLogs();
   const responses: string[] = [];
   let gatewayCalls = 0;
-  const keys = { main: canary(), rotated: canary('rot'), refused: canary('invalid'), quota: canary('quota'), admin: `sk-admin-canary${randomBytes(10).toString('hex')}`, misplaced: canary('misplaced') };
+  const tail = () => randomBytes(10).toString('hex');
+  const keys = {
+    main: canary(),
+    rotated: canary('rot'),
+    refused: canary('invalid'),
+    quota: canary('quota'),
+    admin: `sk-admin-canary${tail()}`,
+    misplaced: canary('misplaced'),
+    // A key of each newer kind, a refused one of each, Anthropic's admin key, a preset's key, and a key pasted into the wrong kind.
+    anthropic: `sk-ant-api03-canary${tail()}`,
+    anthropicRefused: `sk-ant-api03-canaryinvalid${tail()}`,
+    anthropicAdmin: `sk-ant-admin01-canary${tail()}`,
+    azure: `canaryazure${tail()}`,
+    azureRefused: `canaryazureinvalid${tail()}`,
+    gemini: `AIzaSyCanary${tail()}`,
+    geminiRefused: `AIzaSyCanaryinvalid${tail()}`,
+    openrouter: `sk-or-v1-canary${tail()}`,
+    wrongKind: `sk-ant-api03-canarywrong${tail()}`,
+  };
 
   const keep = async (req: supertest.Test | Promise<supertest.Response>) => {
     const res = await req;
@@ -43,6 +72,7 @@ describe('leak canary: a stored key appears nowhere', () => {
 
   beforeAll(async () => {
     fake = await startFakeOpenAI();
+    [anthropic, azure, gemini] = await Promise.all([startFakeAnthropic(), startFakeAzureOpenAI(), startFakeGemini()]);
     const prefix = `${testEnv().redisPrefix}:leak${randomBytes(3).toString('hex')}`;
     scratch = await scratchDatabase();
     api = await startTestApi({ LOG_LEVEL: 'trace', VAULTRUN_REDIS_PREFIX: prefix, DATABASE_URL: scratch.url }, { logDestination: logs });
@@ -78,10 +108,25 @@ describe('leak canary: a stored key appears nowhere', () => {
     await keep(bearer(api.url, keys.main).get('/api/v1/provider-accounts'));
     const broken = await keep(as(owner).post('/api/v1/provider-accounts', { name: 'canary-broken', kind: 'openai', baseUrl: fake.url, apiKey: keys.main.replace('canary', 'canaryinvalid') }));
     (keys as Record<string, string>).brokenVerify = keys.main.replace('canary', 'canaryinvalid');
+
+    // The newer kinds: connect (verify), refused keys, the Anthropic admin key, rotation, a preset, a misplaced key.
+    const claude = await keep(as(owner).post('/api/v1/provider-accounts', { name: 'canary-claude', kind: 'anthropic', baseUrl: anthropic.url, apiKey: keys.anthropic }));
+    await keep(as(owner).post('/api/v1/provider-accounts', { name: 'canary-claude-bad', kind: 'anthropic', baseUrl: anthropic.url, apiKey: keys.anthropicRefused }));
+    await keep(as(owner).post(`/api/v1/provider-accounts/${claude.body.id}/rotate`, { apiKey: keys.anthropicRefused }));
+    await keep(as(owner).post(`/api/v1/provider-accounts/${claude.body.id}/rotate`, { apiKey: keys.anthropicAdmin }));
+    await keep(as(owner).put(`/api/v1/provider-accounts/${claude.body.id}/admin-key`, { adminKey: keys.anthropic }));
+    await keep(as(owner).put(`/api/v1/provider-accounts/${claude.body.id}/admin-key`, { adminKey: keys.anthropicAdmin }));
+    const azureAccount = await keep(as(owner).post('/api/v1/provider-accounts', { name: 'canary-azure', kind: 'azure-openai', baseUrl: azure.url, apiKey: keys.azure }));
+    await keep(as(owner).post('/api/v1/provider-accounts', { name: 'canary-azure-bad', kind: 'azure-openai', baseUrl: azure.url, apiKey: keys.azureRefused }));
+    const geminiAccount = await keep(as(owner).post('/api/v1/provider-accounts', { name: 'canary-gemini', kind: 'gemini', baseUrl: gemini.url, apiKey: keys.gemini }));
+    await keep(as(owner).post('/api/v1/provider-accounts', { name: 'canary-gemini-bad', kind: 'gemini', baseUrl: gemini.url, apiKey: keys.geminiRefused }));
+    await keep(as(owner).post('/api/v1/provider-accounts', { name: 'canary-router', kind: 'openai-compatible', preset: 'openrouter', apiKey: keys.openrouter, verify: false }));
+    await keep(as(owner).post('/api/v1/provider-accounts', { name: 'canary-wrong', kind: 'gemini', baseUrl: gemini.url, apiKey: keys.wrongKind }));
+    await keep(as(owner).post(`/api/v1/provider-accounts/${claude.body.id}/cost-sync`));
     await keep(owner.agent.get('/api/v1/audit-events?limit=200'));
 
     // The worker re-verifies on schedule: run its job now, so its decrypt-and-call path is covered too.
-    await api.db.query(`UPDATE provider_accounts SET last_checked_at = NULL, status = 'active' WHERE id = ANY($1)`, [[id, broken.body.id]]);
+    await api.db.query(`UPDATE provider_accounts SET last_checked_at = NULL, status = 'active' WHERE id = ANY($1)`, [[id, broken.body.id, claude.body.id, azureAccount.body.id, geminiAccount.body.id]]);
     const connection = { url: testEnv().redisUrl };
     const queue = new Queue(QUEUES.vault, { connection, prefix: `${worker.prefix}:bull` });
     const events = new QueueEvents(QUEUES.vault, { connection, prefix: `${worker.prefix}:bull` });
@@ -112,6 +157,16 @@ describe('leak canary: a stored key appears nowhere', () => {
     );
     expect([refused.status, JSON.parse(refused.text).error.code]).toEqual([502, 'upstream_auth_failed']);
     gatewayCalls = fake.requests.filter((r) => r.path.startsWith('/v1/chat/completions')).length;
+    // Cost sync decrypts the Anthropic admin key in the worker: run it for that account (created "two days ago", so it
+    // has closed days to compare) and wait for it.
+    await api.db.query(`UPDATE provider_accounts SET created_at = now() - interval '2 days' WHERE id = $1`, [claude.body.id]);
+    const maintenance = new Queue(QUEUES.maintenance, { connection, prefix: `${worker.prefix}:bull` });
+    const maintenanceEvents = new QueueEvents(QUEUES.maintenance, { connection, prefix: `${worker.prefix}:bull` });
+    await maintenanceEvents.waitUntilReady();
+    const sync = await maintenance.add('cost-sync', { accountId: claude.body.id });
+    await sync.waitUntilFinished(maintenanceEvents, 30_000);
+    await maintenanceEvents.close();
+    await maintenance.close();
 
     await keep(as(owner).delete(`/api/v1/provider-accounts/${id}`));
   });
@@ -119,12 +174,25 @@ describe('leak canary: a stored key appears nowhere', () => {
     await worker?.stop();
     await api?.close();
     await fake?.close();
+    await Promise.all([anthropic?.close(), azure?.close(), gemini?.close()]);
     await scratch?.drop();
   });
 
   it('really exercised the key: the provider saw it, the logs and answers are not empty', () => {
     expect(fake.requests.some((r) => r.key === keys.main)).toBe(true);
     expect(fake.requests.some((r) => r.key === keys.rotated)).toBe(true);
+    for (const [server, key] of [
+      [anthropic, keys.anthropic],
+      [anthropic, keys.anthropicRefused],
+      [azure, keys.azure],
+      [azure, keys.azureRefused],
+      [gemini, keys.gemini],
+      [gemini, keys.geminiRefused],
+    ] as const) {
+      expect(server.requests.some((r) => r.key === key)).toBe(true);
+    }
+    expect(anthropic.costRequests().map((r) => r.key)).toContain(keys.anthropicAdmin);
+    expect(logs.text).toMatch(/"context":"MaintenanceProcessor"/);
     expect(logs.lines.length).toBeGreaterThan(20);
     expect(logs.text).toMatch(/"context":"VaultProcessor".*"msg":"re-verified provider accounts"/);
     expect(logs.text).toContain('"req":{"id"');

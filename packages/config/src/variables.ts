@@ -255,7 +255,8 @@ export const VARIABLES = {
   VAULTRUN_COST_SYNC_EVERY_MINUTES: variable({
     readBy: worker,
     schema: z.coerce.number().int().min(1).max(24 * 60).default(60),
-    description: "How often provider cost sync reads OpenAI's Costs API for every OpenAI account with an admin key, in minutes (1–1440). See docs/operations.md, Cost sync.",
+    description:
+      "How often provider cost sync reads the provider's cost report (OpenAI's Costs API, Anthropic's Admin API cost report) for every account with an admin key, in minutes (1–1440). See docs/operations.md, Cost sync.",
   }),
   VAULTRUN_RUNS_CONCURRENCY: variable({
     readBy: worker,

@@ -36,6 +36,10 @@ describe('closedDaysToCheck', () => {
 describe('cost sync failures in words', () => {
   it('says what a refused admin key and each other failure mean, never the bare code', () => {
     expect(costSyncErrorMessage('invalid_api_key')).toMatch(/^OpenAI refused the admin key/);
+    expect(costSyncErrorMessage('invalid_api_key', 'anthropic')).toBe(
+      'Anthropic refused the admin key — set a current Admin API key (sk-ant-admin…) of the organization this account bills to',
+    );
+    expect(costSyncErrorMessage('provider_unavailable', 'anthropic')).toBe("Anthropic's Admin API cost report was unavailable — the next scheduled sync tries again");
     expect(costSyncErrorMessage('admin_key_unreadable')).toMatch(/could not be decrypted/);
     for (const code of [...PROVIDER_ERROR_CODES, 'admin_key_missing', 'admin_key_unreadable', 'internal']) {
       expect({ code, message: costSyncErrorMessage(code) }).toEqual({ code, message: expect.not.stringContaining(code) });

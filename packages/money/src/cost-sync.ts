@@ -1,13 +1,17 @@
-// Cost sync (SPEC §5): what OpenAI's Costs API billed per closed UTC day, against what Vaultrun recorded for the
-// account that day. A match within max($0.01, 1%) verifies the day's estimated costs; either way budget spend is
+// Cost sync (SPEC §5): what the provider's cost report billed per closed UTC day — OpenAI's Costs API, Anthropic's Admin
+// API cost report — against what Vaultrun recorded for the account that day. A match within max($0.01, 1%) verifies the day's estimated costs; either way budget spend is
 // corrected to the provider's figure. See docs/budgets.md and docs/operations.md ("Cost sync").
 import { ProviderAccount } from '@vaultrun/db';
 import {
   classifyProviderError,
-  fetchOpenAiDailyCosts,
+  COST_SYNC_KINDS,
+  type CostSyncKind,
+  costSyncProviderName,
+  type DailyCosts,
+  type DailyCostsQuery,
+  fetchProviderDailyCosts,
+  isCostSyncKind,
   isProviderErrorCode,
-  type OpenAiCostsQuery,
-  type OpenAiDailyCosts,
   type OutboundPolicy,
   PROVIDER_ERRORS,
   PUBLIC_ONLY,
@@ -20,32 +24,44 @@ export const COST_SYNC_LOOKBACK_DAYS = 3;
 /** Absolute tolerance of a match: $0.01. */
 export const COST_SYNC_MIN_TOLERANCE_MICRO_USD = 10_000;
 
+/** What each provider's cost report and admin key are called, for messages. */
+const COST_REPORT: Record<CostSyncKind, { report: string; adminKey: string }> = {
+  openai: { report: 'Costs API', adminKey: 'admin key (sk-admin-…)' },
+  anthropic: { report: 'Admin API cost report', adminKey: 'Admin API key (sk-ant-admin…)' },
+};
+
 /**
  * What a failed cost-sync attempt means, for people. The code is a provider taxonomy code, `admin_key_missing`,
- * `admin_key_unreadable` or `internal` (the figures were read but could not be recorded).
+ * `admin_key_unreadable` or `internal` (the figures were read but could not be recorded). `kind`: whose cost report
+ * it was (default OpenAI's).
  */
-export function costSyncErrorMessage(code: string): string {
+export function costSyncErrorMessage(code: string, kind: string = 'openai'): string {
+  const provider = costSyncProviderName(kind);
+  const { report, adminKey } = COST_REPORT[isCostSyncKind(kind) ? kind : 'openai'];
   switch (code) {
     case 'invalid_api_key':
-      return 'OpenAI refused the admin key — set a current admin key (sk-admin-…) of the organization this account bills to';
+      return `${provider} refused the admin key — set a current ${adminKey} of the organization this account bills to`;
     case 'provider_rejected':
-      return "OpenAI refused the Costs API request — the admin key may lack permission to read the organization's usage";
+      return `${provider} refused the ${report} request — the admin key may lack permission to read the organization's usage`;
     case 'rate_limited':
-      return "OpenAI rate-limited the Costs API — the next scheduled sync tries again";
+      return `${provider} rate-limited the ${report} — the next scheduled sync tries again`;
     case 'provider_unavailable':
-      return "OpenAI's Costs API was unavailable — the next scheduled sync tries again";
+      return `${provider}'s ${report} was unavailable — the next scheduled sync tries again`;
     case 'admin_key_missing':
       return 'No admin key is stored for this account';
     case 'admin_key_unreadable':
       return 'The stored admin key could not be decrypted (was the master key changed?) — set the admin key again';
     case 'internal':
-      return "Vaultrun read OpenAI's costs but could not record them — the next scheduled sync tries again (see the worker logs)";
+      return `Vaultrun read ${provider}'s costs but could not record them — the next scheduled sync tries again (see the worker logs)`;
     default:
       return isProviderErrorCode(code) ? PROVIDER_ERRORS[code].message : 'Cost sync failed';
   }
 }
 
-export type CostSyncFetcher = (query: OpenAiCostsQuery) => Promise<OpenAiDailyCosts>;
+/** Reads an organization's daily costs with its admin key; `kind` says whose cost report (OpenAI's, Anthropic's). */
+export type CostSyncFetcher = (query: DailyCostsQuery & { kind: CostSyncKind }) => Promise<DailyCosts>;
+
+const fetchDailyCosts: CostSyncFetcher = ({ kind, ...query }) => fetchProviderDailyCosts(kind, query);
 
 /** max($0.01, 1% of the provider's figure), in micro-USD, rounded up. */
 export function costSyncTolerance(providerMicroUsd: number): number {
@@ -105,17 +121,17 @@ export class CostSync {
   constructor(
     private readonly db: DataSource,
     private readonly secrets: SecretStore,
-    private readonly fetchCosts: CostSyncFetcher = fetchOpenAiDailyCosts,
+    private readonly fetchCosts: CostSyncFetcher = fetchDailyCosts,
     /** Which addresses the account's base URL may reach (VAULTRUN_PROVIDER_ALLOW_PRIVATE). */
     private readonly outbound: OutboundPolicy = PUBLIC_ONLY,
   ) {}
 
-  /** OpenAI accounts with an admin key (all of them, or the one asked for). */
+  /** Accounts of a kind with a cost report (OpenAI, Anthropic) that hold an admin key (all of them, or the one asked for). */
   accountsToSync(accountId?: string): Promise<ProviderAccount[]> {
     const qb = this.db
       .getRepository(ProviderAccount)
       .createQueryBuilder('a')
-      .where(`a.kind = 'openai'`)
+      .where('a.kind IN (:...kinds)', { kinds: [...COST_SYNC_KINDS] })
       .andWhere(`EXISTS (SELECT 1 FROM provider_secrets s WHERE s.account_id = a.id AND s.purpose = 'admin_key')`)
       .orderBy('a.createdAt', 'ASC');
     if (accountId) qb.andWhere('a.id = :accountId', { accountId });
@@ -154,7 +170,8 @@ export class CostSync {
     if (!days.length) return { accountId: account.id, ok: true, days: [], notPublished: [], pages: 0 };
 
     // The key lives in this block only; what leaves it is a map of amounts or an error code.
-    let costs: OpenAiDailyCosts;
+    if (!isCostSyncKind(account.kind)) return { accountId: account.id, ok: false, code: 'provider_rejected' };
+    let costs: DailyCosts;
     {
       let adminKey: string | null;
       try {
@@ -165,7 +182,7 @@ export class CostSync {
       if (!adminKey) return { accountId: account.id, ok: false, code: 'admin_key_missing' };
       try {
         const toDay = dayString(Date.parse(`${days[days.length - 1]}T00:00:00Z`) + DAY_MS);
-        costs = await this.fetchCosts({ adminKey, baseUrl: account.baseUrl, fromDay: days[0]!, toDay, outbound: this.outbound });
+        costs = await this.fetchCosts({ kind: account.kind, adminKey, baseUrl: account.baseUrl, fromDay: days[0]!, toDay, outbound: this.outbound });
       } catch (err) {
         return { accountId: account.id, ok: false, code: classifyProviderError(err).code };
       }
@@ -214,7 +231,7 @@ export class CostSync {
 
       // Matched: the provider confirmed the day, so its estimates are verified. Drift: the provider published and
       // did not confirm, so nothing is pending any more — and a day this sync verified before goes back to estimated
-      // (OpenAI reports no per-request cost, so on these accounts only cost sync ever says "verified").
+      // (OpenAI and Anthropic report no per-request cost, so on these accounts only cost sync ever says "verified").
       const relabel: unknown[] = await m.query(
         `UPDATE runs SET cost_label = $3, updated_at = now()
           WHERE account_id = $1

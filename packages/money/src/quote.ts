@@ -1,4 +1,4 @@
-import { type ModelPrice, priceFor, type PriceSource, worstCaseMicroUsd } from '@vaultrun/providers';
+import { holdRates, type ModelPrice, priceFor, type PriceSource, worstCaseMicroUsd } from '@vaultrun/providers';
 
 /** A price override row as stored (bigint columns come back as strings). */
 export interface PriceOverrideRow {
@@ -56,20 +56,24 @@ export interface RunQuote {
  */
 export function quoteRun(input: {
   kind: string;
+  /** The account's base URL: an OpenAI-compatible account is priced from the table of the hosted preset it calls. */
+  baseUrl?: string | null;
   model: string;
   overrides: Record<string, ModelPrice>;
   promptTokens: number;
   maxOutputTokens: number;
   calibration?: number | null;
 }): RunQuote {
-  const price = priceFor(input.kind, input.model, input.overrides);
+  const price = priceFor(input.kind, input.model, input.overrides, input.baseUrl);
   const promptTokensHeld = promptTokensToHold(input.kind, input.promptTokens, input.calibration ?? null);
+  // The rates of the held prompt's tier (long-context prices above their threshold), as worstCaseMicroUsd uses them.
+  const rates = price ? holdRates(price.price, promptTokensHeld) : null;
   return {
     price,
     promptTokensHeld,
     worstCaseMicroUsd: price ? worstCaseMicroUsd(price.price, promptTokensHeld, input.maxOutputTokens) : null,
-    shrink: price
-      ? { promptCostE6: (BigInt(promptTokensHeld) * BigInt(price.price.input)).toString(), outputPricePerM: price.price.output, maxOutputTokens: input.maxOutputTokens }
+    shrink: rates
+      ? { promptCostE6: (BigInt(promptTokensHeld) * BigInt(rates.input)).toString(), outputPricePerM: rates.output, maxOutputTokens: input.maxOutputTokens }
       : null,
   };
 }

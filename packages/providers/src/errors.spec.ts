@@ -14,7 +14,7 @@ import {
   UnprocessableEntityError,
 } from 'openai';
 import { inspect } from 'node:util';
-import { classifyProviderError, PROVIDER_ERROR_CODES, PROVIDER_ERRORS, ProviderError, type ProviderErrorCode } from './errors.js';
+import { classifyProviderError, PROVIDER_ERROR_CODES, PROVIDER_ERRORS, ProviderError, type ProviderErrorCode, providerErrorForHttp } from './errors.js';
 
 /** What the SDK throws for an HTTP error: the subclass for the status, built the way the SDK builds it. */
 function sdkError(status: number, body: { message: string; type?: string; code?: string | null }, headers: Record<string, string> = {}) {
@@ -44,6 +44,7 @@ describe('the taxonomy table', () => {
         accountStatus: null,
       },
       cancelled: { message: 'Cancelled', retryable: false, accountStatus: null },
+      content_blocked: { message: "The provider's safety filters blocked the request or its answer — rephrase the input", retryable: false, accountStatus: null },
     });
   });
 
@@ -164,6 +165,37 @@ describe('classifyProviderError', () => {
     expect(classifyProviderError(new Error('something odd')).code).toBe('provider_unavailable');
     expect(classifyProviderError('a string').code).toBe('provider_unavailable');
     expect(classifyProviderError(new OpenAIError('Missing credentials'))).toMatchObject({ code: 'provider_rejected', requestSent: false });
+  });
+});
+
+describe('Azure OpenAI and Anthropic signals through the shared mapping', () => {
+  it('maps Azure\'s DeploymentNotFound to model_not_found and its content filter to content_blocked', () => {
+    const missing = sdkError(404, { code: 'DeploymentNotFound', message: 'The API deployment for this resource does not exist.' });
+    expect(classifyProviderError(missing).code).toBe('model_not_found');
+    const filtered = sdkError(400, { code: 'content_filter', message: "The response was filtered due to the prompt triggering Azure OpenAI's content management policy." });
+    expect(classifyProviderError(filtered)).toMatchObject({ code: 'content_blocked', retryable: false, accountStatus: null });
+  });
+
+  it("reads Azure's throttling: a 429 with retry-after-ms", () => {
+    const throttled = sdkError(429, { code: '429', message: 'Requests to the ChatCompletions_Create Operation have exceeded token rate limit of your current OpenAI S0 pricing tier.' }, {
+      'retry-after-ms': '6500',
+      'retry-after': '7',
+    });
+    expect(classifyProviderError(throttled)).toMatchObject({ code: 'rate_limited', retryAfterMs: 6500 });
+  });
+
+  it('maps a billing error and a 400 "credit balance is too low" to insufficient_quota', () => {
+    expect(providerErrorForHttp({ status: 400, type: 'invalid_request_error', text: 'Your credit balance is too low to access the Anthropic API.' }).code).toBe('insufficient_quota');
+    expect(providerErrorForHttp({ status: 402, type: 'billing_error' }).code).toBe('insufficient_quota');
+    expect(providerErrorForHttp({ status: 400, type: 'billing_error' }).code).toBe('insufficient_quota');
+    expect(providerErrorForHttp({ status: 529, type: 'overloaded_error' })).toMatchObject({ code: 'provider_unavailable', retryable: true });
+    expect(providerErrorForHttp({ status: 403, type: 'permission_error' })).toMatchObject({ code: 'provider_rejected', retryable: false });
+  });
+
+  it('takes a body-given wait (Gemini RetryInfo) when no header says one', () => {
+    expect(providerErrorForHttp({ status: 429, retryAfterMs: 37_000 }).retryAfterMs).toBe(37_000);
+    expect(providerErrorForHttp({ status: 429, retryAfterMs: 37_000, headers: { 'retry-after': '2' } }).retryAfterMs).toBe(2000);
+    expect(providerErrorForHttp({ status: 400, retryAfterMs: 37_000 }).retryAfterMs).toBeNull();
   });
 });
 

@@ -18,6 +18,7 @@ export const PROVIDER_ERROR_CODES = [
   'provider_rejected',
   'endpoint_refused',
   'cancelled',
+  'content_blocked',
 ] as const;
 export type ProviderErrorCode = (typeof PROVIDER_ERROR_CODES)[number];
 
@@ -39,6 +40,11 @@ export const PROVIDER_ERRORS: Record<ProviderErrorCode, { message: string; retry
     accountStatus: null,
   },
   cancelled: { message: 'Cancelled', retryable: false, accountStatus: null },
+  content_blocked: {
+    message: "The provider's safety filters blocked the request or its answer — rephrase the input",
+    retryable: false,
+    accountStatus: null,
+  },
 };
 
 export function isProviderErrorCode(value: unknown): value is ProviderErrorCode {
@@ -149,6 +155,7 @@ const CONTEXT_LENGTH_TEXT =
   /context[_ ]length|context window|maximum context|too many tokens|prompt is too long|input is too long|reduce the length of the (messages|prompt)/i;
 const QUOTA_TEXT = /insufficient[_ ]quota|exceeded your current quota|billing|credit balance|out of credits/i;
 const MODEL_TEXT = /model/i;
+const CREDIT_TEXT = /credit balance is too low|purchase credits/i;
 
 interface HttpSignal {
   status: number;
@@ -160,14 +167,57 @@ interface HttpSignal {
 function codeForHttpSignal({ status, code, type, text }: HttpSignal): ProviderErrorCode {
   const says = (value: string) => code === value || type === value;
   if (status === 401) return 'invalid_api_key';
-  if (status === 402 || says('insufficient_quota')) return 'insufficient_quota'; // 402: gateways' "out of credits"
+  // 402: gateways' "out of credits"; billing_error: Anthropic's; a 400 "credit balance is too low": Anthropic's too.
+  if (status === 402 || says('insufficient_quota') || says('billing_error')) return 'insufficient_quota';
+  if (status === 400 && CREDIT_TEXT.test(text)) return 'insufficient_quota';
   if (status === 429) return QUOTA_TEXT.test(text) ? 'insufficient_quota' : 'rate_limited';
+  // Azure OpenAI's content filter refuses a prompt with 400 code content_filter.
+  if (says('content_filter')) return 'content_blocked';
   if (says('context_length_exceeded') || says('string_above_max_length') || status === 413) return 'context_length_exceeded';
+  // Azure OpenAI names a missing deployment (its "model") DeploymentNotFound.
+  if (says('DeploymentNotFound')) return 'model_not_found';
   if (status === 404) return says('model_not_found') || MODEL_TEXT.test(text) ? 'model_not_found' : 'provider_rejected';
   if (says('model_not_found')) return 'model_not_found';
   if (status === 400 && CONTEXT_LENGTH_TEXT.test(text)) return 'context_length_exceeded';
   if (status === 408 || status === 409 || status >= 500) return 'provider_unavailable';
   return 'provider_rejected';
+}
+
+/** What an HTTP error answer says, read from any provider SDK's error (or a raw response). */
+export interface HttpErrorSignal {
+  status: number;
+  /** The provider's machine-readable code (OpenAI `code`, Azure `code`, Anthropic `error.details.error_code`). */
+  code?: string | null;
+  /** The provider's error category (OpenAI `type`, Anthropic `error.type`). */
+  type?: string | null;
+  /** The provider's message: read to recognise a few well-known causes, never kept. */
+  text?: string;
+  headers?: HeaderSource;
+  providerRequestId?: string | null;
+  requestSent?: boolean;
+  /** A wait the provider asked for in its body (Gemini's RetryInfo), used when no header says one. */
+  retryAfterMs?: number | null;
+}
+
+/**
+ * The taxonomy error for an HTTP error answer of any provider: the one mapping every adapter (and a later gateway
+ * translator) shares, so a 429 means the same cooldown on every kind. Nothing of the signal's text survives.
+ */
+export function providerErrorForHttp(signal: HttpErrorSignal): ProviderError {
+  const code = codeForHttpSignal({ status: signal.status, code: signal.code ?? null, type: signal.type ?? null, text: signal.text ?? '' });
+  const retryable = PROVIDER_ERRORS[code].retryable;
+  const fromHeaders = retryable ? parseRetryAfterMs(signal.headers, { includeRateLimitResets: code === 'rate_limited' }) : null;
+  return new ProviderError(code, {
+    httpStatus: signal.status,
+    providerRequestId: signal.providerRequestId ?? readHeader(signal.headers, 'x-request-id') ?? readHeader(signal.headers, 'request-id'),
+    retryAfterMs: retryable ? (fromHeaders ?? signal.retryAfterMs ?? null) : null,
+    requestSent: signal.requestSent ?? true,
+  });
+}
+
+/** Whether a socket-level failure certainly happened before the request left (connection refused, DNS, TLS). */
+export function failedBeforeSending(err: unknown): boolean {
+  return certainlyNotSent(err);
 }
 
 export interface ClassifyContext {

@@ -57,3 +57,41 @@ export {
   type StreamScanOptions,
   usageOfAnswer,
 } from './gateway/index.js';
+export { ANTHROPIC_DEFAULT_BASE_URL, GEMINI_DEFAULT_BASE_URL, hasDefaultEndpoint } from './base-url.js';
+export { type CallTrace, newCallTrace, tracingFetch } from './call-trace.js';
+export {
+  AnthropicProvider,
+  anthropicBaseUrl,
+  anthropicMessagesOf,
+  anthropicUsageOf,
+  createAnthropicClient,
+  type AnthropicClientSettings,
+} from './anthropic/anthropic-provider.js';
+export { classifyAnthropicError } from './anthropic/anthropic-errors.js';
+export { ANTHROPIC_TOOL_USE_SYSTEM_PROMPT_TOKENS, anthropicOutputToolOf, outputFromToolInput } from './anthropic/anthropic-structured-output.js';
+export { centsToMicroUsd, fetchAnthropicDailyCosts } from './anthropic/anthropic-costs.js';
+export {
+  AZURE_DEPLOYMENTS_API_VERSION,
+  AZURE_OPENAI_DEFAULT_API_VERSION,
+  AzureOpenAiProvider,
+  azureApiVersionProblem,
+  azureEndpoint,
+  createAzureOpenAiClient,
+  type AzureClientSettings,
+} from './azure-openai/azure-openai-provider.js';
+export { createGeminiClient, GEMINI_API_VERSION, GeminiProvider, geminiBaseUrl, geminiContentsOf, geminiUsageOf, type GeminiClientSettings } from './gemini/gemini-provider.js';
+export { classifyGeminiError } from './gemini/gemini-errors.js';
+export {
+  OPENAI_COMPATIBLE_PRESET_IDS,
+  OPENAI_COMPATIBLE_PRESETS,
+  openAiCompatiblePreset,
+  presetOfAccount,
+  presetOfBaseUrl,
+  jsonModeInstruction,
+  type OpenAiCompatiblePreset,
+  type OpenAiCompatiblePresetId,
+} from './openai-compatible/presets.js';
+export { ANTHROPIC_PRICE_TABLE } from './prices/anthropic-prices.js';
+export { GEMINI_PRICE_TABLE } from './prices/gemini-prices.js';
+export { COMPATIBLE_PRICE_TABLES } from './prices/compatible-prices.js';
+export { COST_SYNC_KINDS, costSyncProviderName, fetchProviderDailyCosts, isCostSyncKind, type CostSyncKind, type DailyCosts, type DailyCostsQuery } from './cost-reports.js';

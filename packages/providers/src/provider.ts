@@ -4,7 +4,7 @@ import type { AccountStatusEffect, ProviderErrorCode } from './errors.js';
 import type { OutboundPolicy } from './outbound.js';
 
 /** The kinds of provider account Vaultrun can talk to. */
-export const PROVIDER_KINDS = ['openai', 'openai-compatible', 'mock'] as const;
+export const PROVIDER_KINDS = ['openai', 'openai-compatible', 'anthropic', 'azure-openai', 'gemini', 'mock'] as const;
 export type ProviderKind = (typeof PROVIDER_KINDS)[number];
 
 export type { AccountStatusEffect, ProviderErrorCode };
@@ -45,6 +45,8 @@ export interface ProviderConnection {
   mock?: MockSettings | null;
   /** Which addresses the base URL may reach (see outbound.ts); default: public addresses only. */
   outbound?: OutboundPolicy;
+  /** `azure-openai` only: the api-version query parameter (default AZURE_OPENAI_DEFAULT_API_VERSION). */
+  apiVersion?: string | null;
 }
 
 export interface ChatMessage {
@@ -68,6 +70,11 @@ export interface TokenUsage {
   outputTokens: number;
   /** The part of inputTokens served from the provider's prompt cache. */
   cachedInputTokens: number;
+  /**
+   * The part of inputTokens written to the provider's prompt cache (Anthropic's cache_creation_input_tokens), priced
+   * at the model's cache-write price. Absent or 0 for providers that do not charge cache writes apart.
+   */
+  cacheWriteInputTokens?: number;
 }
 
 export interface ChatResult {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { parseRateLimitHeaders, parseResetDurationMs, parseRetryAfterMs, readHeader } from './rate-limit-headers.js';
+import { parseAnthropicRateLimitHeaders, parseRateLimitHeaders, parseResetDurationMs, parseRetryAfterMs, readHeader } from './rate-limit-headers.js';
 
 describe('parseResetDurationMs', () => {
   it.each([
@@ -98,5 +98,36 @@ describe('parseRateLimitHeaders', () => {
 
   it('is null without any rate-limit header', () => {
     expect(parseRateLimitHeaders(new Headers({ 'content-type': 'application/json' }))).toBeNull();
+  });
+});
+
+describe('parseAnthropicRateLimitHeaders', () => {
+  const observedAt = new Date('2026-12-01T10:00:00.000Z');
+
+  it('reads the requests and tokens windows, resets as RFC 3339 times', () => {
+    const snapshot = parseAnthropicRateLimitHeaders(
+      {
+        'anthropic-ratelimit-requests-limit': '50',
+        'anthropic-ratelimit-requests-remaining': '49',
+        'anthropic-ratelimit-requests-reset': '2026-12-01T10:00:01Z',
+        'anthropic-ratelimit-tokens-limit': '30000',
+        'anthropic-ratelimit-tokens-remaining': '29000',
+        'anthropic-ratelimit-tokens-reset': '2026-12-01T10:00:12.5Z',
+        'anthropic-ratelimit-input-tokens-limit': '20000',
+      },
+      observedAt,
+    );
+    expect(snapshot).toEqual({
+      requests: { limit: 50, remaining: 49, resetMs: 1000 },
+      tokens: { limit: 30000, remaining: 29000, resetMs: 12_500 },
+      observedAt: observedAt.toISOString(),
+    });
+  });
+
+  it('falls back to the input-token window, and is null without any header', () => {
+    const snapshot = parseAnthropicRateLimitHeaders({ 'anthropic-ratelimit-input-tokens-limit': '20000', 'anthropic-ratelimit-input-tokens-remaining': '0' }, observedAt);
+    expect(snapshot?.tokens).toEqual({ limit: 20000, remaining: 0, resetMs: null });
+    expect(snapshot?.requests).toBeNull();
+    expect(parseAnthropicRateLimitHeaders({ 'x-ratelimit-limit-requests': '5' }, observedAt)).toBeNull();
   });
 });

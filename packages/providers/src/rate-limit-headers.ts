@@ -100,3 +100,36 @@ export function parseRetryAfterMs(
   const candidates = (exhausted.length > 0 ? exhausted : windows).map((w) => w.resetMs as number);
   return candidates.length > 0 ? Math.max(...candidates) : null;
 }
+
+/** A reset as Anthropic writes it (an RFC 3339 time), or any form parseResetDurationMs reads; ms from `now`. */
+function parseResetTimeMs(value: string | null, now: number): number | null {
+  if (value === null || value.trim() === '') return null;
+  const text = value.trim();
+  if (/^\d{4}-\d{2}-\d{2}T/.test(text)) {
+    const at = Date.parse(text);
+    return Number.isNaN(at) ? null : Math.max(0, Math.ceil(at - now));
+  }
+  return parseResetDurationMs(text, now);
+}
+
+function readAnthropicWindow(headers: HeaderSource, name: string, now: number): RateLimitWindow | null {
+  const window: RateLimitWindow = {
+    limit: parseCount(readHeader(headers, `anthropic-ratelimit-${name}-limit`)),
+    remaining: parseCount(readHeader(headers, `anthropic-ratelimit-${name}-remaining`)),
+    resetMs: parseResetTimeMs(readHeader(headers, `anthropic-ratelimit-${name}-reset`), now),
+  };
+  return window.limit === null && window.remaining === null && window.resetMs === null ? null : window;
+}
+
+/**
+ * Anthropic's `anthropic-ratelimit-{requests,tokens}-{limit,remaining,reset}` headers (resets are RFC 3339 times), or
+ * null when there are none. `tokens` is Anthropic's most restrictive token limit in effect; without it, the input
+ * token limit (`anthropic-ratelimit-input-tokens-*`), which is what a configured tokens/min compares with best.
+ */
+export function parseAnthropicRateLimitHeaders(headers: HeaderSource, observedAt: Date = new Date()): RateLimitSnapshot | null {
+  const now = observedAt.getTime();
+  const requests = readAnthropicWindow(headers, 'requests', now);
+  const tokens = readAnthropicWindow(headers, 'tokens', now) ?? readAnthropicWindow(headers, 'input-tokens', now);
+  if (!requests && !tokens) return null;
+  return { requests, tokens, observedAt: observedAt.toISOString() };
+}

@@ -11,8 +11,11 @@ import {
   responseFormatOf,
   TOOLS_FRAMING_TOKENS,
   truncateToTokens,
+  UNKNOWN_TEMPLATE_TOKENS_PER_MESSAGE,
   utf8TokenBound,
 } from './tokens.js';
+import { ANTHROPIC_TOOL_USE_SYSTEM_PROMPT_TOKENS, anthropicOutputToolOf } from './anthropic/anthropic-structured-output.js';
+import { jsonModeInstruction } from './openai-compatible/presets.js';
 
 describe('truncateToTokens', () => {
   it('never leaves more tokens than allowed, and keeps text that already fits', () => {
@@ -84,6 +87,42 @@ describe('estimateRequestPromptTokens (what a budget holds for the prompt)', () 
       fc.property(fc.array(fc.record({ role: fc.constantFrom('system' as const, 'user' as const, 'assistant' as const), content: text }), { maxLength: 6 }), (msgs) => {
         // Whole requests: the bound covers an OpenAI-style count (framing included) of the same messages.
         expect(estimateRequestPromptTokens('openai-compatible', 'llama3.1', { messages: msgs }).tokens).toBeGreaterThanOrEqual(estimatePromptTokens(msgs));
+      }),
+      { numRuns: 200 },
+    );
+  });
+});
+
+describe('estimates of the other kinds', () => {
+  const schema = { type: 'object', properties: { answer: { type: 'string' }, score: { type: 'integer' } }, required: ['answer', 'score'], additionalProperties: false };
+  const messages = [
+    { role: 'system' as const, content: 'Be brief.' },
+    { role: 'user' as const, content: 'Score this lead: ACME, 40 seats' },
+  ];
+
+  it('counts Anthropic and Gemini models with the upper bound', () => {
+    expect(promptCountingFor('anthropic', 'claude-sonnet-4-5')).toBe('utf8_bound');
+    expect(promptCountingFor('gemini', 'gemini-2.5-flash')).toBe('utf8_bound');
+    // Azure deployments named after an OpenAI model count with o200k, like OpenAI.
+    expect(promptCountingFor('azure-openai', 'gpt-4o-mini')).toBe('o200k_base');
+  });
+
+  it("counts Anthropic's structured-output tool as sent, plus the system prompt Anthropic adds for tool use", () => {
+    const plain = estimateRequestPromptTokens('anthropic', 'claude-sonnet-4-5', { messages }).tokens;
+    const structured = estimateRequestPromptTokens('anthropic', 'claude-sonnet-4-5', { messages, jsonSchema: { name: 'lead', schema } }).tokens;
+    const tool = anthropicOutputToolOf({ name: 'lead', schema });
+    const sent = JSON.stringify({ tools: [tool], tool_choice: { type: 'tool', name: tool.name } });
+    expect(structured - plain).toBe(utf8TokenBound(sent) + ANTHROPIC_TOOL_USE_SYSTEM_PROMPT_TOKENS);
+  });
+
+  it("holds a JSON-mode server's schema message within what the estimate counts for the schema", () => {
+    fc.assert(
+      fc.property(fc.jsonValue({ maxDepth: 3 }), fc.string({ maxLength: 80 }), (value, name) => {
+        const s = { type: 'object', properties: { v: { const: value } } };
+        const counted = utf8TokenBound(JSON.stringify(responseFormatOf({ name, schema: s })));
+        // What DeepSeek is sent instead: one more system message (framing, role, text) and a json_object format.
+        const sent = UNKNOWN_TEMPLATE_TOKENS_PER_MESSAGE + utf8TokenBound('system') + utf8TokenBound(jsonModeInstruction(s)) + utf8TokenBound(JSON.stringify({ type: 'json_object' }));
+        expect(counted).toBeGreaterThanOrEqual(sent);
       }),
       { numRuns: 200 },
     );

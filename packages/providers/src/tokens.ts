@@ -5,6 +5,7 @@
 // upper bound instead of a guess (see docs/budgets.md, "The worst case").
 import { countTokens as countO200kTokens, decode, encode } from 'gpt-tokenizer/encoding/o200k_base';
 import type { ChatMessage, TokenUsage } from './provider.js';
+import { ANTHROPIC_TOOL_USE_SYSTEM_PROMPT_TOKENS, anthropicOutputToolOf } from './anthropic/anthropic-structured-output.js';
 
 // Text such as "<|endoftext|>" is counted as ordinary text, never refused as a special token.
 const PLAIN_TEXT = { disallowedSpecial: new Set<string>() };
@@ -132,7 +133,15 @@ export function estimateRequestPromptTokens(kind: string, model: string, request
   const counting = promptCountingFor(kind, model);
   // The mock counts its messages only (it does not read the schema); holding exactly that keeps it exact.
   if (counting === 'mock') return { counting, tokens: estimatePromptTokens(request.messages) };
-  const schemaText = request.jsonSchema ? JSON.stringify(responseFormatOf(request.jsonSchema)) : null;
+  // The schema as the kind's adapter sends it: Anthropic's forced tool (plus the system prompt Anthropic adds for tool
+  // use), otherwise OpenAI's response_format — also an upper bound for Gemini's responseJsonSchema (the bare schema)
+  // and for a JSON-mode server's schema message (jsonModeInstruction is shorter than the wrapper).
+  const anthropicTool = kind === 'anthropic' && request.jsonSchema ? anthropicOutputToolOf(request.jsonSchema) : null;
+  const schemaText = anthropicTool
+    ? JSON.stringify({ tools: [anthropicTool], tool_choice: { type: 'tool', name: anthropicTool.name } })
+    : request.jsonSchema
+      ? JSON.stringify(responseFormatOf(request.jsonSchema))
+      : null;
   const toolsText = request.tools?.length ? JSON.stringify(request.tools) : null;
   if (counting === 'o200k_base') {
     let tokens = estimatePromptTokens(request.messages);
@@ -144,5 +153,6 @@ export function estimateRequestPromptTokens(kind: string, model: string, request
   for (const m of request.messages) tokens += UNKNOWN_TEMPLATE_TOKENS_PER_MESSAGE + utf8TokenBound(m.role) + utf8TokenBound(m.content);
   if (schemaText !== null) tokens += utf8TokenBound(schemaText);
   if (toolsText !== null) tokens += utf8TokenBound(toolsText);
+  if (kind === 'anthropic' && (anthropicTool || toolsText !== null)) tokens += ANTHROPIC_TOOL_USE_SYSTEM_PROMPT_TOKENS;
   return { counting, tokens };
 }

@@ -55,7 +55,7 @@ export class MaintenanceProcessor extends LoggedWorkerHost {
   }
 
   /**
-   * Every OpenAI account with an admin key (or the one asked for), one after the other. A refused admin key or a
+   * Every OpenAI or Anthropic account with an admin key (or the one asked for), one after the other. A refused admin key or a
    * provider outage is logged with the account id and the mapped code only, and the job moves on to the next one.
    */
   private async syncCosts(job: Job<JobPayloads['cost-sync']>): Promise<CostSyncJobResult> {

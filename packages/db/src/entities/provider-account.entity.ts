@@ -3,7 +3,7 @@ import { User } from './user.entity.js';
 import { Workspace } from './workspace.entity.js';
 import { inList } from './run.entity.js';
 
-export const ACCOUNT_KINDS = ['openai', 'openai-compatible', 'mock'] as const;
+export const ACCOUNT_KINDS = ['openai', 'openai-compatible', 'anthropic', 'azure-openai', 'gemini', 'mock'] as const;
 export type AccountKind = (typeof ACCOUNT_KINDS)[number];
 export const ACCOUNT_STATUSES = ['unverified', 'active', 'invalid_key', 'quota_exhausted', 'rate_limited', 'disabled'] as const;
 export type AccountStatus = (typeof ACCOUNT_STATUSES)[number];
@@ -54,6 +54,10 @@ export class ProviderAccount {
 
   @Column({ type: 'text', nullable: true })
   defaultModel!: string | null;
+
+  /** `azure-openai` only: the api-version its calls send (null: the adapter's default). */
+  @Column({ type: 'text', nullable: true })
+  apiVersion!: string | null;
 
   @Column({ type: 'int', default: 4 })
   maxConcurrency!: number;

@@ -105,6 +105,7 @@ export class RunExecutor {
     const estimate = estimateRequestPromptTokens(account.kind, run.model, request);
     const quote = quoteRun({
       kind: account.kind,
+      baseUrl: account.baseUrl,
       model: run.model,
       overrides: overridesOf(priceOverrides),
       promptTokens: estimate.tokens,

@@ -4,7 +4,7 @@ import type { DataSource } from 'typeorm';
 import { connectionFor, endpointOf, type SecretStore } from '@vaultrun/vault-core';
 
 /** What calling an account's provider needs to know of it. */
-export type CallableAccount = Pick<ProviderAccount, 'id' | 'workspaceId' | 'dekVersion' | 'kind' | 'baseUrl' | 'mockSettings'>;
+export type CallableAccount = Pick<ProviderAccount, 'id' | 'workspaceId' | 'dekVersion' | 'kind' | 'baseUrl' | 'mockSettings'> & Partial<Pick<ProviderAccount, 'apiVersion'>>;
 
 export interface ProviderCacheOptions {
   ttlMs?: number;
@@ -40,7 +40,7 @@ export class ProviderCache {
   }
 
   async get(account: CallableAccount): Promise<LlmProvider> {
-    const cacheKey = `${account.id}:${account.dekVersion}:${account.kind}:${account.baseUrl ?? ''}:${JSON.stringify(account.mockSettings ?? null)}`;
+    const cacheKey = `${account.id}:${account.dekVersion}:${account.kind}:${account.baseUrl ?? ''}:${account.apiVersion ?? ''}:${JSON.stringify(account.mockSettings ?? null)}`;
     const hit = this.entries.get(cacheKey);
     if (hit && hit.expires > Date.now()) return hit.provider;
     // Decrypted for the endpoint the provider will call: a key bound to another endpoint does not decrypt.

@@ -159,7 +159,8 @@ export function runFromJson(json: RunJson): Run {
 export type RunAccount = Pick<
   ProviderAccount,
   'id' | 'workspaceId' | 'name' | 'kind' | 'status' | 'lastErrorCode' | 'providerLimits' | 'maxConcurrency' | 'requestsPerMinute' | 'tokensPerMinute' | 'dekVersion' | 'baseUrl' | 'mockSettings'
->;
+> &
+  Partial<Pick<ProviderAccount, 'apiVersion'>>;
 
 /** What the executor loads for one run: the run, its account (null once deleted) and what pricing it needs. */
 export interface RunForExecution {
@@ -187,6 +188,7 @@ export type RunForExecutionRow = RunRow & {
   account_dek_version: number | null;
   account_base_url: string | null;
   account_mock_settings: ProviderAccount['mockSettings'];
+  account_api_version: string | null;
   price_overrides: PriceOverrideRow[] | null;
   cost_sync: boolean;
   calibration: number | null;
@@ -200,6 +202,7 @@ const LOAD_FOR_EXECUTION = `SELECT r.*,
        a.id AS account_row_id, a.name AS account_name, a.kind AS account_kind, a.status AS account_status, a.last_error_code AS account_last_error_code,
        a.provider_limits AS account_provider_limits, a.max_concurrency AS account_max_concurrency, a.requests_per_minute AS account_requests_per_minute,
        a.tokens_per_minute AS account_tokens_per_minute, a.dek_version AS account_dek_version, a.base_url AS account_base_url, a.mock_settings AS account_mock_settings,
+       a.api_version AS account_api_version,
        (SELECT jsonb_agg(jsonb_build_object('model', o.model, 'inputMicroUsdPerM', o.input_micro_usd_per_m,
                   'cachedInputMicroUsdPerM', o.cached_input_micro_usd_per_m, 'outputMicroUsdPerM', o.output_micro_usd_per_m))
           FROM price_overrides o WHERE o.workspace_id = r.workspace_id) AS price_overrides,
@@ -222,6 +225,7 @@ export function runForExecutionFromRow(row: RunForExecutionRow): RunForExecution
     account_dek_version: dekVersion,
     account_base_url: baseUrl,
     account_mock_settings: mockSettings,
+    account_api_version: apiVersion,
     price_overrides: priceOverrides,
     cost_sync: costSync,
     calibration,
@@ -230,7 +234,7 @@ export function runForExecutionFromRow(row: RunForExecutionRow): RunForExecution
   // The account's NOT NULL columns are null only together, when the join found no account.
   const account: RunAccount | null =
     accountId !== null && name !== null && kind !== null && status !== null && maxConcurrency !== null && dekVersion !== null
-      ? { id: accountId, workspaceId: run.workspace_id, name, kind, status, lastErrorCode, providerLimits, maxConcurrency, requestsPerMinute, tokensPerMinute, dekVersion, baseUrl, mockSettings }
+      ? { id: accountId, workspaceId: run.workspace_id, name, kind, status, lastErrorCode, providerLimits, maxConcurrency, requestsPerMinute, tokensPerMinute, dekVersion, baseUrl, mockSettings, apiVersion }
       : null;
   return { run: runFromRow(run), account, priceOverrides, costSync, calibration };
 }

@@ -20,6 +20,11 @@ export function createGatewayUpstream(connection: ProviderConnection): GatewayUp
     throw new ProviderError(missingKey ? 'invalid_api_key' : 'provider_rejected', { requestSent: false });
   }
   if (connection.kind === 'mock') return new MockGatewayUpstream(connection.mock);
+  if (connection.kind !== 'openai' && connection.kind !== 'openai-compatible') {
+    // Anthropic, Gemini and Azure OpenAI need a translating upstream (OpenAI's wire format both ways); until one exists
+    // the call is refused before it leaves.
+    throw new ProviderError('provider_rejected', { requestSent: false });
+  }
   return new OpenAiGatewayUpstream({
     kind: connection.kind,
     apiKey: connection.apiKey ? connection.apiKey : null,

@@ -11,15 +11,16 @@ function count(value: unknown): number {
 type Obj = Record<string, unknown>;
 const isObject = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
 
-/** Chat Completions' `usage` (also what most OpenAI-compatible servers send). */
+/** Chat Completions' `usage` (also Azure OpenAI's and what most OpenAI-compatible servers send). */
 export function chatUsageOf(usage: unknown): TokenUsage | null {
   if (!isObject(usage)) return null;
-  const { prompt_tokens, completion_tokens, prompt_tokens_details } = usage;
+  // `prompt_cache_hit_tokens`: DeepSeek's name for the cached part of the prompt.
+  const { prompt_tokens, completion_tokens, prompt_tokens_details, prompt_cache_hit_tokens } = usage;
   if (typeof prompt_tokens !== 'number' && typeof completion_tokens !== 'number') return null;
   return {
     inputTokens: count(prompt_tokens),
     outputTokens: count(completion_tokens),
-    cachedInputTokens: count(isObject(prompt_tokens_details) ? prompt_tokens_details.cached_tokens : undefined),
+    cachedInputTokens: count(isObject(prompt_tokens_details) && prompt_tokens_details.cached_tokens !== undefined ? prompt_tokens_details.cached_tokens : prompt_cache_hit_tokens),
   };
 }
 

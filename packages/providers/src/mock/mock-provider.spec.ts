@@ -166,6 +166,7 @@ describe('failure injection', () => {
     provider_rejected: 400,
     endpoint_refused: null,
     cancelled: null,
+    content_blocked: 400,
   };
 
   it.each(PROVIDER_ERROR_CODES.map((code) => [code]))('failWith %s fails every call with that error', async (code: ProviderErrorCode) => {

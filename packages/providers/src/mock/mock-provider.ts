@@ -44,6 +44,7 @@ const FAILURE_HTTP_STATUS: Record<ProviderErrorCode, number | null> = {
   provider_rejected: 400,
   endpoint_refused: null,
   cancelled: null,
+  content_blocked: 400,
 };
 
 const CLOSING_SENTENCES = [

@@ -9,6 +9,7 @@ import type { ChatRequest, ChatResult, LlmProvider, ModelList, ProviderKind, Rat
 import { chatUsageOf } from '../gateway/usage.js';
 import { parseRateLimitHeaders, readHeader } from '../rate-limit-headers.js';
 import { responseFormatOf } from '../tokens.js';
+import { jsonModeInstruction } from '../openai-compatible/presets.js';
 
 export const DEFAULT_TIMEOUT_MS = 60_000;
 
@@ -24,6 +25,13 @@ export interface OpenAiChatProviderOptions {
   readReportedCost: boolean;
   /** Every request goes through the outbound guard under this policy. */
   outbound: OutboundPolicy;
+  /**
+   * How a JSON Schema output is asked for: OpenAI's strict `json_schema` (default), or `json_object` — JSON mode with
+   * the schema in a system message, for servers that refuse json_schema (DeepSeek).
+   */
+  structuredOutput?: 'json_schema' | 'json_object';
+  /** Ask for the call's cost in the usage (`usage: { include: true }`, OpenRouter's usage accounting). */
+  requestUsageCost?: boolean;
 }
 
 /** What one HTTP exchange looked like from this side: whether it left, when headers arrived. */
@@ -47,6 +55,8 @@ export class OpenAiChatProvider implements LlmProvider {
   readonly #maxTokensField: OpenAiChatProviderOptions['maxTokensField'];
   readonly #readReportedCost: boolean;
   readonly #outbound: OutboundPolicy;
+  readonly #structuredOutput: 'json_schema' | 'json_object';
+  readonly #requestUsageCost: boolean;
 
   constructor(options: OpenAiChatProviderOptions) {
     this.kind = options.kind;
@@ -56,6 +66,8 @@ export class OpenAiChatProvider implements LlmProvider {
     this.#maxTokensField = options.maxTokensField;
     this.#readReportedCost = options.readReportedCost;
     this.#outbound = options.outbound;
+    this.#structuredOutput = options.structuredOutput ?? 'json_schema';
+    this.#requestUsageCost = options.requestUsageCost ?? false;
   }
 
   /** For logs and errors: where this provider points, never the key. */
@@ -64,9 +76,9 @@ export class OpenAiChatProvider implements LlmProvider {
   }
 
   async listModels(signal?: AbortSignal): Promise<ModelList> {
-    const { data, response, trace } = await this.#exchange(signal, (client, options) => client.models.list(options).withResponse());
-    // Whatever the server sent: a wrong base URL can answer 200 with anything (the SDK passes its `data` through).
-    const entries: unknown = data.data;
+    // Read raw: a wrong base URL can answer 200 with anything, and some servers (Together) answer with a bare array.
+    const { data, response, trace } = await this.#exchange(signal, (client, options) => client.get<unknown>('/models', options).withResponse());
+    const entries: unknown = Array.isArray(data) ? data : typeof data === 'object' && data !== null ? (data as { data?: unknown }).data : undefined;
     const ids = Array.isArray(entries) ? entries.map((model: unknown) => (typeof model === 'object' && model !== null ? (model as { id?: unknown }).id : undefined)) : [];
     const valid = ids.filter((id): id is string => typeof id === 'string' && id !== '');
     const models = [...new Set(valid)].sort();
@@ -81,10 +93,16 @@ export class OpenAiChatProvider implements LlmProvider {
     };
     body[this.#maxTokensField] = request.maxOutputTokens;
     if (request.temperature !== undefined) body.temperature = request.temperature;
-    if (request.jsonSchema) {
+    if (request.jsonSchema && this.#structuredOutput === 'json_object') {
+      // JSON mode: the schema travels as a system message no longer than the response_format the estimate counts.
+      body.messages = [{ role: 'system', content: jsonModeInstruction(request.jsonSchema.schema) }, ...body.messages];
+      body.response_format = { type: 'json_object' };
+    } else if (request.jsonSchema) {
       // The budget estimate counts this same object (tokens.ts): what is held is what is sent.
       body.response_format = responseFormatOf(request.jsonSchema);
     }
+    // OpenRouter's usage accounting: the call's cost comes back in usage.cost.
+    if (this.#requestUsageCost) Object.assign(body, { usage: { include: true } });
 
     const { data, response, trace, finishedAt } = await this.#exchange(request.signal, (client, options) =>
       client.chat.completions.create(body, options).withResponse(),

@@ -68,11 +68,16 @@ export function statusAfterFailure(current: AccountStatus, error: ProviderError)
   return current === 'disabled' ? 'disabled' : current;
 }
 
-export function connectionFor(account: Pick<ProviderAccount, 'kind' | 'baseUrl' | 'mockSettings'>, apiKey: string | null, outbound: OutboundPolicy): ProviderConnection {
+export function connectionFor(
+  account: Pick<ProviderAccount, 'kind' | 'baseUrl' | 'mockSettings'> & Partial<Pick<ProviderAccount, 'apiVersion'>>,
+  apiKey: string | null,
+  outbound: OutboundPolicy,
+): ProviderConnection {
   return {
     kind: account.kind,
     apiKey,
     baseUrl: account.baseUrl,
+    apiVersion: account.kind === 'azure-openai' ? (account.apiVersion ?? null) : null,
     timeoutMs: VERIFY_TIMEOUT_MS,
     mock: account.kind === 'mock' ? ((account.mockSettings ?? {}) as ProviderConnection['mock']) : null,
     outbound,

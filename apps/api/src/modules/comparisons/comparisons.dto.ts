@@ -1,5 +1,5 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { RUN_STATUSES, type RunStatus } from '@vaultrun/db';
+import { ACCOUNT_KINDS, type AccountKind, RUN_STATUSES, type RunStatus } from '@vaultrun/db';
 import { COST_LABELS, type CostLabel } from '@vaultrun/money';
 import { IsOptional, IsString, IsUUID, Length, Matches, MaxLength } from 'class-validator';
 import { MicroUsdProperty } from '../../common/money.js';
@@ -82,8 +82,8 @@ export class ComparisonSideDto {
   @ApiProperty({ type: String, format: 'date-time', nullable: true, description: 'When a waiting run tries again' }) nextAttemptAt!: string | null;
   @ApiProperty({ type: String, format: 'uuid', nullable: true }) accountId!: string | null;
   @ApiProperty({ type: String, nullable: true, description: "The account's name (null when it was deleted; a comparison with a side on an account you may not see is not shown at all)" }) accountName!: string | null;
-  @ApiProperty({ type: String, enum: ['openai', 'openai-compatible', 'mock'], nullable: true, description: 'The account kind (null under the same conditions as accountName)' })
-  accountKind!: 'openai' | 'openai-compatible' | 'mock' | null;
+  @ApiProperty({ type: String, enum: ACCOUNT_KINDS, nullable: true, description: 'The account kind (null under the same conditions as accountName)' })
+  accountKind!: AccountKind | null;
   @ApiProperty({ description: 'The model used' }) model!: string;
   @ApiProperty({ type: String, nullable: true, description: 'The raw output text (kept when it failed the schema, too)' }) output!: string | null;
   @ApiProperty({

@@ -71,6 +71,13 @@ const PROVIDER_ANSWERS: Record<ProviderErrorCode, { status: number; type: string
   context_length_exceeded: { status: 400, type: 'invalid_request_error', code: 'context_length_exceeded', retry: false, message: () => 'Input too long for the model.' },
   provider_unavailable: { status: 502, type: 'upstream_error', code: 'provider_unavailable', retry: true, message: (a) => `Provider unavailable — the provider behind "${a}" failed or did not answer.` },
   invalid_output: { status: 502, type: 'upstream_error', code: 'invalid_output', retry: false, message: () => 'Output did not match the schema.' },
+  content_blocked: {
+    status: 400,
+    type: 'invalid_request_error',
+    code: 'content_filter',
+    retry: false,
+    message: (a) => `The safety filters of the provider behind "${a}" blocked the request or its answer — rephrase the input.`,
+  },
   provider_rejected: {
     status: 400,
     type: 'invalid_request_error',

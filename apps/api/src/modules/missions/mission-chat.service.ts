@@ -61,7 +61,7 @@ export class MissionChatService {
       dropped,
     );
     const request = promptRequestOf({ kind: 'copilot', instructions, input: content, history: kept, outputSchema: COPILOT_REPLY_SCHEMA });
-    const estimate = await this.precheck(ctx, { accountId: account.id, kind: account.kind, model, request, maxOutputTokens: COPILOT_MAX_OUTPUT_TOKENS });
+    const estimate = await this.precheck(ctx, { accountId: account.id, kind: account.kind, baseUrl: account.baseUrl, model, request, maxOutputTokens: COPILOT_MAX_OUTPUT_TOKENS });
     const startedBy = principalKey(ctx.principal);
     let created: { run: Run; message: Awaited<ReturnType<typeof insertUserMessage>> };
     try {
@@ -117,10 +117,11 @@ export class MissionChatService {
   /** Refuses at once what budgets would block (as POST /runs does, with the worker's quote); returns the worst case. */
   private async precheck(
     ctx: RequestContext,
-    run: { accountId: string; kind: string; model: string; request: ReturnType<typeof promptRequestOf>; maxOutputTokens: number },
+    run: { accountId: string; kind: string; baseUrl: string | null; model: string; request: ReturnType<typeof promptRequestOf>; maxOutputTokens: number },
   ): Promise<number | null> {
     const quote = quoteRun({
       kind: run.kind,
+      baseUrl: run.baseUrl,
       model: run.model,
       overrides: overridesOf(await priceOverrides(this.db, ctx.workspaceId)),
       promptTokens: estimateRequestPromptTokens(run.kind, run.model, run.request).tokens,

@@ -61,6 +61,7 @@ export class MissionPlansService {
       const request = promptRequestOf({ kind: 'operator', instructions: o.instructions, input: s.input, outputSchema: o.outputSchema });
       const quote = quoteRun({
         kind: o.account.kind,
+        baseUrl: o.account.baseUrl,
         model: o.model,
         overrides,
         promptTokens: estimateRequestPromptTokens(o.account.kind, o.model, request).tokens + inserted,

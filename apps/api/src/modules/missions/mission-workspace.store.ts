@@ -16,6 +16,8 @@ export interface UsableAccount {
   id: string;
   name: string;
   kind: string;
+  /** Where its calls go (an OpenAI-compatible account is priced by the preset its base URL calls). */
+  baseUrl: string | null;
   status: string;
   defaultModel: string | null;
   usable: boolean;
@@ -25,12 +27,21 @@ interface UsableAccountRow {
   id: string;
   name: string;
   kind: string;
+  base_url: string | null;
   status: string;
   default_model: string | null;
   usable: boolean;
 }
 
-const usableAccountOf = (r: UsableAccountRow): UsableAccount => ({ id: r.id, name: r.name, kind: r.kind, status: r.status, defaultModel: r.default_model, usable: r.usable });
+const usableAccountOf = (r: UsableAccountRow): UsableAccount => ({
+  id: r.id,
+  name: r.name,
+  kind: r.kind,
+  baseUrl: r.base_url,
+  status: r.status,
+  defaultModel: r.default_model,
+  usable: r.usable,
+});
 
 interface CopilotAccountRow extends Omit<UsableAccountRow, 'id'> {
   id: string | null;
@@ -43,7 +54,7 @@ export async function copilotSetting(db: Db, workspaceId: string, viewer: Accoun
   const params: unknown[] = [workspaceId];
   const usable = accountVisibleSql('a', viewer, positional(params));
   const [r] = (await db.query(
-    `SELECT a.id, a.name, a.kind, a.status, a.default_model, w.copilot_model, w.default_model AS workspace_model, ${usable} AS usable
+    `SELECT a.id, a.name, a.kind, a.base_url, a.status, a.default_model, w.copilot_model, w.default_model AS workspace_model, ${usable} AS usable
        FROM workspaces w LEFT JOIN provider_accounts a ON a.workspace_id = w.id AND a.id = COALESCE(w.copilot_account_id, w.default_account_id)
       WHERE w.id = $1`,
     params,
@@ -67,7 +78,7 @@ export async function stepAccounts(db: Db, workspaceId: string, viewer: AccountV
   const params: unknown[] = [workspaceId];
   const usable = accountVisibleSql('a', viewer, positional(params));
   const rows: StepAccountRow[] = await db.query(
-    `SELECT a.id, a.name, a.kind, a.status, a.default_model, (a.id = w.default_account_id) AS workspace_default, w.default_model AS workspace_model, ${usable} AS usable
+    `SELECT a.id, a.name, a.kind, a.base_url, a.status, a.default_model, (a.id = w.default_account_id) AS workspace_default, w.default_model AS workspace_model, ${usable} AS usable
        FROM provider_accounts a JOIN workspaces w ON w.id = a.workspace_id WHERE a.workspace_id = $1`,
     params,
   );
@@ -81,7 +92,7 @@ export interface OperatorQuoteInputs {
   maxOutputTokens: number;
   outputSchema: Record<string, unknown> | null;
   /** Null when no account resolves (none on the operator, no workspace default). */
-  account: { id: string; kind: string; shown: boolean } | null;
+  account: { id: string; kind: string; baseUrl: string | null; shown: boolean } | null;
   model: string | null;
   /** The account's calibrated prompt ratio for the model (token_calibrations). */
   calibration: number | null;
@@ -94,6 +105,7 @@ interface OperatorQuoteRow {
   output_schema: Record<string, unknown> | null;
   account_id: string | null;
   account_kind: string | null;
+  account_base_url: string | null;
   account_shown: boolean | null;
   resolved_model: string | null;
   calibration: number | null;
@@ -104,7 +116,7 @@ export async function operatorQuoteInputs(db: Db, workspaceId: string, viewer: A
   const params: unknown[] = [workspaceId];
   const accountShown = accountVisibleSql('a', viewer, positional(params));
   const rows: OperatorQuoteRow[] = await db.query(
-    `SELECT o.id, o.instructions, o.max_output_tokens, o.output_schema, a.id AS account_id, a.kind AS account_kind, ${accountShown} AS account_shown,
+    `SELECT o.id, o.instructions, o.max_output_tokens, o.output_schema, a.id AS account_id, a.kind AS account_kind, a.base_url AS account_base_url, ${accountShown} AS account_shown,
             COALESCE(o.model, a.default_model, w.default_model) AS resolved_model,
             (SELECT c.high_ratio_permille FROM token_calibrations c WHERE c.account_id = a.id AND c.model = COALESCE(o.model, a.default_model, w.default_model)) AS calibration
        FROM operators o JOIN workspaces w ON w.id = o.workspace_id
@@ -117,7 +129,7 @@ export async function operatorQuoteInputs(db: Db, workspaceId: string, viewer: A
     instructions: r.instructions,
     maxOutputTokens: r.max_output_tokens,
     outputSchema: r.output_schema,
-    account: r.account_id && r.account_kind ? { id: r.account_id, kind: r.account_kind, shown: r.account_shown === true } : null,
+    account: r.account_id && r.account_kind ? { id: r.account_id, kind: r.account_kind, baseUrl: r.account_base_url, shown: r.account_shown === true } : null,
     model: r.resolved_model,
     calibration: r.calibration,
   }));

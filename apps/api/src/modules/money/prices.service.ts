@@ -1,18 +1,37 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { PriceOverride } from '@vaultrun/db';
-import { OPENAI_PRICE_TABLE, PRICE_TABLE_SOURCE } from '@vaultrun/providers';
+import { type ModelPrice, OPENAI_PRICE_TABLE, PRICE_TABLE_SOURCE, SHIPPED_PRICE_TABLES } from '@vaultrun/providers';
 import { NotFound } from '@vaultrun/vault-core';
 import type { DataSource } from 'typeorm';
 import { AuditService } from '../audit/audit.service.js';
 import { actorOf, type RequestContext } from '../auth/principal.js';
-import type { PriceOverrideDto, PricesDto, SetPriceOverrideDto, UpdatePriceOverrideDto } from './prices.dto.js';
+import type { PriceOverrideDto, PricesDto, SetPriceOverrideDto, ShippedModelPriceDto, ShippedPriceTableDto, UpdatePriceOverrideDto } from './prices.dto.js';
 
 const TABLE_MODELS = Object.entries(OPENAI_PRICE_TABLE.models).map(([model, p]) => ({
   model,
   inputMicroUsdPerM: p.input,
   cachedInputMicroUsdPerM: p.cachedInput,
   outputMicroUsdPerM: p.output,
+}));
+
+const shippedModelPrice = (model: string, p: ModelPrice): ShippedModelPriceDto => ({
+  model,
+  inputMicroUsdPerM: p.input,
+  cachedInputMicroUsdPerM: p.cachedInput,
+  outputMicroUsdPerM: p.output,
+  cacheWriteMicroUsdPerM: p.cacheWrite ?? null,
+  longContext: p.longContext
+    ? { aboveInputTokens: p.longContext.aboveInputTokens, inputMicroUsdPerM: p.longContext.input, cachedInputMicroUsdPerM: p.longContext.cachedInput, outputMicroUsdPerM: p.longContext.output }
+    : null,
+});
+
+const SHIPPED_TABLES: ShippedPriceTableDto[] = SHIPPED_PRICE_TABLES.map((t) => ({
+  id: t.id,
+  title: t.title,
+  source: t.source,
+  asOf: t.asOf,
+  models: Object.entries(t.models).map(([model, p]) => shippedModelPrice(model, p)),
 }));
 
 type Amounts = Pick<PriceOverrideDto, 'inputMicroUsdPerM' | 'cachedInputMicroUsdPerM' | 'outputMicroUsdPerM'>;
@@ -31,7 +50,7 @@ export class PricesService {
 
   async prices(workspaceId: string): Promise<PricesDto> {
     const overrides = await this.db.getRepository(PriceOverride).find({ where: { workspaceId }, order: { model: 'ASC' } });
-    return { table: { ...PRICE_TABLE_SOURCE, models: TABLE_MODELS }, overrides: overrides.map(toDto) };
+    return { table: { ...PRICE_TABLE_SOURCE, models: TABLE_MODELS }, tables: SHIPPED_TABLES, overrides: overrides.map(toDto) };
   }
 
   /** Creates the workspace's override for a model, or replaces it (one per model). */

@@ -35,6 +35,7 @@ interface Resolution {
   account_usable: boolean;
   account_named: boolean;
   account_kind: string;
+  account_base_url: string | null;
   cost_cap_micro_usd: string | null;
   /** The workspace's price overrides, only fetched when a budget exists or the operator has a cost cap. */
   price_overrides: PriceOverrideRow[] | null;
@@ -88,7 +89,7 @@ export class RunAdmissionService {
     const { rows } = await preparedQuery<Resolution>(
       this.db,
       `SELECT o.name AS operator_name, o.instructions, o.temperature, o.max_output_tokens, o.output_schema, o.model AS operator_model, w.default_model AS workspace_model,
-              a.id AS account_id, a.name AS account_name, a.status AS account_status, a.default_model AS account_model, a.kind AS account_kind,
+              a.id AS account_id, a.name AS account_name, a.status AS account_status, a.default_model AS account_model, a.kind AS account_kind, a.base_url AS account_base_url,
               ${usable} AS account_usable,
               (COALESCE($3::uuid, o.account_id, w.default_account_id) IS NOT NULL) AS account_named,
               o.cost_cap_micro_usd, b.has_budgets,
@@ -201,6 +202,7 @@ export class RunAdmissionService {
     const request = promptRequestOf({ kind: 'operator', instructions: r.instructions, input: run.input, outputSchema: r.output_schema });
     const quote = quoteRun({
       kind: r.account_kind,
+      baseUrl: r.account_base_url,
       model: run.model,
       overrides: overridesOf(r.price_overrides),
       promptTokens: estimateRequestPromptTokens(r.account_kind, run.model, request).tokens,

@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { type MockAccountSettings, ProviderAccount, ProviderSecret } from '@vaultrun/db';
-import { apiKeyHint } from '@vaultrun/providers';
+import { apiKeyHint, hasDefaultEndpoint, openAiCompatiblePreset, type OpenAiCompatiblePreset } from '@vaultrun/providers';
 import { Conflict, endpointOf, KeyFingerprints, SecretStore, ValidationFailed } from '@vaultrun/vault-core';
 import type { DataSource, EntityManager } from 'typeorm';
 import { AuditService } from '../audit/audit.service.js';
@@ -30,8 +30,11 @@ export class ProviderAccountChangesService {
 
   async create(ctx: RequestContext, input: CreateProviderAccountDto): Promise<ProviderAccountDto> {
     const key = input.apiKey?.trim();
-    const shape = this.validateKind(input, key);
-    if (input.kind !== 'mock' && input.baseUrl) await this.endpoints.assertBaseUrlAllowed(input.baseUrl);
+    const preset = input.preset ? openAiCompatiblePreset(input.preset) : null;
+    // A preset's base URL unless the request names one (a self-hosted server elsewhere than its usual address).
+    const baseUrl = input.baseUrl ?? preset?.baseUrl ?? null;
+    const shape = this.validateKind(input, key, baseUrl, preset);
+    if (input.kind !== 'mock' && baseUrl) await this.endpoints.assertBaseUrlAllowed(baseUrl);
     const fingerprint = key ? await this.fingerprints.of(key) : null;
     const account = await this.db.transaction(async (m) => {
       await this.assertNameFree(m, ctx.workspaceId, input.name);
@@ -39,8 +42,9 @@ export class ProviderAccountChangesService {
         workspaceId: ctx.workspaceId,
         name: input.name.trim(),
         kind: input.kind,
-        baseUrl: input.baseUrl ?? null,
+        baseUrl,
         defaultModel: input.defaultModel ?? null,
+        apiVersion: input.kind === 'azure-openai' ? (input.apiVersion ?? null) : null,
         maxConcurrency: input.limits?.maxConcurrency ?? 4,
         requestsPerMinute: input.limits?.requestsPerMinute ?? null,
         tokensPerMinute: input.limits?.tokensPerMinute ?? null,
@@ -59,7 +63,7 @@ export class ProviderAccountChangesService {
           action: 'vault.account.create',
           targetType: 'provider_account',
           targetId: saved.id,
-          metadata: { name: saved.name, kind: saved.kind, visibility: saved.visibility, keyHint: key ? apiKeyHint(key) : null, fingerprint },
+          metadata: { name: saved.name, kind: saved.kind, preset: preset?.id ?? null, visibility: saved.visibility, keyHint: key ? apiKeyHint(key) : null, fingerprint },
         },
         m,
       );
@@ -78,15 +82,16 @@ export class ProviderAccountChangesService {
     const before = await this.accounts.findVisible(ctx, accountId);
     if (input.baseUrl !== undefined) {
       if (before.kind === 'mock' && input.baseUrl !== null) throw ValidationFailed.field('baseUrl', 'the mock provider has no base URL');
-      if (before.kind === 'openai-compatible' && input.baseUrl === null) throw ValidationFailed.field('baseUrl', 'is required for openai-compatible accounts');
+      if (input.baseUrl === null && !hasDefaultEndpoint(before.kind)) throw ValidationFailed.field('baseUrl', `is required for ${before.kind} accounts`);
     }
+    if (input.apiVersion !== undefined && before.kind !== 'azure-openai') throw ValidationFailed.field('apiVersion', 'only applies to azure-openai accounts');
     const movesEndpoint = input.baseUrl !== undefined && before.kind !== 'mock' && this.endpoints.changesBaseUrl(before, input.baseUrl);
     const suppliedKey = input.apiKey?.trim();
     if (suppliedKey !== undefined && !movesEndpoint) {
       throw ValidationFailed.field('apiKey', 'is only accepted together with a new base URL; to replace the key, rotate it');
     }
     const endpointChange = movesEndpoint
-      ? await this.endpoints.plan(ctx, before, input.baseUrl ?? null, suppliedKey ? { value: suppliedKey, shape: inferenceKeyShape('apiKey', suppliedKey, before.kind) } : null)
+      ? await this.endpoints.plan(ctx, before, input.baseUrl ?? null, suppliedKey ? { value: suppliedKey, shape: inferenceKeyShape('apiKey', suppliedKey, before.kind, input.baseUrl ?? null) } : null)
       : null;
     await this.db.transaction(async (m) => {
       // One change of an account at a time; a base-URL change holds this lock from its check to its write.
@@ -110,6 +115,7 @@ export class ProviderAccountChangesService {
       set('name', input.name?.trim());
       if (input.baseUrl !== undefined) set('baseUrl', input.baseUrl);
       set('defaultModel', input.defaultModel);
+      set('apiVersion', input.apiVersion);
       set('maxConcurrency', input.limits?.maxConcurrency);
       set('requestsPerMinute', input.limits?.requestsPerMinute);
       set('tokensPerMinute', input.limits?.tokensPerMinute);
@@ -160,16 +166,30 @@ export class ProviderAccountChangesService {
   }
 
   /** Kind-specific rules; returns the key's shape. */
-  private validateKind(input: CreateProviderAccountDto, key: string | undefined): string {
+  private validateKind(input: CreateProviderAccountDto, key: string | undefined, baseUrl: string | null, preset: OpenAiCompatiblePreset | null): string {
+    if (input.preset && input.kind !== 'openai-compatible') throw ValidationFailed.field('preset', 'only applies to openai-compatible accounts');
+    if (input.apiVersion && input.kind !== 'azure-openai') throw ValidationFailed.field('apiVersion', 'only applies to azure-openai accounts');
     if (input.kind === 'mock') {
       if (key) throw ValidationFailed.field('apiKey', 'the mock provider needs no key');
       if (input.baseUrl) throw ValidationFailed.field('baseUrl', 'the mock provider has no base URL');
       return 'none';
     }
     if (input.mock) throw ValidationFailed.field('mock', 'only applies to mock accounts');
-    if (input.kind === 'openai-compatible' && !input.baseUrl) throw ValidationFailed.field('baseUrl', 'is required for openai-compatible accounts (e.g. https://openrouter.ai/api/v1)');
-    if (input.kind === 'openai' && !key) throw ValidationFailed.field('apiKey', 'is required for OpenAI accounts');
-    return key ? inferenceKeyShape('apiKey', key, input.kind) : 'none';
+    if (!baseUrl && input.kind === 'openai-compatible') {
+      throw ValidationFailed.field('baseUrl', 'is required for openai-compatible accounts (e.g. https://openrouter.ai/api/v1), or choose a preset');
+    }
+    if (!baseUrl && input.kind === 'azure-openai') {
+      throw ValidationFailed.field('baseUrl', "is required for Azure OpenAI accounts: the resource endpoint, e.g. https://my-resource.openai.azure.com (Keys and Endpoint in the Azure portal)");
+    }
+    const keyRequired: Partial<Record<string, string>> = {
+      openai: 'is required for OpenAI accounts',
+      anthropic: 'is required for Anthropic accounts (create one at console.anthropic.com › API keys)',
+      'azure-openai': 'is required for Azure OpenAI accounts (KEY 1 or KEY 2 under Keys and Endpoint in the Azure portal)',
+      gemini: 'is required for Gemini accounts (create one at aistudio.google.com › Get API key)',
+    };
+    const missing = keyRequired[input.kind] ?? (preset?.keyRequired ? `is required for ${preset.name} (create one at ${preset.keysUrl ?? 'the provider'})` : undefined);
+    if (!key && missing) throw ValidationFailed.field('apiKey', missing);
+    return key ? inferenceKeyShape('apiKey', key, input.kind, baseUrl) : 'none';
   }
 
   private async assertNameFree(m: EntityManager, workspaceId: string, name: string): Promise<void> {

@@ -5,8 +5,9 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { type AccountStatus, type MockAccountSettings, type ProviderAccount, ProviderAccountAccess, ProviderSecret } from '@vaultrun/db';
 import { accountErrorMessage, type SecretPurpose } from '@vaultrun/vault-core';
 import { costSyncErrorMessage } from '@vaultrun/money';
+import { costSyncProviderName, isCostSyncKind, keyShapeWarning, presetOfAccount } from '@vaultrun/providers';
 import { type DataSource, type EntityManager, In } from 'typeorm';
-import type { CostSyncDayDto, CostSyncStatusDto, KeyInfoDto, MockSettingsViewDto, ProviderAccountDto, WarningDto } from './provider-accounts.dto.js';
+import type { CostReportingDto, CostSyncDayDto, CostSyncStatusDto, KeyInfoDto, MockSettingsViewDto, ProviderAccountDto, WarningDto } from './provider-accounts.dto.js';
 
 export const DEFAULT_MOCK_MODELS = ['mock-fast', 'mock-smart'];
 /** Below this many requests per minute the provider's tier is not production capacity. */
@@ -40,17 +41,17 @@ function latestCostSync(db: DataSource | EntityManager, accountIds: string[]): P
   return db.query(`SELECT DISTINCT ON (account_id) ${COST_SYNC_COLUMNS} FROM cost_sync_days WHERE account_id = ANY($1) ORDER BY account_id, day DESC`, [accountIds]);
 }
 
-/** The cost sync summary of an OpenAI account (null for other kinds): its last attempt and latest checked day. */
+/** The cost sync summary of an OpenAI or Anthropic account (null for other kinds): its last attempt and latest checked day. */
 export function costSyncStatus(
   account: Pick<ProviderAccount, 'kind' | 'costSyncAttemptedAt' | 'costSyncErrorCode'>,
   enabled: boolean,
   latest: CostSyncRow | undefined,
 ): CostSyncStatusDto | null {
-  if (account.kind !== 'openai') return null;
+  if (!isCostSyncKind(account.kind)) return null;
   const code = account.costSyncErrorCode;
   return {
     lastAttemptAt: account.costSyncAttemptedAt?.toISOString() ?? null,
-    lastError: code ? { code, message: costSyncErrorMessage(code) } : null,
+    lastError: code ? { code, message: costSyncErrorMessage(code, account.kind) } : null,
     enabled,
     lastSyncedDay: latest?.day ?? null,
     lastCheckedAt: latest?.checked_at.toISOString() ?? null,
@@ -90,7 +91,7 @@ export class ProviderAccountMapper {
     });
     const access = await this.db.getRepository(ProviderAccountAccess).find({ where: { accountId: In(ids) } });
     const secretOf = (id: string, purpose: SecretPurpose) => secrets.find((s) => s.accountId === id && s.purpose === purpose);
-    const latestSync = await latestCostSync(this.db, accounts.filter((a) => a.kind === 'openai').map((a) => a.id));
+    const latestSync = await latestCostSync(this.db, accounts.filter((a) => isCostSyncKind(a.kind)).map((a) => a.id));
     return accounts.map((a) => {
       const key = secretOf(a.id, 'api_key');
       return {
@@ -99,6 +100,8 @@ export class ProviderAccountMapper {
         kind: a.kind,
         baseUrl: a.baseUrl,
         defaultModel: a.defaultModel,
+        apiVersion: a.kind === 'azure-openai' ? a.apiVersion : null,
+        preset: presetOfAccount(a.kind, a.baseUrl)?.id ?? null,
         limits: { maxConcurrency: a.maxConcurrency, requestsPerMinute: a.requestsPerMinute, tokensPerMinute: a.tokensPerMinute },
         visibility: a.visibility,
         access: {
@@ -115,6 +118,7 @@ export class ProviderAccountMapper {
         key: keyInfo(key),
         adminKey: keyInfo(secretOf(a.id, 'admin_key')),
         costSync: costSyncStatus(a, !!secretOf(a.id, 'admin_key'), latestSync.find((r) => r.account_id === a.id)),
+        costReporting: costReportingOf(a),
         mock: a.kind === 'mock' ? mockSettingsShown(a.mockSettings) : null,
         warnings: warningsFor(a, key?.keyShape),
         createdAt: a.createdAt.toISOString(),
@@ -122,6 +126,35 @@ export class ProviderAccountMapper {
       };
     });
   }
+}
+
+/** How the account's costs come to be known: the label they get and why, for the console. */
+export function costReportingOf(a: Pick<ProviderAccount, 'kind' | 'baseUrl' | 'mockSettings'>): CostReportingDto {
+  if (a.kind === 'mock') {
+    return a.mockSettings?.reportCost
+      ? { mode: 'per_call', explanation: 'The mock reports a made-up cost with every answer, so its costs show as Verified by Provider.' }
+      : { mode: 'not_billed', explanation: 'The mock provider bills nothing; its costs are estimated from its own made-up prices.' };
+  }
+  const preset = presetOfAccount(a.kind, a.baseUrl);
+  if (preset?.reportsCost) {
+    return { mode: 'per_call', explanation: `${preset.name} reports what each call cost: those costs are Verified by Provider as soon as the call ends.` };
+  }
+  if (isCostSyncKind(a.kind)) {
+    const provider = costSyncProviderName(a.kind);
+    return {
+      mode: 'cost_sync',
+      explanation: `Costs are Estimated by Vaultrun (reported tokens × prices); with an admin key, cost sync reads ${provider}'s daily costs and turns matching days into Verified by Provider.`,
+    };
+  }
+  const why =
+    a.kind === 'azure-openai'
+      ? 'Azure bills through your Azure subscription; its Cost Management API needs Azure credentials, not this resource key, so Vaultrun cannot read it'
+      : a.kind === 'gemini'
+        ? 'Google bills Gemini API usage through Cloud Billing, which an API key cannot read'
+        : !preset
+          ? 'this server offers no cost report'
+          : `${preset.name} offers no cost report Vaultrun can read with this key`;
+  return { mode: 'estimated_only', explanation: `Costs stay Estimated by Vaultrun (reported tokens × prices): ${why}. Check the provider's own billing for final figures.` };
 }
 
 function keyInfo(s: Pick<ProviderSecret, 'hint' | 'fingerprint' | 'keyShape' | 'updatedAt'> | undefined): KeyInfoDto | null {
@@ -147,9 +180,8 @@ function effectiveStatus(a: ProviderAccount): AccountStatus {
 /** What the console should warn about: odd keys, and Vaultrun limits above what the provider grants. */
 function warningsFor(a: ProviderAccount, keyShape: string | undefined): WarningDto[] {
   const out: WarningDto[] = [];
-  if (a.kind === 'openai' && keyShape === 'unknown') {
-    out.push({ code: 'unknown_key_shape', message: 'This key does not look like an OpenAI key (sk-proj-, sk-svcacct- or sk-). It was stored; verify it works.' });
-  }
+  const shapeWarning = keyShapeWarning(a.kind, keyShape, a.baseUrl);
+  if (shapeWarning) out.push({ code: 'unknown_key_shape', message: shapeWarning });
   const granted = a.providerLimits;
   const rpm = granted?.requests?.limit ?? null;
   const tpm = granted?.tokens?.limit ?? null;

@@ -115,7 +115,10 @@ export class ProviderAccountsController {
 
   @Put(':accountId/admin-key')
   @RequirePermission('vault:manage')
-  @ApiOperation({ operationId: 'setProviderAdminKey', summary: 'Store an OpenAI admin key (separate secret) to enable cost sync' })
+  @ApiOperation({
+    operationId: 'setProviderAdminKey',
+    summary: 'Store an admin key (separate secret) to enable cost sync: OpenAI (sk-admin-…) on an openai account, Anthropic (sk-ant-admin…) on an anthropic account',
+  })
   @ApiOkResponse({ type: ProviderAccountDto })
   @ApiUuidParam('accountId')
   @ApiProblems(400, 404)
@@ -138,7 +141,7 @@ export class ProviderAccountsController {
   @RequirePermission('vault:read')
   @ApiOperation({
     operationId: 'getProviderCostSync',
-    summary: 'Provider cost sync of an OpenAI account: its status and the last 31 closed UTC days checked (provider vs Vaultrun, drift)',
+    summary: 'Provider cost sync of an OpenAI or Anthropic account: its status and the last 31 closed UTC days checked (provider vs Vaultrun, drift)',
   })
   @ApiOkResponse({ type: CostSyncDaysDto })
   @ApiUuidParam('accountId')

@@ -1,6 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { ACCOUNT_KINDS, ACCOUNT_STATUSES, type AccountKind, type AccountStatus, VISIBILITIES, type Visibility } from '@vaultrun/db';
-import { PROVIDER_ERROR_CODES, type ProviderErrorCode } from '@vaultrun/providers';
+import { API_KEY_SHAPES, OPENAI_COMPATIBLE_PRESET_IDS, type OpenAiCompatiblePresetId, PROVIDER_ERROR_CODES, type ProviderErrorCode } from '@vaultrun/providers';
 import { Transform, Type } from 'class-transformer';
 import { commaList, ListQueryDto, sortValues } from '../../common/list-query.js';
 import {
@@ -15,6 +15,7 @@ import {
   IsUrl,
   IsUUID,
   Length,
+  Matches,
   Max,
   Min,
   ValidateIf,
@@ -22,6 +23,9 @@ import {
 } from 'class-validator';
 
 const URL_OPTIONS: Parameters<typeof IsUrl>[0] = { protocols: ['http', 'https'], require_protocol: true, require_tld: false };
+/** Azure's api-version: a date, optionally -preview (2024-10-21, 2025-04-01-preview). */
+const API_VERSION = /^\d{4}-\d{2}-\d{2}(-preview)?$/;
+const API_VERSION_MESSAGE = 'must look like 2024-10-21 or 2025-04-01-preview';
 
 export class LimitsDto {
   @ApiPropertyOptional({ minimum: 1, maximum: 1000, default: 4, description: 'Provider calls in flight at once, across every worker' })
@@ -109,11 +113,31 @@ export class CreateProviderAccountDto extends AccessFields {
   @IsIn(ACCOUNT_KINDS)
   kind!: AccountKind;
 
-  @ApiPropertyOptional({ example: 'https://openrouter.ai/api/v1', description: 'Required for openai-compatible; optional override for openai' })
+  @ApiPropertyOptional({
+    example: 'https://openrouter.ai/api/v1',
+    description:
+      'Required for openai-compatible (unless a preset gives it) and for azure-openai (the resource endpoint, https://<resource>.openai.azure.com); ' +
+      'optional for openai, anthropic and gemini (default: the provider\'s own API). The key is bound to this origin.',
+  })
   @IsOptional()
   @IsUrl(URL_OPTIONS, { message: 'must be an http(s) URL' })
   @Length(1, 500)
   baseUrl?: string;
+
+  @ApiPropertyOptional({
+    enum: OPENAI_COMPATIBLE_PRESET_IDS,
+    description:
+      'openai-compatible only: start from a known host — its base URL (unless baseUrl is given), key checks and defaults. Hosted presets are recognised by their base URL afterwards (prices, JSON mode, reported costs).',
+  })
+  @IsOptional()
+  @IsIn(OPENAI_COMPATIBLE_PRESET_IDS)
+  preset?: OpenAiCompatiblePresetId;
+
+  @ApiPropertyOptional({ example: '2024-10-21', description: 'azure-openai only: the api-version its calls send (default 2024-10-21)' })
+  @IsOptional()
+  @IsString()
+  @Matches(API_VERSION, { message: API_VERSION_MESSAGE })
+  apiVersion?: string;
 
   @ApiPropertyOptional({ description: 'Write-only. Never returned by any endpoint; only a hint and a fingerprint are.', example: 'sk-proj-…' })
   @IsOptional()
@@ -183,6 +207,13 @@ export class UpdateProviderAccountDto extends AccessFields {
   @Type(() => MockSettingsDto)
   mock?: MockSettingsDto;
 
+  @ApiPropertyOptional({ type: String, nullable: true, example: '2025-04-01-preview', description: 'azure-openai only: the api-version (null: the default)' })
+  @IsOptional()
+  @ValidateIf((_, v) => v !== null)
+  @IsString()
+  @Matches(API_VERSION, { message: API_VERSION_MESSAGE })
+  apiVersion?: string | null;
+
   @ApiPropertyOptional({ description: 'false disables the account (nothing may use it); true re-enables it as unverified' })
   @IsOptional()
   @IsBoolean()
@@ -213,7 +244,10 @@ export class RotateKeyDto {
 }
 
 export class AdminKeyDto {
-  @ApiProperty({ description: 'An OpenAI admin key (sk-admin-…), write-only; enables cost sync', example: 'sk-admin-…' })
+  @ApiProperty({
+    description: 'Write-only; enables cost sync. An OpenAI admin key (sk-admin-…) on an openai account, an Anthropic Admin API key (sk-ant-admin…) on an anthropic account',
+    example: 'sk-admin-…',
+  })
   @IsString()
   @Length(1, 500)
   adminKey!: string;
@@ -222,7 +256,7 @@ export class AdminKeyDto {
 export class KeyInfoDto {
   @ApiProperty({ example: 'sk-proj-…a1b2' }) hint!: string;
   @ApiProperty({ example: 'sha256:3f2a9c0d1b7e4a55' }) fingerprint!: string;
-  @ApiProperty({ enum: ['project', 'service_account', 'admin', 'legacy', 'unknown'] }) shape!: string;
+  @ApiProperty({ enum: [...API_KEY_SHAPES, 'none'], description: 'The key\'s recognised format (none: a key of a kind without known formats)' }) shape!: string;
   @ApiProperty({ format: 'date-time' }) updatedAt!: string;
 }
 
@@ -306,7 +340,8 @@ export class CostSyncDayDto {
 }
 
 export class CostSyncDaysDto {
-  @ApiProperty({ type: CostSyncStatusDto, nullable: true, description: 'null for accounts other than OpenAI' }) costSync!: CostSyncStatusDto | null;
+  @ApiProperty({ type: CostSyncStatusDto, nullable: true, description: 'null for accounts without a provider cost report (all but OpenAI and Anthropic)' })
+  costSync!: CostSyncStatusDto | null;
   @ApiProperty({ type: [CostSyncDayDto], description: 'The last 31 days checked, newest first' }) items!: CostSyncDayDto[];
 }
 
@@ -315,12 +350,30 @@ export class CostSyncRequestedDto {
   @ApiProperty({ format: 'uuid' }) accountId!: string;
 }
 
+export class CostReportingDto {
+  @ApiProperty({
+    enum: ['per_call', 'cost_sync', 'estimated_only', 'not_billed'],
+    description:
+      'per_call: the provider reports each call\'s cost (Verified by Provider at once: OpenRouter, the mock with reportCost); cost_sync: estimated, then verified day by day from the provider\'s cost report once an admin key is set (OpenAI, Anthropic); estimated_only: the provider offers no cost report Vaultrun can read (Azure OpenAI, Gemini, other compatible servers), costs stay Estimated by Vaultrun; not_billed: the mock without reported costs',
+  })
+  mode!: 'per_call' | 'cost_sync' | 'estimated_only' | 'not_billed';
+  @ApiProperty({ description: 'Why, in a sentence for the console' }) explanation!: string;
+}
+
 export class ProviderAccountDto {
   @ApiProperty({ format: 'uuid' }) id!: string;
   @ApiProperty() name!: string;
   @ApiProperty({ enum: ACCOUNT_KINDS }) kind!: AccountKind;
   @ApiProperty({ type: String, nullable: true }) baseUrl!: string | null;
   @ApiProperty({ type: String, nullable: true }) defaultModel!: string | null;
+  @ApiProperty({ type: String, nullable: true, description: 'azure-openai: the api-version its calls send (null for other kinds)' }) apiVersion!: string | null;
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    enum: [...OPENAI_COMPATIBLE_PRESET_IDS, null],
+    description: 'openai-compatible: the hosted preset its base URL calls (openrouter, groq, together, mistral, deepseek), else null',
+  })
+  preset!: OpenAiCompatiblePresetId | null;
   @ApiProperty({ type: AccountLimitsDto }) limits!: AccountLimitsDto;
   @ApiProperty({ enum: VISIBILITIES }) visibility!: Visibility;
   @ApiProperty({ type: AccountAccessDto }) access!: AccountAccessDto;
@@ -336,11 +389,17 @@ export class ProviderAccountDto {
   @ApiProperty({ type: String, format: 'date-time', nullable: true }) lastVerifiedAt!: string | null;
   @ApiProperty({ type: String, format: 'date-time', nullable: true }) lastCheckedAt!: string | null;
   @ApiProperty({ type: [String], description: 'Models the provider listed at the last verification' }) models!: string[];
-  @ApiProperty({ type: ProviderLimitsDto, nullable: true, description: 'What the provider reported in its x-ratelimit-* headers' }) providerLimits!: ProviderLimitsDto | null;
+  @ApiProperty({
+    type: ProviderLimitsDto,
+    nullable: true,
+    description: 'What the provider reported in its rate-limit headers (x-ratelimit-*, Anthropic\'s anthropic-ratelimit-*); null for providers that send none (Gemini, the mock, most local servers)',
+  })
+  providerLimits!: ProviderLimitsDto | null;
   @ApiProperty({ type: KeyInfoDto, nullable: true, description: 'Hint and fingerprint of the stored key — never the key' }) key!: KeyInfoDto | null;
   @ApiProperty({ type: KeyInfoDto, nullable: true, description: 'The optional admin key (cost sync)' }) adminKey!: KeyInfoDto | null;
-  @ApiProperty({ type: CostSyncStatusDto, nullable: true, description: 'Provider cost sync (OpenAI accounts; null for others): the latest day checked' })
+  @ApiProperty({ type: CostSyncStatusDto, nullable: true, description: 'Provider cost sync (OpenAI and Anthropic accounts; null for others): the latest day checked' })
   costSync!: CostSyncStatusDto | null;
+  @ApiProperty({ type: CostReportingDto, description: 'How this account\'s costs come to be known, and the label they get' }) costReporting!: CostReportingDto;
   @ApiProperty({ type: MockSettingsViewDto, nullable: true }) mock!: MockSettingsViewDto | null;
   @ApiProperty({ type: [WarningDto] }) warnings!: WarningDto[];
   @ApiProperty({ format: 'date-time' }) createdAt!: string;

@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { ProviderSecret } from '@vaultrun/db';
+import { costSyncProviderName, isCostSyncKind } from '@vaultrun/providers';
 import { Conflict, DomainError } from '@vaultrun/vault-core';
 import { DEFAULT_JOB_OPTIONS } from '@vaultrun/engine';
 import type { Queue } from 'bullmq';
@@ -19,7 +20,7 @@ const COST_SYNC_HISTORY_DAYS = 31;
 /** How long POST …/cost-sync waits for Redis before answering 503. */
 const ENQUEUE_TIMEOUT_MS = 5_000;
 
-/** Provider cost sync of an OpenAI account (with an admin key): what it found per day, and a sync on demand. */
+/** Provider cost sync of an OpenAI or Anthropic account (with an admin key): what it found per day, and a sync on demand. */
 @Injectable()
 export class ProviderCostSyncService {
   constructor(
@@ -35,7 +36,7 @@ export class ProviderCostSyncService {
   /** The account's cost sync summary and its last checked days, newest first. */
   async costSyncDays(ctx: RequestContext, accountId: string): Promise<CostSyncDaysDto> {
     const account = await this.accounts.findVisible(ctx, accountId);
-    if (account.kind !== 'openai') return { costSync: null, items: [] };
+    if (!isCostSyncKind(account.kind)) return { costSync: null, items: [] };
     const rows = await costSyncHistory(this.db, ctx.workspaceId, accountId, COST_SYNC_HISTORY_DAYS);
     const enabled = await this.db.getRepository(ProviderSecret).exists({ where: { accountId, purpose: 'admin_key' } });
     return { costSync: costSyncStatus(account, enabled, rows[0]), items: rows.map(costSyncDay) };
@@ -44,11 +45,16 @@ export class ProviderCostSyncService {
   /** Queues a cost sync of this account now (the schedule runs every VAULTRUN_COST_SYNC_EVERY_MINUTES anyway). */
   async requestCostSync(ctx: RequestContext, accountId: string): Promise<CostSyncRequestedDto> {
     const account = await this.accounts.findVisible(ctx, accountId);
-    if (account.kind !== 'openai') {
-      throw new DomainError('cost_sync_unsupported', 'invalid_input', 'Cost sync reads OpenAI\'s Costs API: only OpenAI accounts have it.');
+    if (!isCostSyncKind(account.kind)) {
+      throw new DomainError(
+        'cost_sync_unsupported',
+        'invalid_input',
+        "Cost sync reads a provider's cost report: only OpenAI (Costs API) and Anthropic (Admin API cost report) accounts have one. This account's costs stay Estimated by Vaultrun.",
+      );
     }
     if (!(await this.db.getRepository(ProviderSecret).exists({ where: { accountId, purpose: 'admin_key' } }))) {
-      throw new Conflict('cost_sync_not_configured', 'This account has no admin key: add one (sk-admin-…) to enable cost sync.');
+      const example = account.kind === 'anthropic' ? 'sk-ant-admin…' : 'sk-admin-…';
+      throw new Conflict('cost_sync_not_configured', `This account has no admin key: add a ${costSyncProviderName(account.kind)} admin key (${example}) to enable cost sync.`);
     }
     // Ids only: the worker reads the admin key itself.
     const added = await within(ENQUEUE_TIMEOUT_MS, this.maintenance.add('cost-sync', { accountId, requestId: ctx.requestId }, DEFAULT_JOB_OPTIONS));

@@ -8,6 +8,8 @@ import {
   type ModelList,
   normalizeBaseUrl,
   OPENAI_DEFAULT_BASE_URL,
+  ANTHROPIC_DEFAULT_BASE_URL,
+  GEMINI_DEFAULT_BASE_URL,
   resolvedUrlRefusal,
 } from '@vaultrun/providers';
 import { AccountVerifier, Conflict, connectionFor, DomainError, endpointOf, KeyFingerprints, SecretStore, ValidationFailed } from '@vaultrun/vault-core';
@@ -31,9 +33,12 @@ export interface EndpointChange {
   adminKeyRemoved: boolean;
 }
 
-/** The base URL calls actually go to: `openai` without one means OpenAI's. Null for an unusable one. */
+/** Where accounts without a base URL call. */
+const DEFAULT_BASE_URLS: Partial<Record<string, string>> = { openai: OPENAI_DEFAULT_BASE_URL, anthropic: ANTHROPIC_DEFAULT_BASE_URL, gemini: GEMINI_DEFAULT_BASE_URL };
+
+/** The base URL calls actually go to: `openai`, `anthropic` and `gemini` without one mean the provider's own. Null for an unusable one. */
 function effectiveBaseUrl(kind: string, baseUrl: string | null): string | null {
-  const url = baseUrl ?? (kind === 'openai' ? OPENAI_DEFAULT_BASE_URL : null);
+  const url = baseUrl ?? DEFAULT_BASE_URLS[kind] ?? null;
   if (url === null) return null;
   try {
     return normalizeBaseUrl(url);

@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { type AccountStatus, ProviderAccount, ProviderSecret } from '@vaultrun/db';
-import { apiKeyHint, apiKeyShape } from '@vaultrun/providers';
+import { apiKeyHint, apiKeyShape, costSyncProviderName, inferenceKeyProblem, isCostSyncKind, keyShapeWarning } from '@vaultrun/providers';
 import { AccountVerifier, connectionFor, DomainError, endpointOf, KeyFingerprints, SecretStore, ValidationFailed, verifyFailureOf } from '@vaultrun/vault-core';
 import type { DataSource, EntityManager } from 'typeorm';
 import { AuditService } from '../audit/audit.service.js';
@@ -10,25 +10,31 @@ import type { ProviderAccountDto } from './provider-accounts.dto.js';
 import { ProviderAccountsService } from './provider-accounts.service.js';
 import { ACCOUNT_VERIFIER, KEY_FINGERPRINTS, SECRET_STORE } from './vault.tokens.js';
 
-/** Checks a pasted inference key: clean, and not an admin key. Returns its shape. */
-export function inferenceKeyShape(field: string, key: string, kind: string): string {
+/**
+ * Checks a pasted inference key for an account of `kind` calling `baseUrl`: clean, not an admin key or subscription
+ * token, not another provider's key (a 400 naming the field, never echoing the key). Returns the shape to store:
+ * `none` for a key of no known shape where the kind has none to expect (so no warning follows).
+ */
+export function inferenceKeyShape(field: string, key: string, kind: string, baseUrl: string | null = null): string {
   if (/\s/.test(key)) throw ValidationFailed.field(field, 'contains spaces or line breaks — paste the key alone');
+  const problem = inferenceKeyProblem(kind, key, baseUrl);
+  if (problem) throw ValidationFailed.field(field, problem);
   const shape = apiKeyShape(key);
-  if (shape === 'admin') {
-    throw ValidationFailed.field(
-      field,
-      'is an OpenAI admin key (sk-admin-…): it manages the organization and cannot run models. Paste a project or service-account key, and add the admin key separately for cost sync',
-    );
-  }
-  return kind === 'openai' ? shape : shape === 'unknown' ? 'none' : shape;
+  return shape === 'unknown' && keyShapeWarning(kind, shape, baseUrl) === null ? 'none' : shape;
 }
+
+/** The admin key shape each cost-sync kind takes. */
+const ADMIN_SHAPES: Record<string, { shape: string; looksLike: string }> = {
+  openai: { shape: 'admin', looksLike: 'an OpenAI admin key (it starts with sk-admin-)' },
+  anthropic: { shape: 'anthropic_admin', looksLike: 'an Anthropic Admin API key (it starts with sk-ant-admin)' },
+};
 
 /** A new (or no) admin key: the last attempt's outcome was about the old one. */
 async function forgetCostSyncAttempt(m: EntityManager, workspaceId: string, accountId: string): Promise<void> {
   await m.getRepository(ProviderAccount).update({ id: accountId, workspaceId }, { costSyncAttemptedAt: null, costSyncErrorCode: null });
 }
 
-/** An account's keys: rotating the inference key in place, and the OpenAI admin key that enables cost sync. */
+/** An account's keys: rotating the inference key in place, and the admin key (OpenAI, Anthropic) that enables cost sync. */
 @Injectable()
 export class ProviderKeysService {
   constructor(
@@ -48,7 +54,7 @@ export class ProviderKeysService {
     const account = await this.accounts.findVisible(ctx, accountId);
     if (account.kind === 'mock') throw ValidationFailed.field('apiKey', 'the mock provider has no key to rotate');
     const key = apiKeyInput.trim();
-    const shape = inferenceKeyShape('apiKey', key, account.kind);
+    const shape = inferenceKeyShape('apiKey', key, account.kind, account.baseUrl);
     const oldKey = await this.db.getRepository(ProviderSecret).findOne({ where: { accountId, purpose: 'api_key' }, select: { hint: true } });
     let list: Awaited<ReturnType<AccountVerifier['probe']>> | null = null;
     if (verify) {
@@ -99,12 +105,15 @@ export class ProviderKeysService {
 
   async setAdminKey(ctx: RequestContext, accountId: string, adminKeyInput: string): Promise<ProviderAccountDto> {
     const account = await this.accounts.findVisible(ctx, accountId);
-    if (account.kind !== 'openai') throw ValidationFailed.field('adminKey', 'only OpenAI accounts take an admin key (it enables cost sync)');
+    if (!isCostSyncKind(account.kind)) {
+      throw ValidationFailed.field('adminKey', 'only OpenAI and Anthropic accounts take an admin key (it enables cost sync); this provider offers no cost report Vaultrun can read');
+    }
     const key = adminKeyInput.trim();
-    if (apiKeyShape(key) !== 'admin') throw ValidationFailed.field('adminKey', 'must be an OpenAI admin key (it starts with sk-admin-)');
+    const expected = ADMIN_SHAPES[account.kind]!;
+    if (apiKeyShape(key) !== expected.shape) throw ValidationFailed.field('adminKey', `must be ${expected.looksLike} for ${costSyncProviderName(account.kind)} cost sync`);
     const fingerprint = await this.fingerprints.of(key);
     await this.db.transaction(async (m) => {
-      await this.secrets.put(m, { workspaceId: ctx.workspaceId, accountId }, 'admin_key', key, { hint: apiKeyHint(key), fingerprint, keyShape: 'admin' }, endpointOf(account));
+      await this.secrets.put(m, { workspaceId: ctx.workspaceId, accountId }, 'admin_key', key, { hint: apiKeyHint(key), fingerprint, keyShape: expected.shape }, endpointOf(account));
       await forgetCostSyncAttempt(m, ctx.workspaceId, accountId);
       await this.audit.record(
         { workspaceId: ctx.workspaceId, actor: actorOf(ctx), action: 'vault.account.admin_key_set', targetType: 'provider_account', targetId: accountId, metadata: { name: account.name, hint: apiKeyHint(key) } },

@@ -533,7 +533,7 @@ export const clearProviderAdminKey = <ThrowOnError extends boolean = false>(opti
 });
 
 /**
- * Store an OpenAI admin key (separate secret) to enable cost sync
+ * Store an admin key (separate secret) to enable cost sync: OpenAI (sk-admin-…) on an openai account, Anthropic (sk-ant-admin…) on an anthropic account
  */
 export const setProviderAdminKey = <ThrowOnError extends boolean = false>(options: Options<SetProviderAdminKeyData, ThrowOnError>): RequestResult<SetProviderAdminKeyResponses, SetProviderAdminKeyErrors, ThrowOnError> => (options.client ?? client).put<SetProviderAdminKeyResponses, SetProviderAdminKeyErrors, ThrowOnError>({
     security: [{
@@ -550,7 +550,7 @@ export const setProviderAdminKey = <ThrowOnError extends boolean = false>(option
 });
 
 /**
- * Provider cost sync of an OpenAI account: its status and the last 31 closed UTC days checked (provider vs Vaultrun, drift)
+ * Provider cost sync of an OpenAI or Anthropic account: its status and the last 31 closed UTC days checked (provider vs Vaultrun, drift)
  */
 export const getProviderCostSync = <ThrowOnError extends boolean = false>(options: Options<GetProviderCostSyncData, ThrowOnError>): RequestResult<GetProviderCostSyncResponses, GetProviderCostSyncErrors, ThrowOnError> => (options.client ?? client).get<GetProviderCostSyncResponses, GetProviderCostSyncErrors, ThrowOnError>({
     security: [{

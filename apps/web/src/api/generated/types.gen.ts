@@ -436,7 +436,10 @@ export type ProviderLimitsDto = {
 export type KeyInfoDto = {
     hint: string;
     fingerprint: string;
-    shape: 'project' | 'service_account' | 'admin' | 'legacy' | 'unknown';
+    /**
+     * The key's recognised format (none: a key of a kind without known formats)
+     */
+    shape: 'project' | 'service_account' | 'admin' | 'anthropic_admin' | 'anthropic_oauth' | 'anthropic' | 'openrouter' | 'legacy' | 'google' | 'groq' | 'unknown' | 'none';
     updatedAt: string;
 };
 
@@ -479,6 +482,17 @@ export type CostSyncStatusDto = {
     lastError: ProblemBriefDto | null;
 };
 
+export type CostReportingDto = {
+    /**
+     * per_call: the provider reports each call's cost (Verified by Provider at once: OpenRouter, the mock with reportCost); cost_sync: estimated, then verified day by day from the provider's cost report once an admin key is set (OpenAI, Anthropic); estimated_only: the provider offers no cost report Vaultrun can read (Azure OpenAI, Gemini, other compatible servers), costs stay Estimated by Vaultrun; not_billed: the mock without reported costs
+     */
+    mode: 'per_call' | 'cost_sync' | 'estimated_only' | 'not_billed';
+    /**
+     * Why, in a sentence for the console
+     */
+    explanation: string;
+};
+
 export type MockSettingsViewDto = {
     latencyMs: number;
     failWith: string | null;
@@ -497,9 +511,17 @@ export type WarningDto = {
 export type ProviderAccountDto = {
     id: string;
     name: string;
-    kind: 'openai' | 'openai-compatible' | 'mock';
+    kind: 'openai' | 'openai-compatible' | 'anthropic' | 'azure-openai' | 'gemini' | 'mock';
     baseUrl: string | null;
     defaultModel: string | null;
+    /**
+     * azure-openai: the api-version its calls send (null for other kinds)
+     */
+    apiVersion: string | null;
+    /**
+     * openai-compatible: the hosted preset its base URL calls (openrouter, groq, together, mistral, deepseek), else null
+     */
+    preset: 'openrouter' | 'groq' | 'together' | 'mistral' | 'deepseek' | 'ollama' | 'vllm' | null;
     limits: AccountLimitsDto;
     visibility: 'workspace' | 'restricted';
     access: AccountAccessDto;
@@ -516,7 +538,7 @@ export type ProviderAccountDto = {
      */
     models: Array<string>;
     /**
-     * What the provider reported in its x-ratelimit-* headers
+     * What the provider reported in its rate-limit headers (x-ratelimit-*, Anthropic's anthropic-ratelimit-*); null for providers that send none (Gemini, the mock, most local servers)
      */
     providerLimits: ProviderLimitsDto | null;
     /**
@@ -528,9 +550,13 @@ export type ProviderAccountDto = {
      */
     adminKey: KeyInfoDto | null;
     /**
-     * Provider cost sync (OpenAI accounts; null for others): the latest day checked
+     * Provider cost sync (OpenAI and Anthropic accounts; null for others): the latest day checked
      */
     costSync: CostSyncStatusDto | null;
+    /**
+     * How this account's costs come to be known, and the label they get
+     */
+    costReporting: CostReportingDto;
     mock: MockSettingsViewDto | null;
     warnings: Array<WarningDto>;
     createdAt: string;
@@ -568,7 +594,7 @@ export type MockSettingsDto = {
     /**
      * Make every call fail with this provider error (null: never)
      */
-    failWith?: 'invalid_api_key' | 'insufficient_quota' | 'rate_limited' | 'model_not_found' | 'context_length_exceeded' | 'provider_unavailable' | 'invalid_output' | 'provider_rejected' | 'endpoint_refused' | 'cancelled' | null;
+    failWith?: 'invalid_api_key' | 'insufficient_quota' | 'rate_limited' | 'model_not_found' | 'context_length_exceeded' | 'provider_unavailable' | 'invalid_output' | 'provider_rejected' | 'endpoint_refused' | 'cancelled' | 'content_blocked' | null;
     /**
      * Report a provider cost with each answer (shows "Verified by Provider" costs)
      */
@@ -590,11 +616,19 @@ export type CreateProviderAccountDto = {
      */
     allowedTokenIds?: Array<string>;
     name: string;
-    kind: 'openai' | 'openai-compatible' | 'mock';
+    kind: 'openai' | 'openai-compatible' | 'anthropic' | 'azure-openai' | 'gemini' | 'mock';
     /**
-     * Required for openai-compatible; optional override for openai
+     * Required for openai-compatible (unless a preset gives it) and for azure-openai (the resource endpoint, https://<resource>.openai.azure.com); optional for openai, anthropic and gemini (default: the provider's own API). The key is bound to this origin.
      */
     baseUrl?: string;
+    /**
+     * openai-compatible only: start from a known host — its base URL (unless baseUrl is given), key checks and defaults. Hosted presets are recognised by their base URL afterwards (prices, JSON mode, reported costs).
+     */
+    preset?: 'openrouter' | 'groq' | 'together' | 'mistral' | 'deepseek' | 'ollama' | 'vllm';
+    /**
+     * azure-openai only: the api-version its calls send (default 2024-10-21)
+     */
+    apiVersion?: string;
     /**
      * Write-only. Never returned by any endpoint; only a hint and a fingerprint are.
      */
@@ -630,6 +664,10 @@ export type UpdateProviderAccountDto = {
     limits?: LimitsDto;
     mock?: MockSettingsDto;
     /**
+     * azure-openai only: the api-version (null: the default)
+     */
+    apiVersion?: string | null;
+    /**
      * false disables the account (nothing may use it); true re-enables it as unverified
      */
     enabled?: boolean;
@@ -658,7 +696,7 @@ export type RotateKeyDto = {
 
 export type AdminKeyDto = {
     /**
-     * An OpenAI admin key (sk-admin-…), write-only; enables cost sync
+     * Write-only; enables cost sync. An OpenAI admin key (sk-admin-…) on an openai account, an Anthropic Admin API key (sk-ant-admin…) on an anthropic account
      */
     adminKey: string;
 };
@@ -688,7 +726,7 @@ export type CostSyncDayDto = {
 
 export type CostSyncDaysDto = {
     /**
-     * null for accounts other than OpenAI
+     * null for accounts without a provider cost report (all but OpenAI and Anthropic)
      */
     costSync: CostSyncStatusDto | null;
     /**
@@ -1255,7 +1293,7 @@ export type ComparisonSideDto = {
     /**
      * The account kind (null under the same conditions as accountName)
      */
-    accountKind: 'openai' | 'openai-compatible' | 'mock';
+    accountKind: 'openai' | 'openai-compatible' | 'anthropic' | 'azure-openai' | 'gemini' | 'mock';
     /**
      * The model used
      */
@@ -1550,6 +1588,66 @@ export type PriceTableDto = {
     models: Array<ModelPriceDto>;
 };
 
+export type LongContextPriceDto = {
+    /**
+     * These rates apply to a whole call whose prompt is above this many tokens
+     */
+    aboveInputTokens: number;
+    /**
+     * Micro-USD per 1M input tokens
+     */
+    inputMicroUsdPerM: number;
+    /**
+     * Micro-USD per 1M cached input tokens
+     */
+    cachedInputMicroUsdPerM: number;
+    /**
+     * Micro-USD per 1M output tokens
+     */
+    outputMicroUsdPerM: number;
+};
+
+export type ShippedModelPriceDto = {
+    model: string;
+    /**
+     * Micro-USD per 1M input tokens
+     */
+    inputMicroUsdPerM: number;
+    /**
+     * Micro-USD per 1M cached input tokens
+     */
+    cachedInputMicroUsdPerM: number;
+    /**
+     * Micro-USD per 1M output tokens
+     */
+    outputMicroUsdPerM: number;
+    /**
+     * Micro-USD per 1M prompt tokens written to the cache (Anthropic); null: the input price
+     */
+    cacheWriteMicroUsdPerM: number | null;
+    /**
+     * Higher rates for long prompts (Gemini Pro, Claude Sonnet above 200k tokens)
+     */
+    longContext: LongContextPriceDto | null;
+};
+
+export type ShippedPriceTableDto = {
+    /**
+     * openai (also Azure OpenAI deployments named after their model), anthropic, gemini, or an OpenAI-compatible preset (deepseek, groq, together, mistral)
+     */
+    id: string;
+    title: string;
+    /**
+     * Where the shipped prices were taken from
+     */
+    source: string;
+    /**
+     * When they were transcribed
+     */
+    asOf: string;
+    models: Array<ShippedModelPriceDto>;
+};
+
 export type PriceOverrideDto = {
     model: string;
     /**
@@ -1571,11 +1669,15 @@ export type PriceOverrideDto = {
 
 export type PricesDto = {
     /**
-     * The price table shipped with Vaultrun
+     * The OpenAI price table shipped with Vaultrun (also in `tables`)
      */
     table: PriceTableDto;
     /**
-     * This workspace's overrides: they win over the table, and are the only price an OpenAI-compatible model has
+     * Every price table shipped with Vaultrun, per provider, each with its source and date
+     */
+    tables: Array<ShippedPriceTableDto>;
+    /**
+     * This workspace's overrides: they win over the tables, and are the only price a model without a shipped price has (self-hosted servers, newer models)
      */
     overrides: Array<PriceOverrideDto>;
 };
@@ -3101,7 +3203,7 @@ export type ListProviderAccountsData = {
          * One or more statuses, comma-separated
          */
         status?: Array<string>;
-        kind?: 'openai' | 'openai-compatible' | 'mock';
+        kind?: 'openai' | 'openai-compatible' | 'anthropic' | 'azure-openai' | 'gemini' | 'mock';
         /**
          * A column, ascending; prefixed with "-", descending
          */

@@ -15,7 +15,9 @@ export const zAuditActorDto = z.object({
 
 export const zAuditTargetDto = z.object({
     type: z.string(),
-    id: z.nullable(z.string())
+    id: z.nullable(z.string()),
+    name: z.nullable(z.string()),
+    exists: z.boolean()
 });
 
 export const zAuditEventDto = z.object({
@@ -59,6 +61,14 @@ export const zProblemDto = z.object({
     side: z.optional(z.enum(['mock', 'live']))
 });
 
+export const zAuditActionDto = z.object({
+    action: z.string()
+});
+
+export const zAuditActionListDto = z.object({
+    items: z.array(zAuditActionDto)
+});
+
 export const zLoginDto = z.object({
     email: z.string().check(z.maxLength(320)),
     password: z.string().check(z.minLength(1), z.maxLength(256))
@@ -100,7 +110,8 @@ export const zMeDto = z.object({
         'runs:read',
         'runs:create',
         'budgets:read',
-        'budgets:manage'
+        'budgets:manage',
+        'gateway:use'
     ])),
     workspaces: z.array(zWorkspaceSummaryDto),
     csrfToken: z.string()
@@ -126,8 +137,10 @@ export const zApiTokenDto = z.object({
     scopes: z.array(z.enum([
         'read',
         'run',
-        'admin'
+        'admin',
+        'inference'
     ])),
+    allowedModels: z.nullable(z.array(z.string())),
     status: z.enum([
         'active',
         'expired',
@@ -141,7 +154,8 @@ export const zApiTokenDto = z.object({
 });
 
 export const zTokenListDto = z.object({
-    items: z.array(zApiTokenDto)
+    items: z.array(zApiTokenDto),
+    total: z.number()
 });
 
 export const zCreateTokenDto = z.object({
@@ -149,8 +163,10 @@ export const zCreateTokenDto = z.object({
     scopes: z.array(z.enum([
         'read',
         'run',
-        'admin'
+        'admin',
+        'inference'
     ])),
+    allowedModels: z.optional(z.array(z.string()).check(z.maxLength(100))),
     expiresAt: z.optional(z.iso.datetime())
 });
 
@@ -161,8 +177,10 @@ export const zCreatedTokenDto = z.object({
     scopes: z.array(z.enum([
         'read',
         'run',
-        'admin'
+        'admin',
+        'inference'
     ])),
+    allowedModels: z.nullable(z.array(z.string())),
     status: z.enum([
         'active',
         'expired',
@@ -197,6 +215,7 @@ export const zWorkspaceDto = z.object({
     copilotAccountId: z.nullable(z.uuid()),
     copilotModel: z.nullable(z.string()),
     alertWebhook: z.nullable(zAlertWebhookDto),
+    gatewayRetention: z.enum(['keep_bodies', 'metadata_only']),
     createdAt: z.iso.datetime()
 });
 
@@ -205,7 +224,8 @@ export const zUpdateWorkspaceDto = z.object({
     defaultAccountId: z.nullish(z.uuid()),
     defaultModel: z.nullish(z.string().check(z.maxLength(200))),
     copilotAccountId: z.nullish(z.uuid()),
-    copilotModel: z.nullish(z.string().check(z.maxLength(200)))
+    copilotModel: z.nullish(z.string().check(z.maxLength(200))),
+    gatewayRetention: z.optional(z.enum(['keep_bodies', 'metadata_only']))
 });
 
 export const zSetAlertWebhookDto = z.object({
@@ -232,7 +252,8 @@ export const zMemberDto = z.object({
 });
 
 export const zMemberListDto = z.object({
-    items: z.array(zMemberDto)
+    items: z.array(zMemberDto),
+    total: z.number()
 });
 
 export const zChangeRoleDto = z.object({
@@ -363,8 +384,15 @@ export const zKeyInfoDto = z.object({
         'project',
         'service_account',
         'admin',
+        'anthropic_admin',
+        'anthropic_oauth',
+        'anthropic',
+        'openrouter',
         'legacy',
-        'unknown'
+        'google',
+        'groq',
+        'unknown',
+        'none'
     ]),
     updatedAt: z.iso.datetime()
 });
@@ -379,6 +407,16 @@ export const zCostSyncStatusDto = z.object({
     driftMicroUsd: z.nullable(z.coerce.bigint().check(z.minimum(BigInt('-9223372036854775808'), { error: 'Invalid value: Expected int64 to be >= -9223372036854775808' }), z.maximum(BigInt('9223372036854775807'), { error: 'Invalid value: Expected int64 to be <= 9223372036854775807' }))),
     lastAttemptAt: z.nullable(z.iso.datetime()),
     lastError: z.nullable(zProblemBriefDto)
+});
+
+export const zCostReportingDto = z.object({
+    mode: z.enum([
+        'per_call',
+        'cost_sync',
+        'estimated_only',
+        'not_billed'
+    ]),
+    explanation: z.string()
 });
 
 export const zMockSettingsViewDto = z.object({
@@ -399,10 +437,23 @@ export const zProviderAccountDto = z.object({
     kind: z.enum([
         'openai',
         'openai-compatible',
+        'anthropic',
+        'azure-openai',
+        'gemini',
         'mock'
     ]),
     baseUrl: z.nullable(z.string()),
     defaultModel: z.nullable(z.string()),
+    apiVersion: z.nullable(z.string()),
+    preset: z.nullable(z.enum([
+        'openrouter',
+        'groq',
+        'together',
+        'mistral',
+        'deepseek',
+        'ollama',
+        'vllm'
+    ])),
     limits: zAccountLimitsDto,
     visibility: z.enum(['workspace', 'restricted']),
     access: zAccountAccessDto,
@@ -423,6 +474,7 @@ export const zProviderAccountDto = z.object({
     key: z.nullable(zKeyInfoDto),
     adminKey: z.nullable(zKeyInfoDto),
     costSync: z.nullable(zCostSyncStatusDto),
+    costReporting: zCostReportingDto,
     mock: z.nullable(zMockSettingsViewDto),
     warnings: z.array(zWarningDto),
     createdAt: z.iso.datetime(),
@@ -430,7 +482,8 @@ export const zProviderAccountDto = z.object({
 });
 
 export const zProviderAccountListDto = z.object({
-    items: z.array(zProviderAccountDto)
+    items: z.array(zProviderAccountDto),
+    total: z.number()
 });
 
 export const zLimitsDto = z.object({
@@ -451,7 +504,8 @@ export const zMockSettingsDto = z.object({
         'invalid_output',
         'provider_rejected',
         'endpoint_refused',
-        'cancelled'
+        'cancelled',
+        'content_blocked'
     ])),
     reportCost: z.optional(z.boolean()),
     models: z.optional(z.array(z.string()))
@@ -465,9 +519,22 @@ export const zCreateProviderAccountDto = z.object({
     kind: z.enum([
         'openai',
         'openai-compatible',
+        'anthropic',
+        'azure-openai',
+        'gemini',
         'mock'
     ]),
     baseUrl: z.optional(z.string()),
+    preset: z.optional(z.enum([
+        'openrouter',
+        'groq',
+        'together',
+        'mistral',
+        'deepseek',
+        'ollama',
+        'vllm'
+    ])),
+    apiVersion: z.optional(z.string()),
     apiKey: z.optional(z.string()),
     defaultModel: z.optional(z.string().check(z.maxLength(200))),
     limits: z.optional(zLimitsDto),
@@ -484,6 +551,7 @@ export const zUpdateProviderAccountDto = z.object({
     defaultModel: z.nullish(z.string().check(z.maxLength(200))),
     limits: z.optional(zLimitsDto),
     mock: z.optional(zMockSettingsDto),
+    apiVersion: z.nullish(z.string()),
     enabled: z.optional(z.boolean()),
     apiKey: z.optional(z.string())
 });
@@ -541,7 +609,8 @@ export const zOperatorDto = z.object({
 });
 
 export const zOperatorListDto = z.object({
-    items: z.array(zOperatorDto)
+    items: z.array(zOperatorDto),
+    total: z.number()
 });
 
 export const zCreateOperatorDto = z.object({
@@ -612,6 +681,22 @@ export const zRunTimingsDto = z.object({
     providerLatencyMs: z.nullable(z.number())
 });
 
+export const zRunGatewayDto = z.object({
+    endpoint: z.enum([
+        'chat.completions',
+        'responses',
+        'embeddings'
+    ]),
+    stream: z.boolean(),
+    requestedModel: z.string(),
+    routeId: z.nullable(z.uuid()),
+    attempts: z.number(),
+    usageSource: z.nullable(z.enum(['provider', 'counted'])),
+    clientDisconnected: z.boolean(),
+    ttfbMs: z.nullable(z.number()),
+    totalMs: z.nullable(z.number())
+});
+
 export const zRunDto = z.object({
     id: z.uuid(),
     kind: z.enum([
@@ -670,6 +755,7 @@ export const zRunDto = z.object({
     requestedMaxOutputTokens: z.nullable(z.number()),
     blockedBy: z.nullable(zRunBlockedByDto),
     timings: zRunTimingsDto,
+    gateway: z.nullable(zRunGatewayDto),
     createdAt: z.iso.datetime()
 });
 
@@ -770,6 +856,7 @@ export const zRunDetailDto = z.object({
     requestedMaxOutputTokens: z.nullable(z.number()),
     blockedBy: z.nullable(zRunBlockedByDto),
     timings: zRunTimingsDto,
+    gateway: z.nullable(zRunGatewayDto),
     createdAt: z.iso.datetime(),
     events: z.array(zRunEventDto),
     comparisonId: z.nullable(z.uuid())
@@ -844,6 +931,9 @@ export const zComparisonSideDto = z.object({
     accountKind: z.enum([
         'openai',
         'openai-compatible',
+        'anthropic',
+        'azure-openai',
+        'gemini',
         'mock'
     ]),
     model: z.string(),
@@ -913,7 +1003,9 @@ export const zBudgetShrinkDto = z.object({
 export const zBudgetPeriodDto = z.object({
     periodStart: z.iso.datetime(),
     periodEnd: z.nullable(z.iso.datetime()),
+    countingFrom: z.iso.datetime(),
     spentMicroUsd: z.coerce.bigint().check(z.gte(BigInt(0)), z.lte(BigInt(9007199254740991))),
+    openingMicroUsd: z.coerce.bigint().check(z.gte(BigInt(0)), z.lte(BigInt(9007199254740991))),
     heldMicroUsd: z.coerce.bigint().check(z.gte(BigInt(0)), z.lte(BigInt(9007199254740991))),
     remainingMicroUsd: z.coerce.bigint().check(z.gte(BigInt(0)), z.lte(BigInt(9007199254740991))),
     projectedMicroUsd: z.nullable(z.coerce.bigint().check(z.gte(BigInt(0)), z.lte(BigInt(9007199254740991)))),
@@ -934,6 +1026,7 @@ export const zBudgetDto = z.object({
         'month',
         'lifetime'
     ]),
+    countFrom: z.enum(['creation', 'period_start']),
     capMicroUsd: z.coerce.bigint().check(z.gte(BigInt(0)), z.lte(BigInt(9007199254740991))),
     softThresholdPct: z.number().check(z.gte(1), z.lte(100)),
     shrinkToFit: z.nullable(zBudgetShrinkDto),
@@ -970,6 +1063,7 @@ export const zCreateBudgetDto = z.object({
         'lifetime'
     ]),
     capMicroUsd: z.coerce.bigint().check(z.gte(BigInt(0)), z.lte(BigInt(9007199254740991))),
+    countFrom: z._default(z.optional(z.enum(['creation', 'period_start'])), 'creation'),
     softThresholdPct: z._default(z.optional(z.number().check(z.gte(1), z.lte(100))), 80),
     shrinkToFit: z.nullish(zShrinkToFitInputDto)
 });
@@ -985,7 +1079,8 @@ export const zUpdateBudgetDto = z.object({
         'week',
         'month',
         'lifetime'
-    ]))
+    ])),
+    countFrom: z.optional(z.enum(['creation', 'period_start']))
 });
 
 export const zModelPriceDto = z.object({
@@ -1001,6 +1096,30 @@ export const zPriceTableDto = z.object({
     models: z.array(zModelPriceDto)
 });
 
+export const zLongContextPriceDto = z.object({
+    aboveInputTokens: z.number(),
+    inputMicroUsdPerM: z.coerce.bigint().check(z.gte(BigInt(0)), z.lte(BigInt(9007199254740991))),
+    cachedInputMicroUsdPerM: z.coerce.bigint().check(z.gte(BigInt(0)), z.lte(BigInt(9007199254740991))),
+    outputMicroUsdPerM: z.coerce.bigint().check(z.gte(BigInt(0)), z.lte(BigInt(9007199254740991)))
+});
+
+export const zShippedModelPriceDto = z.object({
+    model: z.string(),
+    inputMicroUsdPerM: z.coerce.bigint().check(z.gte(BigInt(0)), z.lte(BigInt(9007199254740991))),
+    cachedInputMicroUsdPerM: z.coerce.bigint().check(z.gte(BigInt(0)), z.lte(BigInt(9007199254740991))),
+    outputMicroUsdPerM: z.coerce.bigint().check(z.gte(BigInt(0)), z.lte(BigInt(9007199254740991))),
+    cacheWriteMicroUsdPerM: z.nullable(z.coerce.bigint().check(z.gte(BigInt(0)), z.lte(BigInt(9007199254740991)))),
+    longContext: z.nullable(zLongContextPriceDto)
+});
+
+export const zShippedPriceTableDto = z.object({
+    id: z.string(),
+    title: z.string(),
+    source: z.string(),
+    asOf: z.iso.date(),
+    models: z.array(zShippedModelPriceDto)
+});
+
 export const zPriceOverrideDto = z.object({
     model: z.string(),
     inputMicroUsdPerM: z.coerce.bigint().check(z.gte(BigInt(0)), z.lte(BigInt(9007199254740991))),
@@ -1013,6 +1132,7 @@ export const zPriceOverrideDto = z.object({
 
 export const zPricesDto = z.object({
     table: zPriceTableDto,
+    tables: z.array(zShippedPriceTableDto),
     overrides: z.array(zPriceOverrideDto)
 });
 
@@ -1228,15 +1348,159 @@ export const zCreatePlanDto = z.object({
     steps: z.array(zPlanStepInputDto)
 });
 
+export const zGatewayInfoDto = z.object({
+    baseUrl: z.string(),
+    retention: z.enum(['keep_bodies', 'metadata_only']),
+    maxWaitMs: z.number(),
+    bodyLimitBytes: z.number(),
+    timeoutMs: z.number(),
+    defaultMaxOutputTokens: z.number(),
+    endpoints: z.array(z.string())
+});
+
+export const zGatewayRouteTargetDto = z.object({
+    accountId: z.uuid(),
+    accountName: z.nullable(z.string()),
+    accountKind: z.enum([
+        'openai',
+        'openai-compatible',
+        'mock'
+    ]),
+    model: z.string()
+});
+
+export const zGatewayRouteDto = z.object({
+    id: z.uuid(),
+    name: z.string(),
+    description: z.nullable(z.string()),
+    targets: z.array(zGatewayRouteTargetDto),
+    hiddenTargets: z.number(),
+    createdAt: z.iso.datetime(),
+    updatedAt: z.iso.datetime()
+});
+
+export const zGatewayRouteListDto = z.object({
+    items: z.array(zGatewayRouteDto)
+});
+
+export const zGatewayRouteTargetInputDto = z.object({
+    accountId: z.uuid(),
+    model: z.string().check(z.minLength(1), z.maxLength(200))
+});
+
+export const zCreateGatewayRouteDto = z.object({
+    name: z.string().check(z.minLength(1), z.maxLength(200)),
+    description: z.nullish(z.string().check(z.maxLength(500))),
+    targets: z.array(zGatewayRouteTargetInputDto).check(z.minLength(1), z.maxLength(8))
+});
+
+export const zUpdateGatewayRouteDto = z.object({
+    name: z.optional(z.string().check(z.minLength(1), z.maxLength(200))),
+    description: z.nullish(z.string().check(z.maxLength(500))),
+    targets: z.optional(z.array(zGatewayRouteTargetInputDto).check(z.minLength(1), z.maxLength(8)))
+});
+
+export const zPercentilesDto = z.object({
+    p50: z.nullable(z.int()),
+    p95: z.nullable(z.int())
+});
+
+export const zOverviewTotalsDto = z.object({
+    runs: z.number(),
+    succeeded: z.number(),
+    failed: z.number(),
+    cancelled: z.number(),
+    blocked: z.number(),
+    active: z.number(),
+    successRate: z.nullable(z.number()),
+    errorRate: z.nullable(z.number()),
+    latencyMs: zPercentilesDto,
+    durationMs: zPercentilesDto,
+    spend: zSpendSplitDto
+});
+
+export const zOverviewBucketCostDto = z.object({
+    verified: z.coerce.bigint().check(z.gte(BigInt(0)), z.lte(BigInt(9007199254740991))),
+    estimated: z.coerce.bigint().check(z.gte(BigInt(0)), z.lte(BigInt(9007199254740991))),
+    pending_sync: z.coerce.bigint().check(z.gte(BigInt(0)), z.lte(BigInt(9007199254740991))),
+    unavailableRuns: z.number()
+});
+
+export const zOverviewPointDto = z.object({
+    start: z.iso.datetime(),
+    runs: z.number(),
+    succeeded: z.number(),
+    failed: z.number(),
+    other: z.number(),
+    p95LatencyMs: z.nullable(z.int()),
+    cost: zOverviewBucketCostDto
+});
+
+export const zOverviewTopItemDto = z.object({
+    id: z.uuid(),
+    name: z.nullable(z.string()),
+    runs: z.number(),
+    failed: z.number(),
+    costMicroUsd: z.coerce.bigint().check(z.gte(BigInt(0)), z.lte(BigInt(9007199254740991)))
+});
+
+export const zOverviewTopDto = z.object({
+    operators: z.array(zOverviewTopItemDto),
+    accounts: z.array(zOverviewTopItemDto),
+    tokens: z.array(zOverviewTopItemDto)
+});
+
+export const zOverviewDto = z.object({
+    since: z.iso.datetime(),
+    until: z.iso.datetime(),
+    bucket: z.enum(['hour', 'day']),
+    totals: zOverviewTotalsDto,
+    series: z.array(zOverviewPointDto),
+    top: zOverviewTopDto
+});
+
 export const zListAuditEventsQuery = z.object({
     limit: z._default(z.optional(z.number().check(z.gte(1), z.lte(200))), 50),
     cursor: z.optional(z.string()),
     action: z.optional(z.string()),
     outcome: z.optional(z.enum(['success', 'failure'])),
-    actorId: z.optional(z.uuid())
+    actorId: z.optional(z.uuid()),
+    actorType: z.optional(z.enum([
+        'user',
+        'token',
+        'system',
+        'anonymous'
+    ])),
+    targetType: z.optional(z.string()),
+    targetId: z.optional(z.uuid()),
+    since: z.optional(z.iso.datetime()),
+    until: z.optional(z.iso.datetime())
 });
 
 export const zListAuditEventsResponse = zAuditPageDto;
+
+export const zListAuditActionsResponse = zAuditActionListDto;
+
+export const zExportAuditEventsQuery = z.object({
+    action: z.optional(z.string()),
+    outcome: z.optional(z.enum(['success', 'failure'])),
+    actorId: z.optional(z.uuid()),
+    actorType: z.optional(z.enum([
+        'user',
+        'token',
+        'system',
+        'anonymous'
+    ])),
+    targetType: z.optional(z.string()),
+    targetId: z.optional(z.uuid()),
+    since: z.optional(z.iso.datetime()),
+    until: z.optional(z.iso.datetime())
+});
+
+/**
+ * CSV with a header row: time, action, outcome, actor_type, actor_id, actor, target_type, target_id, target, ip, metadata
+ */
+export const zExportAuditEventsResponse = z.string();
 
 export const zLoginBody = zLoginDto;
 
@@ -1257,6 +1521,33 @@ export const zSwitchWorkspaceResponse = zMeDto;
 export const zChangePasswordBody = zChangePasswordDto;
 
 export const zChangePasswordResponse = z.void();
+
+export const zListTokensQuery = z.object({
+    q: z.optional(z.string().check(z.maxLength(100))),
+    limit: z.optional(z.number().check(z.gte(1), z.lte(200))),
+    offset: z._default(z.optional(z.number().check(z.gte(0), z.lte(100000))), 0),
+    status: z.optional(z.enum([
+        'active',
+        'expired',
+        'revoked'
+    ])),
+    scope: z.optional(z.enum([
+        'read',
+        'run',
+        'admin',
+        'inference'
+    ])),
+    sort: z._default(z.optional(z.enum([
+        'name',
+        '-name',
+        'created',
+        '-created',
+        'lastUsed',
+        '-lastUsed',
+        'expires',
+        '-expires'
+    ])), '-created')
+});
 
 export const zListTokensResponse = zTokenListDto;
 
@@ -1287,6 +1578,28 @@ export const zClearAlertWebhookResponse = z.void();
 export const zSetAlertWebhookBody = zSetAlertWebhookDto;
 
 export const zSetAlertWebhookResponse = zAlertWebhookSecretDto;
+
+export const zListMembersQuery = z.object({
+    q: z.optional(z.string().check(z.maxLength(100))),
+    limit: z.optional(z.number().check(z.gte(1), z.lte(200))),
+    offset: z._default(z.optional(z.number().check(z.gte(0), z.lte(100000))), 0),
+    role: z.optional(z.enum([
+        'owner',
+        'admin',
+        'member',
+        'viewer'
+    ])),
+    sort: z._default(z.optional(z.enum([
+        'email',
+        '-email',
+        'name',
+        '-name',
+        'role',
+        '-role',
+        'joined',
+        '-joined'
+    ])), 'joined')
+});
 
 export const zListMembersResponse = zMemberListDto;
 
@@ -1331,6 +1644,33 @@ export const zJoinWithInviteResponse = zMeDto;
 export const zHealthResponse = zHealthDto;
 
 export const zReadyResponse = zReadinessDto;
+
+export const zListProviderAccountsQuery = z.object({
+    q: z.optional(z.string().check(z.maxLength(100))),
+    limit: z.optional(z.number().check(z.gte(1), z.lte(200))),
+    offset: z._default(z.optional(z.number().check(z.gte(0), z.lte(100000))), 0),
+    status: z.optional(z.array(z.string())),
+    kind: z.optional(z.enum([
+        'openai',
+        'openai-compatible',
+        'anthropic',
+        'azure-openai',
+        'gemini',
+        'mock'
+    ])),
+    sort: z._default(z.optional(z.enum([
+        'name',
+        '-name',
+        'created',
+        '-created',
+        'status',
+        '-status',
+        'kind',
+        '-kind',
+        'lastVerified',
+        '-lastVerified'
+    ])), 'created')
+});
 
 export const zListProviderAccountsResponse = zProviderAccountListDto;
 
@@ -1398,6 +1738,25 @@ export const zRequestProviderCostSyncPath = z.object({
 
 export const zRequestProviderCostSyncResponse = zCostSyncRequestedDto;
 
+export const zListOperatorsQuery = z.object({
+    q: z.optional(z.string().check(z.maxLength(100))),
+    limit: z.optional(z.number().check(z.gte(1), z.lte(200))),
+    offset: z._default(z.optional(z.number().check(z.gte(0), z.lte(100000))), 0),
+    accountId: z.optional(z.uuid()),
+    outputFormat: z.optional(z.enum(['text', 'json_schema'])),
+    health: z.optional(z.enum(['usable', 'unusable'])),
+    sort: z._default(z.optional(z.enum([
+        'name',
+        '-name',
+        'created',
+        '-created',
+        'updated',
+        '-updated',
+        'model',
+        '-model'
+    ])), 'name')
+});
+
 export const zListOperatorsResponse = zOperatorListDto;
 
 export const zCreateOperatorBody = zCreateOperatorDto;
@@ -1437,6 +1796,7 @@ export const zListRunsQuery = z.object({
     ])),
     operatorId: z.optional(z.uuid()),
     accountId: z.optional(z.uuid()),
+    tokenId: z.optional(z.uuid()),
     since: z.optional(z.iso.datetime()),
     until: z.optional(z.iso.datetime())
 });
@@ -1603,3 +1963,41 @@ export const zCancelMissionPath = z.object({
 });
 
 export const zCancelMissionResponse = zMissionDetailDto;
+
+export const zGetGatewayInfoResponse = zGatewayInfoDto;
+
+export const zListGatewayRoutesResponse = zGatewayRouteListDto;
+
+export const zCreateGatewayRouteBody = zCreateGatewayRouteDto;
+
+export const zCreateGatewayRouteResponse = zGatewayRouteDto;
+
+export const zDeleteGatewayRoutePath = z.object({
+    routeId: z.uuid()
+});
+
+export const zDeleteGatewayRouteResponse = z.void();
+
+export const zGetGatewayRoutePath = z.object({
+    routeId: z.uuid()
+});
+
+export const zGetGatewayRouteResponse = zGatewayRouteDto;
+
+export const zUpdateGatewayRouteBody = zUpdateGatewayRouteDto;
+
+export const zUpdateGatewayRoutePath = z.object({
+    routeId: z.uuid()
+});
+
+export const zUpdateGatewayRouteResponse = zGatewayRouteDto;
+
+export const zGetOverviewQuery = z.object({
+    since: z.optional(z.iso.datetime()),
+    until: z.optional(z.iso.datetime()),
+    bucket: z.optional(z.enum(['hour', 'day'])),
+    accountId: z.optional(z.uuid()),
+    operatorId: z.optional(z.uuid())
+});
+
+export const zGetOverviewResponse = zOverviewDto;

@@ -7,7 +7,7 @@ import {
   setPriceOverrideMutation,
   updatePriceOverrideMutation,
 } from '../../api/generated/@tanstack/react-query.gen.js';
-import type { PriceOverrideDto, PricesDto, PriceTableDto } from '../../api/generated/types.gen.js';
+import type { PriceOverrideDto, PricesDto, ShippedPriceTableDto } from '../../api/generated/types.gen.js';
 import { formatDateTime, formatUtcDay } from '../../lib/format.js';
 import { dollarsToMicroUsd, formatUsd, microUsdToDollars } from '../../lib/money.js';
 import { ConfirmButton, EmptyState, FieldError, hasOnlyFieldErrors, Loading, ProblemAlert } from '../../lib/ui.js';
@@ -25,8 +25,9 @@ export function PriceOverrides({ canManage }: { canManage: boolean }) {
         <div>
           <h2 id="prices-heading">Prices</h2>
           <p className="card-description">
-            Estimates and budget holds price tokens with the shipped table, or with this workspace&apos;s override for a model. An OpenAI-compatible or custom model
-            has no price until you add one — and cannot run under a budget without it.
+            Estimates and budget holds price tokens with the shipped tables (one per provider), or with this workspace&apos;s override for a model. A model none of
+            them lists — a self-hosted server&apos;s, a newer one, an Azure deployment with a name of its own — has no price until you add one, and cannot run
+            under a budget without it.
           </p>
         </div>
         {canManage && !adding ? (
@@ -49,7 +50,9 @@ export function PriceOverrides({ canManage }: { canManage: boolean }) {
         <ProblemAlert error={prices.error} />
       ) : (
         <>
-          <PriceTableSource table={prices.data.table} />
+          {prices.data.tables.map((table) => (
+            <PriceTableSource key={table.id} table={table} />
+          ))}
           {notice ? (
             <div className="alert alert-success" role="status" data-testid="price-override-notice">
               {notice}
@@ -60,7 +63,7 @@ export function PriceOverrides({ canManage }: { canManage: boolean }) {
               <OverrideForm
                 override={null}
                 existing={prices.data.overrides}
-                knownModels={prices.data.table.models.map((m) => m.model)}
+                knownModels={prices.data.tables.flatMap((t) => t.models.map((m) => m.model))}
                 onSaved={(saved, replaced) => {
                   setAdding(false);
                   setNotice(`${replaced ? 'Override replaced' : 'Override added'}: ${saved.model} now costs ${formatUsd(saved.inputMicroUsdPerM)} input and ${formatUsd(saved.outputMicroUsdPerM)} output per 1M tokens.`);
@@ -76,14 +79,15 @@ export function PriceOverrides({ canManage }: { canManage: boolean }) {
   );
 }
 
-function PriceTableSource({ table }: { table: PriceTableDto }) {
+function PriceTableSource({ table }: { table: ShippedPriceTableDto }) {
   // "https://… (notes)": the address becomes a link, the rest stays text.
   const [first, ...rest] = table.source.split(' ');
   const isUrl = !!first && /^https?:\/\//.test(first);
   return (
     <div className="price-source" data-testid="price-table-source">
       <p>
-        <strong>Shipped price table</strong> ({table.models.length} OpenAI models), as of <span data-testid="price-table-as-of">{formatUtcDay(table.asOf)}</span>. Source:{' '}
+        <strong>{table.title}</strong> ({table.models.length} {table.models.length === 1 ? 'model' : 'models'}), as of{' '}
+        <span data-testid="price-table-as-of">{formatUtcDay(table.asOf)}</span>. Source:{' '}
         {isUrl ? (
           <>
             <a href={first} target="_blank" rel="noopener noreferrer">
@@ -112,6 +116,7 @@ function PriceTableSource({ table }: { table: PriceTableDto }) {
                 <th scope="col" className="num">
                   Output / 1M
                 </th>
+                <th scope="col">Also</th>
               </tr>
             </thead>
             <tbody>
@@ -123,6 +128,16 @@ function PriceTableSource({ table }: { table: PriceTableDto }) {
                   <td className="num">{formatUsd(m.inputMicroUsdPerM)}</td>
                   <td className="num">{formatUsd(m.cachedInputMicroUsdPerM)}</td>
                   <td className="num">{formatUsd(m.outputMicroUsdPerM)}</td>
+                  <td className="muted small">
+                    {[
+                      m.cacheWriteMicroUsdPerM !== null ? `cache writes ${formatUsd(m.cacheWriteMicroUsdPerM)}` : null,
+                      m.longContext
+                        ? `prompts above ${m.longContext.aboveInputTokens.toLocaleString('en-US')} tokens: ${formatUsd(m.longContext.inputMicroUsdPerM)} / ${formatUsd(m.longContext.outputMicroUsdPerM)}`
+                        : null,
+                    ]
+                      .filter(Boolean)
+                      .join(' · ')}
+                  </td>
                 </tr>
               ))}
             </tbody>

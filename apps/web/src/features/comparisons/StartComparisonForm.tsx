@@ -70,7 +70,7 @@ export function StartComparisonForm({ operators, accounts }: { operators: Operat
   if (liveAccounts.length === 0) {
     return (
       <p className="empty" data-testid="comparison-needs-live-account">
-        Add an OpenAI or OpenAI-compatible account in the <Link to="/vault">Vault</Link> first: a comparison runs the same input on the mock and on a live account. (To try it
+        Add a live account (OpenAI, Anthropic, Gemini, Azure OpenAI or OpenAI-compatible) in the <Link to="/vault">Vault</Link> first: a comparison runs the same input on the mock and on a live account. (To try it
         without a key, add a second mock account — for instance one that reports its own cost — as a stand-in.)
       </p>
     );

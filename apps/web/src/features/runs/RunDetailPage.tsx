@@ -9,7 +9,7 @@ import { useCan, useMe } from '../../lib/session.js';
 import { formatUsd } from '../../lib/money.js';
 import { Fact, CopyButton, Loading, PageHeader, ProblemAlert } from '../../lib/ui.js';
 import { CostWithLabel } from '../money/CostLabelBadge.js';
-import { troubleshootingTip } from '../vault/account-labels.js';
+import { type AccountKind, troubleshootingTip } from '../vault/account-labels.js';
 import { LiveIndicator } from './LiveIndicator.js';
 import { rememberRun, useLiveRuns } from './run-cache.js';
 import type { LiveState } from './run-stream.js';
@@ -253,7 +253,7 @@ const RUN_TIPS: Record<string, string> = {
 };
 
 /** The mapped provider error in words (SPEC §6), with what to do about it. */
-function RunErrorCallout({ run, kind }: { run: RunDetailDto; kind: 'openai' | 'openai-compatible' | 'mock' | undefined }) {
+function RunErrorCallout({ run, kind }: { run: RunDetailDto; kind: AccountKind | undefined }) {
   const code = run.error?.code ?? (run.status === 'blocked' ? 'blocked' : 'failed');
   const message = run.error?.message || run.statusReason || 'The run failed.';
   const tip = RUN_TIPS[code] ?? troubleshootingTip(code, kind ?? 'openai-compatible');

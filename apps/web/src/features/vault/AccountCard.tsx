@@ -6,7 +6,7 @@ import type { ProviderAccountDto } from '../../api/generated/types.gen.js';
 import { formatDateTime, formatRelative } from '../../lib/format.js';
 import { ConfirmButton, ProblemAlert } from '../../lib/ui.js';
 import { AdminKeyPanel, LimitsPanel, SettingsPanel, SharingPanel } from './AccountPanels.js';
-import { billingSentence, hostOf, KIND_LABELS, statusLabel, statusTone } from './account-labels.js';
+import { billingSentence, hostOf, KIND_LABELS, PRESET_LABELS, statusLabel, statusTone } from './account-labels.js';
 import { CostSyncStatus } from './CostSyncStatus.js';
 import { describeLimits, describeProviderLimits } from './LimitsFields.js';
 import { ModelList } from './ModelList.js';
@@ -69,9 +69,11 @@ export function AccountCard({ account, canManage }: { account: ProviderAccountDt
   const remove = useMutation({ ...deleteProviderAccountMutation(), onSuccess: () => cache.remove(account.id) });
 
   const disabled = account.status === 'disabled';
-  const isOpenAI = account.kind === 'openai';
+  // The server says which kinds have a cost report (OpenAI, Anthropic): only those take an admin key.
+  const hasCostSync = account.costSync !== null;
+  const isAzure = account.kind === 'azure-openai';
   const providerReports = describeProviderLimits(account.providerLimits);
-  const panels: Panel[] = ['settings', 'limits', 'sharing', ...(isOpenAI ? (['admin-key'] as const) : [])];
+  const panels: Panel[] = ['settings', 'limits', 'sharing', ...(hasCostSync ? (['admin-key'] as const) : [])];
   const actionError = verify.error ?? toggleEnabled.error ?? remove.error;
 
   function openPanel(next: Panel) {
@@ -95,7 +97,9 @@ export function AccountCard({ account, canManage }: { account: ProviderAccountDt
           <h3 id={`account-${account.id}`}>{account.name}</h3>
           <p className="account-sub">
             {KIND_LABELS[account.kind]}
+            {account.preset ? <span data-testid="vault-preset"> · {PRESET_LABELS[account.preset]}</span> : null}
             {account.baseUrl ? <span title={account.baseUrl}> · {hostOf(account.baseUrl)}</span> : null}
+            {isAzure ? <span> · api-version {account.apiVersion ?? '2024-10-21'}</span> : null}
           </p>
         </div>
         <span className={`badge badge-${statusTone(account.status)} badge-status`} data-testid="vault-status" data-status={account.status}>
@@ -134,7 +138,7 @@ export function AccountCard({ account, canManage }: { account: ProviderAccountDt
             </span>
           )}
         </Fact>
-        <Fact label="Default model">{account.defaultModel ? <code className="mono">{account.defaultModel}</code> : <span className="muted">Not set</span>}</Fact>
+        <Fact label={isAzure ? 'Default deployment' : 'Default model'}>{account.defaultModel ? <code className="mono">{account.defaultModel}</code> : <span className="muted">Not set</span>}</Fact>
         <Fact label="Last verified">
           <span data-testid="vault-last-verified" title={account.lastVerifiedAt ? formatDateTime(account.lastVerifiedAt) : undefined}>
             {account.lastVerifiedAt ? formatRelative(account.lastVerifiedAt) : 'never'}
@@ -148,16 +152,16 @@ export function AccountCard({ account, canManage }: { account: ProviderAccountDt
         </Fact>
         <Fact label="Limits">{describeLimits(account.limits)}</Fact>
         <Fact label="Provider grants">{providerReports ?? <span className="muted">Not reported yet</span>}</Fact>
-        {isOpenAI ? (
+        {hasCostSync ? (
           <Fact label="Admin key (cost sync)">
             {account.adminKey ? <code className="mono">{account.adminKey.hint}</code> : <span className="muted">Not set — costs are estimates</span>}
           </Fact>
         ) : null}
-        <Fact label="Models" wide={!isOpenAI}>
+        <Fact label={isAzure ? 'Deployments' : 'Models'} wide={!hasCostSync}>
           {account.models.length ? (
             <details className="models-details">
               <summary>
-                {account.models.length} verified {account.models.length === 1 ? 'model' : 'models'}
+                {account.models.length} verified {isAzure ? (account.models.length === 1 ? 'deployment' : 'deployments') : account.models.length === 1 ? 'model' : 'models'}
               </summary>
               <ModelList models={account.models} highlight={account.defaultModel} />
             </details>
@@ -168,6 +172,11 @@ export function AccountCard({ account, canManage }: { account: ProviderAccountDt
       </dl>
 
       <CostSyncStatus account={account} canManage={canManage} />
+      {account.costReporting.mode !== 'cost_sync' && account.costReporting.mode !== 'not_billed' ? (
+        <p className="account-costs muted small" data-testid="vault-cost-reporting" data-mode={account.costReporting.mode}>
+          {account.costReporting.explanation}
+        </p>
+      ) : null}
 
       <p className="account-billing">
         {billingSentence(account)}

@@ -5,7 +5,7 @@ import { setProviderAdminKey, updateProviderAccount } from '../../api/generated/
 import type { MockSettingsDto, ProviderAccountDto, UpdateProviderAccountDto } from '../../api/generated/types.gen.js';
 import { formatDateTime } from '../../lib/format.js';
 import { ConfirmButton, FieldError, hasOnlyFieldErrors, ProblemAlert } from '../../lib/ui.js';
-import { MOCK_FAILURES, sameBaseUrl } from './account-labels.js';
+import { KIND_GUIDES, MOCK_FAILURES, sameBaseUrl } from './account-labels.js';
 import { LimitsFields, limitsDtoOf, limitsInputOf } from './LimitsFields.js';
 import { SecretKeyInput } from './SecretKeyInput.js';
 import { sharingOf, SharingFields } from './SharingFields.js';
@@ -63,6 +63,7 @@ export function SettingsPanel({ account, onSaved, onCancel }: PanelProps) {
   const [name, setName] = useState(account.name);
   const [defaultModel, setDefaultModel] = useState(account.defaultModel ?? '');
   const [baseUrl, setBaseUrl] = useState(account.baseUrl ?? '');
+  const [apiVersion, setApiVersion] = useState(account.apiVersion ?? '');
   const [failWith, setFailWith] = useState<(typeof MOCK_FAILURES)[number]['value']>((account.mock?.failWith as MockSettingsDto['failWith']) ?? '');
   const [latency, setLatency] = useState(String(account.mock?.latencyMs ?? 0));
   const keyRef = useRef<HTMLInputElement>(null);
@@ -83,6 +84,7 @@ export function SettingsPanel({ account, onSaved, onCancel }: PanelProps) {
     if (name.trim() !== account.name) body.name = name.trim();
     if ((defaultModel || null) !== account.defaultModel) body.defaultModel = defaultModel.trim() || null;
     if (account.kind !== 'mock' && (baseUrl.trim() || null) !== account.baseUrl) body.baseUrl = baseUrl.trim() || null;
+    if (account.kind === 'azure-openai' && (apiVersion.trim() || null) !== account.apiVersion) body.apiVersion = apiVersion.trim() || null;
     if (account.kind === 'mock') {
       // openapi.json marks failWith nullable, but the generated enum type has no null; the API takes null to clear it.
       body.mock = { latencyMs: Number(latency) || 0, failWith: (failWith || null) as MockSettingsDto['failWith'] };
@@ -134,18 +136,27 @@ export function SettingsPanel({ account, onSaved, onCancel }: PanelProps) {
         </div>
         {account.kind !== 'mock' ? (
           <div className="field">
-            <label htmlFor={`${id}-base-url`}>{account.kind === 'openai' ? 'API base URL (optional)' : 'Base URL'}</label>
+            <label htmlFor={`${id}-base-url`}>{KIND_GUIDES[account.kind].baseUrlLabel}</label>
             <input
               id={`${id}-base-url`}
               data-testid="vault-edit-base-url"
               type="url"
               value={baseUrl}
-              placeholder={account.kind === 'openai' ? 'https://api.openai.com/v1' : 'https://openrouter.ai/api/v1'}
+              placeholder={KIND_GUIDES[account.kind].baseUrlPlaceholder}
               onChange={(e) => setBaseUrl(e.target.value)}
             />
             <FieldError error={error} field="baseUrl" />
           </div>
-        ) : (
+        ) : null}
+        {account.kind === 'azure-openai' ? (
+          <div className="field">
+            <label htmlFor={`${id}-api-version`}>api-version</label>
+            <input id={`${id}-api-version`} data-testid="vault-edit-api-version" value={apiVersion} placeholder="2024-10-21" onChange={(e) => setApiVersion(e.target.value)} />
+            <span className="field-hint">Empty: 2024-10-21. Changing it needs no new key (the endpoint stays the same).</span>
+            <FieldError error={error} field="apiVersion" />
+          </div>
+        ) : null}
+        {account.kind === 'mock' ? (
           <>
             <div className="field">
               <label htmlFor={`${id}-fail`}>Simulate a provider error</label>
@@ -163,14 +174,14 @@ export function SettingsPanel({ account, onSaved, onCancel }: PanelProps) {
               <FieldError error={update.error} field="mock.latencyMs" />
             </div>
           </>
-        )}
+        ) : null}
       </div>
       {needsKey ? (
         <div className="field" data-testid="vault-edit-endpoint-key">
           <p className="callout callout-billing" id={`${id}-endpoint-why`}>
             This account&apos;s key is bound to its current endpoint and is never sent anywhere else — so changing the base URL needs the key for the new
             endpoint. Paste it here: it is checked there (by listing the models) before anything is saved.
-            {account.adminKey ? ' The admin key for cost sync is removed with the move; add it again afterwards if the new endpoint is OpenAI’s.' : ''}
+            {account.adminKey ? ' The admin key for cost sync is removed with the move; add it again afterwards if the new endpoint is the provider’s own.' : ''}
           </p>
           <label htmlFor={`${id}-endpoint-key`}>API key for the new base URL</label>
           <SecretKeyInput
@@ -185,7 +196,7 @@ export function SettingsPanel({ account, onSaved, onCancel }: PanelProps) {
           <FieldError error={error} field="apiKey" />
         </div>
       ) : null}
-      {error && !hasOnlyFieldErrors(error, ['name', 'defaultModel', 'baseUrl', 'apiKey', 'mock.latencyMs']) ? <ProblemAlert error={error} /> : null}
+      {error && !hasOnlyFieldErrors(error, ['name', 'defaultModel', 'baseUrl', 'apiKey', 'apiVersion', 'mock.latencyMs']) ? <ProblemAlert error={error} /> : null}
       <PanelActions pending={update.isPending || keyRequest.pending} disabled={needsKey && !hasNewKey} onCancel={onCancel} saveTestId="vault-edit-save" />
     </form>
   );
@@ -241,11 +252,12 @@ export function SharingPanel({ account, onSaved, onCancel }: PanelProps) {
   );
 }
 
-/** OpenAI only: the separate sk-admin- key that lets Vaultrun read the organization's costs (cost sync). */
+/** OpenAI and Anthropic: the separate admin key that lets Vaultrun read the organization's costs (cost sync). */
 export function AdminKeyPanel({ account, onSaved, onCancel }: PanelProps) {
   const id = useId();
   const keyRef = useRef<HTMLInputElement>(null);
   const [hasKey, setHasKey] = useState(false);
+  const adminGuide = KIND_GUIDES[account.kind].adminKey;
   const request = useSecretRequest();
   const cache = useVaultCache();
   const clear = useMutation({
@@ -271,9 +283,8 @@ export function AdminKeyPanel({ account, onSaved, onCancel }: PanelProps) {
   return (
     <form className="form panel" onSubmit={(e) => void submit(e)} method="post" noValidate aria-label={`Admin key of ${account.name}`}>
       <p className="panel-intro">
-        An OpenAI <strong>admin key</strong> (it starts with <code className="mono">sk-admin-</code>) lets Vaultrun read your organization&apos;s usage and costs, so
-        run costs can be marked <em>Verified by Provider</em> instead of estimated (cost sync). It cannot run models and is stored apart from the API key. Create one
-        at platform.openai.com › Settings › Organization › Admin keys.
+        {adminGuide?.what ?? 'An admin key'} lets Vaultrun read your organization&apos;s usage and costs, so run costs can be marked <em>Verified by Provider</em> instead of
+        estimated (cost sync). It cannot run models and is stored apart from the API key. Create one at {adminGuide?.where ?? 'the provider'}.
       </p>
       {account.adminKey ? (
         <div className="admin-key-current">
@@ -299,7 +310,7 @@ export function AdminKeyPanel({ account, onSaved, onCancel }: PanelProps) {
           id={`${id}-admin-key`}
           inputRef={keyRef}
           testId="vault-admin-key"
-          placeholder="sk-admin-…"
+          placeholder={adminGuide?.placeholder ?? ''}
           onPresenceChange={(present) => {
             setHasKey(present);
             request.reset();

@@ -4,7 +4,19 @@ import { updateProviderAccountMutation, verifyProviderAccountMutation } from '..
 import { createProviderAccount } from '../../api/generated/sdk.gen.js';
 import type { CreateProviderAccountDto, ProviderAccountDto } from '../../api/generated/types.gen.js';
 import { FieldError, hasOnlyFieldErrors, ProblemAlert } from '../../lib/ui.js';
-import { type AccountKind, billingSentence, KIND_CHOICES, KIND_LABELS, MOCK_FAILURES, statusLabel, statusTone, suggestedDefaultModel } from './account-labels.js';
+import {
+  type AccountKind,
+  billingSentence,
+  KIND_CHOICES,
+  KIND_GUIDES,
+  KIND_LABELS,
+  MOCK_FAILURES,
+  PRESET_CHOICES,
+  type PresetId,
+  statusLabel,
+  statusTone,
+  suggestedDefaultModel,
+} from './account-labels.js';
 import { DEFAULT_LIMITS, LimitsFields, type LimitsInput, limitsDtoOf } from './LimitsFields.js';
 import { ModelList } from './ModelList.js';
 import { ProviderErrorCallout } from './ProviderErrorCallout.js';
@@ -13,7 +25,7 @@ import { SecretKeyInput } from './SecretKeyInput.js';
 import { type Sharing, SharingFields } from './SharingFields.js';
 import { useSecretRequest, useVaultCache } from './vault-cache.js';
 
-const FORM_FIELDS = ['name', 'baseUrl', 'apiKey', 'limits.maxConcurrency', 'limits.requestsPerMinute', 'limits.tokensPerMinute'];
+const FORM_FIELDS = ['name', 'baseUrl', 'apiKey', 'apiVersion', 'limits.maxConcurrency', 'limits.requestsPerMinute', 'limits.tokensPerMinute'];
 
 
 /**
@@ -62,25 +74,39 @@ function DetailsStep({ onCreated }: { onCreated: (account: ProviderAccountDto) =
   const request = useSecretRequest();
   const keyRef = useRef<HTMLInputElement>(null);
   const [kind, setKind] = useState<AccountKind | null>(null);
+  const [preset, setPreset] = useState<PresetId | null>(null);
   const [name, setName] = useState('');
   const [baseUrl, setBaseUrl] = useState('');
+  const [apiVersion, setApiVersion] = useState('');
   const [hasKey, setHasKey] = useState(false);
   const [limits, setLimits] = useState<LimitsInput>(DEFAULT_LIMITS);
   const [sharing, setSharing] = useState<Sharing>({ visibility: 'workspace', userIds: [], tokenIds: [] });
   const [mockFailWith, setMockFailWith] = useState<(typeof MOCK_FAILURES)[number]['value']>('');
   const [mockLatency, setMockLatency] = useState('0');
 
-  const keyRequired = kind === 'openai';
-  const canSave = !!kind && name.trim() !== '' && (!keyRequired || hasKey) && (kind !== 'openai-compatible' || baseUrl.trim() !== '') && !request.pending;
+  const guide = kind ? KIND_GUIDES[kind] : null;
+  const presetChoice = kind === 'openai-compatible' ? (PRESET_CHOICES.find((c) => c.preset === preset) ?? null) : null;
+  const keyRequired = (guide?.keyRequired ?? false) || (presetChoice?.keyRequired ?? false);
+  const baseUrlRequired = guide?.baseUrl === 'required';
+  const canSave = !!kind && name.trim() !== '' && (!keyRequired || hasKey) && (!baseUrlRequired || baseUrl.trim() !== '') && !request.pending;
 
   function chooseKind(next: AccountKind) {
     setKind(next);
+    setPreset(null);
+    setBaseUrl('');
+    setApiVersion('');
     request.reset();
     if (next === 'mock') {
-      setBaseUrl('');
       if (keyRef.current) keyRef.current.value = '';
       setHasKey(false);
     }
+  }
+
+  function choosePreset(choice: (typeof PRESET_CHOICES)[number]) {
+    setPreset(choice.preset);
+    setBaseUrl(choice.baseUrl);
+    if (!name.trim() && choice.preset) setName(choice.title);
+    request.reset();
   }
 
   async function submit(event: FormEvent) {
@@ -97,6 +123,8 @@ function DetailsStep({ onCreated }: { onCreated: (account: ProviderAccountDto) =
       verify: true,
     };
     if (kind !== 'mock' && baseUrl.trim()) body.baseUrl = baseUrl.trim();
+    if (kind === 'openai-compatible' && preset) body.preset = preset;
+    if (kind === 'azure-openai' && apiVersion.trim()) body.apiVersion = apiVersion.trim();
     if (apiKey) body.apiKey = apiKey;
     if (kind === 'mock') body.mock = { latencyMs: Number(mockLatency) || 0, ...(mockFailWith ? { failWith: mockFailWith } : {}) };
     const result = await request.run(async () => (await createProviderAccount({ body, throwOnError: true })).data);
@@ -117,6 +145,24 @@ function DetailsStep({ onCreated }: { onCreated: (account: ProviderAccountDto) =
   }
 
   const error = request.error;
+  const baseUrlField = guide ? (
+    <div className="field">
+      <label htmlFor={`${id}-base-url`}>{guide.baseUrlLabel}</label>
+      <input
+        id={`${id}-base-url`}
+        data-testid="vault-base-url"
+        type="url"
+        value={baseUrl}
+        placeholder={presetChoice?.baseUrl || guide.baseUrlPlaceholder}
+        onChange={(e) => setBaseUrl(e.target.value)}
+        aria-describedby={`${id}-base-url-hint`}
+      />
+      <span className="field-hint" id={`${id}-base-url-hint`}>
+        {guide.baseUrlHint}
+      </span>
+      <FieldError error={error} field="baseUrl" />
+    </div>
+  ) : null;
   return (
     <form className="form" onSubmit={(e) => void submit(e)} method="post" noValidate>
       <fieldset className="field fieldset">
@@ -139,50 +185,45 @@ function DetailsStep({ onCreated }: { onCreated: (account: ProviderAccountDto) =
         </div>
       </fieldset>
 
-      {kind ? (
+      {kind === 'openai-compatible' ? (
+        <fieldset className="field fieldset">
+          <legend>Which server?</legend>
+          <div className="preset-choices" role="group" aria-label="Presets">
+            {PRESET_CHOICES.map((choice) => (
+              <button
+                type="button"
+                key={choice.preset ?? 'other'}
+                aria-pressed={preset === choice.preset}
+                className={`btn btn-small ${preset === choice.preset ? 'btn-toggled' : 'btn-ghost'}`}
+                data-testid={`vault-preset-${choice.preset ?? 'other'}`}
+                onClick={() => choosePreset(choice)}
+              >
+                {choice.title}
+              </button>
+            ))}
+          </div>
+        </fieldset>
+      ) : null}
+
+      {kind && guide ? (
         <>
           <div className="form-grid-2">
             <div className="field">
               <label htmlFor={`${id}-name`}>2. Connection name</label>
-              <input
-                id={`${id}-name`}
-                data-testid="vault-name"
-                value={name}
-                maxLength={100}
-                placeholder={kind === 'openai' ? 'e.g. Team OpenAI' : kind === 'mock' ? 'e.g. Mock for demos' : 'e.g. OpenRouter'}
-                onChange={(e) => setName(e.target.value)}
-              />
+              <input id={`${id}-name`} data-testid="vault-name" value={name} maxLength={100} placeholder={guide.namePlaceholder} onChange={(e) => setName(e.target.value)} />
               <FieldError error={error} field="name" />
             </div>
-            {kind === 'openai-compatible' ? (
-              <div className="field">
-                <label htmlFor={`${id}-base-url`}>Base URL</label>
-                <input
-                  id={`${id}-base-url`}
-                  data-testid="vault-base-url"
-                  type="url"
-                  value={baseUrl}
-                  placeholder="https://openrouter.ai/api/v1"
-                  onChange={(e) => setBaseUrl(e.target.value)}
-                  aria-describedby={`${id}-base-url-hint`}
-                />
-                <span className="field-hint" id={`${id}-base-url-hint`}>
-                  The URL that ends in /v1 — OpenRouter https://openrouter.ai/api/v1 · Ollama http://localhost:11434/v1 · vLLM http://host:8000/v1 · Azure
-                  https://&lt;resource&gt;.openai.azure.com/openai/v1
-                </span>
-                <FieldError error={error} field="baseUrl" />
-              </div>
-            ) : null}
+            {guide.baseUrl === 'required' ? baseUrlField : null}
           </div>
 
           {kind !== 'mock' ? (
             <div className="field field-key">
-              <label htmlFor={`${id}-key`}>3. API key{kind === 'openai-compatible' ? ' (optional)' : ''}</label>
+              <label htmlFor={`${id}-key`}>3. API key{keyRequired ? '' : ' (optional)'}</label>
               <SecretKeyInput
                 id={`${id}-key`}
                 inputRef={keyRef}
                 testId="vault-api-key"
-                placeholder={kind === 'openai' ? 'sk-proj-…' : 'Leave empty for a server without authentication'}
+                placeholder={presetChoice?.keyPlaceholder ?? guide.keyPlaceholder}
                 describedBy={`${id}-key-hint`}
                 onPresenceChange={(present) => {
                   setHasKey(present);
@@ -190,10 +231,7 @@ function DetailsStep({ onCreated }: { onCreated: (account: ProviderAccountDto) =
                 }}
               />
               <span className="field-hint" id={`${id}-key-hint`}>
-                {kind === 'openai'
-                  ? 'Create a key at platform.openai.com/api-keys (billing must be set up first, under Settings › Billing) and copy it whole: OpenAI shows it only once.'
-                  : 'Needed by OpenRouter and Azure; a local Ollama or vLLM usually needs none.'}{' '}
-                <strong>Your key is encrypted and never shown again — only a hint.</strong>
+                {presetChoice?.keyHint ?? guide.keyHint} <strong>Your key is encrypted and never shown again — only a hint.</strong>
               </span>
               <FieldError error={error} field="apiKey" />
             </div>
@@ -204,21 +242,18 @@ function DetailsStep({ onCreated }: { onCreated: (account: ProviderAccountDto) =
           <p className="callout callout-billing">{billingSentence({ kind, baseUrl: baseUrl.trim() || null })}</p>
 
           <details className="advanced">
-            <summary data-testid="vault-advanced">Advanced: {kind === 'openai' ? 'base URL, ' : ''}limits and sharing</summary>
+            <summary data-testid="vault-advanced">
+              Advanced: {guide.baseUrl === 'optional' ? 'base URL, ' : ''}
+              {kind === 'azure-openai' ? 'api-version, ' : ''}limits and sharing
+            </summary>
             <div className="advanced-body">
-              {kind === 'openai' ? (
+              {guide.baseUrl === 'optional' ? baseUrlField : null}
+              {kind === 'azure-openai' ? (
                 <div className="field">
-                  <label htmlFor={`${id}-openai-base-url`}>API base URL (optional)</label>
-                  <input
-                    id={`${id}-openai-base-url`}
-                    data-testid="vault-base-url"
-                    type="url"
-                    value={baseUrl}
-                    placeholder="https://api.openai.com/v1"
-                    onChange={(e) => setBaseUrl(e.target.value)}
-                  />
-                  <span className="field-hint">Only for a proxy or a regional endpoint (e.g. https://eu.api.openai.com/v1). Leave empty for OpenAI itself.</span>
-                  <FieldError error={error} field="baseUrl" />
+                  <label htmlFor={`${id}-api-version`}>api-version (optional)</label>
+                  <input id={`${id}-api-version`} data-testid="vault-api-version" value={apiVersion} placeholder="2024-10-21" onChange={(e) => setApiVersion(e.target.value)} />
+                  <span className="field-hint">The Azure OpenAI data-plane version runs use. Leave empty for 2024-10-21 (GA); a newer preview (e.g. 2025-04-01-preview) for the newest models.</span>
+                  <FieldError error={error} field="apiVersion" />
                 </div>
               ) : null}
               {kind === 'mock' ? (
@@ -250,7 +285,7 @@ function DetailsStep({ onCreated }: { onCreated: (account: ProviderAccountDto) =
 
           <div className="form-actions form-actions-spread">
             <p className="field-hint">
-              Saving encrypts the key and checks it at once: Vaultrun asks the provider to <em>list the available models</em>.
+              Saving encrypts the key and checks it at once: Vaultrun asks the provider to <em>list the available {kind === 'azure-openai' ? 'deployments' : 'models'}</em>.
             </p>
             <button type="submit" className="btn btn-primary" data-testid="vault-save" disabled={!canSave}>
               {request.pending ? (kind === 'mock' ? 'Saving…' : 'Saving and listing models…') : 'Save and verify'}
@@ -334,7 +369,8 @@ function VerifiedStep({ account, onChange, onDone }: { account: ProviderAccountD
       ) : verified ? (
         <>
           <div className="alert alert-success" role="status">
-            Connected. The provider listed {account.models.length} {account.models.length === 1 ? 'model' : 'models'} for this key.
+            Connected. The provider listed {account.models.length} {account.kind === 'azure-openai' ? (account.models.length === 1 ? 'deployment' : 'deployments') : account.models.length === 1 ? 'model' : 'models'} for
+            this key.
           </div>
           <ModelList models={account.models} testId="vault-models" highlight={model} />
           <form
@@ -345,7 +381,7 @@ function VerifiedStep({ account, onChange, onDone }: { account: ProviderAccountD
             }}
           >
             <div className="field field-grow">
-              <label htmlFor={`${id}-model`}>Default model</label>
+              <label htmlFor={`${id}-model`}>{account.kind === 'azure-openai' ? 'Default deployment' : 'Default model'}</label>
               <select id={`${id}-model`} data-testid="vault-default-model" value={model} onChange={(e) => setModel(e.target.value)}>
                 {account.models.map((m) => (
                   <option key={m} value={m}>

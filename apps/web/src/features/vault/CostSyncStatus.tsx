@@ -10,13 +10,18 @@ import { Badge, Loading, ProblemAlert } from '../../lib/ui.js';
 const RESULT_POLL_MS = 2_000;
 const RESULT_WAIT_MS = 60_000;
 
+/** Whose cost report an account's cost sync reads. */
+export function costSyncProvider(kind: ProviderAccountDto['kind']): string {
+  return kind === 'anthropic' ? 'Anthropic' : 'OpenAI';
+}
+
 /**
- * What a day's drift means. Positive: OpenAI billed more than Vaultrun recorded — most often the key was also used
- * outside Vaultrun. Negative: Vaultrun recorded more — usually a price (or override) above what OpenAI charged.
+ * What a day's drift means. Positive: the provider billed more than Vaultrun recorded — most often the key was also used
+ * outside Vaultrun. Negative: Vaultrun recorded more — usually a price (or override) above what the provider charged.
  */
-export function driftMeaning(driftMicroUsd: number): string {
-  if (driftMicroUsd > 0) return `OpenAI billed ${formatUsd(driftMicroUsd)} more than Vaultrun recorded: key used outside Vaultrun (or prices differ).`;
-  if (driftMicroUsd < 0) return `Vaultrun recorded ${formatUsd(-driftMicroUsd)} more than OpenAI billed: a price or override is likely above what OpenAI charged.`;
+export function driftMeaning(driftMicroUsd: number, provider = 'OpenAI'): string {
+  if (driftMicroUsd > 0) return `${provider} billed ${formatUsd(driftMicroUsd)} more than Vaultrun recorded: key used outside Vaultrun (or prices differ).`;
+  if (driftMicroUsd < 0) return `Vaultrun recorded ${formatUsd(-driftMicroUsd)} more than ${provider} billed: a price or override is likely above what ${provider} charged.`;
   return 'No difference.';
 }
 
@@ -37,11 +42,11 @@ function StatusBadge({ sync }: { sync: CostSyncStatusDto }) {
 }
 
 /** What a Sync now request says while it waits and once it is done (a failure speaks through the error line). */
-function syncNotice(waiting: boolean, gaveUp: boolean, sync: CostSyncStatusDto | null): string | null {
-  if (waiting) return 'Cost sync queued: comparing OpenAI’s figures for the last closed days…';
+function syncNotice(waiting: boolean, gaveUp: boolean, sync: CostSyncStatusDto | null, provider: string): string | null {
+  if (waiting) return `Cost sync queued: comparing ${provider}’s figures for the last closed days…`;
   if (gaveUp) return 'Cost sync is still queued: no worker has picked it up yet.';
   if (sync?.lastError) return null;
-  return sync?.lastSyncedDay ? 'Cost sync done: the latest day compared is shown above.' : 'Cost sync ran, but OpenAI has published no closed day to compare yet.';
+  return sync?.lastSyncedDay ? 'Cost sync done: the latest day compared is shown above.' : `Cost sync ran, but ${provider} has published no closed day to compare yet.`;
 }
 
 /** What Sync now is waiting for: an attempt newer than the one known when it was queued (server clock only). */
@@ -50,9 +55,10 @@ interface SyncRequest {
   queuedAt: number;
 }
 
-/** Cost sync on an OpenAI account: on or off, the last day compared, matched or drifting (and by how much), why it fails, Sync now, and the last days. */
+/** Cost sync on an OpenAI or Anthropic account: on or off, the last day compared, matched or drifting (and by how much), why it fails, Sync now, and the last days. */
 export function CostSyncStatus({ account, canManage }: { account: ProviderAccountDto; canManage: boolean }) {
   const sync = account.costSync;
+  const provider = costSyncProvider(account.kind);
   const queryClient = useQueryClient();
   const [showHistory, setShowHistory] = useState(false);
   /** The accepted Sync now; `gaveUp`: no attempt showed up within the wait (is a worker running?). */
@@ -66,7 +72,7 @@ export function CostSyncStatus({ account, canManage }: { account: ProviderAccoun
     },
   });
   const waiting = requested !== null && (sync?.lastAttemptAt ?? null) === requested.attemptBefore && !gaveUp;
-  const notice = requested === null ? null : syncNotice(waiting, gaveUp, sync);
+  const notice = requested === null ? null : syncNotice(waiting, gaveUp, sync, provider);
   useEffect(() => {
     if (!waiting || requested === null) return;
     // The job runs on a worker: read the account again until it shows a newer attempt.
@@ -94,11 +100,11 @@ export function CostSyncStatus({ account, canManage }: { account: ProviderAccoun
                 Last synced day <strong>{formatUtcDay(sync.lastSyncedDay)}</strong> (UTC){sync.lastCheckedAt ? <span title={formatDateTime(sync.lastCheckedAt)}> · checked {formatRelative(sync.lastCheckedAt)}</span> : null}
               </>
             ) : (
-              'No closed day compared yet: the scheduled sync reads OpenAI’s costs for closed UTC days.'
+              `No closed day compared yet: the scheduled sync reads ${provider}’s costs for closed UTC days.`
             )}
           </span>
         ) : (
-          <span className="muted small">Add an admin key to compare these costs with OpenAI&apos;s bill: until then they stay estimates.</span>
+          <span className="muted small">Add an admin key to compare these costs with {provider}&apos;s bill: until then they stay estimates.</span>
         )}
         {canManage && sync.enabled ? (
           <button
@@ -122,11 +128,11 @@ export function CostSyncStatus({ account, canManage }: { account: ProviderAccoun
       ) : null}
       {sync.enabled && sync.lastSyncedDay && drift !== null && sync.providerMicroUsd !== null && sync.vaultrunMicroUsd !== null ? (
         <p className={sync.status === 'drift' ? 'cost-sync-drift' : 'cost-sync-matched'} data-testid="cost-sync-figures" data-drift-micro-usd={drift}>
-          OpenAI {formatUsd(sync.providerMicroUsd)} · Vaultrun {formatUsd(sync.vaultrunMicroUsd)}
+          {provider} {formatUsd(sync.providerMicroUsd)} · Vaultrun {formatUsd(sync.vaultrunMicroUsd)}
           {sync.status === 'drift' ? (
             <>
               {' '}
-              · drift <strong>{drift > 0 ? '+' : ''}{formatUsd(drift)}</strong> — <span data-testid="cost-sync-drift-meaning">{driftMeaning(drift)}</span>
+              · drift <strong>{drift > 0 ? '+' : ''}{formatUsd(drift)}</strong> — <span data-testid="cost-sync-drift-meaning">{driftMeaning(drift, provider)}</span>
             </>
           ) : (
             ' · within max($0.01, 1%): the day’s runs are Verified by Provider.'
@@ -142,14 +148,14 @@ export function CostSyncStatus({ account, canManage }: { account: ProviderAccoun
       {sync.enabled ? (
         <details className="cost-sync-history" onToggle={(e) => setShowHistory((e.target as HTMLDetailsElement).open)}>
           <summary>Days compared</summary>
-          {showHistory ? <CostSyncHistory accountId={account.id} /> : null}
+          {showHistory ? <CostSyncHistory accountId={account.id} provider={provider} /> : null}
         </details>
       ) : null}
     </section>
   );
 }
 
-function CostSyncHistory({ accountId }: { accountId: string }) {
+function CostSyncHistory({ accountId, provider }: { accountId: string; provider: string }) {
   const days = useQuery(getProviderCostSyncOptions({ path: { accountId } }));
   if (days.isPending) return <Loading />;
   if (days.isError) return <ProblemAlert error={days.error} />;
@@ -162,7 +168,7 @@ function CostSyncHistory({ accountId }: { accountId: string }) {
             <th scope="col">Day (UTC)</th>
             <th scope="col">Status</th>
             <th scope="col" className="num">
-              OpenAI
+              {provider}
             </th>
             <th scope="col" className="num">
               Vaultrun
@@ -170,7 +176,7 @@ function CostSyncHistory({ accountId }: { accountId: string }) {
             <th scope="col" className="num">
               Drift
             </th>
-            <th scope="col" className="num" title="The correction applied to budget spend, so spend equals OpenAI's figure">
+            <th scope="col" className="num" title={`The correction applied to budget spend, so spend equals ${provider}'s figure`}>
               Budget correction
             </th>
             <th scope="col" className="num">
@@ -187,7 +193,7 @@ function CostSyncHistory({ accountId }: { accountId: string }) {
               </td>
               <td className="num">{formatUsd(d.providerMicroUsd)}</td>
               <td className="num">{formatUsd(d.vaultrunMicroUsd)}</td>
-              <td className="num" title={driftMeaning(d.driftMicroUsd)}>
+              <td className="num" title={driftMeaning(d.driftMicroUsd, provider)}>
                 {d.driftMicroUsd > 0 ? '+' : ''}
                 {formatUsd(d.driftMicroUsd)}
               </td>

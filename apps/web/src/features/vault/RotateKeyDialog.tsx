@@ -3,8 +3,17 @@ import { rotateProviderKey } from '../../api/generated/sdk.gen.js';
 import type { ProviderAccountDto } from '../../api/generated/types.gen.js';
 import { FieldError } from '../../lib/ui.js';
 import { ProviderErrorCallout } from './ProviderErrorCallout.js';
+import { KIND_GUIDES } from './account-labels.js';
 import { SecretKeyInput } from './SecretKeyInput.js';
 import { useSecretRequest, useVaultCache } from './vault-cache.js';
+
+/** Where each provider's keys are revoked, for the sentence after a rotation. */
+const REVOKE_AT: Partial<Record<ProviderAccountDto['kind'], string>> = {
+  openai: 'platform.openai.com/api-keys',
+  anthropic: 'console.anthropic.com › API keys',
+  gemini: 'aistudio.google.com › API keys',
+  'azure-openai': 'the Azure portal (Keys and Endpoint › Regenerate the key you replaced)',
+};
 
 /**
  * Replaces an account's key in place. Opened by the parent (`onClose` when done or cancelled); the pasted
@@ -58,7 +67,7 @@ export function RotateKeyDialog({ account, onClose, onRotated }: { account: Prov
         <div className="dialog-body">
           <p>
             Paste the new key. The account keeps its id, so operators keep working and the next run uses the new key; the old key&apos;s ciphertext is destroyed.
-            {account.kind === 'openai' ? ' Afterwards, revoke the old key at platform.openai.com/api-keys.' : ' Afterwards, revoke the old key at the provider.'}
+            {REVOKE_AT[account.kind] ? ` Afterwards, revoke the old key at ${REVOKE_AT[account.kind]}.` : ' Afterwards, revoke the old key at the provider.'}
           </p>
           {account.key ? (
             <p className="muted small">
@@ -72,7 +81,7 @@ export function RotateKeyDialog({ account, onClose, onRotated }: { account: Prov
             id={`${headingId}-key`}
             inputRef={keyRef}
             testId="vault-rotate-key"
-            placeholder={account.kind === 'openai' ? 'sk-proj-…' : 'Paste the new key'}
+            placeholder={account.kind === 'openai-compatible' || account.kind === 'mock' ? 'Paste the new key' : KIND_GUIDES[account.kind].keyPlaceholder}
             onPresenceChange={(present) => {
               setHasKey(present);
               request.reset();

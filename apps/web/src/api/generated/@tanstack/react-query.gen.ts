@@ -831,7 +831,7 @@ export const clearProviderAdminKeyMutation = (options?: Partial<Options<ClearPro
 };
 
 /**
- * Store an OpenAI admin key (separate secret) to enable cost sync
+ * Store an admin key (separate secret) to enable cost sync: OpenAI (sk-admin-…) on an openai account, Anthropic (sk-ant-admin…) on an anthropic account
  */
 export const setProviderAdminKeyMutation = (options?: Partial<Options<SetProviderAdminKeyData>>): UseMutationOptions<SetProviderAdminKeyResponse, SetProviderAdminKeyError, Options<SetProviderAdminKeyData>> => {
     const mutationOptions: UseMutationOptions<SetProviderAdminKeyResponse, SetProviderAdminKeyError, Options<SetProviderAdminKeyData>> = {
@@ -850,7 +850,7 @@ export const setProviderAdminKeyMutation = (options?: Partial<Options<SetProvide
 export const getProviderCostSyncQueryKey = (options: Options<GetProviderCostSyncData>) => createQueryKey('getProviderCostSync', options);
 
 /**
- * Provider cost sync of an OpenAI account: its status and the last 31 closed UTC days checked (provider vs Vaultrun, drift)
+ * Provider cost sync of an OpenAI or Anthropic account: its status and the last 31 closed UTC days checked (provider vs Vaultrun, drift)
  */
 export const getProviderCostSyncOptions = (options: Options<GetProviderCostSyncData>) => queryOptions<GetProviderCostSyncResponse, GetProviderCostSyncError, GetProviderCostSyncResponse, ReturnType<typeof getProviderCostSyncQueryKey>>({
     queryFn: async ({ queryKey, signal }) => {
