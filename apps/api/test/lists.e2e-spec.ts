@@ -90,7 +90,7 @@ describe('lists: search, filter, sort, page', () => {
     for (const [path, field] of [
       ['/api/v1/provider-accounts?sort=secret', 'sort'],
       ['/api/v1/provider-accounts?status=broken', 'status'],
-      ['/api/v1/provider-accounts?kind=anthropic', 'kind'],
+      ['/api/v1/provider-accounts?kind=cohere', 'kind'],
       ['/api/v1/operators?health=sick', 'health'],
       ['/api/v1/operators?sort=-instructions', 'sort'],
       ['/api/v1/tokens?status=lost', 'status'],

@@ -49,7 +49,7 @@ describe('durability', () => {
     await client.flushall();
     client.disconnect();
 
-    await waitUntil(async () => ((await counts(stack, ids)).find((c) => c.status === 'succeeded')?.n ?? 0) === 500, 120_000, 'all 500 runs to finish');
+    await waitUntil(async () => ((await counts(stack, ids)).find((c) => c.status === 'succeeded')?.n ?? 0) === 500, 280_000, 'all 500 runs to finish');
     expect(await counts(stack, ids)).toEqual([{ status: 'succeeded', n: 500 }]);
     // Exactly once: one "succeeded" event per run.
     const finals: { n: number }[] = await stack.api.db.query(`SELECT count(*)::int AS n FROM run_events WHERE run_id = ANY($1) AND type = 'succeeded' GROUP BY run_id`, [ids]);
@@ -63,7 +63,7 @@ describe('durability', () => {
     }
     expect(perInput.size).toBe(500);
     expect(Math.max(...perInput.values())).toBeLessThanOrEqual(2);
-  });
+  }, 300_000);
 
   it('SIGKILL of a worker mid-run: its runs finish once, with at most one extra provider call each', async () => {
     const { fake, stack } = await setUp();

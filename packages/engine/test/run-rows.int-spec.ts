@@ -93,6 +93,7 @@ describe('run rows (Postgres)', () => {
         tokensPerMinute: entity.tokensPerMinute,
         dekVersion: entity.dekVersion,
         baseUrl: entity.baseUrl,
+        apiVersion: entity.apiVersion,
         mockSettings: entity.mockSettings,
       },
       priceOverrides: [{ model: 'mock-fast', inputMicroUsdPerM: 100, cachedInputMicroUsdPerM: 50, outputMicroUsdPerM: 200 }],

@@ -16,7 +16,7 @@ describe('form rules (zod schemas generated from the API’s OpenAPI document)',
       model: 'At most 200 characters.',
     });
     expect(fieldErrors(zCreateOperatorDto, { name: 'x', temperature: Number.NaN })).toEqual({ temperature: 'Enter a number.' });
-    expect(fieldErrors(zCreateTokenDto, { name: 'x'.repeat(101), scopes: ['root'] })).toEqual({ name: 'At most 100 characters.', scopes: 'Choose one of: read, run, admin.' });
+    expect(fieldErrors(zCreateTokenDto, { name: 'x'.repeat(101), scopes: ['root'] })).toEqual({ name: 'At most 100 characters.', scopes: 'Choose one of: read, run, admin, inference.' });
     expect(fieldErrors(zCreateInviteDto, { email: 'a@b.test' })).toEqual({ role: 'Required.' });
   });
 });

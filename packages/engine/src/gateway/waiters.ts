@@ -48,8 +48,17 @@ export class GatewayWaiters {
         this.log?.warn({ accountId, err }, 'could not pass on a wake-up for a gateway call that stopped waiting');
       });
     });
-    await subscriber.subscribe(gatewayWakeChannel(this.prefix, this.processId));
     this.subscriber = subscriber;
+    // Subscribed on every (re)connection: a process started while Redis is down begins serving (its /ready says why
+    // it is not ready) and picks its wake-ups up once Redis is back; waiting calls fall back to their timers meanwhile.
+    const channel = gatewayWakeChannel(this.prefix, this.processId);
+    const subscribe = () =>
+      subscriber.subscribe(channel).then(
+        () => undefined,
+        (err: unknown) => this.log?.warn({ err }, 'gateway wake-ups are not subscribed yet (Redis unreachable); retried when it is back'),
+      );
+    subscriber.on('ready', () => void subscribe());
+    await subscribe();
   }
 
   /** Resolves when a slot was freed for this call, after `ms` (a safety net for a lost wake-up), or on abort. */
