@@ -104,6 +104,8 @@ export async function startApi(env, extra = {}) {
       VAULTRUN_API_PORT: String(port),
       VAULTRUN_PUBLIC_URL: `http://127.0.0.1:${port}`,
       VAULTRUN_ADMIN_PASSWORD: 'bench-admin-password',
+      // The fake provider listens on this machine.
+      VAULTRUN_PROVIDER_ALLOW_PRIVATE: 'true',
       DATABASE_POOL_SIZE: '20',
       ...extra,
     },
@@ -122,6 +124,7 @@ export async function startWorker(env, extra = {}) {
       VAULTRUN_REDIS_PREFIX: env.prefix,
       VAULTRUN_MASTER_KEYS: env.masterKeys,
       VAULTRUN_WORKER_HEALTH_PORT: '0',
+      VAULTRUN_PROVIDER_ALLOW_PRIVATE: 'true',
       DATABASE_POOL_SIZE: '20',
       ...extra,
     },
