@@ -18,8 +18,13 @@ interface TargetDraft {
   model: string;
 }
 
-/** The fields the API may name in an answer, in the order they are on screen. */
 const NAME_PATTERN_MESSAGE = 'Use printable characters without spaces, as apps send it (fast, gpt-4o-mini, team/chat).';
+
+/** The model a target keeps when its account changes: what was typed stays; the old account's default becomes the new one's. */
+function modelAfterSwitch(model: string, from: ProviderAccountDto | undefined, to: ProviderAccountDto | undefined): string {
+  if (model.trim() && model.trim() !== from?.defaultModel) return model;
+  return to?.defaultModel ?? '';
+}
 
 /**
  * Create or edit a model route: its public name, a description, and its targets in order — the first admissible one
@@ -167,7 +172,7 @@ export function RouteEditor({
                       <AccountSelect
                         id={`${id}-account`}
                         value={t.accountId}
-                        onChange={(accountId) => setTarget(i, { accountId, model: t.model || (accounts.find((a) => a.id === accountId)?.defaultModel ?? '') })}
+                        onChange={(accountId) => setTarget(i, { accountId, model: modelAfterSwitch(t.model, account, accounts.find((a) => a.id === accountId)) })}
                         accounts={accounts}
                         inheritLabel="Choose an account…"
                         testId="route-target-account"
