@@ -17,12 +17,15 @@ export interface Snippet {
 /** Text inside a shell's single quotes: a quote in it (a route may be named `it's`) closes, escapes and reopens. */
 const shellSingleQuoted = (text: string) => text.replaceAll("'", `'\\''`);
 
-/** A JSON string literal, for a model name put in code. */
+/** A double-quoted string literal (Python), JSON's escaping. */
 const quoted = (text: string) => JSON.stringify(text);
 
+/** A single-quoted JavaScript string literal, as the examples are written. */
+const jsQuoted = (text: string) => `'${text.replaceAll('\\', '\\\\').replaceAll("'", "\\'")}'`;
+
 export function gatewaySnippets(baseUrl: string, model: string): Snippet[] {
-  const url = quoted(baseUrl);
-  const m = quoted(model);
+  const js = { url: jsQuoted(baseUrl), model: jsQuoted(model) };
+  const py = { url: quoted(baseUrl), model: quoted(model) };
   return [
     {
       id: 'curl',
@@ -43,10 +46,10 @@ export function gatewaySnippets(baseUrl: string, model: string): Snippet[] {
         `import OpenAI from 'openai';`,
         ``,
         `// VAULTRUN_TOKEN: an API token with the inference scope (${TOKEN_PLACEHOLDER})`,
-        `const client = new OpenAI({ baseURL: ${url}, apiKey: process.env.VAULTRUN_TOKEN });`,
+        `const client = new OpenAI({ baseURL: ${js.url}, apiKey: process.env.VAULTRUN_TOKEN });`,
         ``,
         `const answer = await client.chat.completions.create({`,
-        `  model: ${m},`,
+        `  model: ${js.model},`,
         `  messages: [{ role: 'user', content: 'Hello' }],`,
         `});`,
         `console.log(answer.choices[0].message.content);`,
@@ -61,10 +64,10 @@ export function gatewaySnippets(baseUrl: string, model: string): Snippet[] {
         `from openai import OpenAI`,
         ``,
         `# VAULTRUN_TOKEN: an API token with the inference scope (${TOKEN_PLACEHOLDER})`,
-        `client = OpenAI(base_url=${url}, api_key=os.environ["VAULTRUN_TOKEN"])`,
+        `client = OpenAI(base_url=${py.url}, api_key=os.environ["VAULTRUN_TOKEN"])`,
         ``,
         `answer = client.chat.completions.create(`,
-        `    model=${m},`,
+        `    model=${py.model},`,
         `    messages=[{"role": "user", "content": "Hello"}],`,
         `)`,
         `print(answer.choices[0].message.content)`,
@@ -79,9 +82,9 @@ export function gatewaySnippets(baseUrl: string, model: string): Snippet[] {
         `import { generateText } from 'ai';`,
         ``,
         `// VAULTRUN_TOKEN: an API token with the inference scope (${TOKEN_PLACEHOLDER})`,
-        `const vaultrun = createOpenAI({ baseURL: ${url}, apiKey: process.env.VAULTRUN_TOKEN });`,
+        `const vaultrun = createOpenAI({ baseURL: ${js.url}, apiKey: process.env.VAULTRUN_TOKEN });`,
         ``,
-        `const { text } = await generateText({ model: vaultrun.chat(${m}), prompt: 'Hello' });`,
+        `const { text } = await generateText({ model: vaultrun.chat(${js.model}), prompt: 'Hello' });`,
         `console.log(text);`,
       ].join('\n'),
     },
