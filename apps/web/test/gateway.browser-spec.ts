@@ -2,7 +2,8 @@
  * The console's Gateway page in a real browser: the base URL and snippets (a placeholder token, never a secret), the
  * model routes editor (client-side rules from the API's schema, a server refusal shown on its field, targets
  * reordered, accounts that cannot run marked), then a real call with the official `openai` SDK through the gateway to
- * the fake provider, seen in Recent calls and in the per-token usage with its cost label.
+ * the fake provider, seen in Recent calls and in the per-token usage with its cost label; the route edited and
+ * deleted; a viewer reads the page without editing.
  */
 import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
@@ -37,7 +38,7 @@ describe('the Gateway page in a real browser', () => {
 
   const targetRows = (page: Page) => page.getByTestId('route-editor').getByTestId('route-target');
 
-  it('creates a route in the editor (rules, a server refusal on its field, reordering), then an SDK call through it shows in recent calls and usage with its cost label', async () => {
+  it('creates a route in the editor (rules, a server refusal on its field, reordering); an SDK call through it shows in recent calls and usage with its cost label; edit, delete; a viewer only reads', async () => {
     const admin = as(stack.admin);
     const live = await admin.post('/api/v1/provider-accounts', { name: `Team OpenAI ${hex()}`, kind: 'openai', baseUrl: fake.url, apiKey: `sk-proj-console-${hex()}000000000000`, defaultModel: 'gpt-4o-mini', verify: false });
     expect(live.status).toBe(201);
@@ -150,6 +151,31 @@ describe('the Gateway page in a real browser', () => {
     // The call links to its run.
     await call.getByTestId('call-link').click();
     await page.waitForURL((u) => u.pathname === `/runs/${runId}`);
+
+    // Edit: the fallback removed. Delete: gone from the list and from the API.
+    await page.goto(`${stack.api.url}/gateway`);
+    await row.getByTestId('route-edit').click();
+    expect(await page.getByTestId('route-editor').getByTestId('route-name').inputValue()).toBe(routeName);
+    await targetRows(page).nth(1).getByTestId('route-target-remove').click();
+    await page.getByTestId('route-save').click();
+    await page.getByTestId('route-editor').waitFor({ state: 'detached' });
+    await row.getByTestId('route-row-target').nth(1).waitFor({ state: 'detached' });
+    expect((await admin.get(`/api/v1/gateway/routes/${saved.id}`)).body.targets.map((t: { model: string }) => t.model)).toEqual(['gpt-4o-mini']);
+    await row.getByTestId('route-delete').click();
+    await page.getByRole('dialog').getByTestId('confirm-accept').click();
+    await row.waitFor({ state: 'detached' });
+    expect((await admin.get(`/api/v1/gateway/routes/${saved.id}`)).status).toBe(404);
     await context.close();
+
+    // A viewer reads the page — routes, usage, calls — but is offered no editing.
+    const viewerContext = await browser.newContext({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true });
+    const viewerPage = await viewerContext.newPage();
+    await signInThroughConsole(viewerPage, stack.api.url, stack.ws.users.viewer, '/gateway');
+    await viewerPage.locator(`[data-testid="route-row"][data-route-name="${taken.body.name}"]`).waitFor();
+    await viewerPage.locator(`[data-testid="call-row"][data-run-id="${runId}"]`).waitFor();
+    await viewerPage.locator(`[data-testid="usage-row"][data-token-id="${token.id}"]`).waitFor();
+    expect(await viewerPage.getByTestId('route-new').count()).toBe(0);
+    expect(await viewerPage.getByTestId('route-edit').count()).toBe(0);
+    await viewerContext.close();
   });
 });
