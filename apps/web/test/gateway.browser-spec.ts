@@ -12,7 +12,7 @@ import type { Browser, Page } from 'playwright-core';
 import { as } from '../../../test/support/api.js';
 import { launchBrowser, screenshot, signInThroughConsole } from '../../../test/support/browser.js';
 import { type FakeOpenAI, startFakeOpenAI } from '../../../test/support/fake-openai.js';
-import { gatewayClient, inferenceToken } from '../../../test/support/gateway.js';
+import { gatewayClient } from '../../../test/support/gateway.js';
 import { eventually } from '../../../test/support/runs.js';
 import { type Stack, startStack } from '../../../test/support/stack.js';
 
@@ -119,9 +119,25 @@ describe('the Gateway page in a real browser', () => {
       [stack.ws.mockAccountId, 'mock-fast'],
     ]);
 
-    // A real app call: the official SDK, the route's name, a Vaultrun token — served by the fake through the first target.
-    const token = await inferenceToken(stack.admin, { name: `Support bot ${hex()}` });
+    // An app's key, made in the console: an API token with the inference scope, allowed this route only.
+    const tokenName = `Support bot ${hex()}`;
+    await page.goto(`${stack.api.url}/tokens`);
+    await page.getByTestId('token-name').fill(tokenName);
+    await page.getByTestId('token-scope-read').uncheck();
+    await page.getByTestId('token-scope-inference').check();
+    await page.getByTestId('token-allowed-models').fill(routeName);
+    await page.getByTestId('token-create').click();
+    const secret = await page.getByTestId('token-secret').innerText();
+    expect(secret).toMatch(/^vr_/);
+    const created = (await admin.get('/api/v1/tokens')).body.items.find((t: { name: string }) => t.name === tokenName);
+    expect([created.scopes, created.allowedModels]).toEqual([['inference'], [routeName]]);
+    const token = { id: created.id as string, token: secret };
+    await page.getByTestId('token-secret-dismiss').click();
+
+    // A real app call: the official SDK, the route's name, that token — served by the fake through the first target.
+    // A model outside the token's allow-list is refused (403), so the list is in force.
     const client = gatewayClient(stack.api.url, token.token, { maxRetries: 0 });
+    await expect(client.chat.completions.create({ model: 'mock-fast', messages: [{ role: 'user', content: 'not allowed' }] })).rejects.toMatchObject({ status: 403 });
     const { data: answer, response } = await client.chat.completions.create({ model: routeName, messages: [{ role: 'user', content: 'Hello from the console test' }], max_tokens: 50 }).withResponse();
     expect(answer.choices[0]?.message.content).toBeTruthy();
     expect(response.headers.get('x-vaultrun-account')).toBe(live.body.name);
@@ -130,6 +146,8 @@ describe('the Gateway page in a real browser', () => {
     const record = await eventually(() => admin.get(`/api/v1/runs/${runId}`).then((r) => r.body), (r) => r.status === 'succeeded' && !!r.costLabel, `record ${runId}`);
     expect(record.kind).toBe('gateway');
 
+    await page.getByTestId('nav-gateway').click();
+    await page.waitForURL((u) => u.pathname === '/gateway');
     // Recent calls (read again every few seconds): the call, the account and model that served it, its latency and its labelled cost.
     const call = page.locator(`[data-testid="call-row"][data-run-id="${runId}"]`);
     await call.locator(`[data-testid="call-cost"][data-label="${record.costLabel}"]`).waitFor({ timeout: 30_000 });
@@ -147,6 +165,9 @@ describe('the Gateway page in a real browser', () => {
     const labelled = usage.locator(`[data-testid="usage-cost-label"][data-label="${record.costLabel}"]`);
     expect([await labelled.getAttribute('data-calls'), await labelled.getAttribute('data-micro-usd')]).toEqual(['1', String(record.costMicroUsd)]);
     await screenshot(page, 'gateway-page-desktop');
+
+    // The page never received the token itself (only its prefix) after the Tokens page dismissed it.
+    expect(await page.content()).not.toContain(secret);
 
     // The call links to its run.
     await call.getByTestId('call-link').click();
