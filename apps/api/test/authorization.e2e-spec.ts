@@ -142,6 +142,7 @@ const EXPECTED_POLICY: Record<string, string> = {
   'DELETE /api/v1/workspace/alert-webhook': 'budgets:manage',
   'GET /metrics': 'public',
   'GET /api/v1/gateway': 'workspace:read',
+  'GET /api/v1/gateway/usage': 'runs:read',
   'GET /api/v1/gateway/routes': 'vault:read',
   'POST /api/v1/gateway/routes': 'vault:manage',
   'GET /api/v1/gateway/routes/{routeId}': 'vault:read',
