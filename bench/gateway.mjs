@@ -13,11 +13,12 @@ import { ROOT } from '../scripts/lib.mjs';
 const MODEL = 'gpt-4o-mini';
 /** Connections the load generator keeps open per target (as bench/lib.mjs's LOAD_CONNECTIONS). */
 const CONNECTIONS = 128;
-const MAX_RPS_SECONDS = 5;
-const OPEN_LOOP_SECONDS = 5;
 const STREAMS_CONCURRENT = 100;
-const STREAMS_SECONDS = 4;
 const OPEN_STREAMS = 1000;
+// Seconds of each measurement (a smoke run may scale them down: gatewayComparison({ scale: 0.2 })).
+let MAX_RPS_SECONDS = 5;
+let OPEN_LOOP_SECONDS = 5;
+let STREAMS_SECONDS = 4;
 const log = (msg) => process.stderr.write(`[bench] gateway: ${msg}\n`);
 
 /** One target's HTTP client: its base URL, the headers it needs, the model name it is sent. */
@@ -216,7 +217,8 @@ function barsFor(v, p) {
   };
 }
 
-export async function gatewayComparison({ standalone = true } = {}) {
+export async function gatewayComparison({ standalone = true, scale = 1 } = {}) {
+  [MAX_RPS_SECONDS, OPEN_LOOP_SECONDS, STREAMS_SECONDS] = [5 * scale, 5 * scale, 4 * scale];
   const fake = await startFake();
   const env = await benchEnvironment();
   const stopping = [() => fake.stop(), () => env.drop()];
