@@ -18,7 +18,7 @@ const server = http.createServer((req, res) => {
       res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ object: 'list', data: [{ id: 'gpt-4o-mini', object: 'model', created: 0, owned_by: 'bench' }], open }));
       return;
     }
-    let body = {};
+    let body;
     try {
       body = JSON.parse(Buffer.concat(parts).toString('utf8'));
     } catch {

@@ -69,7 +69,10 @@ async function maxRps(client, seconds, parallel = CONNECTIONS) {
       while (performance.now() < until) {
         const r = await client.send();
         if (r.status === 200) ok++;
-        else (failed++, (lastError = `${r.status} ${r.error}`));
+        else {
+          failed++;
+          lastError = `${r.status} ${r.error}`;
+        }
       }
     }),
   );
