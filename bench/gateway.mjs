@@ -4,7 +4,7 @@
 // (apps/api/dist/gateway-main.js) — auth, the account limiter, budget reservation, settlement and records all on,
 // under a workspace budget — and Portkey (@portkey-ai/gateway, a pure proxy: no budgets, no persistence).
 // "Added" figures are a target's percentile minus the direct percentile measured in the same run.
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import { apiClient, benchEnvironment, freePort, pct, pgClient, round, sleep, startApi, startProcess } from './lib.mjs';
@@ -76,7 +76,7 @@ async function maxRps(client, seconds, parallel = CONNECTIONS) {
       }
     }),
   );
-  return { requestsPerSecond: round(ok / ((performance.now() - t0) / 1000), 0), failed, ...(lastError ? { lastError } : {}) };
+  return { requestsPerSecond: round(ok / ((performance.now() - t0) / 1000), 0), requests: ok, failed, ...(lastError ? { lastError } : {}) };
 }
 
 /** Open loop: request i is due at t0 + i/rate and its latency counts from then, whether or not it could be sent. */
@@ -127,13 +127,20 @@ async function openStreamsRss(client, count, rssMb) {
   return { streams: count, open, openSeconds, idleRssMb: round(idleMb, 0), rssMb: round(mb, 0), ...(open < count ? { lastError: opened.find((s) => s.status !== 200)?.error } : {}) };
 }
 
-/** Every figure for one target. */
-async function measure(name, client, rssMb, { afterStreams } = {}) {
+/**
+ * Every figure for one target. `pid`: the process that serves it (the fake for direct), for its CPU time per request
+ * while at its maximum rate and, with `memory`, its RSS (fresh, then with 1,000 open streams).
+ */
+async function measure(name, client, pid, { memory: withMemory = true, afterStreams } = {}) {
+  const rssMb = rssOf(pid);
+  const freshRssMb = round(rssMb(), 0);
   log(`${name}: warm-up`);
   await maxRps(client, 1, 32);
   await streamsTtfb(client, 10, 0.5);
   log(`${name}: max req/s`);
+  const cpuBefore = cpuMsOf(pid);
   const max = await maxRps(client, MAX_RPS_SECONDS);
+  max.cpuMsPerRequest = round((cpuMsOf(pid) - cpuBefore) / max.requests);
   await sleep(500);
   log(`${name}: open loop 200 req/s`);
   const at200 = await openLoop(client, 200, OPEN_LOOP_SECONDS);
@@ -144,14 +151,23 @@ async function measure(name, client, rssMb, { afterStreams } = {}) {
   log(`${name}: ${STREAMS_CONCURRENT} concurrent streams`);
   const streams = await streamsTtfb(client, STREAMS_CONCURRENT, STREAMS_SECONDS);
   let memory = null;
-  if (rssMb) {
+  if (withMemory) {
     log(`${name}: ${OPEN_STREAMS} open streams`);
-    memory = await openStreamsRss(client, OPEN_STREAMS, rssMb);
+    memory = { freshRssMb, ...(await openStreamsRss(client, OPEN_STREAMS, rssMb)) };
     if (afterStreams) await afterStreams();
   }
   const result = { maxRps: max, at200, at500, streams, ...(memory ? { memory } : {}) };
   log(`${name}: ${JSON.stringify(result)}`);
   return result;
+}
+
+const CLOCK_TICKS_PER_SECOND = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+
+/** CPU time (user + system, ms) of one process so far. */
+function cpuMsOf(pid) {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS_PER_SECOND;
 }
 
 function rssOf(pid) {
@@ -205,6 +221,7 @@ function added(target, direct) {
     at500: { p50Ms: minus(target.at500.p50Ms, direct.at500.p50Ms), p99Ms: minus(target.at500.p99Ms, direct.at500.p99Ms) },
     ttfb: { p50Ms: minus(target.streams.p50Ms, direct.streams.p50Ms), p99Ms: minus(target.streams.p99Ms, direct.streams.p99Ms) },
     rssMb: target.memory?.rssMb ?? null,
+    cpuMsPerRequest: target.maxRps.cpuMsPerRequest,
   };
 }
 
@@ -231,13 +248,13 @@ export async function gatewayComparison({ standalone = true, scale = 1 } = {}) {
     const results = {};
     const direct = loadClient({ url: fake.url, headers: { authorization: 'Bearer sk-bench-direct' }, model: MODEL });
     clients.push(direct);
-    results.direct = await measure('direct', direct, null);
+    results.direct = await measure('direct', direct, fake.child.pid, { memory: false });
 
     const portkey = await startPortkey();
     stopping.unshift(() => portkey.stop());
     const viaPortkey = loadClient({ url: `${portkey.url}/v1`, headers: { authorization: 'Bearer sk-bench-portkey', 'x-portkey-provider': 'openai', 'x-portkey-custom-host': fake.url }, model: MODEL });
     clients.push(viaPortkey);
-    results.portkey = await measure('portkey', viaPortkey, rssOf(portkey.pid));
+    results.portkey = await measure('portkey', viaPortkey, portkey.pid);
     await portkey.stop();
 
     // Vaultrun: one workspace, an OpenAI account on the fake (limits wide enough for 1,000 streams), a workspace budget
@@ -263,7 +280,7 @@ export async function gatewayComparison({ standalone = true, scale = 1 } = {}) {
     const vaultrun = (url) => loadClient({ url: `${url}/v1`, headers: { authorization: `Bearer ${token}` }, model: `Fake/${MODEL}` });
     const inApi = vaultrun(api.url);
     clients.push(inApi);
-    results.vaultrunInApi = await measure('vaultrun (in the API)', inApi, () => api.rssMb(), { afterStreams: settled });
+    results.vaultrunInApi = await measure('vaultrun (in the API)', inApi, api.child.pid, { afterStreams: settled });
 
     if (standalone) {
       const port = await freePort();
@@ -272,7 +289,7 @@ export async function gatewayComparison({ standalone = true, scale = 1 } = {}) {
       await gw.ready;
       const alone = vaultrun(`http://127.0.0.1:${port}`);
       clients.push(alone);
-      results.vaultrunStandalone = await measure('vaultrun (standalone)', alone, () => gw.rssMb(), { afterStreams: settled });
+      results.vaultrunStandalone = await measure('vaultrun (standalone)', alone, gw.child.pid, { afterStreams: settled });
     }
 
     const { rows } = await db.query(`SELECT status, count(*)::int AS n, sum(cost_micro_usd)::bigint AS cost FROM runs WHERE kind = 'gateway' GROUP BY status ORDER BY status`);
