@@ -7,7 +7,7 @@
 import { execFileSync, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import http from 'node:http';
-import { apiClient, benchEnvironment, freePort, pct, pgClient, round, sleep, startApi, startProcess } from './lib.mjs';
+import { apiClient, benchEnvironment, freePort, pct, pgClient, REDIS_URL, round, sleep, startApi, startProcess } from './lib.mjs';
 import { ROOT } from '../scripts/lib.mjs';
 
 const MODEL = 'gpt-4o-mini';
@@ -284,7 +284,7 @@ export async function gatewayComparison({ standalone = true, scale = 1 } = {}) {
 
     if (standalone) {
       const port = await freePort();
-      const gw = startProcess('apps/api/dist/gateway-main.js', { DATABASE_URL: env.databaseUrl, REDIS_URL: process.env.VAULTRUN_BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379', VAULTRUN_REDIS_PREFIX: env.prefix, VAULTRUN_MASTER_KEYS: env.masterKeys, VAULTRUN_GATEWAY_PORT: String(port), VAULTRUN_PROVIDER_ALLOW_PRIVATE: 'true', DATABASE_POOL_SIZE: '20' }, /gateway listening on/);
+      const gw = startProcess('apps/api/dist/gateway-main.js', { DATABASE_URL: env.databaseUrl, REDIS_URL, VAULTRUN_REDIS_PREFIX: env.prefix, VAULTRUN_MASTER_KEYS: env.masterKeys, VAULTRUN_GATEWAY_PORT: String(port), VAULTRUN_PROVIDER_ALLOW_PRIVATE: 'true', DATABASE_POOL_SIZE: '20' }, /gateway listening on/);
       stopping.unshift(() => gw.stop());
       await gw.ready;
       const alone = vaultrun(`http://127.0.0.1:${port}`);
