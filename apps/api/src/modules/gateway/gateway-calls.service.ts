@@ -11,6 +11,7 @@ import {
   estimateGatewayPromptTokens,
   formatUsd,
   type GatewayEndpoint,
+  gatewayTranslationProblem,
   type GatewayUpstream,
   priceFor,
   type PromptEstimate,
@@ -144,7 +145,14 @@ export class GatewayCalls implements OnApplicationShutdown {
     const requested = body.model as string;
     if (!modelAllowed(token, requested)) throw gatewayErrors.modelNotAllowed(requested);
     const directory = await this.directories.of(token.workspaceId);
-    const targets = directory.resolve(requested, token);
+    const resolved = directory.resolve(requested, token);
+    // Targets whose kind cannot serve this request (an endpoint or a field a translating upstream does not map) are
+    // passed over; when none can, a 400 says why — before anything is held.
+    const targets = resolved.filter((t) => gatewayTranslationProblem(t.account.kind, endpoint, body) === null);
+    if (!targets.length) {
+      const problem = gatewayTranslationProblem(resolved[0]!.account.kind, endpoint, body)!;
+      throw gatewayErrors.invalidRequest(problem.message, problem.param, 'unsupported_by_provider');
+    }
     const stream = endpoint !== 'embeddings' && body.stream === true;
     const call: Call = {
       endpoint,
