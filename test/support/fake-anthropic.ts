@@ -7,7 +7,7 @@
  *   last_id }` over `options.models` (default claude-haiku-4-5, claude-sonnet-4-5, claude-opus-4-5), pages of
  *   min(limit, options.modelsPageSize).
  * - `POST /v1/messages` → a Message whose text is `Fake reply to: <last user message>`; with a forced tool
- *   (`tool_choice: { type: 'tool', name }`) a `tool_use` block whose input is the plainest JSON valid against the tool's
+ *   (`tool_choice: { type: 'tool', name }`, or `{ type: 'any' }`: the first tool) a `tool_use` block whose input is the plainest JSON valid against the tool's
  *   input_schema (`plainJsonForSchema`, like the OpenAI fake). Usage is the mock's token model over the system text and
  *   messages (`simulatedUsage`); `options.cacheReadTokens` / `cacheWriteTokens` are reported as cache reads / writes
  *   (and left out of input_tokens, as Anthropic does). With `stream: true` the same answer as Anthropic's SSE events
@@ -177,7 +177,8 @@ export async function startFakeAnthropic(options: FakeAnthropicOptions = {}): Pr
     if (!models.includes(model)) return anthropicError(404, 'not_found_error', `model: ${model}`);
     if (typeof body.max_tokens !== 'number') return anthropicError(400, 'invalid_request_error', 'max_tokens: Field required');
     const counted = countedMessages(body);
-    const forced = body.tool_choice?.type === 'tool' ? body.tools?.find((t) => t.name === body.tool_choice?.name) : undefined;
+    // `tool` forces the named tool, `any` the first one (what an OpenAI client's tool_choice 'required' becomes).
+    const forced = body.tool_choice?.type === 'tool' ? body.tools?.find((t) => t.name === body.tool_choice?.name) : body.tool_choice?.type === 'any' ? body.tools?.[0] : undefined;
     const lastUser = [...(body.messages ?? [])].reverse().find((m) => m.role === 'user');
     const refusal = request.key?.includes('refusal') ?? false;
     const input = forced ? plainJsonForSchema(forced.input_schema ?? {}) : undefined;
