@@ -16,7 +16,9 @@ import type { TokenUsage } from '../provider.js';
 import { parseAnthropicRateLimitHeaders, readHeader } from '../rate-limit-headers.js';
 import { gatewayPromptOf } from './prompt.js';
 import { argumentsObject, ChatChunkWriter, type ChatToolCall, chatCompletionOf, dataUrlOf, gatewayTranslationProblem, isObject, jsonBytes, type Obj, plainText, stopSequencesOf } from './translate.js';
+import { chunksOf } from './openai-upstream.js';
 import type { GatewayAnswer, GatewayRequest, GatewayStream, GatewayUpstream } from './types.js';
+import { usageOfAnswer } from './usage.js';
 
 /** The Messages API request for an OpenAI chat body, and the output tool it forces for a json_schema format (if any). */
 export function anthropicParamsOfChat(body: Obj, maxOutputTokens: number): { params: MessageCreateParamsNonStreaming; outputSchema: Record<string, unknown> | null; outputTool: string | null } {
@@ -131,6 +133,7 @@ export class AnthropicGatewayUpstream implements GatewayUpstream {
   async call(request: GatewayRequest): Promise<GatewayAnswer | GatewayStream> {
     const problem = gatewayTranslationProblem('anthropic', request.endpoint, request.body);
     if (problem) throw new ProviderError('provider_rejected', { requestSent: false });
+    if (request.endpoint === 'messages') return this.#forward(request);
     const { params, outputSchema, outputTool } = anthropicParamsOfChat(request.body, request.maxOutputTokens);
     const trace = newCallTrace();
     const client = createAnthropicClient(this.#settings, trace);
@@ -154,6 +157,32 @@ export class AnthropicGatewayUpstream implements GatewayUpstream {
       throw classifyAnthropicError(err, trace.fetchStarted ? {} : { requestSent: false });
     }
     return { kind: 'stream', chunks: chatChunksOf(events, params.model, outputTool), readsReportedCost: false, ...meta(trace, null) };
+  }
+
+  /** `POST /v1/messages` from an Anthropic client: its body forwarded as it is (only `model` and max_tokens set by the gateway), the answer's bytes back. */
+  async #forward(request: GatewayRequest): Promise<GatewayAnswer | GatewayStream> {
+    const trace = newCallTrace();
+    const client = createAnthropicClient(this.#settings, trace);
+    let response: Response;
+    try {
+      response = await client.post('/v1/messages', { body: request.body, stream: request.stream, signal: request.signal, timeout: this.#settings.timeoutMs, maxRetries: 0 }).asResponse();
+    } catch (err) {
+      throw classifyAnthropicError(err, trace.fetchStarted ? {} : { requestSent: false });
+    }
+    const m = meta(trace, null);
+    if (request.stream) {
+      if (!response.body) throw new ProviderError('provider_unavailable', { httpStatus: response.status, providerRequestId: m.providerRequestId });
+      return { kind: 'stream', chunks: chunksOf(response.body), readsReportedCost: false, ...m };
+    }
+    let body: Uint8Array;
+    let json: unknown;
+    try {
+      body = new Uint8Array(await response.arrayBuffer());
+      json = JSON.parse(new TextDecoder().decode(body));
+    } catch (err) {
+      throw err instanceof SyntaxError ? new ProviderError('provider_rejected', { httpStatus: response.status, providerRequestId: m.providerRequestId }) : classifyAnthropicError(err);
+    }
+    return { kind: 'json', body, json, usage: usageOfAnswer('messages', json), reportedCostMicroUsd: null, ...m };
   }
 }
 

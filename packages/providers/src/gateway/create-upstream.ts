@@ -13,6 +13,7 @@ import { GEMINI_DEFAULT_TIMEOUT_MS, geminiBaseUrl } from '../gemini/gemini-provi
 import { guardedFetch } from '../outbound.js';
 import { AnthropicGatewayUpstream } from './anthropic-upstream.js';
 import { GeminiGatewayUpstream } from './gemini-upstream.js';
+import { MessagesViaChatUpstream } from './messages-translate.js';
 import type { GatewayUpstream } from './types.js';
 
 /**
@@ -21,6 +22,12 @@ import type { GatewayUpstream } from './types.js';
  * cannot work at all is refused as createProvider refuses it (the request never left).
  */
 export function createGatewayUpstream(connection: ProviderConnection): GatewayUpstream {
+  const upstream = upstreamFor(connection);
+  // Anthropic accounts serve Anthropic's Messages API natively; every other kind through its chat completions.
+  return upstream.kind === 'anthropic' ? upstream : new MessagesViaChatUpstream(upstream);
+}
+
+function upstreamFor(connection: ProviderConnection): GatewayUpstream {
   const problem = connectionProblem(connection);
   if (problem) {
     const missingKey = connection.kind === 'openai' && !connection.apiKey;

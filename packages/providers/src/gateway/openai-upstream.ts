@@ -103,7 +103,7 @@ export class OpenAiGatewayUpstream implements GatewayUpstream {
 }
 
 /** A response body as it arrives; a broken or aborted stream rejects with a ProviderError. */
-async function* chunksOf(body: ReadableStream<Uint8Array>): AsyncGenerator<Uint8Array> {
+export async function* chunksOf(body: ReadableStream<Uint8Array>): AsyncGenerator<Uint8Array> {
   const reader = body.getReader();
   try {
     for (;;) {

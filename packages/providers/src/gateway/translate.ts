@@ -8,10 +8,10 @@ export type Obj = Record<string, unknown>;
 export const isObject = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
 const encoder = new TextEncoder();
 
-/** The gateway endpoints each kind serves: forwarding kinds all of them, translating kinds chat completions only. */
+/** The gateway endpoints each kind serves: forwarding kinds all of them, translating kinds chat completions and messages. */
 export function gatewayEndpointsOf(kind: ProviderKind): readonly GatewayEndpoint[] {
-  if (kind === 'anthropic' || kind === 'gemini') return ['chat.completions'];
-  return ['chat.completions', 'responses', 'embeddings'];
+  if (kind === 'anthropic' || kind === 'gemini') return ['chat.completions', 'messages'];
+  return ['chat.completions', 'responses', 'embeddings', 'messages'];
 }
 
 /** A request a kind cannot serve through the gateway, said the way an OpenAI 400 says it. */
@@ -33,6 +33,8 @@ export function gatewayTranslationProblem(kind: ProviderKind, endpoint: GatewayE
     const path = endpoint === 'responses' ? '/v1/responses' : '/v1/embeddings';
     return { message: `${path} is not available for ${name} accounts through the gateway: they serve /v1/chat/completions (and /v1/messages) only.`, param: 'model' };
   }
+  // A Messages request goes to Anthropic as it is, and to Gemini through the chat translation of what it maps.
+  if (endpoint === 'messages') return null;
   const n = body.n;
   if (typeof n === 'number' && n > 1) return { message: `'n' above 1 is not supported by ${name} accounts (one choice per call).`, param: 'n' };
   if (body.logprobs === true) return { message: `'logprobs' is not supported by ${name} accounts.`, param: 'logprobs' };

@@ -2,6 +2,7 @@
 // Embeddings (`prompt_tokens` only). `inputTokens` always includes the cached ones, as OpenAI counts them.
 import { usdToMicroUsd } from '../micro-usd.js';
 import type { TokenUsage } from '../provider.js';
+import { anthropicUsageOf } from '../anthropic/anthropic-provider.js';
 import type { GatewayEndpoint } from './types.js';
 
 function count(value: unknown): number {
@@ -48,6 +49,7 @@ export function usageOfAnswer(endpoint: GatewayEndpoint, answer: unknown): Token
   if (!isObject(answer)) return null;
   if (endpoint === 'responses') return responsesUsageOf(answer.usage);
   if (endpoint === 'embeddings') return embeddingsUsageOf(answer.usage);
+  if (endpoint === 'messages') return anthropicUsageOf(answer.usage);
   return chatUsageOf(answer.usage);
 }
 

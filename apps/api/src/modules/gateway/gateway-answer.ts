@@ -113,7 +113,10 @@ export async function pipeStream(reply: FastifyReply, stream: GatewayStream, o: 
       // Too late for an HTTP status: the stream ends with an error event in OpenAI's shape (the SDKs raise it).
       const timedOut = o.abortReason() === 'timeout';
       const message = timedOut ? "Provider unavailable — the answer did not finish within the gateway's timeout" : 'Provider unavailable — the stream broke before the answer was complete';
-      raw.write(`data: ${JSON.stringify({ error: { message, type: 'server_error', param: null, code: timedOut ? 'provider_timeout' : 'provider_unavailable' } })}\n\n`);
+      const code = timedOut ? 'provider_timeout' : 'provider_unavailable';
+      // Anthropic clients (/v1/messages) read an `error` event in Anthropic's shape.
+      if (o.endpoint === 'messages') raw.write(`event: error\ndata: ${JSON.stringify({ type: 'error', error: { type: timedOut ? 'timeout_error' : 'api_error', message, code } })}\n\n`);
+      else raw.write(`data: ${JSON.stringify({ error: { message, type: 'server_error', param: null, code } })}\n\n`);
     }
     raw.end();
   }

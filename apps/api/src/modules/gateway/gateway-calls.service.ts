@@ -113,12 +113,21 @@ export class GatewayCalls implements OnApplicationShutdown {
   }
 
   /** `Authorization: Bearer vr_…` with the `inference` scope: the gateway takes API tokens only. */
-  async authenticate(request: FastifyRequest): Promise<TokenPrincipal> {
+  async authenticate(request: FastifyRequest, endpoint: GatewayEndpoint | null = null): Promise<TokenPrincipal> {
     const header = request.headers.authorization;
-    if (header === undefined) throw new DomainError('missing_api_key', 'unauthenticated', 'Send a Vaultrun API token as "Authorization: Bearer vr_…".');
+    // The Anthropic SDK sends its key as x-api-key (or, with authToken, as a bearer): /v1/messages takes either.
+    const apiKey = endpoint === 'messages' && header === undefined ? request.headers['x-api-key'] : undefined;
+    if (typeof apiKey === 'string') return this.tokenWithScope(apiKey.trim());
+    if (header === undefined) {
+      throw new DomainError('missing_api_key', 'unauthenticated', endpoint === 'messages' ? 'Send a Vaultrun API token as "x-api-key: vr_…" or "Authorization: Bearer vr_…".' : 'Send a Vaultrun API token as "Authorization: Bearer vr_…".');
+    }
     const match = /^Bearer\s+(\S+)$/i.exec(header);
     if (!match) throw new DomainError('invalid_authorization', 'unauthenticated', 'The Authorization header must be "Bearer <token>".');
-    const token = await this.tokens.resolveBearer(match[1]!);
+    return this.tokenWithScope(match[1]!);
+  }
+
+  private async tokenWithScope(secret: string): Promise<TokenPrincipal> {
+    const token = await this.tokens.resolveBearer(secret);
     if (!token.permissions.has('gateway:use')) {
       throw new Forbidden(`This API token's scopes (${token.scopes.join(', ')}) do not include "inference", which the gateway needs.`, 'missing_scope', { permission: 'gateway:use' });
     }
@@ -140,7 +149,7 @@ export class GatewayCalls implements OnApplicationShutdown {
 
   async serve(endpoint: GatewayEndpoint, request: FastifyRequest, reply: FastifyReply): Promise<void> {
     const arrivedAt = new Date();
-    const token = await this.authenticate(request);
+    const token = await this.authenticate(request, endpoint);
     const body = checkGatewayBody(endpoint, request.body);
     const requested = body.model as string;
     if (!modelAllowed(token, requested)) throw gatewayErrors.modelNotAllowed(requested);
@@ -401,7 +410,7 @@ export class GatewayCalls implements OnApplicationShutdown {
         const perChoice = Math.max(1, Math.floor(maxOutputTokens / choicesOf(call.endpoint, call.body)));
         const field = 'max_tokens' in call.body && !('max_completion_tokens' in call.body) ? 'max_tokens' : account.kind === 'openai-compatible' ? 'max_tokens' : 'max_completion_tokens';
         body[field] = perChoice;
-      }
+      } else if (call.endpoint === 'messages') body.max_tokens = maxOutputTokens;
     }
     return body;
   }
