@@ -9,7 +9,7 @@ import { randomBytes } from 'node:crypto';
 import Anthropic from '@anthropic-ai/sdk';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 import { priceFor, usageCostMicroUsd } from '@vaultrun/providers';
-import OpenAI from 'openai';
+import type OpenAI from 'openai';
 import { as, seedWorkspace, type SeededWorkspace, type Session, signIn, startTestApi, type TestApi } from '../../../test/support/api.js';
 import { type FakeAnthropic, startFakeAnthropic } from '../../../test/support/fake-anthropic.js';
 import { type FakeGemini, startFakeGemini } from '../../../test/support/fake-gemini.js';

@@ -6,7 +6,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/glob
 import { type FakeAnthropic, startFakeAnthropic } from '../../../test/support/fake-anthropic.js';
 import { type FakeAzureOpenAI, startFakeAzureOpenAI } from '../../../test/support/fake-azure-openai.js';
 import { type FakeGemini, startFakeGemini } from '../../../test/support/fake-gemini.js';
-import { createGatewayUpstream, type GatewayAnswer, type GatewayStream, GatewayStreamScanner, gatewayTranslationProblem, ProviderError, SseSplitter } from '../src/index.js';
+import { createGatewayUpstream, type GatewayAnswer, type GatewayStream, GatewayStreamScanner, gatewayTranslationProblem, type ProviderError, SseSplitter } from '../src/index.js';
 
 const LOCAL = { allowPrivate: true };
 let anthropic: FakeAnthropic;
