@@ -13,6 +13,7 @@
  *   (and left out of input_tokens, as Anthropic does). With `stream: true` the same answer as Anthropic's SSE events
  *   (message_start, content_block_start/delta/stop, message_delta with usage, message_stop). A model not in the list
  *   gets Anthropic's 404.
+ * - `POST /v1/messages/count_tokens` → `{ input_tokens }`: the token model's count of the system text and messages.
  * - `GET  /v1/organizations/cost_report` → the Admin API cost report for cost sync (admin key `sk-ant-admin…` only):
  *   `starting_at` (required, RFC 3339), `ending_at` (exclusive), `bucket_width` (only `1d`), `limit` (1–31, default 7),
  *   `page`. One bucket per UTC day with an amount in `costs.days` (amounts in cents, as Anthropic sends them: decimal
@@ -245,6 +246,11 @@ export async function startFakeAnthropic(options: FakeAnthropicOptions = {}): Pr
       if (failure) return failure;
       if (request.method === 'GET' && request.pathname === '/v1/models') return modelsPage(request);
       if (request.method === 'POST' && request.pathname === '/v1/messages') return message(request);
+      if (request.method === 'POST' && request.pathname === '/v1/messages/count_tokens') {
+        const body = (request.body ?? {}) as MessagesBody;
+        if (!models.includes(body.model ?? '')) return anthropicError(404, 'not_found_error', `model: ${body.model ?? ''}`);
+        return { status: 200, body: { input_tokens: estimatePromptTokens(countedMessages(body)) } };
+      }
       return anthropicError(404, 'not_found_error', 'Not Found');
     },
     onReset() {

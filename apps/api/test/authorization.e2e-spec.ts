@@ -154,7 +154,7 @@ const EXPECTED_POLICY: Record<string, string> = {
  * routes are plain Fastify routes that take API tokens with the `inference` scope and nothing else. They join the walk
  * through this reviewed list, which is checked against what Fastify actually serves under /v1.
  */
-const EXPECTED_GATEWAY_ROUTES = ['POST /v1/chat/completions', 'POST /v1/responses', 'POST /v1/embeddings', 'POST /v1/messages', 'GET /v1/models', 'GET /v1/models/{model}'];
+const EXPECTED_GATEWAY_ROUTES = ['POST /v1/chat/completions', 'POST /v1/responses', 'POST /v1/embeddings', 'POST /v1/messages', 'POST /v1/messages/count_tokens', 'GET /v1/models', 'GET /v1/models/{model}'];
 /** Codes of the gateway's refusals at the door (OpenAI-shaped answers). */
 const GATEWAY_DENIED = new Set(['missing_api_key', 'invalid_authorization', 'invalid_token', 'token_revoked', 'token_expired', 'missing_scope']);
 

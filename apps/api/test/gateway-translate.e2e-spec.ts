@@ -189,6 +189,15 @@ describe('gateway: Anthropic and Gemini targets, and /v1/messages', () => {
       });
       expect(tool.stop_reason).toBe('tool_use');
       expect(tool.content[0]).toMatchObject({ type: 'tool_use', name: 'weather', input: { city: expect.any(String) } });
+
+      // count_tokens: Anthropic's own count on an Anthropic target (not a model call: no record), an estimate elsewhere.
+      anthropic.reset();
+      const counted = await sdk.messages.countTokens({ model: 'Claude/claude-haiku-4-5', messages: [{ role: 'user', content: 'Count these words please' }] });
+      expect(anthropic.requests.map((r) => [r.pathname, (r.body as { model: string }).model])).toEqual([['/v1/messages/count_tokens', 'claude-haiku-4-5']]);
+      expect(counted.input_tokens).toBeGreaterThan(0);
+      const estimated = await sdk.messages.countTokens({ model: 'mock-fast', messages: [{ role: 'user', content: 'Count these words please' }] });
+      expect(estimated.input_tokens).toBeGreaterThan(0);
+      expect(anthropic.requests).toHaveLength(1);
     });
 
     it('on the mock and an OpenAI target: translated, streamed, tool use, recorded', async () => {

@@ -159,6 +159,19 @@ export class AnthropicGatewayUpstream implements GatewayUpstream {
     return { kind: 'stream', chunks: chatChunksOf(events, params.model, outputTool), readsReportedCost: false, ...meta(trace, null) };
   }
 
+  async countMessageTokens(body: Record<string, unknown>, signal: AbortSignal): Promise<number> {
+    const trace = newCallTrace();
+    let answer: unknown;
+    try {
+      answer = await createAnthropicClient(this.#settings, trace).post('/v1/messages/count_tokens', { body, signal, timeout: this.#settings.timeoutMs, maxRetries: 0 });
+    } catch (err) {
+      throw classifyAnthropicError(err, trace.fetchStarted ? {} : { requestSent: false });
+    }
+    const count = isObject(answer) ? answer.input_tokens : undefined;
+    if (typeof count !== 'number' || !Number.isFinite(count) || count < 0) throw new ProviderError('provider_rejected', { providerRequestId: readHeader(trace.headers, 'request-id') });
+    return Math.round(count);
+  }
+
   /** `POST /v1/messages` from an Anthropic client: its body forwarded as it is (only `model` and max_tokens set by the gateway), the answer's bytes back. */
   async #forward(request: GatewayRequest): Promise<GatewayAnswer | GatewayStream> {
     const trace = newCallTrace();

@@ -66,4 +66,9 @@ export interface GatewayUpstream {
    * connection that failed, a timeout, an abort. `requestSent` on the error says whether the provider may have billed.
    */
   call(request: GatewayRequest): Promise<GatewayAnswer | GatewayStream>;
+  /**
+   * Anthropic's `POST /v1/messages/count_tokens` with the provider's own count (Anthropic accounts only; the gateway
+   * estimates for every other kind). Rejects with a ProviderError.
+   */
+  countMessageTokens?(body: Record<string, unknown>, signal: AbortSignal): Promise<number>;
 }

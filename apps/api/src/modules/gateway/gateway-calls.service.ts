@@ -28,7 +28,7 @@ import { TokensService } from '../tokens/tokens.service.js';
 import { type CallResult, pipeStream, sendAnswer } from './gateway-answer.js';
 import { type DirectoryAccount, GatewayDirectory, modelAllowed, type Target, type WorkspaceDirectory } from './gateway-directory.js';
 import { GatewayError, gatewayErrors, providerGatewayError, sendGatewayError } from './gateway-errors.js';
-import { vaultrunHeaders } from './gateway-headers.js';
+import { headerText, vaultrunHeaders } from './gateway-headers.js';
 import { checkGatewayBody } from './gateway-request.js';
 import { GATEWAY_ADMISSIONS, GATEWAY_CAPACITY, GATEWAY_RUN_BUS, GATEWAY_UPSTREAMS } from './gateway.tokens.js';
 
@@ -145,6 +145,37 @@ export class GatewayCalls implements OnApplicationShutdown {
     const found = models.find((m) => m.id === id);
     if (!found) throw gatewayErrors.modelNotFound(id);
     void reply.headers({ 'cache-control': 'no-store' }).send(entry(found));
+  }
+
+  /**
+   * `POST /v1/messages/count_tokens`: the prompt's input tokens on the model the request resolves to — Anthropic's own
+   * count on an Anthropic target, Vaultrun's estimate (the one holds use) on every other. Not a model call: no slot,
+   * no hold, no record.
+   */
+  async countMessageTokens(request: FastifyRequest, reply: FastifyReply): Promise<void> {
+    const token = await this.authenticate(request, 'messages');
+    const body = checkGatewayBody('messages', request.body, { countOnly: true });
+    const requested = body.model as string;
+    if (!modelAllowed(token, requested)) throw gatewayErrors.modelNotAllowed(requested);
+    const directory = await this.directories.of(token.workspaceId);
+    const targets = directory.resolve(requested, token).filter((t) => !UNUSABLE.has(t.account.status));
+    if (!targets.length) throw unusableAccountError(directory.resolve(requested, token)[0]!.account);
+    const { account, model } = targets[0]!;
+    let inputTokens = estimateGatewayPromptTokens(account.kind, model, 'messages', body).tokens;
+    const upstream = account.kind === 'anthropic' ? await this.upstreams.get(account) : null;
+    if (upstream?.countMessageTokens) {
+      const controller = new AbortController();
+      const onClose = () => controller.abort('client');
+      reply.raw.on('close', onClose);
+      try {
+        inputTokens = await upstream.countMessageTokens({ ...body, model }, controller.signal);
+      } catch (err) {
+        throw providerGatewayError(classifyProviderError(err), account.name);
+      } finally {
+        reply.raw.off('close', onClose);
+      }
+    }
+    void reply.headers({ 'cache-control': 'no-store', 'x-vaultrun-account': headerText(account.name), 'x-vaultrun-model': headerText(model) }).send({ input_tokens: inputTokens });
   }
 
   async serve(endpoint: GatewayEndpoint, request: FastifyRequest, reply: FastifyReply): Promise<void> {

@@ -12,7 +12,7 @@ const MAX_MODEL_LENGTH = 256;
  * the output limits it holds for, the prompt's container. Everything else is the provider's to judge: unknown fields
  * pass through untouched. Each refusal names its parameter, as OpenAI's own 400s do.
  */
-export function checkGatewayBody(endpoint: GatewayEndpoint, body: unknown): Obj {
+export function checkGatewayBody(endpoint: GatewayEndpoint, body: unknown, options: { countOnly?: boolean } = {}): Obj {
   if (!isObject(body)) throw gatewayErrors.invalidRequest('The body must be a JSON object.', null, 'invalid_body');
   if (body.model === undefined || body.model === null) throw gatewayErrors.missing('model');
   if (typeof body.model !== 'string' || body.model.trim() === '') throw gatewayErrors.invalidRequest("'model' must be a non-empty string.", 'model', 'invalid_type');
@@ -38,7 +38,7 @@ export function checkGatewayBody(endpoint: GatewayEndpoint, body: unknown): Obj 
       break;
     case 'messages':
       // Anthropic requires max_tokens: what the call is held for.
-      if (body.max_tokens === undefined || body.max_tokens === null) throw gatewayErrors.missing('max_tokens');
+      if (!options.countOnly && (body.max_tokens === undefined || body.max_tokens === null)) throw gatewayErrors.missing('max_tokens');
       if (body.messages === undefined) throw gatewayErrors.missing('messages');
       if (!Array.isArray(body.messages) || body.messages.length === 0) throw gatewayErrors.invalidRequest("'messages' must be a non-empty array.", 'messages');
       body.messages.forEach((m, i) => {
