@@ -19,6 +19,8 @@ import { budgetPeriod, insertBudget } from '../../../test/support/money.js';
 import { eventually } from '../../../test/support/runs.js';
 
 const hex = (n = 8) => randomBytes(n).toString('hex');
+/** The fake answers this key with a 401 that echoes its tail: none of it may reach the app or the record. */
+const REVOKED_KEY = `sk-ant-api03-invalid-${hex(16)}`;
 
 describe('gateway: Anthropic and Gemini targets, and /v1/messages', () => {
   let api: TestApi;
@@ -41,6 +43,7 @@ describe('gateway: Anthropic and Gemini targets, and /v1/messages', () => {
       ['ClaudeBusy', 'anthropic', anthropic.url, `sk-ant-api03-overloaded-${hex(16)}`, 'claude-haiku-4-5'],
       ['ClaudeLimited', 'anthropic', anthropic.url, `sk-ant-api03-ratelimit-${hex(16)}`, 'claude-haiku-4-5'],
       ['Gem', 'gemini', gemini.url, `AIzaSyTest${hex(12)}`, 'gemini-2.5-flash'],
+      ['ClaudeRevoked', 'anthropic', anthropic.url, REVOKED_KEY, 'claude-haiku-4-5'],
       ['Gpt', 'openai', openai.url, `sk-proj-translate-${hex(16)}`, 'gpt-4o-mini'],
     ] as const) {
       const res = await as(owner).post('/api/v1/provider-accounts', { name, kind, baseUrl, apiKey, defaultModel, verify: false });
@@ -157,6 +160,22 @@ describe('gateway: Anthropic and Gemini targets, and /v1/messages', () => {
       expect([emb.status, emb.code]).toEqual([400, 'unsupported_by_provider']);
       expect(anthropic.requests.length + gemini.requests.length).toBe(0);
     });
+  });
+
+  it('a stored key the provider refuses: 502 upstream_auth_failed on both APIs, and the key (or its tail) is nowhere in the answers or the record', async () => {
+    const chat = (await client.chat.completions.create({ model: 'ClaudeRevoked/claude-haiku-4-5', messages: [{ role: 'user', content: 'x' }] }).then(() => null, (e: unknown) => e)) as InstanceType<typeof OpenAI.APIError>;
+    expect([chat.status, chat.code]).toEqual([502, 'upstream_auth_failed']);
+    // The account is now invalid_key: a second call fails fast, without reaching Anthropic.
+    await eventually(() => api.db.query(`SELECT status FROM provider_accounts WHERE id = $1`, [accounts.ClaudeRevoked!.id]), (rows: { status: string }[]) => rows[0]?.status === 'invalid_key', 'account marked invalid_key');
+    const messages = (await anthropicSdk(token.token).messages.create({ model: 'ClaudeRevoked/claude-haiku-4-5', max_tokens: 10, messages: [{ role: 'user', content: 'x' }] }).then(() => null, (e: unknown) => e)) as InstanceType<typeof Anthropic.APIError>;
+    expect(messages.status).toBe(502);
+    expect(messages.error).toMatchObject({ type: 'error', error: { type: 'api_error', code: 'upstream_auth_failed' } });
+    expect(anthropic.requests.filter((r) => r.key === REVOKED_KEY)).toHaveLength(1);
+    const run = await recordOf(chat.headers?.get('x-vaultrun-request-id') ?? null);
+    for (const text of [JSON.stringify(chat.error), chat.message, JSON.stringify(messages.error), JSON.stringify(run)]) {
+      expect(text).not.toContain(REVOKED_KEY);
+      expect(text).not.toContain(REVOKED_KEY.slice(-6));
+    }
   });
 
   describe('@anthropic-ai/sdk on POST /v1/messages', () => {
