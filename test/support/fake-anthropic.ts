@@ -35,6 +35,7 @@
  * | `overloaded` | 529 overloaded_error |
  * | `broken`     | 500 api_error |
  * | `refusal`    | 200 with stop_reason `refusal` |
+ * | `midstream`  | a stream that begins, then ends with an `overloaded_error` error event (no message_delta) |
  */
 import { randomBytes } from 'node:crypto';
 import { type CountedMessage, estimatePromptTokens, plainJsonForSchema, simulatedUsage } from '@vaultrun/providers';
@@ -214,6 +215,11 @@ export async function startFakeAnthropic(options: FakeAnthropicOptions = {}): Pr
       events.push({ event: 'ping', data: { type: 'ping' } });
       for (const piece of streamPieces(text)) events.push({ event: 'content_block_delta', data: { type: 'content_block_delta', index: 0, delta: { type: 'text_delta', text: piece } } });
       events.push({ event: 'content_block_stop', data: { type: 'content_block_stop', index: 0 } });
+    }
+    if (request.key?.includes('midstream')) {
+      // Overloaded after the answer began: Anthropic's error event, and the stream ends there.
+      events.push({ event: 'error', data: { type: 'error', error: { type: 'overloaded_error', message: 'Overloaded' } } });
+      return { status: 200, sse: events };
     }
     events.push({ event: 'message_delta', data: { type: 'message_delta', delta: { stop_reason: stopReason, stop_sequence: null }, usage: { output_tokens: usage.outputTokens } } });
     events.push({ event: 'message_stop', data: { type: 'message_stop' } });

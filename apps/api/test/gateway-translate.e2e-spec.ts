@@ -9,7 +9,7 @@ import { randomBytes } from 'node:crypto';
 import Anthropic from '@anthropic-ai/sdk';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 import { priceFor, usageCostMicroUsd } from '@vaultrun/providers';
-import type OpenAI from 'openai';
+import OpenAI from 'openai';
 import { as, seedWorkspace, type SeededWorkspace, type Session, signIn, startTestApi, type TestApi } from '../../../test/support/api.js';
 import { type FakeAnthropic, startFakeAnthropic } from '../../../test/support/fake-anthropic.js';
 import { type FakeGemini, startFakeGemini } from '../../../test/support/fake-gemini.js';
@@ -44,6 +44,7 @@ describe('gateway: Anthropic and Gemini targets, and /v1/messages', () => {
       ['ClaudeLimited', 'anthropic', anthropic.url, `sk-ant-api03-ratelimit-${hex(16)}`, 'claude-haiku-4-5'],
       ['Gem', 'gemini', gemini.url, `AIzaSyTest${hex(12)}`, 'gemini-2.5-flash'],
       ['ClaudeRevoked', 'anthropic', anthropic.url, REVOKED_KEY, 'claude-haiku-4-5'],
+      ['ClaudeMid', 'anthropic', anthropic.url, `sk-ant-api03-midstream-${hex(16)}`, 'claude-haiku-4-5'],
       ['Gpt', 'openai', openai.url, `sk-proj-translate-${hex(16)}`, 'gpt-4o-mini'],
     ] as const) {
       const res = await as(owner).post('/api/v1/provider-accounts', { name, kind, baseUrl, apiKey, defaultModel, verify: false });
@@ -176,6 +177,25 @@ describe('gateway: Anthropic and Gemini targets, and /v1/messages', () => {
       expect(text).not.toContain(REVOKED_KEY);
       expect(text).not.toContain(REVOKED_KEY.slice(-6));
     }
+  });
+
+  it('an overloaded error event mid-stream: both SDKs raise it, and the record is failed, never succeeded', async () => {
+    const chat = await client.chat.completions.create({ model: 'ClaudeMid/claude-haiku-4-5', messages: [{ role: 'user', content: 'Break midway please' }], stream: true }).withResponse();
+    let text = '';
+    const chatError = await (async () => {
+      for await (const chunk of chat.data) text += chunk.choices[0]?.delta.content ?? '';
+    })().then(() => null, (e: unknown) => e);
+    expect(chatError).toBeInstanceOf(OpenAI.APIError);
+    expect(text).toBe('Fake reply to: Break midway please');
+    expect(await recordOf(chat.response.headers.get('x-vaultrun-request-id'))).toMatchObject({ status: 'failed', error: { code: 'provider_unavailable' } });
+
+    const stream = anthropicSdk(token.token).messages.stream({ model: 'ClaudeMid/claude-haiku-4-5', max_tokens: 100, messages: [{ role: 'user', content: 'Break natively' }] });
+    const nativeError = await stream.finalMessage().then(() => null, (e: unknown) => e);
+    expect(nativeError).toBeInstanceOf(Anthropic.APIError);
+    const run = await recordOf((await stream.withResponse()).response.headers.get('x-vaultrun-request-id'));
+    expect(run).toMatchObject({ status: 'failed', error: { code: 'provider_unavailable' }, gateway: { endpoint: 'messages', stream: true } });
+    // What streamed before the error counts as output (message_start had reported 1).
+    expect(run.usage.outputTokens).toBeGreaterThan(1);
   });
 
   describe('@anthropic-ai/sdk on POST /v1/messages', () => {

@@ -59,6 +59,10 @@ function eventOf(raw: string): SseEvent {
  * (`\"usage\"`). So events without it are forwarded without being parsed at all.
  */
 const HAS_USAGE = /"usage"\s*:\s*\{/;
+/** An Anthropic stream's error event (`{"type":"error",…}`); same escaping argument as above. */
+const ERROR_EVENT = /^\s*\{\s*"type"\s*:\s*"error"/;
+/** A chat stream's error chunk has an `error` key (only a key can be an unescaped `"error":`). */
+const HAS_ERROR = /"error"\s*:\s*\{/;
 /** An Anthropic Messages stream's last event. */
 const MESSAGE_STOP = /"type"\s*:\s*"message_stop"/;
 /** A Responses stream's last event carries the whole response, usage included (same escaping argument as above). */
@@ -91,6 +95,11 @@ export class GatewayStreamScanner {
   reportedCostMicroUsd: number | null = null;
   /** The provider said the answer is complete (`[DONE]`, or a final `response.*` event). */
   finished = false;
+  /**
+   * The provider ended the stream with an error event of its own (Anthropic's `event: error`, a chat chunk that is an
+   * `error` object): forwarded to the client as it came, but the answer is not complete.
+   */
+  providerError = false;
   readonly #payloads: string[] = [];
   /** A Messages stream's usage so far: message_start's, updated by message_delta's cumulative counts. */
   #anthropicUsage: Obj = {};
@@ -117,6 +126,7 @@ export class GatewayStreamScanner {
     this.#payloads.push(data);
     if (this.endpoint === 'messages') {
       if (MESSAGE_STOP.test(data)) this.finished = true;
+      if (ERROR_EVENT.test(data)) this.providerError = true;
       if (!HAS_USAGE.test(data)) return true;
       const value = parse(data);
       if (!isObject(value)) return true;
@@ -140,6 +150,10 @@ export class GatewayStreamScanner {
         }
       }
       return true;
+    }
+    if (HAS_ERROR.test(data)) {
+      const value = parse(data);
+      if (isObject(value) && isObject(value.error) && !Array.isArray(value.choices)) this.providerError = true;
     }
     if (!HAS_USAGE.test(data)) return true;
     const value = parse(data);

@@ -121,6 +121,8 @@ export async function pipeStream(reply: FastifyReply, stream: GatewayStream, o: 
     raw.end();
   }
   const providerMs = performance.now() - o.startedAt;
+  // The provider's own error event ended the stream (it went to the client as it came): not a complete answer.
+  if (!error && !clientGone && scanner.providerError) error = new ProviderError('provider_unavailable', { requestSent: true });
   const common = { reportedCostMicroUsd: scanner.reportedCostMicroUsd, providerRequestId: stream.providerRequestId, firstByteAt, providerMs, outputText: () => scanner.outputText() };
   if (!error && !clientGone) {
     // Complete. A provider that sends no usage on streams (some compatible servers): counted from the text.
@@ -132,8 +134,10 @@ export async function pipeStream(reply: FastifyReply, stream: GatewayStream, o: 
     const usage = scanner.usage ?? counted(scanner, o);
     return { status: 'cancelled', usage, usageSource: scanner.usage ? 'provider' : 'counted', unknownOutcome: false, clientDisconnected: true, error: null, ...common };
   }
-  // The provider's stream broke (or ran out of time): it may have produced and billed more than arrived.
-  return { status: 'failed', usage: scanner.usage, usageSource: scanner.usage ? 'provider' : null, unknownOutcome: scanner.usage === null, clientDisconnected: false, error: error instanceof ProviderError ? error : null, ...common };
+  // The provider's stream broke (or ran out of time): it may have produced and billed more than arrived. When its own
+  // error event ended it after a usage report (Anthropic's message_start), what streamed counts as output at least.
+  const usage = scanner.usage && scanner.providerError ? { ...scanner.usage, outputTokens: Math.max(scanner.usage.outputTokens, o.countTokens(scanner.outputText())) } : scanner.usage;
+  return { status: 'failed', usage, usageSource: scanner.usage ? 'provider' : null, unknownOutcome: scanner.usage === null, clientDisconnected: false, error: error instanceof ProviderError ? error : null, ...common };
 }
 
 function counted(scanner: GatewayStreamScanner, o: StreamOptions): TokenUsage {
