@@ -11,7 +11,8 @@
  *   or with `generationConfig.responseJsonSchema` the plainest JSON valid against it; `usageMetadata` from the mock's
  *   token model over systemInstruction and contents (`options.thoughtsTokens` adds thinking tokens); `modelVersion`,
  *   `responseId`. With `toolConfig.functionCallingConfig.mode: ANY` a `functionCall` part instead (the first allowed
- *   function declaration, its args the plainest JSON valid against its parametersJsonSchema).
+ *   function declaration, its args the plainest JSON valid against its parametersJsonSchema; signed with
+ *   `thoughtSignature: 'c2lnbmVk'`, as thinking models sign their calls).
  *   `:streamGenerateContent?alt=sse` sends the same answer as SSE data chunks, usage on the last one.
  *   A model not in the list gets Google's 404.
  *
@@ -127,7 +128,7 @@ export async function startFakeGemini(options: FakeGeminiOptions = {}): Promise<
       const args = plainJsonForSchema((called.parametersJsonSchema ?? {}) as Record<string, unknown>);
       const usage = simulatedUsage(counted, JSON.stringify(args));
       const usageMetadata = { promptTokenCount: usage.inputTokens, candidatesTokenCount: usage.outputTokens, totalTokenCount: usage.inputTokens + usage.outputTokens };
-      const candidate = { content: { role: 'model', parts: [{ functionCall: { name: called.name, args } }] }, finishReason: 'STOP', index: 0 };
+      const candidate = { content: { role: 'model', parts: [{ functionCall: { name: called.name, args }, thoughtSignature: 'c2lnbmVk' }] }, finishReason: 'STOP', index: 0 };
       const answer = { candidates: [candidate], usageMetadata, modelVersion: model, responseId };
       return stream ? { status: 200, sse: [{ data: answer }] } : { status: 200, body: answer };
     }

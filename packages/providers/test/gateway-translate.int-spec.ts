@@ -206,6 +206,21 @@ describe('gemini upstream', () => {
     expect(JSON.parse(tool.toolCalls[0]!.function.arguments!)).toEqual({ city: expect.any(String) });
     expect(tool.finish).toEqual(['tool_calls']);
     expect(tool.done).toBe(true);
+    // The call's thought signature rides in its id and goes back to Gemini with the call in the next turn.
+    const id = tool.toolCalls[0]!.id!;
+    expect(id).toMatch(/__thought__c2lnbmVk$/);
+    await call(gem(), {
+      model: 'gemini-2.5-pro',
+      messages: [
+        { role: 'user', content: 'Weather?' },
+        { role: 'assistant', content: null, tool_calls: [{ id, type: 'function', function: { name: 'get_weather', arguments: tool.toolCalls[0]!.function.arguments } }] },
+        { role: 'tool', tool_call_id: id, content: 'sunny' },
+      ],
+    });
+    expect((gemini.requests[2]!.body as { contents: unknown[] }).contents.slice(1)).toEqual([
+      { role: 'model', parts: [{ functionCall: { name: 'get_weather', args: expect.any(Object) }, thoughtSignature: 'c2lnbmVk' }] },
+      { role: 'user', parts: [{ functionResponse: { name: 'get_weather', response: { result: 'sunny' } } }] },
+    ]);
   });
 
   it('maps errors and safety blocks to the taxonomy', async () => {

@@ -46,7 +46,9 @@ export function geminiParamsOfChat(body: Obj, maxOutputTokens: number): { model:
         if (!isObject(call) || !isObject(call.function)) continue;
         const name = String(call.function.name ?? '');
         if (typeof call.id === 'string') callNames.set(call.id, name);
-        parts.push({ functionCall: { name, args: argumentsObject(call.function.arguments) } });
+        // A thought signature Gemini gave with the call rides in its id (see THOUGHT_MARK): handed back, as Gemini wants.
+        const signature = typeof call.id === 'string' && call.id.includes(THOUGHT_MARK) ? call.id.slice(call.id.indexOf(THOUGHT_MARK) + THOUGHT_MARK.length) : null;
+        parts.push({ functionCall: { name, args: argumentsObject(call.function.arguments) }, ...(signature ? { thoughtSignature: signature } : {}) });
       }
       push('model', parts);
     } else if (m.role === 'tool' || m.role === 'function') {
@@ -126,6 +128,12 @@ function finishReasonOf(reason: string | undefined, toolCalls: boolean): string 
 }
 
 const callId = () => `call_${randomBytes(12).toString('hex')}`;
+/**
+ * Gemini's thinking models sign their function calls (`thoughtSignature`) and refuse a later turn whose calls come back
+ * without it. An OpenAI client only keeps a tool call's id, so the signature travels inside it (as LiteLLM does):
+ * `call_<hex>__thought__<signature>`.
+ */
+const THOUGHT_MARK = '__thought__';
 
 /** One response (or stream chunk): its text (thoughts left out) and function calls; a blocked prompt is an error. */
 function partsOf(response: GenerateContentResponse): { text: string; calls: ChatToolCall[]; finishReason: string | undefined } {
@@ -135,7 +143,10 @@ function partsOf(response: GenerateContentResponse): { text: string; calls: Chat
   const calls: ChatToolCall[] = [];
   for (const p of candidate?.content?.parts ?? []) {
     if (typeof p.text === 'string' && !p.thought) text += p.text;
-    if (p.functionCall) calls.push({ id: p.functionCall.id ?? callId(), name: p.functionCall.name ?? '', arguments: JSON.stringify(p.functionCall.args ?? {}) });
+    if (p.functionCall) {
+      const id = p.functionCall.id ?? callId();
+      calls.push({ id: p.thoughtSignature ? `${id}${THOUGHT_MARK}${p.thoughtSignature}` : id, name: p.functionCall.name ?? '', arguments: JSON.stringify(p.functionCall.args ?? {}) });
+    }
   }
   return { text, calls, finishReason: typeof candidate?.finishReason === 'string' ? candidate.finishReason : undefined };
 }
