@@ -104,6 +104,22 @@ describe('anthropic upstream', () => {
     expect(answer.providerRequestId).toBe(anthropic.requests[0]!.requestId);
   });
 
+  it('keeps Anthropic cache_control marks on system parts, user parts and tools (prompt caching through the gateway)', async () => {
+    const mark = { type: 'ephemeral' };
+    await call(claude(), {
+      model: 'claude-haiku-4-5',
+      messages: [
+        { role: 'system', content: [{ type: 'text', text: 'Long shared context', cache_control: mark }] },
+        { role: 'user', content: [{ type: 'text', text: 'Question', cache_control: mark }] },
+      ],
+      tools: [{ ...weatherTool, cache_control: mark }],
+    });
+    const sent = anthropic.requests[0]!.body as { system: unknown; messages: unknown; tools: { cache_control?: unknown }[] };
+    expect(sent.system).toEqual([{ type: 'text', text: 'Long shared context', cache_control: mark }]);
+    expect(sent.messages).toEqual([{ role: 'user', content: [{ type: 'text', text: 'Question', cache_control: mark }] }]);
+    expect(sent.tools[0]!.cache_control).toEqual(mark);
+  });
+
   it('streams a tool call as OpenAI tool_call deltas, then the finish, the usage chunk (cache writes included) and [DONE]', async () => {
     const out = await drain((await call(claude(), { model: 'claude-sonnet-4-5', stream: true, messages: [{ role: 'user', content: 'Weather?' }], tools: [weatherTool], tool_choice: 'required' })) as GatewayStream);
     expect((anthropic.requests[0]!.body as { tool_choice: unknown }).tool_choice).toEqual({ type: 'any' });

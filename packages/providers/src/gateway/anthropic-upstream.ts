@@ -6,7 +6,7 @@
 // the run adapter's forced output tool (its input is the answer's content); max_tokens (what the call was held for),
 // stop, user → metadata.user_id. Back: text, tool calls (streamed as OpenAI tool_call deltas),
 // finish_reason, and usage whose prompt counts cache reads and writes (so both are priced at their own rates).
-import type { ContentBlockParam, Message, MessageCreateParamsNonStreaming, MessageParam, RawMessageStreamEvent, Tool, ToolChoice } from '@anthropic-ai/sdk/resources/messages';
+import type { CacheControlEphemeral, ContentBlockParam, Message, MessageCreateParamsNonStreaming, MessageParam, RawMessageStreamEvent, TextBlockParam, Tool, ToolChoice } from '@anthropic-ai/sdk/resources/messages';
 import { classifyAnthropicError } from '../anthropic/anthropic-errors.js';
 import { type AnthropicClientSettings, anthropicUsageOf, createAnthropicClient } from '../anthropic/anthropic-provider.js';
 import { anthropicOutputToolOf, outputFromToolInput } from '../anthropic/anthropic-structured-output.js';
@@ -22,7 +22,7 @@ import { usageOfAnswer } from './usage.js';
 
 /** The Messages API request for an OpenAI chat body, and the output tool it forces for a json_schema format (if any). */
 export function anthropicParamsOfChat(body: Obj, maxOutputTokens: number): { params: MessageCreateParamsNonStreaming; outputSchema: Record<string, unknown> | null; outputTool: string | null } {
-  const system: string[] = [];
+  const system: TextBlockParam[] = [];
   const turns: MessageParam[] = [];
   const push = (role: 'user' | 'assistant', blocks: ContentBlockParam[]) => {
     if (!blocks.length) return;
@@ -34,8 +34,12 @@ export function anthropicParamsOfChat(body: Obj, maxOutputTokens: number): { par
   for (const m of Array.isArray(body.messages) ? body.messages : []) {
     if (!isObject(m)) continue;
     if (m.role === 'system' || m.role === 'developer') {
-      const text = plainText(m.content);
-      if (text) system.push(text);
+      // Parts marked with Anthropic's cache_control (LiteLLM's convention) keep their mark: prompt caching works.
+      if (Array.isArray(m.content)) {
+        for (const b of userBlocks(m.content)) if (b.type === 'text') system.push(b);
+      } else if (typeof m.content === 'string' && m.content !== '') {
+        system.push({ type: 'text', text: m.content });
+      }
     } else if (m.role === 'assistant') {
       const blocks: ContentBlockParam[] = [];
       const text = plainText(m.content);
@@ -52,7 +56,7 @@ export function anthropicParamsOfChat(body: Obj, maxOutputTokens: number): { par
     }
   }
   const params: MessageCreateParamsNonStreaming = { model: String(body.model), max_tokens: maxOutputTokens, messages: turns };
-  if (system.length) params.system = system.join('\n\n');
+  if (system.length) params.system = system.some((b) => b.cache_control) ? system : system.map((b) => b.text).join('\n\n');
   // No temperature or top_p: the Messages API of the current models takes neither (as the run adapter): dropped.
   const stop = stopSequencesOf(body.stop);
   if (stop) params.stop_sequences = stop;
@@ -66,13 +70,21 @@ export function anthropicParamsOfChat(body: Obj, maxOutputTokens: number): { par
     params.tool_choice = { type: 'tool', name: tool.name };
     return { params, outputSchema: schema.schema, outputTool: tool.name };
   }
-  if (format?.type === 'json_object') params.system = [params.system, 'Answer with one JSON object and nothing else.'].filter(Boolean).join('\n\n');
+  if (format?.type === 'json_object') {
+    const instruction = 'Answer with one JSON object and nothing else.';
+    params.system = Array.isArray(params.system) ? [...params.system, { type: 'text', text: instruction }] : [params.system, instruction].filter(Boolean).join('\n\n');
+  }
   const tools = Array.isArray(body.tools) ? body.tools.filter(isObject) : [];
   if (tools.length) {
     params.tools = tools.map((t): Tool => {
       const fn = t.function as Obj;
       const schemaOf = isObject(fn.parameters) ? fn.parameters : { type: 'object', properties: {} };
-      return { name: String(fn.name), ...(typeof fn.description === 'string' ? { description: fn.description } : {}), input_schema: { ...schemaOf, type: 'object' } };
+      return {
+        name: String(fn.name),
+        ...(typeof fn.description === 'string' ? { description: fn.description } : {}),
+        input_schema: { ...schemaOf, type: 'object' },
+        ...(isObject(t.cache_control) ? { cache_control: t.cache_control as unknown as CacheControlEphemeral } : {}),
+      };
     });
     const choice = toolChoiceOf(body.tool_choice, body.parallel_tool_calls === false);
     if (choice) params.tool_choice = choice;
@@ -88,18 +100,21 @@ function toolChoiceOf(choice: unknown, noParallel: boolean): ToolChoice | null {
   return choice === 'auto' || noParallel ? { type: 'auto', ...parallel } : null;
 }
 
+/** A part's `cache_control` (Anthropic's prompt-caching mark, as OpenAI clients pass it through LiteLLM-style proxies). */
+const cacheMark = (part: Obj): { cache_control?: CacheControlEphemeral } => (isObject(part.cache_control) ? { cache_control: part.cache_control as unknown as CacheControlEphemeral } : {});
+
 function userBlocks(content: unknown): ContentBlockParam[] {
   if (typeof content === 'string') return content === '' ? [] : [{ type: 'text', text: content }];
   const blocks: ContentBlockParam[] = [];
   for (const part of Array.isArray(content) ? content : []) {
     if (typeof part === 'string') blocks.push({ type: 'text', text: part });
-    else if (isObject(part) && part.type === 'text' && typeof part.text === 'string') blocks.push({ type: 'text', text: part.text });
+    else if (isObject(part) && part.type === 'text' && typeof part.text === 'string') blocks.push({ type: 'text', text: part.text, ...cacheMark(part) });
     else if (isObject(part) && part.type === 'image_url' && isObject(part.image_url) && typeof part.image_url.url === 'string') {
       const data = dataUrlOf(part.image_url.url);
       blocks.push(
         data
-          ? { type: 'image', source: { type: 'base64', media_type: data.mediaType as 'image/png', data: data.data } }
-          : { type: 'image', source: { type: 'url', url: part.image_url.url } },
+          ? { type: 'image', source: { type: 'base64', media_type: data.mediaType as 'image/png', data: data.data }, ...cacheMark(part) }
+          : { type: 'image', source: { type: 'url', url: part.image_url.url }, ...cacheMark(part) },
       );
     }
   }
