@@ -94,7 +94,7 @@ export class GatewayInfoDto {
   @ApiProperty({ description: 'The largest request body accepted (bytes)' }) bodyLimitBytes!: number;
   @ApiProperty({ description: 'The longest a call may take, streams included (ms)' }) timeoutMs!: number;
   @ApiProperty({ description: 'Output tokens held for a request that sets no limit of its own' }) defaultMaxOutputTokens!: number;
-  @ApiProperty({ type: [String], description: 'The endpoints served under the base URL', example: ['POST /chat/completions', 'POST /responses', 'POST /embeddings', 'GET /models'] })
+  @ApiProperty({ type: [String], description: 'The endpoints served under the base URL', example: ['POST /chat/completions', 'POST /responses', 'POST /embeddings', 'POST /messages', 'GET /models'] })
   endpoints!: string[];
 }
 

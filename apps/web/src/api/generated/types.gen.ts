@@ -898,7 +898,7 @@ export type RunTimingsDto = {
 };
 
 export type RunGatewayDto = {
-    endpoint: 'chat.completions' | 'responses' | 'embeddings';
+    endpoint: 'chat.completions' | 'responses' | 'embeddings' | 'messages';
     stream: boolean;
     /**
      * The model name the app sent (a route, `account/model`, or a model of the default account); `model` is what the provider was asked for

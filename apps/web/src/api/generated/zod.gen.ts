@@ -685,7 +685,8 @@ export const zRunGatewayDto = z.object({
     endpoint: z.enum([
         'chat.completions',
         'responses',
-        'embeddings'
+        'embeddings',
+        'messages'
     ]),
     stream: z.boolean(),
     requestedModel: z.string(),
