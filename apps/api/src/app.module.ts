@@ -37,7 +37,7 @@ export class AppModule {
         loggerModule(config, 'api', logDestination),
         TypeOrmModule.forRootAsync({
           useFactory: () => ({
-            ...dataSourceOptions({ url: config.databaseUrl, poolSize: config.databasePoolSize, applicationName: 'vaultrun-api' }),
+            ...dataSourceOptions({ url: config.databaseUrl, poolSize: config.databasePoolSize, poolMode: config.databasePoolMode, applicationName: 'vaultrun-api' }),
             retryAttempts: 5,
             retryDelay: 1000,
           }),
