@@ -5,6 +5,7 @@
  */
 import { type ChildProcess, execFileSync, spawn, spawnSync } from 'node:child_process';
 import { chmodSync, chownSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -196,7 +197,9 @@ export async function startPgBouncer(options: { poolSize: number }): Promise<PgB
   }
   await waitUntil(() => exited(bouncer.child) || accepting(port), 10_000, 'PgBouncer to listen');
   if (exited(bouncer.child)) throw new Error(`pgbouncer exited: ${bouncer.output.join('')}`);
-  const { default: pg } = await import('pg');
+  // pg's own types are a dependency of packages/db only; the admin console needs just connect / query / end.
+  type AdminClient = { connect(): Promise<void>; query(q: { text: string; queryMode: 'simple' }): Promise<{ rows: Record<string, unknown>[] }>; end(): Promise<void> };
+  const pg = createRequire(import.meta.url)('pg') as { Client: new (options: object) => AdminClient };
   return {
     port,
     urlFor(url) {
@@ -210,7 +213,7 @@ export async function startPgBouncer(options: { poolSize: number }): Promise<PgB
       const client = new pg.Client({ host: '127.0.0.1', port, user, database: 'pgbouncer' });
       await client.connect();
       try {
-        return (await client.query({ text: `SHOW ${what}`, queryMode: 'simple' } as never)).rows as Record<string, unknown>[];
+        return (await client.query({ text: `SHOW ${what}`, queryMode: 'simple' })).rows;
       } finally {
         await client.end();
       }

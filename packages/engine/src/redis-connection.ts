@@ -44,14 +44,14 @@ function urlParts(url: string): RedisOptions {
  * blocking connections of its workers.
  */
 export function redisOptions(settings: RedisSettings, connectionName: string, overrides: RedisOptions = {}): RedisConnectionOptions {
-  return typedRedisOptions(settings, connectionName, overrides);
+  return { ...typedRedisOptions(settings, connectionName, overrides) } as RedisConnectionOptions;
 }
 
 /**
  * ioredis options plus BullMQ's `url`, typed loosely on the way out: BullMQ declares its own RedisOptions (every key
  * optional, `[key: string]: any`), which ioredis's — `T | undefined` under exactOptionalPropertyTypes — do not match.
  */
-export type RedisConnectionOptions = { url?: string } & Record<string, any>;
+export type RedisConnectionOptions = { url?: string } & Record<string, unknown>;
 
 function typedRedisOptions(settings: RedisSettings, connectionName: string, overrides: RedisOptions): RedisOptions & { url?: string } {
   if (!settings.sentinels?.length) return { url: settings.url, connectionName, ...FAILOVER_TUNING, ...overrides };
