@@ -6,6 +6,7 @@ import type { DestinationStream } from 'pino';
 import { loggerModule } from './common/logging.js';
 import { ProblemDetailsFilter } from './common/problem-details.filter.js';
 import { RequestValidationPipe } from './common/validation.js';
+import { ReadDatabaseModule } from './common/read-db.js';
 import type { AppConfig } from './config.js';
 import { CoreModule } from './core.module.js';
 import { AnalyticsModule } from './modules/analytics/analytics.module.js';
@@ -42,6 +43,7 @@ export class AppModule {
             retryDelay: 1000,
           }),
         }),
+        ReadDatabaseModule.forRoot(config),
         AuditModule,
         AuthModule,
         TokensModule,

@@ -22,6 +22,8 @@ export function apiConfig(env: NodeJS.ProcessEnv) {
     databaseUrl: e.DATABASE_URL,
     databasePoolSize: e.DATABASE_POOL_SIZE,
     databasePoolMode: e.DATABASE_POOL_MODE,
+    /** A read-only replica for the reports (analytics overview, spend report); unset: they read DATABASE_URL. */
+    databaseReadUrl: e.DATABASE_READ_URL,
     redisUrl: e.REDIS_URL,
     /** Every Redis connection is built from this (engine's createRedisConnection): Sentinel or a single Redis. */
     redis: redisSettings(e),

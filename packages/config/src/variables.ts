@@ -61,6 +61,14 @@ export const VARIABLES = {
     description:
       '`session` (default): each process holds its own connections, as with a direct PostgreSQL or a session-mode pooler; hot-path statements are named prepared statements. `transaction`: `DATABASE_URL` points at PgBouncer in transaction pooling, so statements go unnamed (PgBouncer before 1.21 cannot carry named ones) and nothing relies on session state. Run migrations (`pnpm db:migrate`) against PostgreSQL directly. See docs/operations.md, Scaling out.',
   }),
+  DATABASE_READ_URL: variable({
+    readBy: api,
+    secret: true,
+    schema: z.url({ protocol: /^postgres(ql)?$/ }).optional(),
+    example: 'postgres://vaultrun@replica.internal:5432/vaultrun',
+    description:
+      'Optional read-only replica for reports: the analytics overview and the spend report read from it (they may lag the primary by the replication delay; the API needs it reachable at start). Everything else, and those reports when unset, use `DATABASE_URL`. Same `DATABASE_POOL_MODE`.',
+  }),
   REDIS_URL: variable({
     readBy: both,
     secret: true,
