@@ -2,7 +2,7 @@ import { Global, Inject, Module, type DynamicModule, type OnApplicationShutdown 
 import { getDataSourceToken } from '@nestjs/typeorm';
 import { createDataSource } from '@vaultrun/db';
 import type { DataSource } from 'typeorm';
-import { APP_CONFIG, type AppConfig } from '../config.js';
+import type { AppConfig } from '../config.js';
 
 /**
  * The database reports read (the analytics overview, the spend report): the read-only replica of DATABASE_READ_URL
@@ -25,8 +25,9 @@ export class ReadDatabaseModule implements OnApplicationShutdown {
       providers: [
         {
           provide: READ_DB,
-          inject: [getDataSourceToken(), APP_CONFIG],
-          useFactory: async (primary: DataSource, c: AppConfig) => {
+          inject: [getDataSourceToken()],
+          useFactory: async (primary: DataSource) => {
+            const c = config;
             if (!c.databaseReadUrl) return primary;
             const replica = createDataSource({
               url: c.databaseReadUrl,
