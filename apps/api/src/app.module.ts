@@ -6,6 +6,7 @@ import type { DestinationStream } from 'pino';
 import { loggerModule } from './common/logging.js';
 import { ProblemDetailsFilter } from './common/problem-details.filter.js';
 import { RequestValidationPipe } from './common/validation.js';
+import { ReadDatabaseModule } from './common/read-db.js';
 import type { AppConfig } from './config.js';
 import { CoreModule } from './core.module.js';
 import { AnalyticsModule } from './modules/analytics/analytics.module.js';
@@ -37,11 +38,12 @@ export class AppModule {
         loggerModule(config, 'api', logDestination),
         TypeOrmModule.forRootAsync({
           useFactory: () => ({
-            ...dataSourceOptions({ url: config.databaseUrl, poolSize: config.databasePoolSize, applicationName: 'vaultrun-api' }),
+            ...dataSourceOptions({ url: config.databaseUrl, poolSize: config.databasePoolSize, poolMode: config.databasePoolMode, applicationName: 'vaultrun-api' }),
             retryAttempts: 5,
             retryDelay: 1000,
           }),
         }),
+        ReadDatabaseModule.forRoot(config),
         AuditModule,
         AuthModule,
         TokensModule,

@@ -38,7 +38,7 @@ const say = (line = '') => process.stdout.write(`${line}\n`);
 
 async function withDatabase<T>(fn: (db: ReturnType<typeof createDataSource>, config: ReturnType<typeof loadConfig>) => Promise<T>): Promise<T> {
   const config = loadConfig();
-  const db = createDataSource({ url: config.databaseUrl, poolSize: 2, applicationName: 'vaultrun-cli' });
+  const db = createDataSource({ url: config.databaseUrl, poolSize: 2, poolMode: config.databasePoolMode, applicationName: 'vaultrun-cli' });
   await db.initialize();
   try {
     return await fn(db, config);

@@ -14,7 +14,7 @@ export class CoreModule implements OnApplicationShutdown {
       module: CoreModule,
       providers: [
         { provide: APP_CONFIG, useValue: config },
-        { provide: REDIS, useFactory: () => createRedis(config.redisUrl, 'vaultrun-api') },
+        { provide: REDIS, useFactory: () => createRedis(config.redis, 'vaultrun-api') },
       ],
       exports: [APP_CONFIG, REDIS],
     };

@@ -63,7 +63,7 @@ export class GatewayAppModule {
         loggerModule(config, 'gateway', logDestination),
         TypeOrmModule.forRootAsync({
           useFactory: () => ({
-            ...dataSourceOptions({ url: config.databaseUrl, poolSize: config.databasePoolSize, applicationName: 'vaultrun-gateway' }),
+            ...dataSourceOptions({ url: config.databaseUrl, poolSize: config.databasePoolSize, poolMode: config.databasePoolMode, applicationName: 'vaultrun-gateway' }),
             retryAttempts: 5,
             retryDelay: 1000,
           }),

@@ -8,7 +8,7 @@ import { createGatewayApp } from './gateway-app.js';
  */
 async function main(): Promise<void> {
   const config = loadConfig();
-  await preflight({ databaseUrl: config.databaseUrl, redisUrl: config.redisUrl, applicationName: 'vaultrun-gateway' });
+  await preflight({ databaseUrl: config.databaseUrl, redis: config.redis, applicationName: 'vaultrun-gateway' });
   const app = await createGatewayApp(config);
   await app.listen({ port: config.gateway.port, host: config.host });
   process.stdout.write(`Vaultrun gateway listening on http://${config.host}:${config.gateway.port}/v1\n`);

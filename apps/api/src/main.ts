@@ -21,7 +21,7 @@ function printFirstOwner(owner: FirstOwner, config: AppConfig): void {
 
 async function main(): Promise<void> {
   const config = loadConfig();
-  await preflight({ databaseUrl: config.databaseUrl, redisUrl: config.redisUrl, applicationName: 'vaultrun-api' });
+  await preflight({ databaseUrl: config.databaseUrl, redis: config.redis, applicationName: 'vaultrun-api' });
   const app = await createApp(config);
   const owner = await app.get(BootstrapService).ensureFirstOwner();
   await app.listen({ port: config.port, host: config.host });

@@ -4,7 +4,7 @@ import { startWorker } from './worker.js';
 
 async function main(): Promise<void> {
   const config = loadConfig();
-  await preflight({ databaseUrl: config.databaseUrl, redisUrl: config.redisUrl, applicationName: 'vaultrun-worker' });
+  await preflight({ databaseUrl: config.databaseUrl, redis: config.redis, applicationName: 'vaultrun-worker' });
   const worker = await startWorker(config);
   process.stdout.write(`Vaultrun worker running (health on http://${config.healthHost}:${worker.healthPort}/health)\n`);
   for (const signal of ['SIGTERM', 'SIGINT'] as const) {

@@ -5,6 +5,7 @@ import {
   AccountLimiter,
   finishLostGatewayCalls,
   cancelChannel,
+  createRedisConnection,
   type EngineLog,
   MissionEngine,
   type MissionJobs,
@@ -18,7 +19,7 @@ import {
 import { alertJobId, pendingAlerts } from '@vaultrun/money';
 import type { SecretStore } from '@vaultrun/vault-core';
 import type { Queue } from 'bullmq';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import { PinoLogger } from 'nestjs-pino';
 import type { DataSource } from 'typeorm';
 import { WORKER_CONFIG, type WorkerConfig } from './config.js';
@@ -61,7 +62,7 @@ export const RUNS_PROVIDERS: Provider[] = [
   {
     provide: REDIS,
     inject: [WORKER_CONFIG],
-    useFactory: (config: WorkerConfig) => new Redis(config.redisUrl, { connectionName: 'vaultrun-worker-app', maxRetriesPerRequest: 2 }),
+    useFactory: (config: WorkerConfig) => createRedisConnection(config.redis, 'vaultrun-worker-app', { maxRetriesPerRequest: 2 }),
   },
   { provide: LIMITER, inject: [REDIS, WORKER_CONFIG], useFactory: (redis: Redis, c: WorkerConfig) => new AccountLimiter(redis, c.redisPrefix, c.runLeaseMs) },
   {
@@ -141,7 +142,12 @@ export class RunsLifecycle implements OnApplicationBootstrap, OnApplicationShutd
     void this.reconcile();
   }
 
-  /** One reconciler at a time across all workers (a Postgres advisory lock), every few seconds. */
+  /**
+   * One reconciler at a time across all workers, every few seconds: a transaction-level advisory lock held by a
+   * transaction left open on one connection for the pass. Never a session-level lock: behind PgBouncer in
+   * transaction mode the session is not ours between statements (DATABASE_POOL_MODE=transaction), while an open
+   * transaction keeps its server connection. The pass's own statements run on other pool connections.
+   */
   reconcile(): Promise<void> {
     return (this.reconciling ??= this.reconcilePass().finally(() => {
       this.reconciling = null;
@@ -152,34 +158,34 @@ export class RunsLifecycle implements OnApplicationBootstrap, OnApplicationShutd
     const runner = this.db.createQueryRunner();
     try {
       await runner.connect();
-      const [{ locked }] = await runner.query(`SELECT pg_try_advisory_lock(hashtext('vaultrun:reconcile-runs')) AS locked`);
+      await runner.startTransaction();
+      const [{ locked }] = await runner.query(`SELECT pg_try_advisory_xact_lock(hashtext('vaultrun:reconcile-runs')) AS locked`);
       if (!locked) return;
-      try {
-        const result = await reconcileRuns(this.db, async (runs) => {
-          await this.queue.addBulk(runs.map((r) => ({ name: 'execute-run', data: { runId: r.id }, opts: { ...RUN_JOB_OPTIONS, jobId: r.id, delay: r.delayMs } })));
-        });
-        if (result.recovered) this.logger.warn({ recovered: result.recovered }, 'recovered runs whose worker stopped');
-        if (result.holds.settled || result.holds.expired) this.logger.warn(result.holds, 'swept budget holds no worker closed');
-        const lostCalls = await finishLostGatewayCalls(this.db);
-        if (lostCalls) this.logger.warn({ lostCalls }, 'finished gateway calls whose API process stopped mid-call (worst case kept)');
-        const missions = await this.missions.reconcile();
-        if (missions.answers || missions.finished) this.logger.warn(missions, 'caught up on missions (copilot answers recorded, missions finished)');
-        await this.recurring.ensure();
-        // The alert outbox: one job per undelivered alert (the job id makes re-adding a no-op while it is pending).
-        const alerts = await pendingAlerts(this.db);
-        if (alerts.length) {
-          await this.notifications.addBulk(
-            alerts.map((a) => ({ name: 'budget-alert', data: a, opts: { jobId: alertJobId(a) } })),
-          );
-        }
-      } finally {
-        await runner.query(`SELECT pg_advisory_unlock(hashtext('vaultrun:reconcile-runs'))`);
+      const result = await reconcileRuns(this.db, async (runs) => {
+        await this.queue.addBulk(runs.map((r) => ({ name: 'execute-run', data: { runId: r.id }, opts: { ...RUN_JOB_OPTIONS, jobId: r.id, delay: r.delayMs } })));
+      });
+      if (result.recovered) this.logger.warn({ recovered: result.recovered }, 'recovered runs whose worker stopped');
+      if (result.holds.settled || result.holds.expired) this.logger.warn(result.holds, 'swept budget holds no worker closed');
+      const lostCalls = await finishLostGatewayCalls(this.db);
+      if (lostCalls) this.logger.warn({ lostCalls }, 'finished gateway calls whose API process stopped mid-call (worst case kept)');
+      const missions = await this.missions.reconcile();
+      if (missions.answers || missions.finished) this.logger.warn(missions, 'caught up on missions (copilot answers recorded, missions finished)');
+      await this.recurring.ensure();
+      // The alert outbox: one job per undelivered alert (the job id makes re-adding a no-op while it is pending).
+      const alerts = await pendingAlerts(this.db);
+      if (alerts.length) {
+        await this.notifications.addBulk(
+          alerts.map((a) => ({ name: 'budget-alert', data: a, opts: { jobId: alertJobId(a) } })),
+        );
       }
     } catch (err) {
       this.logger.warn({ err }, 'run reconciliation failed; retrying on the next tick');
     } finally {
-      // A connection that cannot be released cleanly (Postgres went away) is dropped by the pool; its advisory lock
-      // ends with its session, so another worker can reconcile.
+      // Ending the transaction releases the lock (it wrote nothing: rollback). A connection that cannot end it
+      // (Postgres went away) is dropped by the pool; the lock ends with its transaction, so another worker can reconcile.
+      if (runner.isTransactionActive) {
+        await runner.rollbackTransaction().catch((err: unknown) => this.logger.warn({ err }, 'could not end the reconciler lock transaction'));
+      }
       await runner.release().catch((err: unknown) => this.logger.warn({ err }, 'could not release the reconciler connection'));
     }
   }

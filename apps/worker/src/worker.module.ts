@@ -3,7 +3,7 @@ import { type DynamicModule, Inject, Injectable, Module, type OnApplicationBoots
 import { DiscoveryModule, DiscoveryService } from '@nestjs/core';
 import { InjectDataSource, TypeOrmModule } from '@nestjs/typeorm';
 import { dataSourceOptions } from '@vaultrun/db';
-import { assertJobHandlers, DEFAULT_JOB_OPTIONS, type JobName, QUEUES, RUN_JOB_OPTIONS } from '@vaultrun/engine';
+import { assertJobHandlers, DEFAULT_JOB_OPTIONS, type JobName, QUEUES, redisOptions, RUN_JOB_OPTIONS } from '@vaultrun/engine';
 import { Envelope, KeyFingerprints, prepareVault, REDACT_PATHS } from '@vaultrun/vault-core';
 import { LoggerModule } from 'nestjs-pino';
 import type { DestinationStream } from 'pino';
@@ -74,12 +74,12 @@ export class WorkerModule {
         }),
         TypeOrmModule.forRootAsync({
           useFactory: () => ({
-            ...dataSourceOptions({ url: config.databaseUrl, poolSize: config.databasePoolSize, applicationName: 'vaultrun-worker' }),
+            ...dataSourceOptions({ url: config.databaseUrl, poolSize: config.databasePoolSize, poolMode: config.databasePoolMode, applicationName: 'vaultrun-worker' }),
             retryAttempts: 5,
             retryDelay: 1000,
           }),
         }),
-        BullModule.forRoot({ connection: { url: config.redisUrl, connectionName: 'vaultrun-worker' }, prefix: config.bullPrefix }),
+        BullModule.forRoot({ connection: redisOptions(config.redis, 'vaultrun-worker', { maxRetriesPerRequest: null }), prefix: config.bullPrefix }),
         BullModule.registerQueue(
           { name: QUEUES.maintenance, defaultJobOptions: DEFAULT_JOB_OPTIONS },
           { name: QUEUES.vault, defaultJobOptions: DEFAULT_JOB_OPTIONS },

@@ -1,4 +1,4 @@
-import { parseEnv } from './parse.js';
+import { parseEnv, redisSettings } from './parse.js';
 import { apiEnvSchema } from './variables.js';
 
 /** Where the master key ring comes from; the app loads it (vault-core), this package only reads the variables. */
@@ -21,7 +21,12 @@ export function apiConfig(env: NodeJS.ProcessEnv) {
     port: e.VAULTRUN_API_PORT,
     databaseUrl: e.DATABASE_URL,
     databasePoolSize: e.DATABASE_POOL_SIZE,
+    databasePoolMode: e.DATABASE_POOL_MODE,
+    /** A read-only replica for the reports (analytics overview, spend report); unset: they read DATABASE_URL. */
+    databaseReadUrl: e.DATABASE_READ_URL,
     redisUrl: e.REDIS_URL,
+    /** Every Redis connection is built from this (engine's createRedisConnection): Sentinel or a single Redis. */
+    redis: redisSettings(e),
     redisPrefix: e.VAULTRUN_REDIS_PREFIX,
     /** BullMQ keys live under the same prefix as everything else (the worker uses the same). */
     bullPrefix: `${e.VAULTRUN_REDIS_PREFIX}:bull`,

@@ -44,3 +44,48 @@ describe('one schema for the whole environment', () => {
     expect(message).not.toMatch(/secret-host|hunter2/);
   });
 });
+
+describe('scaling out: Sentinel, PgBouncer transaction mode, a Cluster hash tag', () => {
+  it('reads the sentinels as host:port pairs; REDIS_URL stays the source of password, db and TLS', () => {
+    const env = {
+      REDIS_URL: 'rediss://:pw@ignored:6379/2',
+      REDIS_SENTINELS: 'sentinel-1:26379, 10.0.0.7:26380,sentinel-3:26381',
+      REDIS_SENTINEL_MASTER: 'vaultrun',
+      REDIS_SENTINEL_PASSWORD: 'sentinel-secret',
+    };
+    for (const c of [apiConfig(env), workerConfig(env)]) {
+      expect(c.redis).toEqual({
+        url: 'rediss://:pw@ignored:6379/2',
+        sentinels: [
+          { host: 'sentinel-1', port: 26379 },
+          { host: '10.0.0.7', port: 26380 },
+          { host: 'sentinel-3', port: 26381 },
+        ],
+        sentinelMaster: 'vaultrun',
+        sentinelPassword: 'sentinel-secret',
+      });
+    }
+    // Without sentinels: the URL alone, and the default master name waiting for them.
+    expect(apiConfig({}).redis).toEqual({ url: 'redis://127.0.0.1:6379', sentinelMaster: 'mymaster' });
+  });
+
+  it('refuses a sentinel list that is not host:port, naming the variable', () => {
+    for (const bad of ['sentinel-1', 'sentinel-1:26379,', 'a:1 b:2', 'http://s:26379']) {
+      expect(() => workerConfig({ REDIS_SENTINELS: bad })).toThrow(/REDIS_SENTINELS: must be a comma-separated list of host:port/);
+    }
+  });
+
+  it('DATABASE_POOL_MODE is session unless set to transaction', () => {
+    expect(apiConfig({}).databasePoolMode).toBe('session');
+    expect(workerConfig({ DATABASE_POOL_MODE: 'transaction' }).databasePoolMode).toBe('transaction');
+    expect(() => apiConfig({ DATABASE_POOL_MODE: 'statement' })).toThrow(/DATABASE_POOL_MODE/);
+  });
+
+  it('admits one {hash tag} in the Redis prefix (Redis Cluster keeps the keys in one slot), not a broken one', () => {
+    expect(apiConfig({ VAULTRUN_REDIS_PREFIX: '{vr}' }).bullPrefix).toBe('{vr}:bull');
+    expect(workerConfig({ VAULTRUN_REDIS_PREFIX: 'acme:{vr}' }).redisPrefix).toBe('acme:{vr}');
+    for (const bad of ['{vr', 'vr}', '{}', '{a}{b}', '{{vr}}', 'v r']) {
+      expect(() => apiConfig({ VAULTRUN_REDIS_PREFIX: bad })).toThrow(/VAULTRUN_REDIS_PREFIX/);
+    }
+  });
+});

@@ -1,6 +1,6 @@
 export { apiConfig, type ApiSettings, type MasterKeySource } from './api-config.js';
 export { workerConfig, type WorkerSettings } from './worker-config.js';
-export { ConfigError, parseEnv, setVariables } from './parse.js';
+export { ConfigError, parseEnv, redisSettings, setVariables } from './parse.js';
 export { parseTrustProxy } from './trust-proxy.js';
 export {
   apiEnvSchema,

@@ -20,3 +20,20 @@ export function parseEnv<S extends z.ZodType>(schema: S, env: NodeJS.ProcessEnv)
   }
   return parsed.data;
 }
+
+/**
+ * Where Redis is: REDIS_URL alone, or the sentinels of REDIS_SENTINELS (already validated as `host:port,…`) with
+ * REDIS_URL supplying only the password, database and TLS. The engine's createRedisConnection takes this as is.
+ */
+export function redisSettings(e: { REDIS_URL: string; REDIS_SENTINELS?: string | undefined; REDIS_SENTINEL_MASTER: string; REDIS_SENTINEL_PASSWORD?: string | undefined }) {
+  const sentinels = e.REDIS_SENTINELS?.split(',').map((entry) => {
+    const [host, port] = entry.trim().split(':');
+    return { host: host!, port: Number(port) };
+  });
+  return {
+    url: e.REDIS_URL,
+    ...(sentinels?.length ? { sentinels } : {}),
+    sentinelMaster: e.REDIS_SENTINEL_MASTER,
+    ...(e.REDIS_SENTINEL_PASSWORD ? { sentinelPassword: e.REDIS_SENTINEL_PASSWORD } : {}),
+  };
+}

@@ -55,16 +55,58 @@ export const VARIABLES = {
     schema: z.coerce.number().int().min(1).max(200).default(10),
     description: 'Database connections per process.',
   }),
+  DATABASE_POOL_MODE: variable({
+    readBy: both,
+    schema: z.enum(['session', 'transaction']).default('session'),
+    description:
+      '`session` (default): each process holds its own connections, as with a direct PostgreSQL or a session-mode pooler; hot-path statements are named prepared statements. `transaction`: `DATABASE_URL` points at PgBouncer in transaction pooling, so statements go unnamed (PgBouncer before 1.21 cannot carry named ones) and nothing relies on session state. Run migrations (`pnpm db:migrate`) against PostgreSQL directly. See docs/operations.md, Scaling out.',
+  }),
+  DATABASE_READ_URL: variable({
+    readBy: api,
+    secret: true,
+    schema: z.url({ protocol: /^postgres(ql)?$/ }).optional(),
+    example: 'postgres://vaultrun@replica.internal:5432/vaultrun',
+    description:
+      'Optional read-only replica for reports: the analytics overview and the spend report read from it (they may lag the primary by the replication delay; the API needs it reachable at start). Everything else, and those reports when unset, use `DATABASE_URL`. Same `DATABASE_POOL_MODE`.',
+  }),
   REDIS_URL: variable({
     readBy: both,
     secret: true,
     schema: z.url({ protocol: /^rediss?$/ }).default('redis://127.0.0.1:6379'),
-    description: 'Redis.',
+    description:
+      'Redis. With `REDIS_SENTINELS` set, only its password, database number (`/2`) and scheme (`rediss` for TLS) are used: the sentinels say where the primary is.',
+  }),
+  REDIS_SENTINELS: variable({
+    readBy: both,
+    schema: z
+      .string()
+      .regex(/^\s*[^\s,:]+:\d{1,5}\s*(,\s*[^\s,:]+:\d{1,5}\s*)*$/, 'must be a comma-separated list of host:port')
+      .optional(),
+    example: 'sentinel-1:26379,sentinel-2:26379,sentinel-3:26379',
+    description:
+      'Redis Sentinel: comma-separated `host:port` of the sentinels. Set, every Redis connection (API, worker, queues, subscribers) asks them for the current primary and follows a failover. See docs/operations.md, Scaling out.',
+  }),
+  REDIS_SENTINEL_MASTER: variable({
+    readBy: both,
+    schema: z.string().regex(/^[A-Za-z0-9._-]+$/).default('mymaster'),
+    description: 'The master name the sentinels monitor (`sentinel monitor <name> …`). Used only with `REDIS_SENTINELS`.',
+  }),
+  REDIS_SENTINEL_PASSWORD: variable({
+    readBy: both,
+    secret: true,
+    schema: z.string().min(1).optional(),
+    example: '<sentinel-password>',
+    description: "The sentinels' own password (`requirepass` in sentinel.conf), when they have one; the primary's password comes from `REDIS_URL`.",
   }),
   VAULTRUN_REDIS_PREFIX: variable({
     readBy: both,
-    schema: z.string().regex(/^[A-Za-z0-9:_-]+$/).default('vr'),
-    description: 'Every Redis key Vaultrun writes starts with this prefix (BullMQ queues under `<prefix>:bull`).',
+    schema: z
+      .string()
+      .regex(/^[A-Za-z0-9:_{}-]+$/)
+      .refine((v) => /^[^{}]*(\{[A-Za-z0-9:_-]+\}[^{}]*)?$/.test(v), 'may hold at most one {hash tag}, non-empty, with no nested braces')
+      .default('vr'),
+    description:
+      'Every Redis key Vaultrun writes starts with this prefix (BullMQ queues under `<prefix>:bull`). For Redis Cluster, put a hash tag in it (`{vr}`): every key then lands in one slot, which BullMQ and the limiter\'s scripts need (documented, not tested here).',
   }),
   VAULTRUN_MASTER_KEYS: variable({
     readBy: both,

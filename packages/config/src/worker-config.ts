@@ -1,6 +1,6 @@
 import { hostname } from 'node:os';
 import type { MasterKeySource } from './api-config.js';
-import { parseEnv } from './parse.js';
+import { parseEnv, redisSettings } from './parse.js';
 import { workerEnvSchema } from './variables.js';
 
 export type WorkerSettings = ReturnType<typeof workerConfig>;
@@ -13,7 +13,10 @@ export function workerConfig(env: NodeJS.ProcessEnv) {
     logLevel: e.LOG_LEVEL,
     databaseUrl: e.DATABASE_URL,
     databasePoolSize: e.DATABASE_POOL_SIZE,
+    databasePoolMode: e.DATABASE_POOL_MODE,
     redisUrl: e.REDIS_URL,
+    /** Every Redis connection is built from this (engine's createRedisConnection): Sentinel or a single Redis. */
+    redis: redisSettings(e),
     redisPrefix: e.VAULTRUN_REDIS_PREFIX,
     /** BullMQ keys live under the same prefix as everything else Vaultrun keeps in Redis. */
     bullPrefix: `${e.VAULTRUN_REDIS_PREFIX}:bull`,

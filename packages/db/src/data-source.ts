@@ -10,7 +10,15 @@ export interface DatabaseOptions {
   poolSize?: number;
   applicationName?: string;
   logging?: boolean;
+  /**
+   * `session` (default): a direct PostgreSQL or a session-mode pooler; hot-path statements are named prepared
+   * statements (sql.ts). `transaction`: PgBouncer in transaction pooling — every statement goes unnamed, since
+   * PgBouncer before 1.21 cannot route a named statement to the server connection that prepared it.
+   */
+  poolMode?: PoolMode;
 }
+
+export type PoolMode = 'session' | 'transaction';
 
 export function dataSourceOptions(options: DatabaseOptions): DataSourceOptions {
   return {
@@ -33,6 +41,8 @@ export function dataSourceOptions(options: DatabaseOptions): DataSourceOptions {
     // TCP timeout; the API answers 503 database_unavailable. Also bounds the wait for a free pool connection.
     connectTimeoutMS: 10_000,
     applicationName: options.applicationName ?? 'vaultrun',
+    // TypeORM hands `extra` to pg's Pool (which ignores keys it does not know); sql.ts reads the pool mode back here.
+    extra: { vaultrunPoolMode: options.poolMode ?? 'session' },
   };
 }
 

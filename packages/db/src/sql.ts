@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import pg from 'pg';
 import type { DataSource } from 'typeorm';
 import { PostgresDriver } from 'typeorm/driver/postgres/PostgresDriver.js';
+import type { PoolMode } from './data-source.js';
 
 /*
  * Named prepared statements on TypeORM's own connection pool (docs/adr/0002-data-access.md). TypeORM runs every
@@ -34,13 +35,24 @@ export function pgPoolOf(db: DataSource): pg.Pool {
   return pool;
 }
 
+/** The pool mode `db` was opened with (data-source.ts `poolMode`): `transaction` means PgBouncer in transaction pooling. */
+export function poolModeOf(db: DataSource): PoolMode {
+  const extra = (db.options as { extra?: { vaultrunPoolMode?: unknown } }).extra;
+  return extra?.vaultrunPoolMode === 'transaction' ? 'transaction' : 'session';
+}
+
 /**
  * Runs a hot-path statement as a named prepared statement: Postgres parses and plans it once per connection
  * instead of on every call. `T` is the row as pg returns it (snake_case columns, bigint as string, timestamptz as
  * Date): declare it once beside the statement and map it in one place. A statement that returns no rows leaves
  * `T` out (its rows are `never`) and reads `rowCount`.
+ *
+ * Behind PgBouncer in transaction mode (`poolMode: 'transaction'`) the statement goes unnamed instead: each call may
+ * land on another server connection, where a name prepared elsewhere does not exist (PgBouncer 1.21+ can track
+ * them with `max_prepared_statements`; Debian 12 ships 1.18).
  */
 export async function preparedQuery<T extends object = never>(db: DataSource, text: string, values: unknown[]): Promise<{ rows: T[]; rowCount: number }> {
-  const res = await pgPoolOf(db).query<T & pg.QueryResultRow>({ name: statementName(text), text, values });
+  const query = poolModeOf(db) === 'transaction' ? { text, values } : { name: statementName(text), text, values };
+  const res = await pgPoolOf(db).query<T & pg.QueryResultRow>(query);
   return { rows: res.rows, rowCount: res.rowCount ?? 0 };
 }

@@ -4,7 +4,7 @@
  * TypeORM upgrade moves its pool or stops exposing it, this fails before any hot path silently loses its plans.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { createDataSource, pgPoolOf, preparedQuery, statementName } from '@vaultrun/db';
+import { createDataSource, pgPoolOf, poolModeOf, preparedQuery, statementName } from '@vaultrun/db';
 import pg from 'pg';
 import type { DataSource } from 'typeorm';
 import { scratchDatabase } from '../../../test/support/scratch-db.js';
@@ -52,5 +52,29 @@ describe('prepared statements on TypeORM’s pool', () => {
 
   it('refuses a DataSource that is not connected, in words', () => {
     expect(() => pgPoolOf(createDataSource({ url }))).toThrow(/PostgresDriver\.master/);
+  });
+});
+
+describe('DATABASE_POOL_MODE=transaction (PgBouncer transaction pooling)', () => {
+  let drop: () => Promise<void>;
+  let db: DataSource;
+
+  beforeAll(async () => {
+    let url: string;
+    ({ url, drop } = await scratchDatabase());
+    db = createDataSource({ url, poolSize: 1, poolMode: 'transaction' });
+    await db.initialize();
+  });
+  afterAll(async () => {
+    await db.destroy();
+    await drop();
+  });
+
+  it('sends hot-path statements unnamed: the session keeps no prepared statement a pooler could lose', async () => {
+    expect(poolModeOf(db)).toBe('transaction');
+    const text = `SELECT $1::int * 2 AS n`;
+    for (const i of [1, 2]) expect((await preparedQuery<{ n: number }>(db, text, [i])).rows).toEqual([{ n: i * 2 }]);
+    // The one connection ran them; a named statement would still be listed in its session.
+    expect(await db.query(`SELECT name FROM pg_prepared_statements`)).toEqual([]);
   });
 });

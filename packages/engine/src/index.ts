@@ -22,6 +22,7 @@ export {
 export { type MissionBus, MissionEngine, type MissionJobs, STEP_PARK_MS } from './missions/engine.js';
 export { checkPlan, referencesIn, topologicalOrder } from './missions/plan.js';
 export { preflight } from './preflight.js';
+export { createRedisConnection, describeRedisTarget, type RedisConnectionOptions, redisOptions, type RedisSettings } from './redis-connection.js';
 export { cancelChannel, RunBus, type RunChange, runChannel } from './runs/bus.js';
 export type { ExecuteOutcome, ExecutorObserver } from './runs/execution.js';
 export type { EngineLog } from './runs/log.js';

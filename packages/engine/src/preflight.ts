@@ -1,5 +1,5 @@
 import { createDataSource } from '@vaultrun/db';
-import { Redis } from 'ioredis';
+import { createRedisConnection, describeRedisTarget, type RedisSettings } from './redis-connection.js';
 
 const HOW_TO_START: Record<string, string> = {
   PostgreSQL:
@@ -18,20 +18,26 @@ function redactUrl(url: string): string {
 }
 
 /** One sentence naming the service, where we looked, why it failed and how to start it. */
-export function describeConnectionFailure(service: 'PostgreSQL' | 'Redis', url: string, err: unknown): string {
+export function describeConnectionFailure(service: 'PostgreSQL' | 'Redis', where: string, err: unknown): string {
   const reason = err instanceof Error ? err.message : String(err);
-  return `Cannot reach ${service} at ${redactUrl(url)} (${reason}). ${HOW_TO_START[service]}`;
+  return `Cannot reach ${service} at ${where} (${reason}). ${HOW_TO_START[service]}`;
 }
 
-export async function probeRedis(url: string): Promise<void> {
-  const redis = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, connectTimeout: 3000, retryStrategy: () => null });
+export async function probeRedis(settings: RedisSettings): Promise<void> {
+  const redis = createRedisConnection(settings, 'vaultrun-preflight', {
+    lazyConnect: true,
+    maxRetriesPerRequest: 0,
+    retryStrategy: () => null,
+    sentinelRetryStrategy: () => null,
+    failoverDetector: false,
+  });
   // The failure surfaces as connect()'s rejection below; the listener only keeps it from also being unhandled.
   redis.on('error', () => undefined);
   try {
     await redis.connect();
     await redis.ping();
   } catch (err) {
-    throw new Error(describeConnectionFailure('Redis', url, err), { cause: err });
+    throw new Error(describeConnectionFailure('Redis', describeRedisTarget(settings), err), { cause: err });
   } finally {
     redis.disconnect();
   }
@@ -41,12 +47,12 @@ export async function probeRedis(url: string): Promise<void> {
  * Before a process serves: PostgreSQL reachable and fully migrated, Redis reachable. Each failure is one
  * sentence naming the service and how to fix it (never a stack trace, never a password).
  */
-export async function preflight(input: { databaseUrl: string; redisUrl: string; applicationName: string }): Promise<void> {
+export async function preflight(input: { databaseUrl: string; redis: RedisSettings; applicationName: string }): Promise<void> {
   const ds = createDataSource({ url: input.databaseUrl, poolSize: 1, applicationName: `${input.applicationName}-preflight` });
   try {
     await ds.initialize();
   } catch (err) {
-    throw new Error(describeConnectionFailure('PostgreSQL', input.databaseUrl, err), { cause: err });
+    throw new Error(describeConnectionFailure('PostgreSQL', redactUrl(input.databaseUrl), err), { cause: err });
   }
   try {
     if (await ds.showMigrations()) {
@@ -55,5 +61,5 @@ export async function preflight(input: { databaseUrl: string; redisUrl: string; 
   } finally {
     await ds.destroy();
   }
-  await probeRedis(input.redisUrl);
+  await probeRedis(input.redis);
 }

@@ -1,3 +1,4 @@
+import { redisOptions } from '@vaultrun/engine';
 import { Queue } from 'bullmq';
 import type { AppConfig } from '../config.js';
 
@@ -10,7 +11,7 @@ import type { AppConfig } from '../config.js';
  * through its reconnection attempts, ~20 s with BullMQ's settings), so a request never hangs on Redis.
  */
 export function apiQueue(name: string, config: AppConfig, connectionName: string): Queue {
-  const queue = new Queue(name, { connection: { url: config.redisUrl, connectionName, enableOfflineQueue: false }, prefix: config.bullPrefix });
+  const queue = new Queue(name, { connection: redisOptions(config.redis, connectionName, { enableOfflineQueue: false }), prefix: config.bullPrefix });
   queue.on('error', () => undefined);
   return queue;
 }

@@ -1,12 +1,12 @@
-import { Redis } from 'ioredis';
+import { createRedisConnection, type RedisSettings } from '@vaultrun/engine';
+import type { Redis } from 'ioredis';
 
 export const REDIS = Symbol('REDIS');
 
-export function createRedis(url: string, name: string): Redis {
-  const redis = new Redis(url, {
-    connectionName: name,
+/** The API's command connection (Sentinel or a single Redis, as configured). */
+export function createRedis(settings: RedisSettings, name: string): Redis {
+  const redis = createRedisConnection(settings, name, {
     maxRetriesPerRequest: 2,
-    connectTimeout: 3000,
     enableOfflineQueue: true,
     lazyConnect: false,
   });

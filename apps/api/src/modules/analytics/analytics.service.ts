@@ -1,7 +1,7 @@
-import { Injectable } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
+import { Inject, Injectable } from '@nestjs/common';
 import { ValidationFailed } from '@vaultrun/vault-core';
 import type { DataSource } from 'typeorm';
+import { READ_DB } from '../../common/read-db.js';
 import type { RequestContext } from '../auth/principal.js';
 import { addToSplit, emptySplit } from '../money/spend.service.js';
 import { accountViewer, positional, runVisibleInScanSql } from '../vault/visibility.js';
@@ -56,7 +56,8 @@ interface HistogramRow {
  */
 @Injectable()
 export class AnalyticsService {
-  constructor(@InjectDataSource() private readonly db: DataSource) {}
+  /** Reports read the replica when DATABASE_READ_URL is set (../../common/read-db.ts). */
+  constructor(@Inject(READ_DB) private readonly db: DataSource) {}
 
   async overview(ctx: RequestContext, query: OverviewQueryDto): Promise<OverviewDto> {
     const { since, until, bucket } = rangeOf(query);

@@ -1,7 +1,7 @@
 import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { Run } from '@vaultrun/db';
-import { type MissionBus, MissionEngine, missionFlow, RUN_JOB_OPTIONS, RunBus, type RunChange, STEP_PARK_MS } from '@vaultrun/engine';
+import { type MissionBus, MissionEngine, missionFlow, redisOptions, RUN_JOB_OPTIONS, RunBus, type RunChange, STEP_PARK_MS } from '@vaultrun/engine';
 import { FlowProducer, type Queue } from 'bullmq';
 import { PinoLogger } from 'nestjs-pino';
 import type { DataSource } from 'typeorm';
@@ -31,7 +31,7 @@ export class MissionJobsService implements OnApplicationShutdown {
   ) {
     this.logger.setContext(MissionJobsService.name);
     // No offline queue, as for the API's queues (common/queues.ts): while Redis is down `add` fails at once.
-    this.flows = new FlowProducer({ connection: { url: config.redisUrl, connectionName: 'vaultrun-api-flows', enableOfflineQueue: false }, prefix: config.bullPrefix });
+    this.flows = new FlowProducer({ connection: redisOptions(config.redis, 'vaultrun-api-flows', { enableOfflineQueue: false }), prefix: config.bullPrefix });
     // Connection errors surface where `add` is called (and in /ready); the listener keeps them from being unhandled.
     this.flows.on('error', () => undefined);
     // Safe to go on without them: Postgres holds the cancel; a worker that missed the message sees it when it next

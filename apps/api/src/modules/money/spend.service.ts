@@ -1,8 +1,8 @@
-import { Injectable } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
+import { Inject, Injectable } from '@nestjs/common';
 import { COST_LABELS, type CostLabel } from '@vaultrun/money';
 import { ValidationFailed } from '@vaultrun/vault-core';
 import type { DataSource } from 'typeorm';
+import { READ_DB } from '../../common/read-db.js';
 import type { RequestContext } from '../auth/principal.js';
 import { accountViewer, positional, runVisibleSql } from '../vault/visibility.js';
 import type { SpendGroupDto, SpendGrouping, SpendQueryDto, SpendReportDto, SpendSplitDto } from './spend.dto.js';
@@ -34,7 +34,8 @@ interface SpendRow {
 
 @Injectable()
 export class SpendService {
-  constructor(@InjectDataSource() private readonly db: DataSource) {}
+  /** Reports read the replica when DATABASE_READ_URL is set (../../common/read-db.ts). */
+  constructor(@Inject(READ_DB) private readonly db: DataSource) {}
 
   /**
    * Cost of the runs that finished in [from, to] (UTC days), grouped and split by cost label — one GROUP BY over
