@@ -51,7 +51,7 @@ describe('Kubernetes manifests (pnpm k8s:check)', () => {
       // Liveness on /ready: a Redis outage would restart every worker.
       edit(dir, 'worker.yaml', /livenessProbe:\n(\s+)httpGet: \{ path: \/health/, 'livenessProbe:\n$1httpGet: { path: /ready');
       // A required field missing.
-      edit(dir, 'hpa-worker.yaml', /  scaleTargetRef:\n(    .*\n){3}/, '');
+      edit(dir, 'hpa-worker.yaml', / {2}scaleTargetRef:\n( {4}.*\n){3}/, '');
       // A manifest that kustomization.yaml does not list, of a kind no schema knows.
       writeFileSync(join(dir, 'extra.yaml'), 'apiVersion: example.com/v1\nkind: Widget\nmetadata:\n  name: w\n');
 
