@@ -5,7 +5,7 @@
 //    `readinesProbe` would pass them. Each document is also type-checked by TypeScript as an object literal of the
 //    package's interface for its kind; excess property checks name every field that Kubernetes does not know.
 // 3. Vaultrun's rules: a ConfigMap holds only variables Vaultrun knows (packages/config/src/variables.ts) and never a
-//    secret one; a container never sets a secret variable as a plain value; a Secret ships only in a
+//    secret one; the API and worker containers' settings pass the processes' own configuration schema; a container never sets a secret variable as a plain value; a Secret ships only in a
 //    `*.example.yaml` file with CHANGE-ME placeholders; readiness probes on /ready and liveness probes on /health;
 //    kustomization.yaml lists every manifest that is not an example.
 // Exits 1 naming file, document and field of every problem.
@@ -29,13 +29,46 @@ const PENDING_VARIABLES = new Map([
 // Secret keys the manifests use that are not process variables (the migration Job's direct PostgreSQL URL).
 const EXTRA_SECRET_KEYS = new Set(['DATABASE_DIRECT_URL']);
 
-async function knownVariables() {
+async function loadConfig() {
   const dist = join(ROOT, 'packages/config/dist/index.js');
   if (!existsSync(dist)) throw new Error('packages/config is not built: run `pnpm --filter @vaultrun/config build` first');
-  const { VARIABLE_DOCS } = await import(pathToFileURL(dist).href);
-  const known = new Map(VARIABLE_DOCS.map((v) => [v.name, v.secret]));
+  const config = await import(pathToFileURL(dist).href);
+  const known = new Map(config.VARIABLE_DOCS.map((v) => [v.name, v.secret]));
   for (const [name, secret] of PENDING_VARIABLES) if (!known.has(name)) known.set(name, secret);
-  return known;
+  return { known, apiConfig: config.apiConfig, workerConfig: config.workerConfig };
+}
+
+// What a Secret would supply, for validating the rest of a container's settings (the values never matter here).
+const SECRET_PLACEHOLDERS = { DATABASE_URL: 'postgres://vaultrun@db.invalid:5432/vaultrun', REDIS_URL: 'redis://redis.invalid:6379' };
+
+/**
+ * Runs each Vaultrun container's settings (its ConfigMaps, its plain env values, placeholders for its Secrets)
+ * through the processes' own configuration schema: a value the API or the worker would refuse at boot is refused here.
+ */
+function settingsProblems(docs, config) {
+  const configMaps = new Map(docs.filter((d) => d.data.kind === 'ConfigMap').map((d) => [d.data.metadata?.name, d.data.data ?? {}]));
+  const problems = [];
+  for (const d of docs) {
+    if (d.data.kind !== 'Deployment') continue;
+    for (const c of containersOf(d.data)) {
+      const image = String(c.image ?? '');
+      const parse = image.startsWith('vaultrun/api') ? config.apiConfig : image.startsWith('vaultrun/worker') ? config.workerConfig : null;
+      if (!parse || c.command) continue;
+      const env = {};
+      for (const from of c.envFrom ?? []) {
+        if (from.configMapRef) Object.assign(env, configMaps.get(from.configMapRef.name) ?? {});
+        if (from.secretRef) Object.assign(env, SECRET_PLACEHOLDERS);
+      }
+      for (const e of c.env ?? []) env[e.name] = e.value ?? (e.valueFrom?.secretKeyRef ? SECRET_PLACEHOLDERS[e.name] : 'from-field');
+      try {
+        parse(env);
+      } catch (err) {
+        const lines = String(err?.message ?? err).split('\n').map((l) => l.trim()).filter((l) => l && !/^Invalid configuration/.test(l));
+        for (const l of lines) problems.push({ label: d.label, text: `container ${c.name}: refused by its configuration schema: ${l}` });
+      }
+    }
+  }
+  return problems;
 }
 
 function yamlFiles(paths) {
@@ -152,7 +185,8 @@ function kustomizationRules(obj, file) {
 }
 
 export async function checkManifests(paths) {
-  const known = await knownVariables();
+  const config = await loadConfig();
+  const { known } = config;
   const problems = [];
   const docs = [];
   let count = 0;
@@ -201,6 +235,7 @@ export async function checkManifests(paths) {
     if (!d.data.metadata?.name) problems.push(`${d.label}: metadata.name is required`);
     for (const p of vaultrunRules(d.data, d.file, known)) problems.push(`${d.label}: ${p}`);
   }
+  for (const p of settingsProblems(docs, config)) problems.push(`${p.label}: ${p.text}`);
   const typed = docs.filter((d) => !d.skipTypes);
   for (const [i, list] of unknownFieldProblems(typed)) for (const p of list) problems.push(`${typed[i].label}: ${p}`);
   return { count, problems };

@@ -46,6 +46,8 @@ describe('Kubernetes manifests (pnpm k8s:check)', () => {
       edit(dir, 'worker.yaml', 'replicas: 2', 'replicas: two');
       // A secret in the ConfigMap, and a misspelt variable.
       edit(dir, 'configmap.yaml', 'LOG_LEVEL: info', 'LOG_LEVEL: info\n  VAULTRUN_MASTER_KEYS: "1:abc"\n  VAULTRUN_RUN_CONCURENCY: "5"');
+      // A value the worker would refuse at boot (its own configuration schema says why).
+      edit(dir, 'configmap.yaml', 'VAULTRUN_RUNS_CONCURRENCY: "50"', 'VAULTRUN_RUNS_CONCURRENCY: "lots"');
       // A real value in the example Secret.
       edit(dir, 'secret.example.yaml', 'REDIS_SENTINEL_PASSWORD: CHANGE-ME', 'REDIS_SENTINEL_PASSWORD: hunter2');
       // Liveness on /ready: a Redis outage would restart every worker.
@@ -64,6 +66,8 @@ describe('Kubernetes manifests (pnpm k8s:check)', () => {
       expect(has('worker.yaml', 'spec/replicas must be integer')).toBe(true);
       expect(has('configmap.yaml', 'VAULTRUN_MASTER_KEYS is a secret')).toBe(true);
       expect(has('configmap.yaml', 'VAULTRUN_RUN_CONCURENCY is not a Vaultrun variable')).toBe(true);
+      expect(has('worker.yaml', 'refused by its configuration schema: VAULTRUN_RUNS_CONCURRENCY')).toBe(true);
+      expect(has('api.yaml', 'VAULTRUN_RUNS_CONCURRENCY')).toBe(false); // the API does not read it
       expect(has('secret.example.yaml', 'REDIS_SENTINEL_PASSWORD holds a value that is not a CHANGE-ME placeholder')).toBe(true);
       expect(has('worker.yaml', 'livenessProbe must be an httpGet on /health')).toBe(true);
       expect(has('hpa-worker.yaml', 'must have required property scaleTargetRef')).toBe(true);
