@@ -153,8 +153,8 @@ export async function addedLatency({ perSecond = 200, seconds = 10 } = {}) {
 }
 
 /** 3. Admission latency of POST /runs at 500 requests/s (mock provider, a worker executing meanwhile). */
-export async function admissionLatency({ perSecond = 500, seconds = 10 } = {}) {
-  return withPlatform({ workers: 1, workerEnv: { VAULTRUN_RUNS_CONCURRENCY: '100' } }, async ({ client }) => {
+export async function admissionLatency({ perSecond = 500, seconds = 10, apiEnv = {} } = {}) {
+  return withPlatform({ workers: 1, workerEnv: { VAULTRUN_RUNS_CONCURRENCY: '100' }, apiEnv }, async ({ client }) => {
     const op = await mockOperator(client);
     await openLoop(client, op.id, 100, 2); // warm-up
     const { latencies, achievedPerSecond } = await openLoop(client, op.id, perSecond, seconds);

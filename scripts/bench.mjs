@@ -1,6 +1,7 @@
 // `pnpm bench [scenario …]`: runs the benchmarks on this machine and prints one JSON document.
 // Scenarios: baseline, throughput, latency, admission, limits, memory, cost, budgets, fairness (default: all), and
-// overview (seeds 1,000,000 runs: only when named).
+// overview (seeds 1,000,000 runs: only when named) and gateway (the OpenAI-compatible gateway against Portkey's: only
+// when named; it needs no BullMQ baseline, its figures are against the direct and Portkey figures of its own run).
 // Every figure is measured in the same run as the raw BullMQ baseline, so ratios hold on a noisy machine.
 import { cpus, totalmem } from 'node:os';
 import { runOrExit } from './lib.mjs';
@@ -8,7 +9,7 @@ import { runOrExit } from './lib.mjs';
 // Build output goes to stderr: stdout carries only the JSON result.
 
 const all = ['baseline', 'throughput', 'latency', 'admission', 'limits', 'memory', 'cost', 'budgets', 'fairness'];
-const named = [...all, 'overview'];
+const named = [...all, 'overview', 'gateway'];
 const chosen = process.argv.slice(2).filter((a) => !a.startsWith('-'));
 const scenarios = chosen.length ? chosen : all;
 const unknown = scenarios.filter((s) => !named.includes(s));
@@ -20,6 +21,7 @@ if (unknown.length) {
 await runOrExit('pnpm', ['run', '--silent', 'build', '--output-logs=errors-only'], { stdio: ['ignore', 2, 2] });
 const bench = await import('../bench/runs.mjs');
 const overviewBench = await import('../bench/overview.mjs');
+const gatewayBench = await import('../bench/gateway.mjs');
 
 const result = {
   machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model, memoryGb: Math.round(totalmem() / 2 ** 30), node: process.version },
@@ -39,8 +41,10 @@ const run = {
   budgets: () => bench.budgetThroughput(),
   fairness: () => bench.fairnessLatency(),
   overview: () => overviewBench.overviewLatency(),
+  gateway: () => gatewayBench.gatewayComparison(),
 };
-for (const name of ['baseline', ...scenarios.filter((s) => s !== 'baseline')]) {
+const needsBaseline = scenarios.some((s) => s !== 'gateway');
+for (const name of [...(needsBaseline ? ['baseline'] : []), ...scenarios.filter((s) => s !== 'baseline')]) {
   log(`${name}…`);
   const t = Date.now();
   result.results[name] = await run[name]();
@@ -71,6 +75,10 @@ if (r.budgets) {
 }
 // Another account's backlog must not hold a run back (was a test threshold: p95 < 1.5 s).
 if (r.fairness) bars.fairnessP95Ms = { value: r.fairness.p95Ms, bar: 1500, pass: r.fairness.p95Ms <= 1500 };
+// Issue 12: Vaultrun's gateway (in the API; standalone as well) against Portkey's, same run, same fake provider.
+if (r.gateway) {
+  for (const [where, group] of Object.entries(r.gateway.bars)) for (const [name, b] of Object.entries(group)) bars[`gateway${where[0].toUpperCase()}${where.slice(1)}${name[0].toUpperCase()}${name.slice(1)}`] = b;
+}
 if (r.memory) bars.workerRssMb = { value: r.memory.rssMb, bar: 300, pass: r.memory.rssMb <= 300 };
 result.bars = bars;
 result.finishedAt = new Date().toISOString();

@@ -7,12 +7,13 @@
  *   last_id }` over `options.models` (default claude-haiku-4-5, claude-sonnet-4-5, claude-opus-4-5), pages of
  *   min(limit, options.modelsPageSize).
  * - `POST /v1/messages` → a Message whose text is `Fake reply to: <last user message>`; with a forced tool
- *   (`tool_choice: { type: 'tool', name }`) a `tool_use` block whose input is the plainest JSON valid against the tool's
+ *   (`tool_choice: { type: 'tool', name }`, or `{ type: 'any' }`: the first tool) a `tool_use` block whose input is the plainest JSON valid against the tool's
  *   input_schema (`plainJsonForSchema`, like the OpenAI fake). Usage is the mock's token model over the system text and
  *   messages (`simulatedUsage`); `options.cacheReadTokens` / `cacheWriteTokens` are reported as cache reads / writes
  *   (and left out of input_tokens, as Anthropic does). With `stream: true` the same answer as Anthropic's SSE events
  *   (message_start, content_block_start/delta/stop, message_delta with usage, message_stop). A model not in the list
  *   gets Anthropic's 404.
+ * - `POST /v1/messages/count_tokens` → `{ input_tokens }`: the token model's count of the system text and messages.
  * - `GET  /v1/organizations/cost_report` → the Admin API cost report for cost sync (admin key `sk-ant-admin…` only):
  *   `starting_at` (required, RFC 3339), `ending_at` (exclusive), `bucket_width` (only `1d`), `limit` (1–31, default 7),
  *   `page`. One bucket per UTC day with an amount in `costs.days` (amounts in cents, as Anthropic sends them: decimal
@@ -34,6 +35,7 @@
  * | `overloaded` | 529 overloaded_error |
  * | `broken`     | 500 api_error |
  * | `refusal`    | 200 with stop_reason `refusal` |
+ * | `midstream`  | a stream that begins, then ends with an `overloaded_error` error event (no message_delta) |
  */
 import { randomBytes } from 'node:crypto';
 import { type CountedMessage, estimatePromptTokens, plainJsonForSchema, simulatedUsage } from '@vaultrun/providers';
@@ -177,7 +179,8 @@ export async function startFakeAnthropic(options: FakeAnthropicOptions = {}): Pr
     if (!models.includes(model)) return anthropicError(404, 'not_found_error', `model: ${model}`);
     if (typeof body.max_tokens !== 'number') return anthropicError(400, 'invalid_request_error', 'max_tokens: Field required');
     const counted = countedMessages(body);
-    const forced = body.tool_choice?.type === 'tool' ? body.tools?.find((t) => t.name === body.tool_choice?.name) : undefined;
+    // `tool` forces the named tool, `any` the first one (what an OpenAI client's tool_choice 'required' becomes).
+    const forced = body.tool_choice?.type === 'tool' ? body.tools?.find((t) => t.name === body.tool_choice?.name) : body.tool_choice?.type === 'any' ? body.tools?.[0] : undefined;
     const lastUser = [...(body.messages ?? [])].reverse().find((m) => m.role === 'user');
     const refusal = request.key?.includes('refusal') ?? false;
     const input = forced ? plainJsonForSchema(forced.input_schema ?? {}) : undefined;
@@ -213,6 +216,11 @@ export async function startFakeAnthropic(options: FakeAnthropicOptions = {}): Pr
       for (const piece of streamPieces(text)) events.push({ event: 'content_block_delta', data: { type: 'content_block_delta', index: 0, delta: { type: 'text_delta', text: piece } } });
       events.push({ event: 'content_block_stop', data: { type: 'content_block_stop', index: 0 } });
     }
+    if (request.key?.includes('midstream')) {
+      // Overloaded after the answer began: Anthropic's error event, and the stream ends there.
+      events.push({ event: 'error', data: { type: 'error', error: { type: 'overloaded_error', message: 'Overloaded' } } });
+      return { status: 200, sse: events };
+    }
     events.push({ event: 'message_delta', data: { type: 'message_delta', delta: { stop_reason: stopReason, stop_sequence: null }, usage: { output_tokens: usage.outputTokens } } });
     events.push({ event: 'message_stop', data: { type: 'message_stop' } });
     return { status: 200, sse: events };
@@ -244,6 +252,11 @@ export async function startFakeAnthropic(options: FakeAnthropicOptions = {}): Pr
       if (failure) return failure;
       if (request.method === 'GET' && request.pathname === '/v1/models') return modelsPage(request);
       if (request.method === 'POST' && request.pathname === '/v1/messages') return message(request);
+      if (request.method === 'POST' && request.pathname === '/v1/messages/count_tokens') {
+        const body = (request.body ?? {}) as MessagesBody;
+        if (!models.includes(body.model ?? '')) return anthropicError(404, 'not_found_error', `model: ${body.model ?? ''}`);
+        return { status: 200, body: { input_tokens: estimatePromptTokens(countedMessages(body)) } };
+      }
       return anthropicError(404, 'not_found_error', 'Not Found');
     },
     onReset() {

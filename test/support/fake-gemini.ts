@@ -10,7 +10,10 @@
  * - `POST /v1beta/models/<model>:generateContent` → one candidate whose text is `Fake reply to: <last user text>`,
  *   or with `generationConfig.responseJsonSchema` the plainest JSON valid against it; `usageMetadata` from the mock's
  *   token model over systemInstruction and contents (`options.thoughtsTokens` adds thinking tokens); `modelVersion`,
- *   `responseId`. `:streamGenerateContent?alt=sse` sends the same answer as SSE data chunks, usage on the last one.
+ *   `responseId`. With `toolConfig.functionCallingConfig.mode: ANY` a `functionCall` part instead (the first allowed
+ *   function declaration, its args the plainest JSON valid against its parametersJsonSchema; signed with
+ *   `thoughtSignature: 'c2lnbmVk'`, as thinking models sign their calls).
+ *   `:streamGenerateContent?alt=sse` sends the same answer as SSE data chunks, usage on the last one.
  *   A model not in the list gets Google's 404.
  *
  * Gemini sends no rate-limit headers, and neither does the fake. Errors with Google's body (`{ error: { code,
@@ -48,6 +51,8 @@ interface GenerateBody {
   contents?: { role?: string; parts?: { text?: string }[] }[];
   systemInstruction?: { parts?: { text?: string }[] } | string;
   generationConfig?: { maxOutputTokens?: number; temperature?: number; responseMimeType?: string; responseJsonSchema?: unknown };
+  tools?: { functionDeclarations?: { name?: string; parametersJsonSchema?: unknown }[] }[];
+  toolConfig?: { functionCallingConfig?: { mode?: string; allowedFunctionNames?: string[] } };
 }
 
 const DEFAULT_MODELS = ['gemini-2.5-flash', 'gemini-2.5-pro'];
@@ -115,6 +120,17 @@ export async function startFakeGemini(options: FakeGeminiOptions = {}): Promise<
     }
     if (request.key?.includes('unsafe')) {
       return { status: 200, body: { candidates: [{ content: { role: 'model', parts: [] }, finishReason: 'SAFETY', index: 0 }], modelVersion: model, responseId } };
+    }
+    const declarations = (body.tools ?? []).flatMap((t) => t.functionDeclarations ?? []);
+    const calling = body.toolConfig?.functionCallingConfig;
+    const called = calling?.mode === 'ANY' ? declarations.find((d) => !calling.allowedFunctionNames || calling.allowedFunctionNames.includes(d.name ?? '')) : undefined;
+    if (called) {
+      const args = plainJsonForSchema((called.parametersJsonSchema ?? {}) as Record<string, unknown>);
+      const usage = simulatedUsage(counted, JSON.stringify(args));
+      const usageMetadata = { promptTokenCount: usage.inputTokens, candidatesTokenCount: usage.outputTokens, totalTokenCount: usage.inputTokens + usage.outputTokens };
+      const candidate = { content: { role: 'model', parts: [{ functionCall: { name: called.name, args }, thoughtSignature: 'c2lnbmVk' }] }, finishReason: 'STOP', index: 0 };
+      const answer = { candidates: [candidate], usageMetadata, modelVersion: model, responseId };
+      return stream ? { status: 200, sse: [{ data: answer }] } : { status: 200, body: answer };
     }
     const schema = body.generationConfig?.responseJsonSchema;
     const lastUser = [...(body.contents ?? [])].reverse().find((c) => c.role === 'user');

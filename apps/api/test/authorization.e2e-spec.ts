@@ -142,6 +142,7 @@ const EXPECTED_POLICY: Record<string, string> = {
   'DELETE /api/v1/workspace/alert-webhook': 'budgets:manage',
   'GET /metrics': 'public',
   'GET /api/v1/gateway': 'workspace:read',
+  'GET /api/v1/gateway/usage': 'runs:read',
   'GET /api/v1/gateway/routes': 'vault:read',
   'POST /api/v1/gateway/routes': 'vault:manage',
   'GET /api/v1/gateway/routes/{routeId}': 'vault:read',
@@ -154,7 +155,7 @@ const EXPECTED_POLICY: Record<string, string> = {
  * routes are plain Fastify routes that take API tokens with the `inference` scope and nothing else. They join the walk
  * through this reviewed list, which is checked against what Fastify actually serves under /v1.
  */
-const EXPECTED_GATEWAY_ROUTES = ['POST /v1/chat/completions', 'POST /v1/responses', 'POST /v1/embeddings', 'GET /v1/models', 'GET /v1/models/{model}'];
+const EXPECTED_GATEWAY_ROUTES = ['POST /v1/chat/completions', 'POST /v1/responses', 'POST /v1/embeddings', 'POST /v1/messages', 'POST /v1/messages/count_tokens', 'GET /v1/models', 'GET /v1/models/{model}'];
 /** Codes of the gateway's refusals at the door (OpenAI-shaped answers). */
 const GATEWAY_DENIED = new Set(['missing_api_key', 'invalid_authorization', 'invalid_token', 'token_revoked', 'token_expired', 'missing_scope']);
 
@@ -371,7 +372,13 @@ describe('authorization: every route × every caller', () => {
     const gatewayOps = () =>
       GATEWAY_ROUTES.map((r): GatewayOp => ({ method: r.method, path: r.path.replace('{model}', 'mock-fast'), body: r.method === 'POST' ? gatewayBody(r.path) : undefined }));
     const gatewayBody = (path: string) =>
-      path.endsWith('/embeddings') ? { model: 'mock-embed', input: 'walk' } : path.endsWith('/responses') ? { model: 'mock-fast', input: 'walk' } : { model: 'mock-fast', messages: [{ role: 'user', content: 'walk' }] };
+      path.endsWith('/embeddings')
+        ? { model: 'mock-embed', input: 'walk' }
+        : path.endsWith('/responses')
+          ? { model: 'mock-fast', input: 'walk' }
+          : path.endsWith('/messages')
+            ? { model: 'mock-fast', max_tokens: 16, messages: [{ role: 'user', content: 'walk' }] }
+            : { model: 'mock-fast', messages: [{ role: 'user', content: 'walk' }] };
     const call = (op: GatewayOp, headers: Record<string, string>) =>
       fetch(`${api.url}${op.path}`, { method: op.method, headers: { 'content-type': 'application/json', ...headers }, ...(op.body ? { body: JSON.stringify(op.body) } : {}) }).then(async (res) => ({
         status: res.status,

@@ -94,7 +94,7 @@ describe('gateway: routes, fallback, limits, budgets', () => {
         bodyLimitBytes: 8 * 1024 * 1024,
         timeoutMs: 600_000,
         defaultMaxOutputTokens: 4096,
-        endpoints: ['POST /chat/completions', 'POST /responses', 'POST /embeddings', 'GET /models', 'GET /models/{model}'],
+        endpoints: ['POST /chat/completions', 'POST /responses', 'POST /embeddings', 'POST /messages', 'POST /messages/count_tokens', 'GET /models', 'GET /models/{model}'],
       });
     });
 

@@ -201,6 +201,8 @@ describe('hostile input on every route', () => {
       '/v1/chat/completions': { model: 'mock-fast', messages: [{ role: 'user', content: 'x' }], max_tokens: 5 },
       '/v1/responses': { model: 'mock-fast', input: 'x', max_output_tokens: 5 },
       '/v1/embeddings': { model: 'mock-embed', input: 'x', dimensions: 4 },
+      '/v1/messages': { model: 'mock-fast', messages: [{ role: 'user', content: 'x' }], max_tokens: 5 },
+      '/v1/messages/count_tokens': { model: 'mock-fast', messages: [{ role: 'user', content: 'x' }], max_tokens: 5 },
     };
     let token: string;
     beforeAll(async () => {

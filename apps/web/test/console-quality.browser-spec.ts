@@ -7,6 +7,7 @@ import type { Browser, BrowserContext, BrowserContextOptions, Page } from 'playw
 import { as } from '../../../test/support/api.js';
 import { launchBrowser, screenshot } from '../../../test/support/browser.js';
 import { type FakeOpenAI, startFakeOpenAI } from '../../../test/support/fake-openai.js';
+import { gatewayClient, inferenceToken } from '../../../test/support/gateway.js';
 import { eventually, waitForRun } from '../../../test/support/runs.js';
 import { type Stack, startStack } from '../../../test/support/stack.js';
 import { CONSOLE_PATHS, HOME_PATH } from '../src/routes/console-paths.js';
@@ -156,6 +157,22 @@ describe('console quality: every route, both sizes, both colour schemes', () => 
     // A comparison: the mock against a live (fake) OpenAI account.
     const live = await api.post('/api/v1/provider-accounts', { name: 'Team OpenAI', kind: 'openai', baseUrl: fake.url, apiKey: `sk-proj-quality-${hex()}`, defaultModel: 'gpt-4.1-mini', verify: false });
     expect(live.status).toBe(201);
+    // The Gateway page: a route with a fallback, and one app call through it (the official SDK, an inference token).
+    const route = await api.post('/api/v1/gateway/routes', {
+      name: 'fast',
+      description: 'Quick answers for the support bot',
+      targets: [
+        { accountId: live.body.id, model: 'gpt-4.1-mini' },
+        { accountId: stack.ws.mockAccountId, model: 'mock-fast' },
+      ],
+    });
+    expect(route.status).toBe(201);
+    const appToken = await inferenceToken(owner, { name: 'Support bot' });
+    const appCall = await gatewayClient(stack.api.url, appToken.token, { maxRetries: 0 })
+      .chat.completions.create({ model: 'fast', messages: [{ role: 'user', content: 'Where is my order?' }], max_tokens: 40 })
+      .withResponse();
+    await eventually(async () => (await api.get(`/api/v1/runs/${appCall.response.headers.get('x-vaultrun-request-id')}`)).body, (r) => r.status === 'succeeded', 'the gateway call to be recorded');
+
     const comparison = await api.post('/api/v1/comparisons', { operatorId: summariser.body.id, liveAccountId: live.body.id, input: 'The invoice PDF is blank.' });
     expect(comparison.status).toBe(202);
     ids.comparisonId = comparison.body.id;

@@ -17,6 +17,7 @@ export const CONSOLE_PATHS = [
   'runs/:runId',
   'comparisons',
   'comparisons/:comparisonId',
+  'gateway',
   'budgets',
   'members',
   'tokens',

@@ -16,6 +16,7 @@ export const PAGES: Record<ConsolePath, () => Promise<ComponentType>> = {
   'runs/:runId': async () => (await import('../features/runs/RunDetailPage.js')).RunDetailPage,
   comparisons: async () => (await import('../features/comparisons/ComparisonsPage.js')).ComparisonsPage,
   'comparisons/:comparisonId': async () => (await import('../features/comparisons/ComparisonDetailPage.js')).ComparisonDetailPage,
+  gateway: async () => (await import('../features/gateway/GatewayPage.js')).GatewayPage,
   budgets: async () => (await import('../features/budgets/BudgetsPage.js')).BudgetsPage,
   members: async () => (await import('../features/members/MembersPage.js')).MembersPage,
   tokens: async () => (await import('../features/tokens/TokensPage.js')).TokensPage,

@@ -9,7 +9,7 @@ export const FINAL_RUN_STATUSES: readonly RunStatus[] = ['succeeded', 'failed', 
 
 /** What a gateway call (kind `gateway`) records beside the run's own columns (docs/gateway.md). */
 export interface GatewayCallInfo {
-  endpoint: 'chat.completions' | 'responses' | 'embeddings';
+  endpoint: 'chat.completions' | 'responses' | 'embeddings' | 'messages';
   stream: boolean;
   /** The model name the app sent (a route's public name, `account/model`, or a model of the default account). */
   requestedModel: string;

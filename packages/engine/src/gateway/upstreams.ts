@@ -3,7 +3,7 @@ import type { ProviderAccount } from '@vaultrun/db';
 import type { DataSource } from 'typeorm';
 import { connectionFor, endpointOf, type SecretStore } from '@vaultrun/vault-core';
 
-export type UpstreamAccount = Pick<ProviderAccount, 'id' | 'workspaceId' | 'kind' | 'baseUrl' | 'dekVersion' | 'mockSettings'>;
+export type UpstreamAccount = Pick<ProviderAccount, 'id' | 'workspaceId' | 'kind' | 'baseUrl' | 'dekVersion' | 'mockSettings'> & Partial<Pick<ProviderAccount, 'apiVersion'>>;
 
 /**
  * Gateway upstreams per account, kept in this process's memory for a while: an upstream holds its SDK client (and the
@@ -21,7 +21,7 @@ export class GatewayUpstreams {
   ) {}
 
   async get(account: UpstreamAccount): Promise<GatewayUpstream> {
-    const key = `${account.id}:${account.dekVersion}:${account.kind}:${account.baseUrl ?? ''}:${JSON.stringify(account.mockSettings ?? null)}`;
+    const key = `${account.id}:${account.dekVersion}:${account.kind}:${account.baseUrl ?? ''}:${account.apiVersion ?? ''}:${JSON.stringify(account.mockSettings ?? null)}`;
     const hit = this.entries.get(key);
     if (hit && hit.expires > Date.now()) return hit.upstream;
     // Decrypted for the endpoint the upstream will call: a key bound to another endpoint does not decrypt.

@@ -1,5 +1,8 @@
 // The gateway's provider layer (see types.ts): upstreams per kind, usage per answer shape, SSE handling, prompt reading.
+export { AnthropicGatewayUpstream, anthropicParamsOfChat } from './anthropic-upstream.js';
+export { GeminiGatewayUpstream, geminiParamsOfChat } from './gemini-upstream.js';
 export { MockGatewayUpstream } from './mock-upstream.js';
+export { gatewayEndpointsOf, gatewayTranslationProblem, type TranslationProblem } from './translate.js';
 export { OpenAiGatewayUpstream, type OpenAiGatewayUpstreamOptions } from './openai-upstream.js';
 export {
   choicesOf,

@@ -10,7 +10,7 @@ import { GATEWAY_ENDPOINT_PATHS, type GatewayAnswer, type GatewayRequest, type G
 import { reportedCostOf, usageOfAnswer } from './usage.js';
 
 export interface OpenAiGatewayUpstreamOptions {
-  kind: 'openai' | 'openai-compatible';
+  kind: 'openai' | 'openai-compatible' | 'azure-openai';
   /** null: send no Authorization header (Ollama and other local servers). */
   apiKey: string | null;
   /** Normalized, ending in the API version (`https://api.openai.com/v1`). */
@@ -20,6 +20,13 @@ export interface OpenAiGatewayUpstreamOptions {
   /** Read `usage.cost` (USD) as the provider's own figure (OpenRouter-style gateways). */
   readReportedCost: boolean;
   outbound: OutboundPolicy;
+  /**
+   * A client made elsewhere (Azure OpenAI's: the SDK's AzureOpenAI puts the deployment — the model — in the path and
+   * the api-version in the query; the body is forwarded the same way).
+   */
+  client?: OpenAI;
+  /** Headers naming the provider's id for the call, first found wins (default x-request-id). */
+  requestIdHeaders?: readonly string[];
 }
 
 // The SDK insists on a credential; for a keyless server this placeholder is set and its Authorization header removed.
@@ -31,13 +38,15 @@ export class OpenAiGatewayUpstream implements GatewayUpstream {
   readonly #client: OpenAI;
   readonly #timeoutMs: number;
   readonly #readReportedCost: boolean;
+  readonly #requestIdHeaders: readonly string[];
 
   constructor(options: OpenAiGatewayUpstreamOptions) {
     this.kind = options.kind;
     this.#timeoutMs = options.timeoutMs;
     this.#readReportedCost = options.readReportedCost;
+    this.#requestIdHeaders = options.requestIdHeaders ?? ['x-request-id'];
     // One client per account (kept by the caller's cache): its connection pool is the guarded dispatcher's.
-    this.#client = new OpenAI({
+    this.#client = options.client ?? new OpenAI({
       apiKey: options.apiKey ?? KEYLESS_PLACEHOLDER,
       ...(options.apiKey === null ? { defaultHeaders: { Authorization: null } } : {}),
       baseURL: options.baseUrl,
@@ -64,7 +73,7 @@ export class OpenAiGatewayUpstream implements GatewayUpstream {
       throw classifyProviderError(err);
     }
     const headersMs = performance.now() - started;
-    const meta = { providerRequestId: readHeader(response.headers, 'x-request-id'), rateLimits: parseRateLimitHeaders(response.headers, new Date()), headersMs };
+    const meta = { providerRequestId: this.#requestIdHeaders.map((h) => readHeader(response.headers, h)).find((v) => v !== null) ?? null, rateLimits: parseRateLimitHeaders(response.headers, new Date()), headersMs };
     if (request.stream) {
       if (!response.body) throw new ProviderError('provider_unavailable', { httpStatus: response.status, providerRequestId: meta.providerRequestId });
       return { kind: 'stream', chunks: chunksOf(response.body), readsReportedCost: this.#readReportedCost, ...meta };
@@ -94,7 +103,7 @@ export class OpenAiGatewayUpstream implements GatewayUpstream {
 }
 
 /** A response body as it arrives; a broken or aborted stream rejects with a ProviderError. */
-async function* chunksOf(body: ReadableStream<Uint8Array>): AsyncGenerator<Uint8Array> {
+export async function* chunksOf(body: ReadableStream<Uint8Array>): AsyncGenerator<Uint8Array> {
   const reader = body.getReader();
   try {
     for (;;) {

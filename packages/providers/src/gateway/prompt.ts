@@ -88,11 +88,33 @@ function schemaFormat(format: unknown, nested: boolean): GatewayPrompt['jsonSche
   return { name: typeof spec.name === 'string' ? spec.name : 'output', schema: spec.schema };
 }
 
-/** The prompt of a chat or responses request (embeddings: see `embeddingInputsOf`). */
+/** An Anthropic Messages request's prompt: system, text, tool calls and results, images (counted as media). */
+function anthropicMessages(body: Obj, counter: { media: number }): ChatMessage[] {
+  const out: ChatMessage[] = [];
+  const blocks = (content: unknown): string => {
+    if (typeof content === 'string') return content;
+    const texts: string[] = [];
+    for (const b of Array.isArray(content) ? content : []) {
+      if (!isObject(b)) continue;
+      if (b.type === 'text' && typeof b.text === 'string') texts.push(b.text);
+      else if (b.type === 'image' || b.type === 'document') counter.media++;
+      else if (b.type === 'tool_result') texts.push(blocks(b.content));
+      else texts.push(JSON.stringify(b));
+    }
+    return texts.join('\n');
+  };
+  const system = blocks(body.system);
+  if (system) out.push({ role: 'system', content: system });
+  for (const m of Array.isArray(body.messages) ? body.messages : []) if (isObject(m)) out.push({ role: roleOf(m.role), content: blocks(m.content) });
+  return out;
+}
+
+/** The prompt of a chat, responses or messages request (embeddings: see `embeddingInputsOf`). */
 export function gatewayPromptOf(endpoint: GatewayEndpoint, body: Obj): GatewayPrompt {
   const counter = { media: 0 };
   const tools: unknown[] = [];
   if (Array.isArray(body.tools)) tools.push(...body.tools);
+  if (endpoint === 'messages') return { messages: anthropicMessages(body, counter), tools, media: counter.media, jsonSchema: null };
   if (endpoint === 'chat.completions') {
     if (Array.isArray(body.functions)) tools.push(...body.functions);
     const messages = chatMessages(body, counter);
@@ -145,6 +167,7 @@ const positiveInt = (v: unknown): number | null => (typeof v === 'number' && Num
 export function requestedMaxOutputTokens(endpoint: GatewayEndpoint, body: Obj): number | null {
   if (endpoint === 'embeddings') return 0;
   if (endpoint === 'responses') return positiveInt(body.max_output_tokens);
+  if (endpoint === 'messages') return positiveInt(body.max_tokens);
   const perChoice = positiveInt(body.max_completion_tokens) ?? positiveInt(body.max_tokens);
   return perChoice === null ? null : perChoice * (positiveInt(body.n) ?? 1);
 }

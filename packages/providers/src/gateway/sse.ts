@@ -2,6 +2,7 @@
 // way to the client, and never held back longer than it takes to arrive), with usage read on the way. The bytes go out
 // as they came; only the one event a client did not ask for (the usage chunk of a chat stream whose client did not
 // set `stream_options.include_usage`) is left out.
+import { anthropicUsageOf } from '../anthropic/anthropic-provider.js';
 import type { TokenUsage } from '../provider.js';
 import type { GatewayEndpoint } from './types.js';
 import { chatUsageOf, reportedCostOf, responsesUsageOf } from './usage.js';
@@ -58,6 +59,12 @@ function eventOf(raw: string): SseEvent {
  * (`\"usage\"`). So events without it are forwarded without being parsed at all.
  */
 const HAS_USAGE = /"usage"\s*:\s*\{/;
+/** An Anthropic stream's error event (`{"type":"error",…}`); same escaping argument as above. */
+const ERROR_EVENT = /^\s*\{\s*"type"\s*:\s*"error"/;
+/** A chat stream's error chunk has an `error` key (only a key can be an unescaped `"error":`). */
+const HAS_ERROR = /"error"\s*:\s*\{/;
+/** An Anthropic Messages stream's last event. */
+const MESSAGE_STOP = /"type"\s*:\s*"message_stop"/;
 /** A Responses stream's last event carries the whole response, usage included (same escaping argument as above). */
 const RESPONSE_FINAL = /"type"\s*:\s*"response\.(?:completed|incomplete|failed)"/;
 
@@ -88,7 +95,14 @@ export class GatewayStreamScanner {
   reportedCostMicroUsd: number | null = null;
   /** The provider said the answer is complete (`[DONE]`, or a final `response.*` event). */
   finished = false;
+  /**
+   * The provider ended the stream with an error event of its own (Anthropic's `event: error`, a chat chunk that is an
+   * `error` object): forwarded to the client as it came, but the answer is not complete.
+   */
+  providerError = false;
   readonly #payloads: string[] = [];
+  /** A Messages stream's usage so far: message_start's, updated by message_delta's cumulative counts. */
+  #anthropicUsage: Obj = {};
 
   constructor(
     private readonly endpoint: GatewayEndpoint,
@@ -110,6 +124,19 @@ export class GatewayStreamScanner {
       return true;
     }
     this.#payloads.push(data);
+    if (this.endpoint === 'messages') {
+      if (MESSAGE_STOP.test(data)) this.finished = true;
+      if (ERROR_EVENT.test(data)) this.providerError = true;
+      if (!HAS_USAGE.test(data)) return true;
+      const value = parse(data);
+      if (!isObject(value)) return true;
+      const usage = value.type === 'message_start' && isObject(value.message) ? value.message.usage : value.type === 'message_delta' ? value.usage : null;
+      if (isObject(usage)) {
+        for (const [k, v] of Object.entries(usage)) if (v !== null && v !== undefined) this.#anthropicUsage[k] = v;
+        this.usage = anthropicUsageOf(this.#anthropicUsage) ?? this.usage;
+      }
+      return true;
+    }
     if (this.endpoint === 'responses') {
       if (RESPONSE_FINAL.test(data)) {
         const value = parse(data);
@@ -123,6 +150,10 @@ export class GatewayStreamScanner {
         }
       }
       return true;
+    }
+    if (HAS_ERROR.test(data)) {
+      const value = parse(data);
+      if (isObject(value) && isObject(value.error) && !Array.isArray(value.choices)) this.providerError = true;
     }
     if (!HAS_USAGE.test(data)) return true;
     const value = parse(data);
@@ -143,6 +174,10 @@ export class GatewayStreamScanner {
 
 function streamedTextOf(endpoint: GatewayEndpoint, event: unknown): string {
   if (!isObject(event)) return '';
+  if (endpoint === 'messages') {
+    const delta = event.type === 'content_block_delta' && isObject(event.delta) ? event.delta : null;
+    return delta && typeof delta.text === 'string' ? delta.text : delta && typeof delta.partial_json === 'string' ? delta.partial_json : '';
+  }
   if (endpoint === 'responses') {
     const type = event.type;
     return typeof type === 'string' && type.endsWith('.delta') && typeof event.delta === 'string' ? event.delta : '';
@@ -164,6 +199,13 @@ function streamedTextOf(endpoint: GatewayEndpoint, event: unknown): string {
 export function answerText(endpoint: GatewayEndpoint, answer: unknown): string {
   if (!isObject(answer) || endpoint === 'embeddings') return '';
   const parts: string[] = [];
+  if (endpoint === 'messages') {
+    for (const b of Array.isArray(answer.content) ? answer.content : []) {
+      if (isObject(b) && b.type === 'text' && typeof b.text === 'string') parts.push(b.text);
+      else if (isObject(b) && b.type === 'tool_use') parts.push(JSON.stringify({ name: b.name, input: b.input }));
+    }
+    return parts.join('\n');
+  }
   if (endpoint === 'responses') {
     for (const item of Array.isArray(answer.output) ? answer.output : []) {
       if (!isObject(item)) continue;

@@ -1,10 +1,11 @@
 // The gateway's upstream contract: what the OpenAI-compatible gateway asks of a provider kind. Every upstream speaks
 // OpenAI's wire format outwards — the answer body, or the server-sent events of a stream, exactly as an OpenAI client
 // expects them — whatever it speaks to its provider. An `openai` or `openai-compatible` account forwards the client's
-// own body (only `model` replaced); the mock translates; later kinds (Anthropic, Gemini: issue 13) translate too.
+// own body (only `model` replaced); the mock, Anthropic and Gemini translate (translate.ts). `messages` is the other way
+// round: Anthropic's wire format outwards, forwarded by Anthropic accounts, translated by every other (messages-translate.ts).
 import type { ProviderKind, RateLimitSnapshot, TokenUsage } from '../provider.js';
 
-export const GATEWAY_ENDPOINTS = ['chat.completions', 'responses', 'embeddings'] as const;
+export const GATEWAY_ENDPOINTS = ['chat.completions', 'responses', 'embeddings', 'messages'] as const;
 export type GatewayEndpoint = (typeof GATEWAY_ENDPOINTS)[number];
 
 /** The path under the base URL (`…/v1`) each endpoint is served at, by OpenAI and by Vaultrun's gateway. */
@@ -12,6 +13,8 @@ export const GATEWAY_ENDPOINT_PATHS: Record<GatewayEndpoint, string> = {
   'chat.completions': '/chat/completions',
   responses: '/responses',
   embeddings: '/embeddings',
+  // Anthropic's Messages API (served natively by Anthropic accounts, translated to chat completions by every other).
+  messages: '/messages',
 };
 
 export interface GatewayRequest {
@@ -63,4 +66,9 @@ export interface GatewayUpstream {
    * connection that failed, a timeout, an abort. `requestSent` on the error says whether the provider may have billed.
    */
   call(request: GatewayRequest): Promise<GatewayAnswer | GatewayStream>;
+  /**
+   * Anthropic's `POST /v1/messages/count_tokens` with the provider's own count (Anthropic accounts only; the gateway
+   * estimates for every other kind). Rejects with a ProviderError.
+   */
+  countMessageTokens?(body: Record<string, unknown>, signal: AbortSignal): Promise<number>;
 }

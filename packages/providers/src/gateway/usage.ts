@@ -2,6 +2,7 @@
 // Embeddings (`prompt_tokens` only). `inputTokens` always includes the cached ones, as OpenAI counts them.
 import { usdToMicroUsd } from '../micro-usd.js';
 import type { TokenUsage } from '../provider.js';
+import { anthropicUsageOf } from '../anthropic/anthropic-provider.js';
 import type { GatewayEndpoint } from './types.js';
 
 function count(value: unknown): number {
@@ -15,13 +16,14 @@ const isObject = (v: unknown): v is Obj => typeof v === 'object' && v !== null &
 export function chatUsageOf(usage: unknown): TokenUsage | null {
   if (!isObject(usage)) return null;
   // `prompt_cache_hit_tokens`: DeepSeek's name for the cached part of the prompt.
-  const { prompt_tokens, completion_tokens, prompt_tokens_details, prompt_cache_hit_tokens } = usage;
+  // `cache_creation_input_tokens`: the cache writes a translated Anthropic answer (Vaultrun's, LiteLLM's) reports apart,
+  // already inside prompt_tokens; priced at the cache-write price.
+  const { prompt_tokens, completion_tokens, prompt_tokens_details, prompt_cache_hit_tokens, cache_creation_input_tokens } = usage;
   if (typeof prompt_tokens !== 'number' && typeof completion_tokens !== 'number') return null;
-  return {
-    inputTokens: count(prompt_tokens),
-    outputTokens: count(completion_tokens),
-    cachedInputTokens: count(isObject(prompt_tokens_details) && prompt_tokens_details.cached_tokens !== undefined ? prompt_tokens_details.cached_tokens : prompt_cache_hit_tokens),
-  };
+  const inputTokens = count(prompt_tokens);
+  const cachedInputTokens = count(isObject(prompt_tokens_details) && prompt_tokens_details.cached_tokens !== undefined ? prompt_tokens_details.cached_tokens : prompt_cache_hit_tokens);
+  const cacheWrite = Math.min(count(cache_creation_input_tokens), Math.max(0, inputTokens - cachedInputTokens));
+  return { inputTokens, outputTokens: count(completion_tokens), cachedInputTokens, ...(cacheWrite > 0 ? { cacheWriteInputTokens: cacheWrite } : {}) };
 }
 
 /** The Responses API's `usage`. */
@@ -47,6 +49,7 @@ export function usageOfAnswer(endpoint: GatewayEndpoint, answer: unknown): Token
   if (!isObject(answer)) return null;
   if (endpoint === 'responses') return responsesUsageOf(answer.usage);
   if (endpoint === 'embeddings') return embeddingsUsageOf(answer.usage);
+  if (endpoint === 'messages') return anthropicUsageOf(answer.usage);
   return chatUsageOf(answer.usage);
 }
 

@@ -113,11 +113,16 @@ export async function pipeStream(reply: FastifyReply, stream: GatewayStream, o: 
       // Too late for an HTTP status: the stream ends with an error event in OpenAI's shape (the SDKs raise it).
       const timedOut = o.abortReason() === 'timeout';
       const message = timedOut ? "Provider unavailable — the answer did not finish within the gateway's timeout" : 'Provider unavailable — the stream broke before the answer was complete';
-      raw.write(`data: ${JSON.stringify({ error: { message, type: 'server_error', param: null, code: timedOut ? 'provider_timeout' : 'provider_unavailable' } })}\n\n`);
+      const code = timedOut ? 'provider_timeout' : 'provider_unavailable';
+      // Anthropic clients (/v1/messages) read an `error` event in Anthropic's shape.
+      if (o.endpoint === 'messages') raw.write(`event: error\ndata: ${JSON.stringify({ type: 'error', error: { type: timedOut ? 'timeout_error' : 'api_error', message, code } })}\n\n`);
+      else raw.write(`data: ${JSON.stringify({ error: { message, type: 'server_error', param: null, code } })}\n\n`);
     }
     raw.end();
   }
   const providerMs = performance.now() - o.startedAt;
+  // The provider's own error event ended the stream (it went to the client as it came): not a complete answer.
+  if (!error && !clientGone && scanner.providerError) error = new ProviderError('provider_unavailable', { requestSent: true });
   const common = { reportedCostMicroUsd: scanner.reportedCostMicroUsd, providerRequestId: stream.providerRequestId, firstByteAt, providerMs, outputText: () => scanner.outputText() };
   if (!error && !clientGone) {
     // Complete. A provider that sends no usage on streams (some compatible servers): counted from the text.
@@ -129,8 +134,10 @@ export async function pipeStream(reply: FastifyReply, stream: GatewayStream, o: 
     const usage = scanner.usage ?? counted(scanner, o);
     return { status: 'cancelled', usage, usageSource: scanner.usage ? 'provider' : 'counted', unknownOutcome: false, clientDisconnected: true, error: null, ...common };
   }
-  // The provider's stream broke (or ran out of time): it may have produced and billed more than arrived.
-  return { status: 'failed', usage: scanner.usage, usageSource: scanner.usage ? 'provider' : null, unknownOutcome: scanner.usage === null, clientDisconnected: false, error: error instanceof ProviderError ? error : null, ...common };
+  // The provider's stream broke (or ran out of time): it may have produced and billed more than arrived. When its own
+  // error event ended it after a usage report (Anthropic's message_start), what streamed counts as output at least.
+  const usage = scanner.usage && scanner.providerError ? { ...scanner.usage, outputTokens: Math.max(scanner.usage.outputTokens, o.countTokens(scanner.outputText())) } : scanner.usage;
+  return { status: 'failed', usage, usageSource: scanner.usage ? 'provider' : null, unknownOutcome: scanner.usage === null, clientDisconnected: false, error: error instanceof ProviderError ? error : null, ...common };
 }
 
 function counted(scanner: GatewayStreamScanner, o: StreamOptions): TokenUsage {

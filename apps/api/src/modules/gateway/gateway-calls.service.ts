@@ -11,6 +11,7 @@ import {
   estimateGatewayPromptTokens,
   formatUsd,
   type GatewayEndpoint,
+  gatewayTranslationProblem,
   type GatewayUpstream,
   priceFor,
   type PromptEstimate,
@@ -27,7 +28,7 @@ import { TokensService } from '../tokens/tokens.service.js';
 import { type CallResult, pipeStream, sendAnswer } from './gateway-answer.js';
 import { type DirectoryAccount, GatewayDirectory, modelAllowed, type Target, type WorkspaceDirectory } from './gateway-directory.js';
 import { GatewayError, gatewayErrors, providerGatewayError, sendGatewayError } from './gateway-errors.js';
-import { vaultrunHeaders } from './gateway-headers.js';
+import { headerText, vaultrunHeaders } from './gateway-headers.js';
 import { checkGatewayBody } from './gateway-request.js';
 import { GATEWAY_ADMISSIONS, GATEWAY_CAPACITY, GATEWAY_RUN_BUS, GATEWAY_UPSTREAMS } from './gateway.tokens.js';
 
@@ -112,12 +113,21 @@ export class GatewayCalls implements OnApplicationShutdown {
   }
 
   /** `Authorization: Bearer vr_…` with the `inference` scope: the gateway takes API tokens only. */
-  async authenticate(request: FastifyRequest): Promise<TokenPrincipal> {
+  async authenticate(request: FastifyRequest, endpoint: GatewayEndpoint | null = null): Promise<TokenPrincipal> {
     const header = request.headers.authorization;
-    if (header === undefined) throw new DomainError('missing_api_key', 'unauthenticated', 'Send a Vaultrun API token as "Authorization: Bearer vr_…".');
+    // The Anthropic SDK sends its key as x-api-key (or, with authToken, as a bearer): /v1/messages takes either.
+    const apiKey = endpoint === 'messages' && header === undefined ? request.headers['x-api-key'] : undefined;
+    if (typeof apiKey === 'string') return this.tokenWithScope(apiKey.trim());
+    if (header === undefined) {
+      throw new DomainError('missing_api_key', 'unauthenticated', endpoint === 'messages' ? 'Send a Vaultrun API token as "x-api-key: vr_…" or "Authorization: Bearer vr_…".' : 'Send a Vaultrun API token as "Authorization: Bearer vr_…".');
+    }
     const match = /^Bearer\s+(\S+)$/i.exec(header);
     if (!match) throw new DomainError('invalid_authorization', 'unauthenticated', 'The Authorization header must be "Bearer <token>".');
-    const token = await this.tokens.resolveBearer(match[1]!);
+    return this.tokenWithScope(match[1]!);
+  }
+
+  private async tokenWithScope(secret: string): Promise<TokenPrincipal> {
+    const token = await this.tokens.resolveBearer(secret);
     if (!token.permissions.has('gateway:use')) {
       throw new Forbidden(`This API token's scopes (${token.scopes.join(', ')}) do not include "inference", which the gateway needs.`, 'missing_scope', { permission: 'gateway:use' });
     }
@@ -137,14 +147,52 @@ export class GatewayCalls implements OnApplicationShutdown {
     void reply.headers({ 'cache-control': 'no-store' }).send(entry(found));
   }
 
+  /**
+   * `POST /v1/messages/count_tokens`: the prompt's input tokens on the model the request resolves to — Anthropic's own
+   * count on an Anthropic target, Vaultrun's estimate (the one holds use) on every other. Not a model call: no slot,
+   * no hold, no record.
+   */
+  async countMessageTokens(request: FastifyRequest, reply: FastifyReply): Promise<void> {
+    const token = await this.authenticate(request, 'messages');
+    const body = checkGatewayBody('messages', request.body, { countOnly: true });
+    const requested = body.model as string;
+    if (!modelAllowed(token, requested)) throw gatewayErrors.modelNotAllowed(requested);
+    const directory = await this.directories.of(token.workspaceId);
+    const targets = directory.resolve(requested, token).filter((t) => !UNUSABLE.has(t.account.status));
+    if (!targets.length) throw unusableAccountError(directory.resolve(requested, token)[0]!.account);
+    const { account, model } = targets[0]!;
+    let inputTokens = estimateGatewayPromptTokens(account.kind, model, 'messages', body).tokens;
+    const upstream = account.kind === 'anthropic' ? await this.upstreams.get(account) : null;
+    if (upstream?.countMessageTokens) {
+      const controller = new AbortController();
+      const onClose = () => controller.abort('client');
+      reply.raw.on('close', onClose);
+      try {
+        inputTokens = await upstream.countMessageTokens({ ...body, model }, controller.signal);
+      } catch (err) {
+        throw providerGatewayError(classifyProviderError(err), account.name);
+      } finally {
+        reply.raw.off('close', onClose);
+      }
+    }
+    void reply.headers({ 'cache-control': 'no-store', 'x-vaultrun-account': headerText(account.name), 'x-vaultrun-model': headerText(model) }).send({ input_tokens: inputTokens });
+  }
+
   async serve(endpoint: GatewayEndpoint, request: FastifyRequest, reply: FastifyReply): Promise<void> {
     const arrivedAt = new Date();
-    const token = await this.authenticate(request);
+    const token = await this.authenticate(request, endpoint);
     const body = checkGatewayBody(endpoint, request.body);
     const requested = body.model as string;
     if (!modelAllowed(token, requested)) throw gatewayErrors.modelNotAllowed(requested);
     const directory = await this.directories.of(token.workspaceId);
-    const targets = directory.resolve(requested, token);
+    const resolved = directory.resolve(requested, token);
+    // Targets whose kind cannot serve this request (an endpoint or a field a translating upstream does not map) are
+    // passed over; when none can, a 400 says why — before anything is held.
+    const targets = resolved.filter((t) => gatewayTranslationProblem(t.account.kind, endpoint, body) === null);
+    if (!targets.length) {
+      const problem = gatewayTranslationProblem(resolved[0]!.account.kind, endpoint, body)!;
+      throw gatewayErrors.invalidRequest(problem.message, problem.param, 'unsupported_by_provider');
+    }
     const stream = endpoint !== 'embeddings' && body.stream === true;
     const call: Call = {
       endpoint,
@@ -393,7 +441,7 @@ export class GatewayCalls implements OnApplicationShutdown {
         const perChoice = Math.max(1, Math.floor(maxOutputTokens / choicesOf(call.endpoint, call.body)));
         const field = 'max_tokens' in call.body && !('max_completion_tokens' in call.body) ? 'max_tokens' : account.kind === 'openai-compatible' ? 'max_tokens' : 'max_completion_tokens';
         body[field] = perChoice;
-      }
+      } else if (call.endpoint === 'messages') body.max_tokens = maxOutputTokens;
     }
     return body;
   }

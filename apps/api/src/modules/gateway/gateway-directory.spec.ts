@@ -11,6 +11,7 @@ const account = (id: string, name: string, extra: Partial<DirectoryAccount> = {}
   kind: 'openai',
   status: 'active',
   baseUrl: null,
+  apiVersion: null,
   defaultModel: 'gpt-4o-mini',
   models: [],
   visibility: 'workspace',

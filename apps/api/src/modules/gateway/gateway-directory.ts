@@ -15,6 +15,8 @@ export interface DirectoryAccount {
   kind: AccountKind;
   status: AccountStatus;
   baseUrl: string | null;
+  /** Azure OpenAI's api-version (null: the default, or another kind). */
+  apiVersion: string | null;
   defaultModel: string | null;
   models: string[];
   visibility: Visibility;
@@ -187,7 +189,7 @@ export class GatewayDirectory {
       this.db,
       `SELECT w.default_account_id, w.gateway_retention,
               (SELECT jsonb_agg(jsonb_build_object('id', a.id, 'workspaceId', a.workspace_id, 'name', a.name, 'kind', a.kind, 'status', a.status,
-                        'baseUrl', a.base_url, 'defaultModel', a.default_model, 'models', a.models, 'visibility', a.visibility,
+                        'baseUrl', a.base_url, 'apiVersion', a.api_version, 'defaultModel', a.default_model, 'models', a.models, 'visibility', a.visibility,
                         'maxConcurrency', a.max_concurrency, 'requestsPerMinute', a.requests_per_minute, 'tokensPerMinute', a.tokens_per_minute,
                         'dekVersion', a.dek_version, 'mockSettings', a.mock_settings, 'lastErrorCode', a.last_error_code,
                         'tokenIds', (SELECT COALESCE(jsonb_agg(x.principal_id), '[]'::jsonb) FROM provider_account_access x WHERE x.account_id = a.id AND x.principal_type = 'token'),

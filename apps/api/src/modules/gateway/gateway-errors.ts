@@ -25,7 +25,42 @@ export class GatewayError extends Error {
   body(): { error: { message: string; type: string; param: string | null; code: string } } {
     return { error: { message: this.message, type: this.type, param: this.param, code: this.code } };
   }
+
+  /**
+   * The same error in Anthropic's shape, for `/v1/messages` (the Anthropic SDK reads `error.type` and the status):
+   * `{"type":"error","error":{"type","message"}}`, with Vaultrun's `code` and `param` alongside.
+   */
+  anthropicBody(requestId: string): { type: 'error'; error: { type: string; message: string; code: string; param: string | null }; request_id: string } {
+    return { type: 'error', error: { type: anthropicErrorType(this.status), message: this.message, code: this.code, param: this.param }, request_id: requestId };
+  }
 }
+
+/** Anthropic's error type for a status (https://docs.anthropic.com/en/api/errors). */
+export function anthropicErrorType(status: number): string {
+  switch (status) {
+    case 401:
+      return 'authentication_error';
+    case 402:
+      return 'billing_error';
+    case 403:
+      return 'permission_error';
+    case 404:
+      return 'not_found_error';
+    case 413:
+      return 'request_too_large';
+    case 429:
+      return 'rate_limit_error';
+    case 504:
+      return 'timeout_error';
+    case 529:
+      return 'overloaded_error';
+    default:
+      return status >= 500 ? 'api_error' : 'invalid_request_error';
+  }
+}
+
+/** Whether a path is Anthropic's Messages API (its answers, errors included, are in Anthropic's shape). */
+export const isMessagesPath = (url: string) => /^\/v1\/messages(?:[/?]|$)/.test(url);
 
 const noRetry = { 'x-should-retry': 'false' };
 
@@ -175,10 +210,11 @@ export function sendGatewayError(
   const { error: e, unexpected } = toGatewayError(error);
   if (unexpected) logger.error({ err: error, requestId: request.id, message: e.message }, 'gateway request failed');
   if (reply.sent || reply.raw.headersSent) return;
+  const anthropic = isMessagesPath(request.url);
   void reply
     .status(e.status)
     .headers({ 'cache-control': 'no-store', 'x-vaultrun-request-id': String(request.id), ...extraHeaders, ...e.headers, 'content-type': 'application/json; charset=utf-8' })
-    .send(JSON.stringify(e.body()));
+    .send(JSON.stringify(anthropic ? e.anthropicBody(extraHeaders['x-vaultrun-request-id'] ?? String(request.id)) : e.body()));
 }
 
 /** Whether a path belongs to the gateway (answers there are OpenAI-shaped, everything else is RFC 9457). */

@@ -15,6 +15,11 @@ export const GATEWAY_ROUTES: readonly { method: 'GET' | 'POST'; path: string; se
   { method: 'POST', path: '/v1/chat/completions', serve: serving('chat.completions') },
   { method: 'POST', path: '/v1/responses', serve: serving('responses') },
   { method: 'POST', path: '/v1/embeddings', serve: serving('embeddings') },
+  // Anthropic's Messages API, for apps on the Anthropic SDK: same tokens (also as x-api-key), routing, limits and
+  // budgets; errors in Anthropic's shape.
+  { method: 'POST', path: '/v1/messages', serve: serving('messages') },
+  // Free at Anthropic and not a model call: counted by Anthropic for Anthropic targets, estimated for every other.
+  { method: 'POST', path: '/v1/messages/count_tokens', serve: (calls, request, reply) => calls.countMessageTokens(request, reply) },
   { method: 'GET', path: '/v1/models', serve: (calls, request, reply) => calls.models(request, reply, null) },
   // Model ids may contain slashes (`account/model`, `openai/gpt-4o`): the rest of the path (decoded by Fastify) is the id.
   { method: 'GET', path: '/v1/models/{model}', serve: (calls, request, reply) => calls.models(request, reply, (request.params as { '*': string })['*']) },

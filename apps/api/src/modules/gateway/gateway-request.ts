@@ -12,7 +12,7 @@ const MAX_MODEL_LENGTH = 256;
  * the output limits it holds for, the prompt's container. Everything else is the provider's to judge: unknown fields
  * pass through untouched. Each refusal names its parameter, as OpenAI's own 400s do.
  */
-export function checkGatewayBody(endpoint: GatewayEndpoint, body: unknown): Obj {
+export function checkGatewayBody(endpoint: GatewayEndpoint, body: unknown, options: { countOnly?: boolean } = {}): Obj {
   if (!isObject(body)) throw gatewayErrors.invalidRequest('The body must be a JSON object.', null, 'invalid_body');
   if (body.model === undefined || body.model === null) throw gatewayErrors.missing('model');
   if (typeof body.model !== 'string' || body.model.trim() === '') throw gatewayErrors.invalidRequest("'model' must be a non-empty string.", 'model', 'invalid_type');
@@ -21,7 +21,7 @@ export function checkGatewayBody(endpoint: GatewayEndpoint, body: unknown): Obj 
   if (body.stream_options !== undefined && body.stream_options !== null && !isObject(body.stream_options)) {
     throw gatewayErrors.invalidRequest("'stream_options' must be an object.", 'stream_options', 'invalid_type');
   }
-  const limits = endpoint === 'chat.completions' ? ['max_tokens', 'max_completion_tokens', 'n'] : endpoint === 'responses' ? ['max_output_tokens'] : [];
+  const limits = endpoint === 'chat.completions' ? ['max_tokens', 'max_completion_tokens', 'n'] : endpoint === 'responses' ? ['max_output_tokens'] : endpoint === 'messages' ? ['max_tokens'] : [];
   for (const name of limits) {
     const v = body[name];
     if (v !== undefined && v !== null && !(typeof v === 'number' && Number.isInteger(v) && v >= 1)) {
@@ -35,6 +35,17 @@ export function checkGatewayBody(endpoint: GatewayEndpoint, body: unknown): Obj 
       body.messages.forEach((m, i) => {
         if (!isObject(m) || typeof m.role !== 'string') throw gatewayErrors.invalidRequest(`'messages[${i}]' must be an object with a 'role'.`, `messages[${i}]`);
       });
+      break;
+    case 'messages':
+      // Anthropic requires max_tokens: what the call is held for.
+      if (!options.countOnly && (body.max_tokens === undefined || body.max_tokens === null)) throw gatewayErrors.missing('max_tokens');
+      if (body.messages === undefined) throw gatewayErrors.missing('messages');
+      if (!Array.isArray(body.messages) || body.messages.length === 0) throw gatewayErrors.invalidRequest("'messages' must be a non-empty array.", 'messages');
+      body.messages.forEach((m, i) => {
+        if (!isObject(m) || (m.role !== 'user' && m.role !== 'assistant')) throw gatewayErrors.invalidRequest(`'messages[${i}]' must be an object whose 'role' is 'user' or 'assistant'.`, `messages[${i}]`);
+        if (typeof m.content !== 'string' && !Array.isArray(m.content)) throw gatewayErrors.invalidRequest(`'messages[${i}].content' must be a string or an array of content blocks.`, `messages[${i}].content`);
+      });
+      if (body.system !== undefined && typeof body.system !== 'string' && !Array.isArray(body.system)) throw gatewayErrors.invalidRequest("'system' must be a string or an array of text blocks.", 'system', 'invalid_type');
       break;
     case 'responses':
       if (body.input !== undefined && typeof body.input !== 'string' && !Array.isArray(body.input)) {

@@ -1,10 +1,10 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query } from '@nestjs/common';
 import { ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { ApiProblems, ApiUuidParam } from '../../common/problem.dto.js';
 import { UuidPipe } from '../../common/validation.js';
 import { Ctx, RequirePermission } from '../auth/decorators.js';
 import type { RequestContext } from '../auth/principal.js';
-import { CreateGatewayRouteDto, GatewayInfoDto, GatewayRouteDto, GatewayRouteListDto, UpdateGatewayRouteDto } from './gateway-routes.dto.js';
+import { CreateGatewayRouteDto, GatewayInfoDto, GatewayRouteDto, GatewayRouteListDto, GatewayUsageDto, GatewayUsageQueryDto, UpdateGatewayRouteDto } from './gateway-routes.dto.js';
 import { GatewayRoutesService } from './gateway-routes.service.js';
 
 @ApiTags('gateway')
@@ -18,6 +18,18 @@ export class GatewayInfoController {
   @ApiOkResponse({ type: GatewayInfoDto })
   info(@Ctx() ctx: RequestContext): Promise<GatewayInfoDto> {
     return this.routes.info(ctx);
+  }
+
+  @Get('usage')
+  @RequirePermission('runs:read')
+  @ApiOperation({
+    operationId: 'getGatewayUsage',
+    summary: 'Gateway usage per API token over a range: calls, tokens, and cost split by cost label (the calls on accounts you may see)',
+  })
+  @ApiOkResponse({ type: GatewayUsageDto })
+  @ApiProblems(400)
+  usage(@Ctx() ctx: RequestContext, @Query() query: GatewayUsageQueryDto): Promise<GatewayUsageDto> {
+    return this.routes.usage(ctx, query);
   }
 }
 

@@ -5,11 +5,31 @@ import { Conflict, NotFound, ValidationFailed } from '@vaultrun/vault-core';
 import type { DataSource, EntityManager } from 'typeorm';
 import { AuditService } from '../audit/audit.service.js';
 import { actorOf, type RequestContext } from '../auth/principal.js';
-import { accountViewer, accountVisibleSql, positional } from '../vault/visibility.js';
+import { COST_LABELS, type CostLabel } from '@vaultrun/money';
+import { addToSplit, emptySplit } from '../money/spend.service.js';
+import { accountViewer, accountVisibleSql, positional, runVisibleInScanSql } from '../vault/visibility.js';
 import { APP_CONFIG, type AppConfig } from '../../config.js';
 import { GatewayDirectory } from './gateway-directory.js';
 import { GATEWAY_ROUTES } from './gateway-http.js';
-import type { CreateGatewayRouteDto, GatewayInfoDto, GatewayRouteDto, UpdateGatewayRouteDto } from './gateway-routes.dto.js';
+import type { CreateGatewayRouteDto, GatewayInfoDto, GatewayRouteDto, GatewayTokenUsageDto, GatewayUsageDto, GatewayUsageQueryDto, GatewayUsageTotalsDto, UpdateGatewayRouteDto } from './gateway-routes.dto.js';
+
+const DAY_MS = 86_400_000;
+const DEFAULT_USAGE_DAYS = 30;
+const MAX_USAGE_DAYS = 400;
+
+interface UsageRow {
+  token_id: string;
+  name: string | null;
+  prefix: string | null;
+  label: string | null;
+  calls: number;
+  succeeded: number;
+  failed: number;
+  blocked: number;
+  input_tokens: string;
+  output_tokens: string;
+  cost: string | null;
+}
 
 interface AccountSeen {
   id: string;
@@ -40,6 +60,57 @@ export class GatewayRoutesService {
       defaultMaxOutputTokens: g.defaultMaxOutputTokens,
       endpoints: GATEWAY_ROUTES.map((r) => `${r.method} ${r.path.replace(/^\/v1/, '')}`),
     };
+  }
+
+  /**
+   * Per-token usage of the gateway (docs/gateway.md#per-token-usage): the calls (runs of kind `gateway`) created in
+   * [since, until), by the token that made them — counts, tokens, and cost split by label. One GROUP BY over the
+   * workspace's runs of the range (runs_workspace_created_idx); only the calls on accounts the caller may see count.
+   */
+  async usage(ctx: RequestContext, query: GatewayUsageQueryDto): Promise<GatewayUsageDto> {
+    const until = query.until ?? new Date();
+    const since = query.since ?? new Date(until.getTime() - DEFAULT_USAGE_DAYS * DAY_MS);
+    if (since.getTime() >= until.getTime()) throw ValidationFailed.field('since', 'must be before until');
+    if (until.getTime() - since.getTime() > MAX_USAGE_DAYS * DAY_MS) throw ValidationFailed.field('since', `the range may span at most ${MAX_USAGE_DAYS} days`);
+    const params: unknown[] = [ctx.workspaceId, since, until];
+    const rows: UsageRow[] = await this.db.query(
+      `SELECT r.started_by_id AS token_id, t.name, t.prefix, r.cost_label AS label,
+              count(*)::int AS calls,
+              count(*) FILTER (WHERE r.status = 'succeeded')::int AS succeeded,
+              count(*) FILTER (WHERE r.status = 'failed')::int AS failed,
+              count(*) FILTER (WHERE r.status = 'blocked')::int AS blocked,
+              COALESCE(sum(r.input_tokens), 0)::text AS input_tokens,
+              COALESCE(sum(r.output_tokens), 0)::text AS output_tokens,
+              sum(r.cost_micro_usd)::text AS cost
+         FROM runs r
+         LEFT JOIN api_tokens t ON t.id = r.started_by_id AND t.workspace_id = r.workspace_id
+        WHERE r.workspace_id = $1 AND r.created_at >= $2 AND r.created_at < $3
+          AND r.kind = 'gateway' AND r.started_by_type = 'token'
+          AND ${runVisibleInScanSql('r', '$1', accountViewer(ctx.principal), positional(params))}
+        GROUP BY 1, 2, 3, 4`,
+      params,
+    );
+    const emptyTotals = (): GatewayUsageTotalsDto => ({ calls: 0, succeeded: 0, failed: 0, blocked: 0, inputTokens: 0, outputTokens: 0, spend: emptySplit() });
+    const add = (into: GatewayUsageTotalsDto, row: UsageRow) => {
+      into.calls += row.calls;
+      into.succeeded += row.succeeded;
+      into.failed += row.failed;
+      into.blocked += row.blocked;
+      into.inputTokens += Number(row.input_tokens);
+      into.outputTokens += Number(row.output_tokens);
+      // A call refused before any provider (blocked) has no label: it counts as a call, not as spend.
+      if (row.label && (COST_LABELS as readonly string[]).includes(row.label)) addToSplit(into.spend, row.label as CostLabel, row.calls, row.cost);
+    };
+    const total = emptyTotals();
+    const tokens = new Map<string, GatewayTokenUsageDto>();
+    for (const row of rows) {
+      const entry = tokens.get(row.token_id) ?? { tokenId: row.token_id, name: row.name, prefix: row.prefix, ...emptyTotals() };
+      tokens.set(row.token_id, entry);
+      add(entry, row);
+      add(total, row);
+    }
+    const list = [...tokens.values()].sort((a, b) => b.calls - a.calls || b.spend.costMicroUsd - a.spend.costMicroUsd || a.tokenId.localeCompare(b.tokenId));
+    return { since: since.toISOString(), until: until.toISOString(), total, tokens: list };
   }
 
   async list(ctx: RequestContext): Promise<GatewayRouteDto[]> {

@@ -105,7 +105,7 @@ export class RunEventDto {
 }
 
 export class RunGatewayDto {
-  @ApiProperty({ enum: ['chat.completions', 'responses', 'embeddings'] }) endpoint!: string;
+  @ApiProperty({ enum: ['chat.completions', 'responses', 'embeddings', 'messages'] }) endpoint!: string;
   @ApiProperty() stream!: boolean;
   @ApiProperty({ description: 'The model name the app sent (a route, `account/model`, or a model of the default account); `model` is what the provider was asked for' })
   requestedModel!: string;

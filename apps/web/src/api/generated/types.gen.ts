@@ -898,7 +898,7 @@ export type RunTimingsDto = {
 };
 
 export type RunGatewayDto = {
-    endpoint: 'chat.completions' | 'responses' | 'embeddings';
+    endpoint: 'chat.completions' | 'responses' | 'embeddings' | 'messages';
     stream: boolean;
     /**
      * The model name the app sent (a route, `account/model`, or a model of the default account); `model` is what the provider was asked for
@@ -2034,6 +2034,81 @@ export type GatewayInfoDto = {
      * The endpoints served under the base URL
      */
     endpoints: Array<string>;
+};
+
+export type GatewayUsageTotalsDto = {
+    /**
+     * Gateway calls recorded (every status)
+     */
+    calls: number;
+    succeeded: number;
+    failed: number;
+    /**
+     * Refused by a budget
+     */
+    blocked: number;
+    /**
+     * Prompt tokens the provider reported (or that were counted)
+     */
+    inputTokens: number;
+    /**
+     * Output tokens the provider reported (or that were counted)
+     */
+    outputTokens: number;
+    /**
+     * What the calls cost, split by cost label (calls that reached a provider)
+     */
+    spend: SpendSplitDto;
+};
+
+export type GatewayTokenUsageDto = {
+    /**
+     * Gateway calls recorded (every status)
+     */
+    calls: number;
+    succeeded: number;
+    failed: number;
+    /**
+     * Refused by a budget
+     */
+    blocked: number;
+    /**
+     * Prompt tokens the provider reported (or that were counted)
+     */
+    inputTokens: number;
+    /**
+     * Output tokens the provider reported (or that were counted)
+     */
+    outputTokens: number;
+    /**
+     * What the calls cost, split by cost label (calls that reached a provider)
+     */
+    spend: SpendSplitDto;
+    /**
+     * The API token that made the calls
+     */
+    tokenId: string;
+    /**
+     * The token's name (null once deleted)
+     */
+    name: string | null;
+    /**
+     * The token's visible prefix (never the token)
+     */
+    prefix: string | null;
+};
+
+export type GatewayUsageDto = {
+    since: string;
+    until: string;
+    /**
+     * Every token together
+     */
+    total: GatewayUsageTotalsDto;
+    /**
+     * One per token with calls in the range, most calls first
+     */
+    tokens: Array<GatewayTokenUsageDto>;
 };
 
 export type GatewayRouteTargetDto = {
@@ -4824,6 +4899,45 @@ export type GetGatewayInfoResponses = {
 };
 
 export type GetGatewayInfoResponse = GetGatewayInfoResponses[keyof GetGatewayInfoResponses];
+
+export type GetGatewayUsageData = {
+    body?: never;
+    path?: never;
+    query?: {
+        /**
+         * Calls made at or after; default: 30 days before `until`
+         */
+        since?: string;
+        /**
+         * Calls made before; default: now. At most 400 days after `since`
+         */
+        until?: string;
+    };
+    url: '/api/v1/gateway/usage';
+};
+
+export type GetGatewayUsageErrors = {
+    /**
+     * Invalid input: `errors` names each field at fault
+     */
+    400: ProblemDto;
+    /**
+     * No valid session or API token
+     */
+    401: ProblemDto;
+    /**
+     * Needs the `runs:read` permission
+     */
+    403: ProblemDto;
+};
+
+export type GetGatewayUsageError = GetGatewayUsageErrors[keyof GetGatewayUsageErrors];
+
+export type GetGatewayUsageResponses = {
+    200: GatewayUsageDto;
+};
+
+export type GetGatewayUsageResponse = GetGatewayUsageResponses[keyof GetGatewayUsageResponses];
 
 export type ListGatewayRoutesData = {
     body?: never;

@@ -685,7 +685,8 @@ export const zRunGatewayDto = z.object({
     endpoint: z.enum([
         'chat.completions',
         'responses',
-        'embeddings'
+        'embeddings',
+        'messages'
     ]),
     stream: z.boolean(),
     requestedModel: z.string(),
@@ -1358,6 +1359,36 @@ export const zGatewayInfoDto = z.object({
     endpoints: z.array(z.string())
 });
 
+export const zGatewayUsageTotalsDto = z.object({
+    calls: z.number(),
+    succeeded: z.number(),
+    failed: z.number(),
+    blocked: z.number(),
+    inputTokens: z.number(),
+    outputTokens: z.number(),
+    spend: zSpendSplitDto
+});
+
+export const zGatewayTokenUsageDto = z.object({
+    calls: z.number(),
+    succeeded: z.number(),
+    failed: z.number(),
+    blocked: z.number(),
+    inputTokens: z.number(),
+    outputTokens: z.number(),
+    spend: zSpendSplitDto,
+    tokenId: z.uuid(),
+    name: z.nullable(z.string()),
+    prefix: z.nullable(z.string())
+});
+
+export const zGatewayUsageDto = z.object({
+    since: z.iso.datetime(),
+    until: z.iso.datetime(),
+    total: zGatewayUsageTotalsDto,
+    tokens: z.array(zGatewayTokenUsageDto)
+});
+
 export const zGatewayRouteTargetDto = z.object({
     accountId: z.uuid(),
     accountName: z.nullable(z.string()),
@@ -1389,13 +1420,13 @@ export const zGatewayRouteTargetInputDto = z.object({
 });
 
 export const zCreateGatewayRouteDto = z.object({
-    name: z.string().check(z.minLength(1), z.maxLength(200)),
+    name: z.string().check(z.minLength(1), z.maxLength(200), z.regex(/^[\x21-\x7e]{1,200}$/)),
     description: z.nullish(z.string().check(z.maxLength(500))),
     targets: z.array(zGatewayRouteTargetInputDto).check(z.minLength(1), z.maxLength(8))
 });
 
 export const zUpdateGatewayRouteDto = z.object({
-    name: z.optional(z.string().check(z.minLength(1), z.maxLength(200))),
+    name: z.optional(z.string().check(z.minLength(1), z.maxLength(200), z.regex(/^[\x21-\x7e]{1,200}$/))),
     description: z.nullish(z.string().check(z.maxLength(500))),
     targets: z.optional(z.array(zGatewayRouteTargetInputDto).check(z.minLength(1), z.maxLength(8)))
 });
@@ -1965,6 +1996,13 @@ export const zCancelMissionPath = z.object({
 export const zCancelMissionResponse = zMissionDetailDto;
 
 export const zGetGatewayInfoResponse = zGatewayInfoDto;
+
+export const zGetGatewayUsageQuery = z.object({
+    since: z.optional(z.iso.datetime()),
+    until: z.optional(z.iso.datetime())
+});
+
+export const zGetGatewayUsageResponse = zGatewayUsageDto;
 
 export const zListGatewayRoutesResponse = zGatewayRouteListDto;
 

@@ -18,6 +18,7 @@ export const NAV_SECTIONS: { heading: string; items: NavItem[] }[] = [
       { to: '/missions', label: 'Missions', testId: 'nav-missions', needs: 'runs:read' },
       { to: '/runs', label: 'Runs', testId: 'nav-runs', needs: 'runs:read' },
       { to: '/comparisons', label: 'Comparisons', testId: 'nav-comparisons', needs: 'runs:read' },
+      { to: '/gateway', label: 'Gateway', testId: 'nav-gateway', needs: 'vault:read' },
       { to: '/budgets', label: 'Budgets', testId: 'nav-budgets', needs: 'budgets:read' },
     ],
   },

@@ -12,7 +12,16 @@ const SCOPES: { value: Scope; label: string; help: string }[] = [
   { value: 'read', label: 'read', help: 'View the workspace: accounts, operators, runs, budgets.' },
   { value: 'run', label: 'run', help: 'View, and start runs on the provider accounts the token may use.' },
   { value: 'admin', label: 'admin', help: 'Manage the workspace (but not API tokens).' },
+  { value: 'inference', label: 'inference', help: 'Call models through the OpenAI-compatible gateway (an app’s key); reads nothing of the workspace.' },
 ];
+
+/** The allow-list as typed: one model name per line or comma; a trailing * matches by prefix. */
+function modelList(text: string): string[] {
+  return text
+    .split(/[\n,]/)
+    .map((m) => m.trim())
+    .filter(Boolean);
+}
 
 export interface NewTokenSecret {
   id: string;
@@ -32,6 +41,7 @@ export function CreateTokenForm({ onCreated }: { onCreated: (secret: NewTokenSec
   const [name, setName] = useState('');
   const [scopes, setScopes] = useState<Scope[]>(['read']);
   const [expiry, setExpiry] = useState('');
+  const [allowedModels, setAllowedModels] = useState('');
   const requestCreate = createTokenMutation().mutationFn!;
   const create = useMutation({
     // The full token is handed to the parent's state and stripped from the result, so neither
@@ -45,6 +55,7 @@ export function CreateTokenForm({ onCreated }: { onCreated: (secret: NewTokenSec
       setName('');
       setScopes(['read']);
       setExpiry('');
+      setAllowedModels('');
       await queryClient.invalidateQueries({ queryKey: listTokensQueryKey() });
     },
   });
@@ -55,7 +66,13 @@ export function CreateTokenForm({ onCreated }: { onCreated: (secret: NewTokenSec
 
   // The token stops working at the end of the chosen day, local time.
   const expiresAt = expiry ? new Date(`${expiry}T23:59:59`).toISOString() : undefined;
-  const body: CreateTokenDto = { name: name.trim(), scopes: SCOPES.map((s) => s.value).filter((s) => scopes.includes(s)), ...(expiresAt ? { expiresAt } : {}) };
+  const models = scopes.includes('inference') ? modelList(allowedModels) : [];
+  const body: CreateTokenDto = {
+    name: name.trim(),
+    scopes: SCOPES.map((s) => s.value).filter((s) => scopes.includes(s)),
+    ...(models.length ? { allowedModels: models } : {}),
+    ...(expiresAt ? { expiresAt } : {}),
+  };
   const rules = useFormRules(zCreateTokenDto, body);
 
   function submit(event: FormEvent) {
@@ -106,6 +123,26 @@ export function CreateTokenForm({ onCreated }: { onCreated: (secret: NewTokenSec
           </div>
           <FieldError error={create.error} field="scopes" />
         </fieldset>
+        {scopes.includes('inference') ? (
+          <div className="field">
+            <label htmlFor="token-allowed-models">Models it may call (optional)</label>
+            <textarea
+              id="token-allowed-models"
+              data-testid="token-allowed-models"
+              rows={2}
+              value={allowedModels}
+              spellCheck={false}
+              placeholder={'e.g. fast, gpt-4o*'}
+              aria-describedby="token-allowed-models-hint"
+              onChange={(e) => setAllowedModels(e.target.value)}
+            />
+            <p className="field-hint" id="token-allowed-models-hint">
+              Model names as the app sends them (a route, <code className="mono">account-name/model</code>, a model), one per line or comma; a trailing{' '}
+              <code className="mono">*</code> matches by prefix. Empty: every model of the accounts the token may use. It cannot be changed later.
+            </p>
+            {rules.errors.allowedModels ? <p className="field-error">{rules.errors.allowedModels}</p> : <FieldError error={create.error} field="allowedModels" />}
+          </div>
+        ) : null}
         <div className="form-actions">
           <button type="submit" className="btn btn-primary" data-testid="token-create" disabled={create.isPending || !name.trim() || scopes.length === 0}>
             {create.isPending ? 'Creating…' : 'Create token'}

@@ -24,6 +24,7 @@ const SCOPE_FILTERS = [
   { value: 'read', label: 'read' },
   { value: 'run', label: 'run' },
   { value: 'admin', label: 'admin' },
+  { value: 'inference', label: 'inference' },
 ];
 const DEFAULT_SORT: SortState = { key: 'created', direction: 'desc' };
 
@@ -84,6 +85,11 @@ export function TokensPage() {
               {s}
             </span>
           ))}
+          {t.allowedModels?.length ? (
+            <span className="muted small" data-testid="token-allowed-models-list">
+              models: {t.allowedModels.join(', ')}
+            </span>
+          ) : null}
         </span>
       ),
     },
