@@ -26,6 +26,17 @@ const PENDING_VARIABLES = new Map([
   ['DATABASE_POOL_MODE', false],
   ['DATABASE_READ_URL', true],
 ]);
+// API versions the package still has schemas for but current clusters no longer serve (removed in 1.16–1.26).
+const REMOVED_API_VERSIONS = new Set([
+  'extensions/v1beta1',
+  'apps/v1beta1',
+  'apps/v1beta2',
+  'batch/v1beta1',
+  'policy/v1beta1',
+  'autoscaling/v2beta1',
+  'autoscaling/v2beta2',
+  'networking.k8s.io/v1beta1',
+]);
 // Secret keys the manifests use that are not process variables (the migration Job's direct PostgreSQL URL).
 const EXTRA_SECRET_KEYS = new Set(['DATABASE_DIRECT_URL']);
 
@@ -221,6 +232,11 @@ export async function checkManifests(paths) {
     } catch (err) {
       if (err?.code !== 'ERR_PACKAGE_PATH_NOT_EXPORTED' && err?.code !== 'ERR_MODULE_NOT_FOUND') throw err;
       // Not a kind the schemas know: reported just below.
+    }
+    if (REMOVED_API_VERSIONS.has(d.data.apiVersion)) {
+      problems.push(`${d.label}: apiVersion ${d.data.apiVersion} was removed from Kubernetes; use the current version of ${d.data.kind}`);
+      d.skipTypes = true;
+      continue;
     }
     if (!Model) {
       problems.push(`${d.label}: unknown apiVersion/kind ${d.data.apiVersion}/${d.data.kind}`);

@@ -42,6 +42,8 @@ describe('Kubernetes manifests (pnpm k8s:check)', () => {
       cpSync(join(ROOT, 'deploy/k8s'), dir, { recursive: true });
       // A field Kubernetes does not know (the schemas alone would let it through).
       edit(dir, 'api.yaml', 'readinessProbe:', 'readinesProbe:');
+      // An API version clusters no longer serve (the package still has its schema).
+      edit(dir, 'api.yaml', 'apiVersion: policy/v1', 'apiVersion: policy/v1beta1');
       // A wrong type.
       edit(dir, 'worker.yaml', 'replicas: 2', 'replicas: two');
       // A secret in the ConfigMap, and a misspelt variable.
@@ -63,6 +65,7 @@ describe('Kubernetes manifests (pnpm k8s:check)', () => {
       const lines = r.stderr.split('\n');
       const has = (file: string, text: string) => lines.some((l) => l.includes(file) && l.includes(text));
       expect(has('api.yaml', 'unknown field readinesProbe')).toBe(true);
+      expect(has('api.yaml', 'apiVersion policy/v1beta1 was removed from Kubernetes')).toBe(true);
       expect(has('worker.yaml', 'spec/replicas must be integer')).toBe(true);
       expect(has('configmap.yaml', 'VAULTRUN_MASTER_KEYS is a secret')).toBe(true);
       expect(has('configmap.yaml', 'VAULTRUN_RUN_CONCURENCY is not a Vaultrun variable')).toBe(true);
