@@ -17,15 +17,6 @@ import { parseAllDocuments } from 'yaml';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
-// Variables that the runtime side of issue 16 adds to variables.ts (branch i16-scale-run). Accepted here until that
-// branch is merged; afterwards the schema knows them and this list can go.
-const PENDING_VARIABLES = new Map([
-  ['REDIS_SENTINELS', false],
-  ['REDIS_SENTINEL_MASTER', false],
-  ['REDIS_SENTINEL_PASSWORD', true],
-  ['DATABASE_POOL_MODE', false],
-  ['DATABASE_READ_URL', true],
-]);
 // API versions the package still has schemas for but current clusters no longer serve (removed in 1.16–1.26).
 const REMOVED_API_VERSIONS = new Set([
   'extensions/v1beta1',
@@ -45,7 +36,6 @@ async function loadConfig() {
   if (!existsSync(dist)) throw new Error('packages/config is not built: run `pnpm --filter @vaultrun/config build` first');
   const config = await import(pathToFileURL(dist).href);
   const known = new Map(config.VARIABLE_DOCS.map((v) => [v.name, v.secret]));
-  for (const [name, secret] of PENDING_VARIABLES) if (!known.has(name)) known.set(name, secret);
   return { known, apiConfig: config.apiConfig, workerConfig: config.workerConfig };
 }
 
