@@ -10,7 +10,8 @@
  * - `POST /openai/deployments/<deployment>/chat/completions?api-version=…` → a `chat.completion` like the OpenAI
  *   fake's (`Fake reply to: …`, or the plainest JSON for a json_schema response format; usage from the mock's token
  *   model; `model` is the deployment's model with a date, as Azure answers). An unknown deployment gets Azure's 404
- *   DeploymentNotFound.
+ *   DeploymentNotFound. With `stream: true`, the same answer as `chat.completion.chunk` events (Azure's first event
+ *   carries only `prompt_filter_results`), a usage chunk when `stream_options.include_usage` asks, then `[DONE]`.
  *
  * Every answer carries `apim-request-id` and, for a keyed request, `x-ratelimit-limit-requests` (options.rateLimits,
  * default 60), `x-ratelimit-remaining-requests`, `x-ratelimit-limit-tokens` (default 10000), `x-ratelimit-remaining-tokens`.
@@ -27,7 +28,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { type CountedMessage, plainJsonForSchema, simulatedUsage } from '@vaultrun/providers';
-import { type FakeHttpRequest, type FakeHttpResponse, type FakeHttpServer, startFakeHttp } from './fake-http.js';
+import { type FakeHttpRequest, type FakeHttpResponse, type FakeHttpServer, type FakeSseEvent, startFakeHttp, streamPieces } from './fake-http.js';
 
 export interface FakeAzureDeployment {
   id: string;
@@ -113,20 +114,29 @@ export async function startFakeAzureOpenAI(options: FakeAzureOpenAIOptions = {})
         ? JSON.stringify(plainJsonForSchema(typeof schema === 'object' && schema !== null ? (schema as Record<string, unknown>) : {}))
         : `Fake reply to: ${typeof lastUser?.content === 'string' ? lastUser.content : ''}`;
     const usage = simulatedUsage(messagesOf(body), content ?? '');
+    const id = `chatcmpl-${randomBytes(12).toString('hex')}`;
+    const model = `${deployment.model}-2024-07-18`;
+    const usageBody = { prompt_tokens: usage.inputTokens, completion_tokens: usage.outputTokens, total_tokens: usage.inputTokens + usage.outputTokens, prompt_tokens_details: { cached_tokens: 0 } };
+    if ((request.body as { stream?: unknown } | null)?.stream === true) {
+      const chunk = (choices: unknown[], extra: Record<string, unknown> = {}) => ({ data: { id, object: 'chat.completion.chunk', created: Math.floor(Date.now() / 1000), model, choices, ...extra } });
+      const events: FakeSseEvent[] = [{ data: { id: '', object: '', created: 0, model: '', choices: [], prompt_filter_results: [{ prompt_index: 0, content_filter_results: {} }] } }];
+      events.push(chunk([{ index: 0, delta: { role: 'assistant', content: '' }, finish_reason: null }]));
+      for (const piece of streamPieces(content ?? '')) events.push(chunk([{ index: 0, delta: { content: piece }, finish_reason: null, content_filter_results: {} }]));
+      events.push(chunk([{ index: 0, delta: {}, finish_reason: filteredOut ? 'content_filter' : 'stop' }]));
+      const includeUsage = (request.body as { stream_options?: { include_usage?: unknown } }).stream_options?.include_usage === true;
+      if (includeUsage) events.push(chunk([], { usage: usageBody }));
+      events.push({ data: '[DONE]', raw: true });
+      return { status: 200, sse: events };
+    }
     return {
       status: 200,
       body: {
-        id: `chatcmpl-${randomBytes(12).toString('hex')}`,
+        id,
         object: 'chat.completion',
         created: Math.floor(Date.now() / 1000),
-        model: `${deployment.model}-2024-07-18`,
+        model,
         choices: [{ index: 0, message: { role: 'assistant', content, refusal: null }, finish_reason: filteredOut ? 'content_filter' : 'stop', logprobs: null, content_filter_results: {} }],
-        usage: {
-          prompt_tokens: usage.inputTokens,
-          completion_tokens: usage.outputTokens,
-          total_tokens: usage.inputTokens + usage.outputTokens,
-          prompt_tokens_details: { cached_tokens: 0 },
-        },
+        usage: usageBody,
         prompt_filter_results: [{ prompt_index: 0, content_filter_results: {} }],
       },
     };

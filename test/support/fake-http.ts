@@ -35,6 +35,8 @@ export interface FakeSseEvent {
   /** The `event:` line (Anthropic names its events; Gemini sends data lines only). */
   event?: string;
   data: unknown;
+  /** `data` is written as it is (a string such as OpenAI's `[DONE]`), not as JSON. */
+  raw?: boolean;
 }
 
 export interface FakeHttpResponse {
@@ -138,7 +140,7 @@ export async function startFakeHttp(options: FakeHttpOptions): Promise<FakeHttpS
     if (answer.sse) {
       res.writeHead(answer.status, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', ...common });
       for (const event of answer.sse) {
-        res.write(`${event.event ? `event: ${event.event}\n` : ''}data: ${JSON.stringify(event.data)}\n\n`);
+        res.write(`${event.event ? `event: ${event.event}\n` : ''}data: ${event.raw ? String(event.data) : JSON.stringify(event.data)}\n\n`);
       }
       res.end();
       return;

@@ -264,4 +264,20 @@ describe('azure-openai upstream', () => {
     expect(await failure(call(az('azure-ratelimit-0000000000000000'), body))).toMatchObject({ code: 'rate_limited' });
     expect(azure.requests).toHaveLength(2);
   });
+
+  it('forwards a stream as Azure sends it, usage chunk included', async () => {
+    const body = { model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'Stream to me' }], stream: true };
+    const stream = (await call(az(), body)) as GatewayStream;
+    expect(stream.kind).toBe('stream');
+    const got = await drain(stream);
+    const sent = azure.requests[0]!;
+    expect(sent.pathname).toBe('/openai/deployments/gpt-4o-mini/chat/completions');
+    expect(sent.body).toMatchObject({ stream: true, stream_options: { include_usage: true } });
+    expect(got.content).toBe('Fake reply to: Stream to me');
+    expect(got.finish).toEqual(['stop']);
+    expect(got.done).toBe(true);
+    expect(got.usage?.inputTokens).toBeGreaterThan(0);
+    expect(got.usage?.outputTokens).toBeGreaterThan(0);
+    expect(stream.providerRequestId).toBe(sent.requestId);
+  });
 });
