@@ -16,6 +16,7 @@ import { BootstrapModule } from './modules/bootstrap/bootstrap.module.js';
 import { ComparisonsModule } from './modules/comparisons/comparisons.module.js';
 import { GatewayModule } from './modules/gateway/gateway.module.js';
 import { GatewayRoutesModule } from './modules/gateway/gateway-routes.module.js';
+import { InstanceModule } from './modules/instance/instance.module.js';
 import { HealthModule } from './modules/health/health.module.js';
 import { MembersModule } from './modules/members/members.module.js';
 import { TokensModule } from './modules/tokens/tokens.module.js';
@@ -61,6 +62,7 @@ export class AppModule {
         GatewayModule,
         GatewayRoutesModule,
         AnalyticsModule,
+        InstanceModule,
       ],
       providers: [
         { provide: APP_FILTER, useClass: ProblemDetailsFilter },

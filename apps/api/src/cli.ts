@@ -7,6 +7,8 @@
  *   vault:rotate [--batch N]           re-wrap every data key under the active master key (online, resumable), and upgrade
  *                                      secrets older versions stored (v1 → endpoint-bound v2, HMAC fingerprints, webhook secrets)
  *   admin:reset-password <email>       set a new generated password for a user and end their sessions
+ *   admin:grant <email>                make a user an instance administrator (the Instance area, /api/v1/instance)
+ *   admin:revoke <email>               take it back (never from the last instance administrator)
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { hash } from '@node-rs/argon2';
@@ -131,8 +133,50 @@ async function main(): Promise<number> {
         return 0;
       });
     }
+    case 'admin:grant':
+    case 'admin:revoke': {
+      const grant = command === 'admin:grant';
+      const email = rest[0]?.trim().toLowerCase();
+      if (!email) {
+        process.stderr.write(`usage: vaultrun ${command} <email>\n`);
+        return 2;
+      }
+      return withDatabase((db) =>
+        db.transaction(async (m) => {
+          // One at a time: two revokes at once must not leave the instance without an administrator.
+          await m.query(`SELECT pg_advisory_xact_lock(hashtext('vaultrun:instance-admins'))`);
+          const user = await m.getRepository(User).findOne({ where: { email } });
+          if (!user) {
+            process.stderr.write(`No user with email ${email}. They must sign up first (an invitation to a workspace), then run this again.\n`);
+            return 1;
+          }
+          if (user.isInstanceAdmin === grant) {
+            say(`${email} ${grant ? 'is already' : 'is not'} an instance administrator: nothing changed.`);
+            return 0;
+          }
+          if (!grant) {
+            const admins = await m.getRepository(User).count({ where: { isInstanceAdmin: true } });
+            if (admins <= 1) {
+              process.stderr.write(`${email} is the last instance administrator: grant another user first (vaultrun admin:grant <email>), then revoke.\n`);
+              return 1;
+            }
+          }
+          await m.getRepository(User).update({ id: user.id }, { isInstanceAdmin: grant });
+          await recordAudit(m, {
+            workspaceId: null,
+            actor: SYSTEM_ACTOR(`vaultrun ${command}`),
+            action: grant ? 'instance.admin.grant' : 'instance.admin.revoke',
+            targetType: 'user',
+            targetId: user.id,
+            metadata: { email },
+          });
+          say(grant ? `${email} is now an instance administrator (the Instance area of the console).` : `${email} is no longer an instance administrator.`);
+          return 0;
+        }),
+      );
+    }
     default:
-      process.stderr.write('usage: vaultrun keys:generate [--version N] | vault:status | vault:rotate [--batch N] | admin:reset-password <email>\n');
+      process.stderr.write('usage: vaultrun keys:generate [--version N] | vault:status | vault:rotate [--batch N] | admin:reset-password <email> | admin:grant <email> | admin:revoke <email>\n');
       return 2;
   }
 }

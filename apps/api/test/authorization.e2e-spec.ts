@@ -13,7 +13,7 @@ import supertest from 'supertest';
 import { fastifyPathOf, GATEWAY_ROUTES } from '../src/modules/gateway/gateway-http.js';
 import { inferenceToken } from '../../../test/support/gateway.js';
 
-type Auth = { kind: 'public' } | { kind: 'signed-in' } | { kind: 'permission'; permission: Permission };
+type Auth = { kind: 'public' } | { kind: 'signed-in' } | { kind: 'instance-admin' } | { kind: 'permission'; permission: Permission };
 interface Operation {
   method: 'get' | 'post' | 'patch' | 'put' | 'delete';
   path: string;
@@ -24,7 +24,7 @@ type Schema = { $ref?: string; type?: string; format?: string; example?: unknown
 type Doc = { paths: Record<string, Record<string, { 'x-vaultrun-auth'?: Auth; requestBody?: { content: Record<string, { schema: Schema }> } }>>; components: { schemas: Record<string, Schema> } };
 
 /** Codes that mean "the guard said no" — anything else means the request got past authorization. */
-const DENIED = new Set(['unauthenticated', 'session_expired', 'invalid_token', 'forbidden', 'csrf_failed', 'session_required', 'no_workspace', 'no_access_policy']);
+const DENIED = new Set(['unauthenticated', 'session_expired', 'invalid_token', 'forbidden', 'csrf_failed', 'session_required', 'no_workspace', 'no_access_policy', 'instance_admin_required']);
 
 function operations(doc: Doc): Operation[] {
   const ops: Operation[] = [];
@@ -148,6 +148,10 @@ const EXPECTED_POLICY: Record<string, string> = {
   'GET /api/v1/gateway/routes/{routeId}': 'vault:read',
   'PATCH /api/v1/gateway/routes/{routeId}': 'vault:manage',
   'DELETE /api/v1/gateway/routes/{routeId}': 'vault:manage',
+  'GET /api/v1/instance/workspaces': 'instance-admin',
+  'POST /api/v1/instance/workspaces/{id}/suspend': 'instance-admin',
+  'POST /api/v1/instance/workspaces/{id}/resume': 'instance-admin',
+  'GET /api/v1/instance/audit': 'instance-admin',
 };
 
 /**
@@ -278,12 +282,43 @@ describe('authorization: every route × every caller', () => {
       // A fresh session per call: some signed-in routes (logout, create workspace) change the session itself.
       const session: Session = await signIn(api.url, a.users[role]);
       const res = await send(as(session), op);
-      const allowed = op.auth.kind === 'signed-in' || ROLE_PERMISSIONS[role].has(op.auth.permission);
+      // Instance routes: no workspace role grants them (these users are not instance administrators).
+      const allowed = op.auth.kind === 'signed-in' || (op.auth.kind === 'permission' && ROLE_PERMISSIONS[role].has(op.auth.permission));
       const outcome = { op: `${op.method} ${op.path}`, status: res.status, denied: res.status === 401 || res.status === 403 ? DENIED.has(res.body.code) : false };
       expect(outcome).toEqual({ ...outcome, denied: !allowed });
       if (!allowed) expect(res.status).toBe(403);
       expect(res.status).toBeLessThan(500);
     }
+  });
+
+  it('an instance administrator gets past the guard on every instance route (and only there beyond its role); a non-admin gets 403 instance_admin_required', async () => {
+    const instanceOps = ops.filter((o) => o.auth.kind === 'instance-admin');
+    expect(instanceOps.length).toBe(4);
+    // The viewer of workspace B, made an instance administrator: its workspace role stays viewer.
+    const viewerB = b.users.viewer;
+    await api.db.query(`UPDATE users SET is_instance_admin = true WHERE id = $1`, [viewerB.id]);
+    try {
+      for (const op of ops) {
+        if (op.auth.kind === 'public') continue;
+        const session = await signIn(api.url, viewerB);
+        // Random ids only: a suspend here must never hit a real workspace (404 is "past the guard").
+        const res = await send(as(session), op, {});
+        const allowed = op.auth.kind !== 'permission' || ROLE_PERMISSIONS.viewer.has(op.auth.permission);
+        const outcome = { op: `${op.method} ${op.path}`, status: res.status, denied: res.status === 401 || res.status === 403 ? DENIED.has(res.body.code) : false };
+        expect(outcome).toEqual({ ...outcome, denied: !allowed });
+        expect(res.status).toBeLessThan(500);
+      }
+      const me = await as(await signIn(api.url, viewerB)).get('/api/v1/auth/me');
+      expect(me.body.isInstanceAdmin).toBe(true);
+    } finally {
+      await api.db.query(`UPDATE users SET is_instance_admin = false WHERE id = $1`, [viewerB.id]);
+    }
+    const owner = await signIn(api.url, a.users.owner);
+    for (const op of instanceOps) {
+      const res = await send(as(owner), op, {});
+      expect([op.path, res.status, res.body.code]).toEqual([op.path, 403, 'instance_admin_required']);
+    }
+    expect((await as(owner).get('/api/v1/auth/me')).body.isInstanceAdmin).toBe(false);
   });
 
   it.each(['read', 'run', 'admin', 'inference'] as const)('API token with scope %s gets exactly what the scope grants', async (scope) => {

@@ -33,6 +33,7 @@ describe('first start', () => {
     expect(login.status).toBe(200);
     expect(login.body.workspace).toMatchObject({ name: 'Acme AI', role: 'owner' });
     expect(login.body.user.name).toBe('Admin'); // VAULTRUN_ADMIN_NAME's default: never a nameless owner
+    expect(login.body.isInstanceAdmin).toBe(true); // the first owner is the instance administrator (docs/managed.md)
     const [{ users }] = await api.db.query(`SELECT count(*)::int AS users FROM users`);
     expect(users).toBe(1);
     const rows = await api.db.query(`SELECT password_hash FROM users`);

@@ -132,6 +132,8 @@ describe('console quality: every route, both sizes, both colour schemes', () => 
   beforeAll(async () => {
     fake = await startFakeOpenAI({ models: ['gpt-4.1-mini'] });
     stack = await startStack({ apiEnv: { VAULTRUN_CONSOLE_DIST: consoleDist }, workerEnv: { VAULTRUN_RECONCILE_EVERY_MS: '500' } });
+    // The owner is also an instance administrator here, so the Instance pages are visited too.
+    await stack.api.db.query(`UPDATE users SET is_instance_admin = true WHERE id = $1`, [stack.ws.users.owner.id]);
     const owner = await (await import('../../../test/support/api.js')).signIn(stack.api.url, stack.ws.users.owner);
     const api = as(owner);
 

@@ -6,7 +6,7 @@ import type { DataSource, EntityManager } from 'typeorm';
 import { DomainError } from '@vaultrun/vault-core';
 import { type RunQuote, worstCaseWithOutput } from './quote.js';
 
-export type RefusalCode = 'budget_exhausted' | 'unpriced_model' | 'cost_cap_exceeded';
+export type RefusalCode = 'budget_exhausted' | 'unpriced_model' | 'cost_cap_exceeded' | 'workspace_suspended';
 
 /** Why a run may not start: the run ends `blocked` with this message (or POST /runs answers with it). */
 export interface Refusal {

@@ -84,3 +84,14 @@ export class TooManyRequests extends DomainError {
     super(code, 'rate_limited', message, { details: { retryAfterSeconds } });
   }
 }
+
+/** The workspace was suspended by an instance administrator: new runs and gateway calls are refused (reading still works). */
+export class WorkspaceSuspended extends Forbidden {
+  constructor(reason: string | null) {
+    super(workspaceSuspendedMessage(reason), 'workspace_suspended', { reason });
+  }
+}
+
+export function workspaceSuspendedMessage(reason: string | null): string {
+  return `This workspace is suspended by an instance administrator${reason ? ` (reason: ${reason})` : ''}: new runs and gateway calls are refused until it is resumed. Members can still sign in and read.`;
+}

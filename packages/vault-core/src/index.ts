@@ -30,6 +30,8 @@ export {
   TooManyRequests,
   Unauthenticated,
   ValidationFailed,
+  WorkspaceSuspended,
+  workspaceSuspendedMessage,
 } from './errors.js';
 export { purgeExpiredSessions } from './maintenance.js';
 export { endpointOf } from './vault/endpoint.js';

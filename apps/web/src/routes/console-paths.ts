@@ -23,6 +23,8 @@ export const CONSOLE_PATHS = [
   'tokens',
   'audit',
   'settings',
+  'instance',
+  'instance/audit',
 ] as const;
 
 export type ConsolePath = (typeof CONSOLE_PATHS)[number];

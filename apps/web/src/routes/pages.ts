@@ -21,5 +21,7 @@ export const PAGES: Record<ConsolePath, () => Promise<ComponentType>> = {
   members: async () => (await import('../features/members/MembersPage.js')).MembersPage,
   tokens: async () => (await import('../features/tokens/TokensPage.js')).TokensPage,
   audit: async () => (await import('../features/audit/AuditPage.js')).AuditPage,
+  instance: async () => (await import('../features/instance/InstancePage.js')).InstancePage,
+  'instance/audit': async () => (await import('../features/instance/InstanceAuditPage.js')).InstanceAuditPage,
   settings: async () => (await import('../features/settings/SettingsPage.js')).SettingsPage,
 };

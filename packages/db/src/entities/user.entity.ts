@@ -17,6 +17,10 @@ export class User {
   @Column({ type: 'text' })
   passwordHash!: string;
 
+  /** Instance administrator: may use the `/api/v1/instance` routes (separate from workspace roles; never via API tokens). */
+  @Column({ type: 'boolean', default: false })
+  isInstanceAdmin!: boolean;
+
   @CreateDateColumn({ type: 'timestamptz' })
   createdAt!: Date;
 

@@ -51,6 +51,13 @@ export class Workspace {
   @Column({ type: 'text', default: 'metadata_only' })
   gatewayRetention!: GatewayRetention;
 
+  /** Set by an instance administrator: new runs and gateway calls are refused, queued runs do not start. */
+  @Column({ type: 'timestamptz', nullable: true })
+  suspendedAt!: Date | null;
+
+  @Column({ type: 'text', nullable: true })
+  suspendedReason!: string | null;
+
   @CreateDateColumn({ type: 'timestamptz' })
   createdAt!: Date;
 

@@ -1,6 +1,7 @@
 import type { AccountStatus, Run } from '@vaultrun/db';
 import { estimatePromptTokens, estimateRequestPromptTokens, PROVIDER_ERRORS, type ProviderErrorCode } from '@vaultrun/providers';
 import { costCapRefusal, overridesOf, quoteRun } from '@vaultrun/money';
+import { workspaceSuspendedMessage } from '@vaultrun/vault-core';
 import { STEP_PARK_MS } from '../missions/engine.js';
 import type { ExecuteOutcome, ExecutorDeps, Pricing } from './execution.js';
 import type { Denial } from './limits.js';
@@ -92,8 +93,12 @@ export class RunExecutor {
     return result;
   }
 
-  private async proceed({ run, account, priceOverrides, costSync, calibration }: RunForExecution): Promise<ExecuteOutcome> {
+  private async proceed({ run, account, priceOverrides, costSync, calibration, suspension }: RunForExecution): Promise<ExecuteOutcome> {
     const outcomes = this.outcomes;
+    // Suspended by an instance administrator (docs/managed.md): a queued run does not start; it ends blocked, saying why.
+    if (suspension) {
+      return outcomes.block(run, { code: 'workspace_suspended', message: workspaceSuspendedMessage(suspension.reason), budgetId: null, details: {} }, ['queued', 'waiting', 'running']);
+    }
     if (!account) return outcomes.fail(run, 'account_missing', 'The provider account of this run was deleted.');
     if (account.status === 'disabled') return outcomes.fail(run, 'account_disabled', `The provider account "${account.name}" is disabled.`);
     const unusable = UNUSABLE[account.status];

@@ -171,6 +171,8 @@ export interface RunForExecution {
   costSync: boolean;
   /** The account's calibrated prompt ratio for the run's model (token_calibrations), if any. */
   calibration: number | null;
+  /** The workspace is suspended by an instance administrator: the run must not start (null when active). */
+  suspension: { reason: string | null } | null;
 }
 
 /** `LOAD_FOR_EXECUTION`'s row: the run's columns and its account's, prefixed. */
@@ -192,6 +194,8 @@ export type RunForExecutionRow = RunRow & {
   price_overrides: PriceOverrideRow[] | null;
   cost_sync: boolean;
   calibration: number | null;
+  workspace_suspended: boolean;
+  workspace_suspended_reason: string | null;
 };
 
 /**
@@ -207,8 +211,9 @@ const LOAD_FOR_EXECUTION = `SELECT r.*,
                   'cachedInputMicroUsdPerM', o.cached_input_micro_usd_per_m, 'outputMicroUsdPerM', o.output_micro_usd_per_m))
           FROM price_overrides o WHERE o.workspace_id = r.workspace_id) AS price_overrides,
        EXISTS (SELECT 1 FROM provider_secrets s WHERE s.account_id = a.id AND s.purpose = 'admin_key') AS cost_sync,
-       (SELECT c.high_ratio_permille FROM token_calibrations c WHERE c.account_id = r.account_id AND c.model = r.model) AS calibration
-  FROM runs r LEFT JOIN provider_accounts a ON a.id = r.account_id AND a.workspace_id = r.workspace_id WHERE r.id = $1`;
+       (SELECT c.high_ratio_permille FROM token_calibrations c WHERE c.account_id = r.account_id AND c.model = r.model) AS calibration,
+       w.suspended_at IS NOT NULL AS workspace_suspended, w.suspended_reason AS workspace_suspended_reason
+  FROM runs r JOIN workspaces w ON w.id = r.workspace_id LEFT JOIN provider_accounts a ON a.id = r.account_id AND a.workspace_id = r.workspace_id WHERE r.id = $1`;
 
 /** The one mapping of `LOAD_FOR_EXECUTION`'s row. */
 export function runForExecutionFromRow(row: RunForExecutionRow): RunForExecution {
@@ -229,6 +234,8 @@ export function runForExecutionFromRow(row: RunForExecutionRow): RunForExecution
     price_overrides: priceOverrides,
     cost_sync: costSync,
     calibration,
+    workspace_suspended: suspended,
+    workspace_suspended_reason: suspendedReason,
     ...run
   } = row;
   // The account's NOT NULL columns are null only together, when the join found no account.
@@ -236,7 +243,7 @@ export function runForExecutionFromRow(row: RunForExecutionRow): RunForExecution
     accountId !== null && name !== null && kind !== null && status !== null && maxConcurrency !== null && dekVersion !== null
       ? { id: accountId, workspaceId: run.workspace_id, name, kind, status, lastErrorCode, providerLimits, maxConcurrency, requestsPerMinute, tokensPerMinute, dekVersion, baseUrl, mockSettings, apiVersion }
       : null;
-  return { run: runFromRow(run), account, priceOverrides, costSync, calibration };
+  return { run: runFromRow(run), account, priceOverrides, costSync, calibration, suspension: suspended ? { reason: suspendedReason } : null };
 }
 
 /** Loads a run for execution (null when there is no such run). */

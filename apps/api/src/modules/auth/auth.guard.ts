@@ -41,6 +41,11 @@ export class AuthGuard implements CanActivate {
       if (principal.kind !== 'user') throw new Forbidden('This action needs a console session; API tokens cannot use it.', 'session_required');
       return true;
     }
+    if (policy.kind === 'instance-admin') {
+      if (principal.kind !== 'user') throw new Forbidden('Instance administration needs a console session; API tokens cannot use it.', 'session_required');
+      if (!principal.isInstanceAdmin) throw new Forbidden('This needs an instance administrator.', 'instance_admin_required');
+      return true;
+    }
     if (!principal.workspaceId) {
       throw new Forbidden('You are not a member of the selected workspace. Switch to one of your workspaces.', 'no_workspace');
     }

@@ -140,6 +140,7 @@ export class AuthService {
       workspace: workspaces.find((w) => w.id === principal.workspaceId) ?? null,
       permissions: [...principal.permissions].sort(),
       workspaces,
+      isInstanceAdmin: user.isInstanceAdmin,
       csrfToken: principal.csrfToken,
     };
   }

@@ -6,7 +6,7 @@ import { ProblemDto } from '../../common/problem.dto.js';
 import type { RequestContext, UserPrincipal } from './principal.js';
 
 export const AUTH_POLICY = 'vaultrun:auth-policy';
-export type AuthPolicy = { kind: 'public' } | { kind: 'signed-in' } | { kind: 'permission'; permission: Permission };
+export type AuthPolicy = { kind: 'public' } | { kind: 'signed-in' } | { kind: 'instance-admin' } | { kind: 'permission'; permission: Permission };
 
 const problem = (status: number, description: string) => ApiResponse({ status, description, type: ProblemDto });
 
@@ -22,6 +22,16 @@ export const SignedIn = () =>
     ApiCookieAuth('session'),
     problem(401, 'Not signed in'),
     problem(403, 'Needs a console session (API tokens are refused) or the CSRF token is missing'),
+  );
+
+/** A console session of an instance administrator (`/api/v1/instance/...`); API tokens are always refused. */
+export const InstanceAdmin = () =>
+  applyDecorators(
+    SetMetadata(AUTH_POLICY, { kind: 'instance-admin' } satisfies AuthPolicy),
+    ApiExtension('x-vaultrun-auth', { kind: 'instance-admin' }),
+    ApiCookieAuth('session'),
+    problem(401, 'Not signed in'),
+    problem(403, 'Needs an instance administrator\'s console session (API tokens are refused) or the CSRF token is missing'),
   );
 
 /** The caller's role (session) or scopes (API token) must grant `permission` in the current workspace. */
@@ -43,7 +53,7 @@ export const Ctx = createParamDecorator((_: unknown, host: ExecutionContext): Re
   return { workspaceId: principal.workspaceId, principal, ip: request.ip, requestId: String(request.id) };
 });
 
-/** The signed-in console user; only on routes guarded by `SignedIn`. */
+/** The signed-in console user; only on routes guarded by `SignedIn` or `InstanceAdmin`. */
 export const CurrentUser = createParamDecorator((_: unknown, host: ExecutionContext): UserPrincipal => {
   const principal = host.switchToHttp().getRequest<FastifyRequest>().principal;
   if (principal?.kind !== 'user') throw new Error('CurrentUser used on a route without SignedIn');

@@ -10,6 +10,8 @@ export interface UserPrincipal {
   /** Null when the session's workspace is gone or the user was removed from it. */
   workspaceId: string | null;
   role: Role | null;
+  /** Instance administrator (users.is_instance_admin): the only way into `/api/v1/instance`; tokens never have it. */
+  isInstanceAdmin: boolean;
   permissions: ReadonlySet<Permission>;
 }
 

@@ -15,6 +15,7 @@ interface SessionRow {
   csrf_token: string;
   last_seen_at: Date;
   email: string;
+  is_instance_admin: boolean;
   role: Role | null;
 }
 
@@ -50,7 +51,7 @@ export class SessionService {
   /** Resolves a cookie to a principal in one query; expired or unknown sessions resolve to null. */
   async resolve(cookieValue: string): Promise<UserPrincipal | null> {
     const rows: SessionRow[] = await this.db.query(
-      `SELECT s.id, s.user_id, s.workspace_id, s.csrf_token, s.last_seen_at, u.email, m.role
+      `SELECT s.id, s.user_id, s.workspace_id, s.csrf_token, s.last_seen_at, u.email, u.is_instance_admin, m.role
          FROM sessions s
          JOIN users u ON u.id = s.user_id
          LEFT JOIN memberships m ON m.workspace_id = s.workspace_id AND m.user_id = s.user_id
@@ -71,6 +72,7 @@ export class SessionService {
       csrfToken: row.csrf_token,
       workspaceId: inWorkspace ? row.workspace_id : null,
       role: row.role,
+      isInstanceAdmin: row.is_instance_admin === true,
       permissions: inWorkspace ? permissionsForRole(row.role!) : new Set(),
     };
   }

@@ -67,7 +67,8 @@ export class BootstrapService {
       // Several API processes may boot at once: one of them creates the owner.
       await m.query(`SELECT pg_advisory_xact_lock(hashtext('vaultrun:bootstrap'))`);
       if ((await m.getRepository(User).count()) > 0) return null;
-      const user = await m.getRepository(User).save({ email, name, passwordHash });
+      // The first owner is also the instance administrator (docs/managed.md).
+      const user = await m.getRepository(User).save({ email, name, passwordHash, isInstanceAdmin: true });
       const workspace = await this.workspaces.create(m, {
         name: workspaceName,
         ownerId: user.id,

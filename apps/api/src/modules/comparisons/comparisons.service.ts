@@ -8,6 +8,7 @@ import { PinoLogger } from 'nestjs-pino';
 import type { DataSource } from 'typeorm';
 import { assertSameRequest, requestHashOf } from '../../common/idempotency.js';
 import { decodeCursor, nextCursorOf } from '../../common/pagination.js';
+import { assertWorkspaceActive } from '../../common/suspension.js';
 import type { RequestContext } from '../auth/principal.js';
 import { RunAdmissionService } from '../runs/run-admission.service.js';
 import { RunCancellationService } from '../runs/run-cancellation.service.js';
@@ -52,6 +53,7 @@ export class ComparisonsService {
       }
     }
     if (!ctx.principal.permissions.has('vault:use')) throw new Forbidden('Starting a run needs the vault:use permission.', 'forbidden', { permission: 'vault:use' });
+    await assertWorkspaceActive(this.db, ctx.workspaceId);
     const operator = await this.db.getRepository(Operator).findOne({ where: { id: input.operatorId, workspaceId: ctx.workspaceId } });
     if (!operator) throw ValidationFailed.field('operatorId', 'is not an operator of this workspace');
 

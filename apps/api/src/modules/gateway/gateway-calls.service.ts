@@ -158,6 +158,7 @@ export class GatewayCalls implements OnApplicationShutdown {
     const requested = body.model as string;
     if (!modelAllowed(token, requested)) throw gatewayErrors.modelNotAllowed(requested);
     const directory = await this.directories.of(token.workspaceId);
+    if (directory.suspension) throw gatewayErrors.workspaceSuspended(directory.suspension.reason);
     const targets = directory.resolve(requested, token).filter((t) => !UNUSABLE.has(t.account.status));
     if (!targets.length) throw unusableAccountError(directory.resolve(requested, token)[0]!.account);
     const { account, model } = targets[0]!;
@@ -185,6 +186,7 @@ export class GatewayCalls implements OnApplicationShutdown {
     const requested = body.model as string;
     if (!modelAllowed(token, requested)) throw gatewayErrors.modelNotAllowed(requested);
     const directory = await this.directories.of(token.workspaceId);
+    if (directory.suspension) throw gatewayErrors.workspaceSuspended(directory.suspension.reason);
     const resolved = directory.resolve(requested, token);
     // Targets whose kind cannot serve this request (an endpoint or a field a translating upstream does not map) are
     // passed over; when none can, a 400 says why — before anything is held.

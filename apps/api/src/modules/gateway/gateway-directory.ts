@@ -60,6 +60,8 @@ export class WorkspaceDirectory {
     routes: DirectoryRoute[],
     readonly overrides: Record<string, ModelPrice>,
     private readonly calibrations: Map<string, number>,
+    /** Suspended by an instance administrator: calls are refused (`workspace_suspended`); null when active. */
+    readonly suspension: { reason: string | null } | null = null,
   ) {
     for (const a of accounts) {
       this.accounts.set(a.id, a);
@@ -148,6 +150,8 @@ export function modelAllowed(token: TokenPrincipal, model: string): boolean {
 interface DirectoryRow {
   default_account_id: string | null;
   gateway_retention: GatewayRetention;
+  suspended_at: Date | null;
+  suspended_reason: string | null;
   accounts: Record<string, unknown>[] | null;
   routes: { id: string; name: string; targets: GatewayRouteTarget[]; created_at: string }[] | null;
   overrides: PriceOverrideRow[] | null;
@@ -187,7 +191,7 @@ export class GatewayDirectory {
   private async load(workspaceId: string): Promise<WorkspaceDirectory> {
     const { rows } = await preparedQuery<DirectoryRow>(
       this.db,
-      `SELECT w.default_account_id, w.gateway_retention,
+      `SELECT w.default_account_id, w.gateway_retention, w.suspended_at, w.suspended_reason,
               (SELECT jsonb_agg(jsonb_build_object('id', a.id, 'workspaceId', a.workspace_id, 'name', a.name, 'kind', a.kind, 'status', a.status,
                         'baseUrl', a.base_url, 'apiVersion', a.api_version, 'defaultModel', a.default_model, 'models', a.models, 'visibility', a.visibility,
                         'maxConcurrency', a.max_concurrency, 'requestsPerMinute', a.requests_per_minute, 'tokensPerMinute', a.tokens_per_minute,
@@ -209,6 +213,8 @@ export class GatewayDirectory {
     const accounts = (row.accounts ?? []).map((a) => ({ ...(a as Omit<DirectoryAccount, 'tokenIds'>), tokenIds: new Set((a.tokenIds as string[] | null) ?? []) }));
     const routes = (row.routes ?? []).map((r) => ({ id: r.id, name: r.name, targets: r.targets, createdAt: new Date(r.created_at) }));
     const calibrations = new Map((row.calibrations ?? []).map((c) => [`${c.account_id}\u0000${c.model}`, c.high]));
-    return new WorkspaceDirectory(workspaceId, row.default_account_id, row.gateway_retention, accounts, routes, overridesOf(row.overrides), calibrations);
+    return new WorkspaceDirectory(workspaceId, row.default_account_id, row.gateway_retention, accounts, routes, overridesOf(row.overrides), calibrations,
+      row.suspended_at ? { reason: row.suspended_reason } : null,
+    );
   }
 }

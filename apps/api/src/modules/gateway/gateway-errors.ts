@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { type ProviderError, type ProviderErrorCode } from '@vaultrun/providers';
-import { DomainError, type ErrorKind } from '@vaultrun/vault-core';
+import { DomainError, type ErrorKind, workspaceSuspendedMessage } from '@vaultrun/vault-core';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { isDatabaseUnavailable, DATABASE_RETRY_AFTER_SECONDS } from '../../common/problem-details.js';
 
@@ -70,6 +70,7 @@ const retryAfter = (ms: number) => {
 };
 
 export const gatewayErrors = {
+  workspaceSuspended: (reason: string | null) => new GatewayError(403, 'permission_error', 'workspace_suspended', workspaceSuspendedMessage(reason), null, noRetry),
   invalidRequest: (message: string, param: string | null, code = 'invalid_value') => new GatewayError(400, 'invalid_request_error', code, message, param),
   missing: (param: string) => new GatewayError(400, 'invalid_request_error', 'missing_required_parameter', `Missing required parameter: '${param}'.`, param),
   modelNotFound: (model: string) =>

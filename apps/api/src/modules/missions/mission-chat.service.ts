@@ -8,6 +8,7 @@ import { overridesOf, precheckBudgets, quoteRun, refusalError } from '@vaultrun/
 import type { DataSource } from 'typeorm';
 import { APP_CONFIG, type AppConfig } from '../../config.js';
 import { assertSameRequest, isUniqueViolation, requestHashOf } from '../../common/idempotency.js';
+import { assertWorkspaceActive } from '../../common/suspension.js';
 import { principalKey, type RequestContext } from '../auth/principal.js';
 import { toDto as runDto } from '../runs/run-view.js';
 import { assertRunnable } from '../vault/provider-accounts.service.js';
@@ -29,6 +30,7 @@ export class MissionChatService {
   ) {}
 
   async create(ctx: RequestContext, input: CreateMissionDto): Promise<MissionDto> {
+    await assertWorkspaceActive(this.db, ctx.workspaceId);
     const [createdByType, createdById] = principalKey(ctx.principal);
     const mission = await insertMission(this.db, { workspaceId: ctx.workspaceId, title: input.title.trim(), goal: (input.goal ?? '').trim(), createdByType, createdById });
     return missionDto(mission);
@@ -40,6 +42,7 @@ export class MissionChatService {
    * reconciler enqueues the run once Redis is back.
    */
   async sendMessage(ctx: RequestContext, missionId: string, content: string, idempotencyKey?: string): Promise<{ sent: SentMessageDto; replayed: boolean }> {
+    await assertWorkspaceActive(this.db, ctx.workspaceId);
     const requestHash = requestHashOf([content]);
     if (!ctx.principal.permissions.has('vault:use')) throw new Forbidden('Talking to the Copilot needs the vault:use permission.', 'forbidden', { permission: 'vault:use' });
     const mission = await findMission(this.db, ctx.workspaceId, missionId);

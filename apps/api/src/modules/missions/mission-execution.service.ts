@@ -4,6 +4,7 @@ import { MissionPlan, type Operator, type PlanStep } from '@vaultrun/db';
 import { checkPlan, topologicalOrder } from '@vaultrun/engine';
 import { Conflict, DomainError, Forbidden, NotFound } from '@vaultrun/vault-core';
 import type { DataSource, EntityManager } from 'typeorm';
+import { assertWorkspaceActive } from '../../common/suspension.js';
 import { APP_CONFIG, type AppConfig } from '../../config.js';
 import { AuditService } from '../audit/audit.service.js';
 import { actorOf, principalKey, type RequestContext } from '../auth/principal.js';
@@ -41,6 +42,7 @@ export class MissionExecutionService {
    * if Redis is down, the reconcilers add the jobs (the gate keeps the order) and end the mission run.
    */
   async approve(ctx: RequestContext, missionId: string, planId: string): Promise<MissionDetailDto> {
+    await assertWorkspaceActive(this.db, ctx.workspaceId);
     if (!ctx.principal.permissions.has('vault:use')) throw new Forbidden('Approving a plan starts runs: it needs the vault:use permission.', 'forbidden', { permission: 'vault:use' });
     const startedBy = principalKey(ctx.principal);
     const started = await this.db.transaction(async (m) => {

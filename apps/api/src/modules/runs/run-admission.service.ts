@@ -3,7 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { preparedQuery, type Run } from '@vaultrun/db';
 import { estimateRequestPromptTokens } from '@vaultrun/providers';
 import { promptRequestOf, RUN_JOB_OPTIONS, RunBus, type RunRow, runFromRow } from '@vaultrun/engine';
-import { DomainError, Forbidden, ValidationFailed } from '@vaultrun/vault-core';
+import { DomainError, Forbidden, ValidationFailed, WorkspaceSuspended } from '@vaultrun/vault-core';
 import { costCapRefusal, overridesOf, precheckBudgets, type PriceOverrideRow, quoteRun, refusalError } from '@vaultrun/money';
 import type { Queue } from 'bullmq';
 import { PinoLogger } from 'nestjs-pino';
@@ -21,6 +21,8 @@ import { RUN_BUS, RUNS_QUEUE } from './runs.tokens.js';
 
 /** The admission statement's row: the operator, the workspace's defaults, the account to use and the caller's right to it. */
 interface Resolution {
+  workspace_suspended: boolean;
+  suspended_reason: string | null;
   operator_name: string;
   instructions: string;
   temperature: number | null;
@@ -88,7 +90,7 @@ export class RunAdmissionService {
     const modelParam = positional(params)(input.model ?? null);
     const { rows } = await preparedQuery<Resolution>(
       this.db,
-      `SELECT o.name AS operator_name, o.instructions, o.temperature, o.max_output_tokens, o.output_schema, o.model AS operator_model, w.default_model AS workspace_model,
+      `SELECT (w.suspended_at IS NOT NULL) AS workspace_suspended, w.suspended_reason, o.name AS operator_name, o.instructions, o.temperature, o.max_output_tokens, o.output_schema, o.model AS operator_model, w.default_model AS workspace_model,
               a.id AS account_id, a.name AS account_name, a.status AS account_status, a.default_model AS account_model, a.kind AS account_kind, a.base_url AS account_base_url,
               ${usable} AS account_usable,
               (COALESCE($3::uuid, o.account_id, w.default_account_id) IS NOT NULL) AS account_named,
@@ -108,6 +110,7 @@ export class RunAdmissionService {
     );
     const r = rows[0];
     if (!r) throw ValidationFailed.field('operatorId', 'is not an operator of this workspace');
+    if (r.workspace_suspended) throw new WorkspaceSuspended(r.suspended_reason);
     if (!r.account_named) {
       throw new DomainError('no_account', 'unprocessable', 'No provider account to run on: choose one on the operator or set a workspace default account.');
     }

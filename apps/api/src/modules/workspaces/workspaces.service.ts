@@ -24,8 +24,8 @@ export class WorkspacesService {
   ) {}
 
   async listForUser(userId: string): Promise<WorkspaceSummaryDto[]> {
-    const rows: { id: string; name: string; role: Role }[] = await this.db.query(
-      `SELECT w.id, w.name, m.role FROM memberships m JOIN workspaces w ON w.id = m.workspace_id
+    const rows: WorkspaceSummaryDto[] = await this.db.query(
+      `SELECT w.id, w.name, m.role, w.suspended_at IS NOT NULL AS suspended, w.suspended_reason AS "suspendedReason" FROM memberships m JOIN workspaces w ON w.id = m.workspace_id
         WHERE m.user_id = $1 ORDER BY w.name, w.id`,
       [userId],
     );

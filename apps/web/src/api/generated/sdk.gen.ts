@@ -2,7 +2,7 @@
 
 import { client } from './client.gen.js';
 import type { Client, ClientMeta, Options as Options2, RequestResult, ServerSentEventsResult, TDataShape } from './client/index.js';
-import type { AcceptInviteData, AcceptInviteErrors, AcceptInviteResponses, ApproveMissionPlanData, ApproveMissionPlanErrors, ApproveMissionPlanResponses, CancelMissionData, CancelMissionErrors, CancelMissionResponses, CancelRunData, CancelRunErrors, CancelRunResponses, ChangeMemberRoleData, ChangeMemberRoleErrors, ChangeMemberRoleResponses, ChangePasswordData, ChangePasswordErrors, ChangePasswordResponses, ClearAlertWebhookData, ClearAlertWebhookErrors, ClearAlertWebhookResponses, ClearProviderAdminKeyData, ClearProviderAdminKeyErrors, ClearProviderAdminKeyResponses, CreateBudgetData, CreateBudgetErrors, CreateBudgetResponses, CreateComparisonData, CreateComparisonErrors, CreateComparisonResponses, CreateGatewayRouteData, CreateGatewayRouteErrors, CreateGatewayRouteResponses, CreateInviteData, CreateInviteErrors, CreateInviteResponses, CreateMissionData, CreateMissionErrors, CreateMissionPlanData, CreateMissionPlanErrors, CreateMissionPlanResponses, CreateMissionResponses, CreateOperatorData, CreateOperatorErrors, CreateOperatorResponses, CreateProviderAccountData, CreateProviderAccountErrors, CreateProviderAccountResponses, CreateRunData, CreateRunErrors, CreateRunResponses, CreateTokenData, CreateTokenErrors, CreateTokenResponses, CreateWorkspaceData, CreateWorkspaceErrors, CreateWorkspaceResponses, DeleteBudgetData, DeleteBudgetErrors, DeleteBudgetResponses, DeleteGatewayRouteData, DeleteGatewayRouteErrors, DeleteGatewayRouteResponses, DeleteOperatorData, DeleteOperatorErrors, DeleteOperatorResponses, DeletePriceOverrideData, DeletePriceOverrideErrors, DeletePriceOverrideResponses, DeleteProviderAccountData, DeleteProviderAccountErrors, DeleteProviderAccountResponses, ExportAuditEventsData, ExportAuditEventsErrors, ExportAuditEventsResponses, GetBudgetData, GetBudgetErrors, GetBudgetResponses, GetComparisonData, GetComparisonErrors, GetComparisonResponses, GetGatewayInfoData, GetGatewayInfoErrors, GetGatewayInfoResponses, GetGatewayRouteData, GetGatewayRouteErrors, GetGatewayRouteResponses, GetGatewayUsageData, GetGatewayUsageErrors, GetGatewayUsageResponses, GetMeData, GetMeErrors, GetMeResponses, GetMissionData, GetMissionErrors, GetMissionResponses, GetOperatorData, GetOperatorErrors, GetOperatorResponses, GetOverviewData, GetOverviewErrors, GetOverviewResponses, GetPricesData, GetPricesErrors, GetPricesResponses, GetProviderAccountData, GetProviderAccountErrors, GetProviderAccountResponses, GetProviderCostSyncData, GetProviderCostSyncErrors, GetProviderCostSyncResponses, GetQueueHealthData, GetQueueHealthErrors, GetQueueHealthResponses, GetRunData, GetRunErrors, GetRunResponses, GetSpendData, GetSpendErrors, GetSpendResponses, GetWorkspaceData, GetWorkspaceErrors, GetWorkspaceResponses, HealthData, HealthResponses, JoinWithInviteData, JoinWithInviteErrors, JoinWithInviteResponses, ListAuditActionsData, ListAuditActionsErrors, ListAuditActionsResponses, ListAuditEventsData, ListAuditEventsErrors, ListAuditEventsResponses, ListBudgetsData, ListBudgetsErrors, ListBudgetsResponses, ListComparisonsData, ListComparisonsErrors, ListComparisonsResponses, ListGatewayRoutesData, ListGatewayRoutesErrors, ListGatewayRoutesResponses, ListInvitesData, ListInvitesErrors, ListInvitesResponses, ListMembersData, ListMembersErrors, ListMembersResponses, ListMissionsData, ListMissionsErrors, ListMissionsResponses, ListMyWorkspacesData, ListMyWorkspacesErrors, ListMyWorkspacesResponses, ListOperatorsData, ListOperatorsErrors, ListOperatorsResponses, ListProviderAccountsData, ListProviderAccountsErrors, ListProviderAccountsResponses, ListRunsData, ListRunsErrors, ListRunsResponses, ListTokensData, ListTokensErrors, ListTokensResponses, LoginData, LoginErrors, LoginResponses, LogoutData, LogoutErrors, LogoutResponses, MetricsData, MetricsResponses, PreviewInviteData, PreviewInviteErrors, PreviewInviteResponses, ReadyData, ReadyErrors, ReadyResponses, RemoveMemberData, RemoveMemberErrors, RemoveMemberResponses, RequestProviderCostSyncData, RequestProviderCostSyncErrors, RequestProviderCostSyncResponses, RevokeInviteData, RevokeInviteErrors, RevokeInviteResponses, RevokeTokenData, RevokeTokenErrors, RevokeTokenResponses, RotateProviderKeyData, RotateProviderKeyErrors, RotateProviderKeyResponses, SendMissionMessageData, SendMissionMessageErrors, SendMissionMessageResponses, SetAlertWebhookData, SetAlertWebhookErrors, SetAlertWebhookResponses, SetPriceOverrideData, SetPriceOverrideErrors, SetPriceOverrideResponses, SetProviderAdminKeyData, SetProviderAdminKeyErrors, SetProviderAdminKeyResponses, StreamRunsData, StreamRunsErrors, StreamRunsResponse, StreamRunsResponses, SwitchWorkspaceData, SwitchWorkspaceErrors, SwitchWorkspaceResponses, UpdateBudgetData, UpdateBudgetErrors, UpdateBudgetResponses, UpdateGatewayRouteData, UpdateGatewayRouteErrors, UpdateGatewayRouteResponses, UpdateOperatorData, UpdateOperatorErrors, UpdateOperatorResponses, UpdatePriceOverrideData, UpdatePriceOverrideErrors, UpdatePriceOverrideResponses, UpdateProfileData, UpdateProfileErrors, UpdateProfileResponses, UpdateProviderAccountData, UpdateProviderAccountErrors, UpdateProviderAccountResponses, UpdateWorkspaceData, UpdateWorkspaceErrors, UpdateWorkspaceResponses, VerifyProviderAccountData, VerifyProviderAccountErrors, VerifyProviderAccountResponses } from './types.gen.js';
+import type { AcceptInviteData, AcceptInviteErrors, AcceptInviteResponses, ApproveMissionPlanData, ApproveMissionPlanErrors, ApproveMissionPlanResponses, CancelMissionData, CancelMissionErrors, CancelMissionResponses, CancelRunData, CancelRunErrors, CancelRunResponses, ChangeMemberRoleData, ChangeMemberRoleErrors, ChangeMemberRoleResponses, ChangePasswordData, ChangePasswordErrors, ChangePasswordResponses, ClearAlertWebhookData, ClearAlertWebhookErrors, ClearAlertWebhookResponses, ClearProviderAdminKeyData, ClearProviderAdminKeyErrors, ClearProviderAdminKeyResponses, CreateBudgetData, CreateBudgetErrors, CreateBudgetResponses, CreateComparisonData, CreateComparisonErrors, CreateComparisonResponses, CreateGatewayRouteData, CreateGatewayRouteErrors, CreateGatewayRouteResponses, CreateInviteData, CreateInviteErrors, CreateInviteResponses, CreateMissionData, CreateMissionErrors, CreateMissionPlanData, CreateMissionPlanErrors, CreateMissionPlanResponses, CreateMissionResponses, CreateOperatorData, CreateOperatorErrors, CreateOperatorResponses, CreateProviderAccountData, CreateProviderAccountErrors, CreateProviderAccountResponses, CreateRunData, CreateRunErrors, CreateRunResponses, CreateTokenData, CreateTokenErrors, CreateTokenResponses, CreateWorkspaceData, CreateWorkspaceErrors, CreateWorkspaceResponses, DeleteBudgetData, DeleteBudgetErrors, DeleteBudgetResponses, DeleteGatewayRouteData, DeleteGatewayRouteErrors, DeleteGatewayRouteResponses, DeleteOperatorData, DeleteOperatorErrors, DeleteOperatorResponses, DeletePriceOverrideData, DeletePriceOverrideErrors, DeletePriceOverrideResponses, DeleteProviderAccountData, DeleteProviderAccountErrors, DeleteProviderAccountResponses, ExportAuditEventsData, ExportAuditEventsErrors, ExportAuditEventsResponses, GetBudgetData, GetBudgetErrors, GetBudgetResponses, GetComparisonData, GetComparisonErrors, GetComparisonResponses, GetGatewayInfoData, GetGatewayInfoErrors, GetGatewayInfoResponses, GetGatewayRouteData, GetGatewayRouteErrors, GetGatewayRouteResponses, GetGatewayUsageData, GetGatewayUsageErrors, GetGatewayUsageResponses, GetMeData, GetMeErrors, GetMeResponses, GetMissionData, GetMissionErrors, GetMissionResponses, GetOperatorData, GetOperatorErrors, GetOperatorResponses, GetOverviewData, GetOverviewErrors, GetOverviewResponses, GetPricesData, GetPricesErrors, GetPricesResponses, GetProviderAccountData, GetProviderAccountErrors, GetProviderAccountResponses, GetProviderCostSyncData, GetProviderCostSyncErrors, GetProviderCostSyncResponses, GetQueueHealthData, GetQueueHealthErrors, GetQueueHealthResponses, GetRunData, GetRunErrors, GetRunResponses, GetSpendData, GetSpendErrors, GetSpendResponses, GetWorkspaceData, GetWorkspaceErrors, GetWorkspaceResponses, HealthData, HealthResponses, JoinWithInviteData, JoinWithInviteErrors, JoinWithInviteResponses, ListAuditActionsData, ListAuditActionsErrors, ListAuditActionsResponses, ListAuditEventsData, ListAuditEventsErrors, ListAuditEventsResponses, ListBudgetsData, ListBudgetsErrors, ListBudgetsResponses, ListComparisonsData, ListComparisonsErrors, ListComparisonsResponses, ListGatewayRoutesData, ListGatewayRoutesErrors, ListGatewayRoutesResponses, ListInstanceAuditData, ListInstanceAuditErrors, ListInstanceAuditResponses, ListInstanceWorkspacesData, ListInstanceWorkspacesErrors, ListInstanceWorkspacesResponses, ListInvitesData, ListInvitesErrors, ListInvitesResponses, ListMembersData, ListMembersErrors, ListMembersResponses, ListMissionsData, ListMissionsErrors, ListMissionsResponses, ListMyWorkspacesData, ListMyWorkspacesErrors, ListMyWorkspacesResponses, ListOperatorsData, ListOperatorsErrors, ListOperatorsResponses, ListProviderAccountsData, ListProviderAccountsErrors, ListProviderAccountsResponses, ListRunsData, ListRunsErrors, ListRunsResponses, ListTokensData, ListTokensErrors, ListTokensResponses, LoginData, LoginErrors, LoginResponses, LogoutData, LogoutErrors, LogoutResponses, MetricsData, MetricsResponses, PreviewInviteData, PreviewInviteErrors, PreviewInviteResponses, ReadyData, ReadyErrors, ReadyResponses, RemoveMemberData, RemoveMemberErrors, RemoveMemberResponses, RequestProviderCostSyncData, RequestProviderCostSyncErrors, RequestProviderCostSyncResponses, ResumeWorkspaceData, ResumeWorkspaceErrors, ResumeWorkspaceResponses, RevokeInviteData, RevokeInviteErrors, RevokeInviteResponses, RevokeTokenData, RevokeTokenErrors, RevokeTokenResponses, RotateProviderKeyData, RotateProviderKeyErrors, RotateProviderKeyResponses, SendMissionMessageData, SendMissionMessageErrors, SendMissionMessageResponses, SetAlertWebhookData, SetAlertWebhookErrors, SetAlertWebhookResponses, SetPriceOverrideData, SetPriceOverrideErrors, SetPriceOverrideResponses, SetProviderAdminKeyData, SetProviderAdminKeyErrors, SetProviderAdminKeyResponses, StreamRunsData, StreamRunsErrors, StreamRunsResponse, StreamRunsResponses, SuspendWorkspaceData, SuspendWorkspaceErrors, SuspendWorkspaceResponses, SwitchWorkspaceData, SwitchWorkspaceErrors, SwitchWorkspaceResponses, UpdateBudgetData, UpdateBudgetErrors, UpdateBudgetResponses, UpdateGatewayRouteData, UpdateGatewayRouteErrors, UpdateGatewayRouteResponses, UpdateOperatorData, UpdateOperatorErrors, UpdateOperatorResponses, UpdatePriceOverrideData, UpdatePriceOverrideErrors, UpdatePriceOverrideResponses, UpdateProfileData, UpdateProfileErrors, UpdateProfileResponses, UpdateProviderAccountData, UpdateProviderAccountErrors, UpdateProviderAccountResponses, UpdateWorkspaceData, UpdateWorkspaceErrors, UpdateWorkspaceResponses, VerifyProviderAccountData, VerifyProviderAccountErrors, VerifyProviderAccountResponses } from './types.gen.js';
 
 export type Options<TData extends TDataShape = TDataShape, ThrowOnError extends boolean = boolean, TResponse = unknown> = Options2<TData, ThrowOnError, TResponse> & {
     /**
@@ -1136,5 +1136,61 @@ export const getOverview = <ThrowOnError extends boolean = false>(options?: Opti
             type: 'apiKey'
         }, { scheme: 'bearer', type: 'http' }],
     url: '/api/v1/analytics/overview',
+    ...options
+});
+
+/**
+ * Every workspace of the instance: members, runs and spend of the last 30 days, status (search, status filter, paging)
+ */
+export const listInstanceWorkspaces = <ThrowOnError extends boolean = false>(options?: Options<ListInstanceWorkspacesData, ThrowOnError>): RequestResult<ListInstanceWorkspacesResponses, ListInstanceWorkspacesErrors, ThrowOnError> => (options?.client ?? client).get<ListInstanceWorkspacesResponses, ListInstanceWorkspacesErrors, ThrowOnError>({
+    security: [{
+            in: 'cookie',
+            name: 'vr_session',
+            type: 'apiKey'
+        }],
+    url: '/api/v1/instance/workspaces',
+    ...options
+});
+
+/**
+ * Suspend a workspace: its new runs and gateway calls are refused and queued runs do not start; members can still sign in and read
+ */
+export const suspendWorkspace = <ThrowOnError extends boolean = false>(options: Options<SuspendWorkspaceData, ThrowOnError>): RequestResult<SuspendWorkspaceResponses, SuspendWorkspaceErrors, ThrowOnError> => (options.client ?? client).post<SuspendWorkspaceResponses, SuspendWorkspaceErrors, ThrowOnError>({
+    security: [{
+            in: 'cookie',
+            name: 'vr_session',
+            type: 'apiKey'
+        }],
+    url: '/api/v1/instance/workspaces/{id}/suspend',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
+ * Resume a suspended workspace: runs and gateway calls work again
+ */
+export const resumeWorkspace = <ThrowOnError extends boolean = false>(options: Options<ResumeWorkspaceData, ThrowOnError>): RequestResult<ResumeWorkspaceResponses, ResumeWorkspaceErrors, ThrowOnError> => (options.client ?? client).post<ResumeWorkspaceResponses, ResumeWorkspaceErrors, ThrowOnError>({
+    security: [{
+            in: 'cookie',
+            name: 'vr_session',
+            type: 'apiKey'
+        }],
+    url: '/api/v1/instance/workspaces/{id}/resume',
+    ...options
+});
+
+/**
+ * The instance audit log, newest first: instance admin grants and revokes, workspace suspensions and resumptions
+ */
+export const listInstanceAudit = <ThrowOnError extends boolean = false>(options?: Options<ListInstanceAuditData, ThrowOnError>): RequestResult<ListInstanceAuditResponses, ListInstanceAuditErrors, ThrowOnError> => (options?.client ?? client).get<ListInstanceAuditResponses, ListInstanceAuditErrors, ThrowOnError>({
+    security: [{
+            in: 'cookie',
+            name: 'vr_session',
+            type: 'apiKey'
+        }],
+    url: '/api/v1/instance/audit',
     ...options
 });

@@ -128,6 +128,14 @@ export type WorkspaceSummaryDto = {
     id: string;
     name: string;
     role: 'owner' | 'admin' | 'member' | 'viewer';
+    /**
+     * Suspended by an instance administrator: new runs and gateway calls are refused; reading still works
+     */
+    suspended: boolean;
+    /**
+     * Why it is suspended (null when active)
+     */
+    suspendedReason: string | null;
 };
 
 export type MeDto = {
@@ -141,6 +149,10 @@ export type MeDto = {
      */
     permissions: Array<'workspace:read' | 'workspace:manage' | 'members:read' | 'members:manage' | 'tokens:read' | 'tokens:manage' | 'audit:read' | 'vault:read' | 'vault:use' | 'vault:manage' | 'operators:read' | 'operators:manage' | 'runs:read' | 'runs:create' | 'budgets:read' | 'budgets:manage' | 'gateway:use'>;
     workspaces: Array<WorkspaceSummaryDto>;
+    /**
+     * An instance administrator: may use the Instance area (`/api/v1/instance/...`), whatever the workspace role
+     */
+    isInstanceAdmin: boolean;
     /**
      * Echo it in the `x-csrf-token` header on every write made with the session cookie
      */
@@ -2284,6 +2296,42 @@ export type OverviewDto = {
      */
     series: Array<OverviewPointDto>;
     top: OverviewTopDto;
+};
+
+export type InstanceWorkspaceDto = {
+    id: string;
+    name: string;
+    /**
+     * Members of the workspace
+     */
+    members: number;
+    /**
+     * Runs (gateway calls included) created in the last 30 days
+     */
+    runs30d: number;
+    /**
+     * Their spend, in integer micro-USD (string: may exceed 2^53)
+     */
+    spend30dMicroUsd: string;
+    status: 'active' | 'suspended';
+    suspendedAt: string | null;
+    suspendedReason: string | null;
+    createdAt: string;
+};
+
+export type InstanceWorkspaceListDto = {
+    items: Array<InstanceWorkspaceDto>;
+    /**
+     * Workspaces matching the search and filters (all pages)
+     */
+    total: number;
+};
+
+export type SuspendWorkspaceDto = {
+    /**
+     * Why: shown to the workspace's members and recorded in both audit logs
+     */
+    reason: string;
 };
 
 export type ListAuditEventsData = {
@@ -5161,3 +5209,163 @@ export type GetOverviewResponses = {
 };
 
 export type GetOverviewResponse = GetOverviewResponses[keyof GetOverviewResponses];
+
+export type ListInstanceWorkspacesData = {
+    body?: never;
+    path?: never;
+    query?: {
+        /**
+         * Case-insensitive search in names (and the other text columns named per list)
+         */
+        q?: string;
+        /**
+         * Page size; without it, every matching item
+         */
+        limit?: number;
+        /**
+         * Items to skip (with limit)
+         */
+        offset?: number;
+        status?: 'active' | 'suspended';
+    };
+    url: '/api/v1/instance/workspaces';
+};
+
+export type ListInstanceWorkspacesErrors = {
+    /**
+     * Invalid input: `errors` names each field at fault
+     */
+    400: ProblemDto;
+    /**
+     * Not signed in
+     */
+    401: ProblemDto;
+    /**
+     * Needs an instance administrator's console session (API tokens are refused) or the CSRF token is missing
+     */
+    403: ProblemDto;
+};
+
+export type ListInstanceWorkspacesError = ListInstanceWorkspacesErrors[keyof ListInstanceWorkspacesErrors];
+
+export type ListInstanceWorkspacesResponses = {
+    200: InstanceWorkspaceListDto;
+};
+
+export type ListInstanceWorkspacesResponse = ListInstanceWorkspacesResponses[keyof ListInstanceWorkspacesResponses];
+
+export type SuspendWorkspaceData = {
+    body: SuspendWorkspaceDto;
+    path: {
+        id: string;
+    };
+    query?: never;
+    url: '/api/v1/instance/workspaces/{id}/suspend';
+};
+
+export type SuspendWorkspaceErrors = {
+    /**
+     * Invalid input: `errors` names each field at fault
+     */
+    400: ProblemDto;
+    /**
+     * Not signed in
+     */
+    401: ProblemDto;
+    /**
+     * Needs an instance administrator's console session (API tokens are refused) or the CSRF token is missing
+     */
+    403: ProblemDto;
+    /**
+     * Not found in this workspace
+     */
+    404: ProblemDto;
+    /**
+     * Conflicts with the current state (`code` says which rule)
+     */
+    409: ProblemDto;
+};
+
+export type SuspendWorkspaceError = SuspendWorkspaceErrors[keyof SuspendWorkspaceErrors];
+
+export type SuspendWorkspaceResponses = {
+    200: InstanceWorkspaceDto;
+};
+
+export type SuspendWorkspaceResponse = SuspendWorkspaceResponses[keyof SuspendWorkspaceResponses];
+
+export type ResumeWorkspaceData = {
+    body?: never;
+    path: {
+        id: string;
+    };
+    query?: never;
+    url: '/api/v1/instance/workspaces/{id}/resume';
+};
+
+export type ResumeWorkspaceErrors = {
+    /**
+     * Invalid input: `errors` names each field at fault
+     */
+    400: ProblemDto;
+    /**
+     * Not signed in
+     */
+    401: ProblemDto;
+    /**
+     * Needs an instance administrator's console session (API tokens are refused) or the CSRF token is missing
+     */
+    403: ProblemDto;
+    /**
+     * Not found in this workspace
+     */
+    404: ProblemDto;
+    /**
+     * Conflicts with the current state (`code` says which rule)
+     */
+    409: ProblemDto;
+};
+
+export type ResumeWorkspaceError = ResumeWorkspaceErrors[keyof ResumeWorkspaceErrors];
+
+export type ResumeWorkspaceResponses = {
+    200: InstanceWorkspaceDto;
+};
+
+export type ResumeWorkspaceResponse = ResumeWorkspaceResponses[keyof ResumeWorkspaceResponses];
+
+export type ListInstanceAuditData = {
+    body?: never;
+    path?: never;
+    query?: {
+        limit?: number;
+        /**
+         * Opaque cursor from the previous page's `nextCursor`
+         */
+        cursor?: string;
+    };
+    url: '/api/v1/instance/audit';
+};
+
+export type ListInstanceAuditErrors = {
+    /**
+     * Invalid input: `errors` names each field at fault
+     */
+    400: ProblemDto;
+    /**
+     * Not signed in
+     */
+    401: ProblemDto;
+    /**
+     * Needs an instance administrator's console session (API tokens are refused) or the CSRF token is missing
+     */
+    403: ProblemDto;
+};
+
+export type ListInstanceAuditError = ListInstanceAuditErrors[keyof ListInstanceAuditErrors];
+
+export type ListInstanceAuditResponses = {
+    200: AuditPageDto;
+};
+
+export type ListInstanceAuditResponse = ListInstanceAuditResponses[keyof ListInstanceAuditResponses];

@@ -88,7 +88,9 @@ export const zWorkspaceSummaryDto = z.object({
         'admin',
         'member',
         'viewer'
-    ])
+    ]),
+    suspended: z.boolean(),
+    suspendedReason: z.nullable(z.string())
 });
 
 export const zMeDto = z.object({
@@ -114,6 +116,7 @@ export const zMeDto = z.object({
         'gateway:use'
     ])),
     workspaces: z.array(zWorkspaceSummaryDto),
+    isInstanceAdmin: z.boolean(),
     csrfToken: z.string()
 });
 
@@ -1490,6 +1493,27 @@ export const zOverviewDto = z.object({
     top: zOverviewTopDto
 });
 
+export const zInstanceWorkspaceDto = z.object({
+    id: z.uuid(),
+    name: z.string(),
+    members: z.number(),
+    runs30d: z.number(),
+    spend30dMicroUsd: z.string(),
+    status: z.enum(['active', 'suspended']),
+    suspendedAt: z.nullable(z.iso.datetime()),
+    suspendedReason: z.nullable(z.string()),
+    createdAt: z.iso.datetime()
+});
+
+export const zInstanceWorkspaceListDto = z.object({
+    items: z.array(zInstanceWorkspaceDto),
+    total: z.number()
+});
+
+export const zSuspendWorkspaceDto = z.object({
+    reason: z.string().check(z.minLength(1), z.maxLength(500))
+});
+
 export const zListAuditEventsQuery = z.object({
     limit: z._default(z.optional(z.number().check(z.gte(1), z.lte(200))), 50),
     cursor: z.optional(z.string()),
@@ -2039,3 +2063,33 @@ export const zGetOverviewQuery = z.object({
 });
 
 export const zGetOverviewResponse = zOverviewDto;
+
+export const zListInstanceWorkspacesQuery = z.object({
+    q: z.optional(z.string().check(z.maxLength(100))),
+    limit: z.optional(z.number().check(z.gte(1), z.lte(200))),
+    offset: z._default(z.optional(z.number().check(z.gte(0), z.lte(100000))), 0),
+    status: z.optional(z.enum(['active', 'suspended']))
+});
+
+export const zListInstanceWorkspacesResponse = zInstanceWorkspaceListDto;
+
+export const zSuspendWorkspaceBody = zSuspendWorkspaceDto;
+
+export const zSuspendWorkspacePath = z.object({
+    id: z.uuid()
+});
+
+export const zSuspendWorkspaceResponse = zInstanceWorkspaceDto;
+
+export const zResumeWorkspacePath = z.object({
+    id: z.uuid()
+});
+
+export const zResumeWorkspaceResponse = zInstanceWorkspaceDto;
+
+export const zListInstanceAuditQuery = z.object({
+    limit: z._default(z.optional(z.number().check(z.gte(1), z.lte(200))), 50),
+    cursor: z.optional(z.string())
+});
+
+export const zListInstanceAuditResponse = zAuditPageDto;

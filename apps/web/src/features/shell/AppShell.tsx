@@ -76,6 +76,12 @@ export function AppShell() {
         <main id="main" className="content" tabIndex={-1} ref={mainRef}>
           {showPage ? (
             <Suspense fallback={<Loading />}>
+              {me.workspace?.suspended ? (
+                <div className="alert alert-warning" role="alert" data-testid="workspace-suspended-banner">
+                  This workspace is suspended by an instance administrator{me.workspace.suspendedReason ? ` (reason: ${me.workspace.suspendedReason})` : ''}: new runs and gateway calls are
+                  refused until it is resumed. You can still read everything.
+                </div>
+              ) : null}
               <BudgetAlertBanner />
               <Outlet />
             </Suspense>

@@ -6,6 +6,8 @@ interface NavItem {
   label: string;
   testId: string;
   needs?: Permission;
+  /** Instance administrators only (`me.isInstanceAdmin`), whatever the workspace role. */
+  instanceAdmin?: boolean;
 }
 
 export const NAV_SECTIONS: { heading: string; items: NavItem[] }[] = [
@@ -31,6 +33,13 @@ export const NAV_SECTIONS: { heading: string; items: NavItem[] }[] = [
       { to: '/settings', label: 'Settings', testId: 'nav-settings' },
     ],
   },
+  {
+    heading: 'Instance',
+    items: [
+      { to: '/instance', label: 'Workspaces', testId: 'nav-instance', instanceAdmin: true },
+      { to: '/instance/audit', label: 'Instance audit', testId: 'nav-instance-audit', instanceAdmin: true },
+    ],
+  },
 ];
 
 export function Brand() {
@@ -49,12 +58,13 @@ export function Navigation() {
   const me = useMe();
   return (
     <nav aria-label="Main">
-      {NAV_SECTIONS.map((section) => (
+      {NAV_SECTIONS.map((section) => ({ ...section, items: section.items.filter((item) => (item.instanceAdmin ? me.isInstanceAdmin : !item.needs || me.permissions.includes(item.needs))) }))
+        .filter((section) => section.items.length > 0)
+        .map((section) => (
         <div className="nav-section" key={section.heading}>
           <p className="nav-heading">{section.heading}</p>
           <ul>
             {section.items
-              .filter((item) => !item.needs || me.permissions.includes(item.needs))
               .map((item) => (
                 <li key={item.to}>
                   <NavLink to={item.to} className="nav-link" data-testid={item.testId}>

@@ -51,6 +51,10 @@ export class WorkspaceSummaryDto {
   @ApiProperty({ format: 'uuid' }) id!: string;
   @ApiProperty() name!: string;
   @ApiProperty({ enum: ROLES }) role!: Role;
+  @ApiProperty({ description: 'Suspended by an instance administrator: new runs and gateway calls are refused; reading still works' })
+  suspended!: boolean;
+  @ApiProperty({ type: String, nullable: true, description: 'Why it is suspended (null when active)' })
+  suspendedReason!: string | null;
 }
 
 export class MeDto {
@@ -60,6 +64,8 @@ export class MeDto {
   @ApiProperty({ enum: PERMISSIONS, isArray: true, description: 'What the current role allows in that workspace' })
   permissions!: Permission[];
   @ApiProperty({ type: [WorkspaceSummaryDto] }) workspaces!: WorkspaceSummaryDto[];
+  @ApiProperty({ description: 'An instance administrator: may use the Instance area (`/api/v1/instance/...`), whatever the workspace role' })
+  isInstanceAdmin!: boolean;
   @ApiProperty({ description: 'Echo it in the `x-csrf-token` header on every write made with the session cookie' })
   csrfToken!: string;
 }

@@ -3,8 +3,8 @@
 import { type DefaultError, type InfiniteData, infiniteQueryOptions, queryOptions, type UseMutationOptions } from '@tanstack/react-query';
 
 import { client } from '../client.gen.js';
-import { acceptInvite, approveMissionPlan, cancelMission, cancelRun, changeMemberRole, changePassword, clearAlertWebhook, clearProviderAdminKey, createBudget, createComparison, createGatewayRoute, createInvite, createMission, createMissionPlan, createOperator, createProviderAccount, createRun, createToken, createWorkspace, deleteBudget, deleteGatewayRoute, deleteOperator, deletePriceOverride, deleteProviderAccount, exportAuditEvents, getBudget, getComparison, getGatewayInfo, getGatewayRoute, getGatewayUsage, getMe, getMission, getOperator, getOverview, getPrices, getProviderAccount, getProviderCostSync, getQueueHealth, getRun, getSpend, getWorkspace, health, joinWithInvite, listAuditActions, listAuditEvents, listBudgets, listComparisons, listGatewayRoutes, listInvites, listMembers, listMissions, listMyWorkspaces, listOperators, listProviderAccounts, listRuns, listTokens, login, logout, metrics, type Options, previewInvite, ready, removeMember, requestProviderCostSync, revokeInvite, revokeToken, rotateProviderKey, sendMissionMessage, setAlertWebhook, setPriceOverride, setProviderAdminKey, switchWorkspace, updateBudget, updateGatewayRoute, updateOperator, updatePriceOverride, updateProfile, updateProviderAccount, updateWorkspace, verifyProviderAccount } from '../sdk.gen.js';
-import type { AcceptInviteData, AcceptInviteError, AcceptInviteResponse, ApproveMissionPlanData, ApproveMissionPlanError, ApproveMissionPlanResponse, CancelMissionData, CancelMissionError, CancelMissionResponse, CancelRunData, CancelRunError, CancelRunResponse, ChangeMemberRoleData, ChangeMemberRoleError, ChangeMemberRoleResponse, ChangePasswordData, ChangePasswordError, ChangePasswordResponse, ClearAlertWebhookData, ClearAlertWebhookError, ClearAlertWebhookResponse, ClearProviderAdminKeyData, ClearProviderAdminKeyError, ClearProviderAdminKeyResponse, CreateBudgetData, CreateBudgetError, CreateBudgetResponse, CreateComparisonData, CreateComparisonError, CreateComparisonResponse, CreateGatewayRouteData, CreateGatewayRouteError, CreateGatewayRouteResponse, CreateInviteData, CreateInviteError, CreateInviteResponse, CreateMissionData, CreateMissionError, CreateMissionPlanData, CreateMissionPlanError, CreateMissionPlanResponse, CreateMissionResponse, CreateOperatorData, CreateOperatorError, CreateOperatorResponse, CreateProviderAccountData, CreateProviderAccountError, CreateProviderAccountResponse, CreateRunData, CreateRunError, CreateRunResponse, CreateTokenData, CreateTokenError, CreateTokenResponse, CreateWorkspaceData, CreateWorkspaceError, CreateWorkspaceResponse, DeleteBudgetData, DeleteBudgetError, DeleteBudgetResponse, DeleteGatewayRouteData, DeleteGatewayRouteError, DeleteGatewayRouteResponse, DeleteOperatorData, DeleteOperatorError, DeleteOperatorResponse, DeletePriceOverrideData, DeletePriceOverrideError, DeletePriceOverrideResponse, DeleteProviderAccountData, DeleteProviderAccountError, DeleteProviderAccountResponse, ExportAuditEventsData, ExportAuditEventsError, ExportAuditEventsResponse, GetBudgetData, GetBudgetError, GetBudgetResponse, GetComparisonData, GetComparisonError, GetComparisonResponse, GetGatewayInfoData, GetGatewayInfoError, GetGatewayInfoResponse, GetGatewayRouteData, GetGatewayRouteError, GetGatewayRouteResponse, GetGatewayUsageData, GetGatewayUsageError, GetGatewayUsageResponse, GetMeData, GetMeError, GetMeResponse, GetMissionData, GetMissionError, GetMissionResponse, GetOperatorData, GetOperatorError, GetOperatorResponse, GetOverviewData, GetOverviewError, GetOverviewResponse, GetPricesData, GetPricesError, GetPricesResponse, GetProviderAccountData, GetProviderAccountError, GetProviderAccountResponse, GetProviderCostSyncData, GetProviderCostSyncError, GetProviderCostSyncResponse, GetQueueHealthData, GetQueueHealthError, GetQueueHealthResponse, GetRunData, GetRunError, GetRunResponse, GetSpendData, GetSpendError, GetSpendResponse, GetWorkspaceData, GetWorkspaceError, GetWorkspaceResponse, HealthData, HealthResponse, JoinWithInviteData, JoinWithInviteError, JoinWithInviteResponse, ListAuditActionsData, ListAuditActionsError, ListAuditActionsResponse, ListAuditEventsData, ListAuditEventsError, ListAuditEventsResponse, ListBudgetsData, ListBudgetsError, ListBudgetsResponse, ListComparisonsData, ListComparisonsError, ListComparisonsResponse, ListGatewayRoutesData, ListGatewayRoutesError, ListGatewayRoutesResponse, ListInvitesData, ListInvitesError, ListInvitesResponse, ListMembersData, ListMembersError, ListMembersResponse, ListMissionsData, ListMissionsError, ListMissionsResponse, ListMyWorkspacesData, ListMyWorkspacesError, ListMyWorkspacesResponse, ListOperatorsData, ListOperatorsError, ListOperatorsResponse, ListProviderAccountsData, ListProviderAccountsError, ListProviderAccountsResponse, ListRunsData, ListRunsError, ListRunsResponse, ListTokensData, ListTokensError, ListTokensResponse, LoginData, LoginError, LoginResponse, LogoutData, LogoutError, LogoutResponse, MetricsData, PreviewInviteData, PreviewInviteError, PreviewInviteResponse, ReadyData, ReadyError, ReadyResponse, RemoveMemberData, RemoveMemberError, RemoveMemberResponse, RequestProviderCostSyncData, RequestProviderCostSyncError, RequestProviderCostSyncResponse, RevokeInviteData, RevokeInviteError, RevokeInviteResponse, RevokeTokenData, RevokeTokenError, RevokeTokenResponse, RotateProviderKeyData, RotateProviderKeyError, RotateProviderKeyResponse, SendMissionMessageData, SendMissionMessageError, SendMissionMessageResponse, SetAlertWebhookData, SetAlertWebhookError, SetAlertWebhookResponse, SetPriceOverrideData, SetPriceOverrideError, SetPriceOverrideResponse, SetProviderAdminKeyData, SetProviderAdminKeyError, SetProviderAdminKeyResponse, SwitchWorkspaceData, SwitchWorkspaceError, SwitchWorkspaceResponse, UpdateBudgetData, UpdateBudgetError, UpdateBudgetResponse, UpdateGatewayRouteData, UpdateGatewayRouteError, UpdateGatewayRouteResponse, UpdateOperatorData, UpdateOperatorError, UpdateOperatorResponse, UpdatePriceOverrideData, UpdatePriceOverrideError, UpdatePriceOverrideResponse, UpdateProfileData, UpdateProfileError, UpdateProfileResponse, UpdateProviderAccountData, UpdateProviderAccountError, UpdateProviderAccountResponse, UpdateWorkspaceData, UpdateWorkspaceError, UpdateWorkspaceResponse, VerifyProviderAccountData, VerifyProviderAccountError, VerifyProviderAccountResponse } from '../types.gen.js';
+import { acceptInvite, approveMissionPlan, cancelMission, cancelRun, changeMemberRole, changePassword, clearAlertWebhook, clearProviderAdminKey, createBudget, createComparison, createGatewayRoute, createInvite, createMission, createMissionPlan, createOperator, createProviderAccount, createRun, createToken, createWorkspace, deleteBudget, deleteGatewayRoute, deleteOperator, deletePriceOverride, deleteProviderAccount, exportAuditEvents, getBudget, getComparison, getGatewayInfo, getGatewayRoute, getGatewayUsage, getMe, getMission, getOperator, getOverview, getPrices, getProviderAccount, getProviderCostSync, getQueueHealth, getRun, getSpend, getWorkspace, health, joinWithInvite, listAuditActions, listAuditEvents, listBudgets, listComparisons, listGatewayRoutes, listInstanceAudit, listInstanceWorkspaces, listInvites, listMembers, listMissions, listMyWorkspaces, listOperators, listProviderAccounts, listRuns, listTokens, login, logout, metrics, type Options, previewInvite, ready, removeMember, requestProviderCostSync, resumeWorkspace, revokeInvite, revokeToken, rotateProviderKey, sendMissionMessage, setAlertWebhook, setPriceOverride, setProviderAdminKey, suspendWorkspace, switchWorkspace, updateBudget, updateGatewayRoute, updateOperator, updatePriceOverride, updateProfile, updateProviderAccount, updateWorkspace, verifyProviderAccount } from '../sdk.gen.js';
+import type { AcceptInviteData, AcceptInviteError, AcceptInviteResponse, ApproveMissionPlanData, ApproveMissionPlanError, ApproveMissionPlanResponse, CancelMissionData, CancelMissionError, CancelMissionResponse, CancelRunData, CancelRunError, CancelRunResponse, ChangeMemberRoleData, ChangeMemberRoleError, ChangeMemberRoleResponse, ChangePasswordData, ChangePasswordError, ChangePasswordResponse, ClearAlertWebhookData, ClearAlertWebhookError, ClearAlertWebhookResponse, ClearProviderAdminKeyData, ClearProviderAdminKeyError, ClearProviderAdminKeyResponse, CreateBudgetData, CreateBudgetError, CreateBudgetResponse, CreateComparisonData, CreateComparisonError, CreateComparisonResponse, CreateGatewayRouteData, CreateGatewayRouteError, CreateGatewayRouteResponse, CreateInviteData, CreateInviteError, CreateInviteResponse, CreateMissionData, CreateMissionError, CreateMissionPlanData, CreateMissionPlanError, CreateMissionPlanResponse, CreateMissionResponse, CreateOperatorData, CreateOperatorError, CreateOperatorResponse, CreateProviderAccountData, CreateProviderAccountError, CreateProviderAccountResponse, CreateRunData, CreateRunError, CreateRunResponse, CreateTokenData, CreateTokenError, CreateTokenResponse, CreateWorkspaceData, CreateWorkspaceError, CreateWorkspaceResponse, DeleteBudgetData, DeleteBudgetError, DeleteBudgetResponse, DeleteGatewayRouteData, DeleteGatewayRouteError, DeleteGatewayRouteResponse, DeleteOperatorData, DeleteOperatorError, DeleteOperatorResponse, DeletePriceOverrideData, DeletePriceOverrideError, DeletePriceOverrideResponse, DeleteProviderAccountData, DeleteProviderAccountError, DeleteProviderAccountResponse, ExportAuditEventsData, ExportAuditEventsError, ExportAuditEventsResponse, GetBudgetData, GetBudgetError, GetBudgetResponse, GetComparisonData, GetComparisonError, GetComparisonResponse, GetGatewayInfoData, GetGatewayInfoError, GetGatewayInfoResponse, GetGatewayRouteData, GetGatewayRouteError, GetGatewayRouteResponse, GetGatewayUsageData, GetGatewayUsageError, GetGatewayUsageResponse, GetMeData, GetMeError, GetMeResponse, GetMissionData, GetMissionError, GetMissionResponse, GetOperatorData, GetOperatorError, GetOperatorResponse, GetOverviewData, GetOverviewError, GetOverviewResponse, GetPricesData, GetPricesError, GetPricesResponse, GetProviderAccountData, GetProviderAccountError, GetProviderAccountResponse, GetProviderCostSyncData, GetProviderCostSyncError, GetProviderCostSyncResponse, GetQueueHealthData, GetQueueHealthError, GetQueueHealthResponse, GetRunData, GetRunError, GetRunResponse, GetSpendData, GetSpendError, GetSpendResponse, GetWorkspaceData, GetWorkspaceError, GetWorkspaceResponse, HealthData, HealthResponse, JoinWithInviteData, JoinWithInviteError, JoinWithInviteResponse, ListAuditActionsData, ListAuditActionsError, ListAuditActionsResponse, ListAuditEventsData, ListAuditEventsError, ListAuditEventsResponse, ListBudgetsData, ListBudgetsError, ListBudgetsResponse, ListComparisonsData, ListComparisonsError, ListComparisonsResponse, ListGatewayRoutesData, ListGatewayRoutesError, ListGatewayRoutesResponse, ListInstanceAuditData, ListInstanceAuditError, ListInstanceAuditResponse, ListInstanceWorkspacesData, ListInstanceWorkspacesError, ListInstanceWorkspacesResponse, ListInvitesData, ListInvitesError, ListInvitesResponse, ListMembersData, ListMembersError, ListMembersResponse, ListMissionsData, ListMissionsError, ListMissionsResponse, ListMyWorkspacesData, ListMyWorkspacesError, ListMyWorkspacesResponse, ListOperatorsData, ListOperatorsError, ListOperatorsResponse, ListProviderAccountsData, ListProviderAccountsError, ListProviderAccountsResponse, ListRunsData, ListRunsError, ListRunsResponse, ListTokensData, ListTokensError, ListTokensResponse, LoginData, LoginError, LoginResponse, LogoutData, LogoutError, LogoutResponse, MetricsData, PreviewInviteData, PreviewInviteError, PreviewInviteResponse, ReadyData, ReadyError, ReadyResponse, RemoveMemberData, RemoveMemberError, RemoveMemberResponse, RequestProviderCostSyncData, RequestProviderCostSyncError, RequestProviderCostSyncResponse, ResumeWorkspaceData, ResumeWorkspaceError, ResumeWorkspaceResponse, RevokeInviteData, RevokeInviteError, RevokeInviteResponse, RevokeTokenData, RevokeTokenError, RevokeTokenResponse, RotateProviderKeyData, RotateProviderKeyError, RotateProviderKeyResponse, SendMissionMessageData, SendMissionMessageError, SendMissionMessageResponse, SetAlertWebhookData, SetAlertWebhookError, SetAlertWebhookResponse, SetPriceOverrideData, SetPriceOverrideError, SetPriceOverrideResponse, SetProviderAdminKeyData, SetProviderAdminKeyError, SetProviderAdminKeyResponse, SuspendWorkspaceData, SuspendWorkspaceError, SuspendWorkspaceResponse, SwitchWorkspaceData, SwitchWorkspaceError, SwitchWorkspaceResponse, UpdateBudgetData, UpdateBudgetError, UpdateBudgetResponse, UpdateGatewayRouteData, UpdateGatewayRouteError, UpdateGatewayRouteResponse, UpdateOperatorData, UpdateOperatorError, UpdateOperatorResponse, UpdatePriceOverrideData, UpdatePriceOverrideError, UpdatePriceOverrideResponse, UpdateProfileData, UpdateProfileError, UpdateProfileResponse, UpdateProviderAccountData, UpdateProviderAccountError, UpdateProviderAccountResponse, UpdateWorkspaceData, UpdateWorkspaceError, UpdateWorkspaceResponse, VerifyProviderAccountData, VerifyProviderAccountError, VerifyProviderAccountResponse } from '../types.gen.js';
 
 export type QueryKey<TOptions extends Options> = [
     Pick<TOptions, 'baseUrl' | 'body' | 'headers' | 'path' | 'query'> & {
@@ -1683,3 +1683,133 @@ export const getOverviewOptions = (options?: Options<GetOverviewData>) => queryO
     },
     queryKey: getOverviewQueryKey(options)
 });
+
+export const listInstanceWorkspacesQueryKey = (options?: Options<ListInstanceWorkspacesData>) => createQueryKey('listInstanceWorkspaces', options);
+
+/**
+ * Every workspace of the instance: members, runs and spend of the last 30 days, status (search, status filter, paging)
+ */
+export const listInstanceWorkspacesOptions = (options?: Options<ListInstanceWorkspacesData>) => queryOptions<ListInstanceWorkspacesResponse, ListInstanceWorkspacesError, ListInstanceWorkspacesResponse, ReturnType<typeof listInstanceWorkspacesQueryKey>>({
+    queryFn: async ({ queryKey, signal }) => {
+        const { data } = await listInstanceWorkspaces({
+            ...options,
+            ...queryKey[0],
+            signal,
+            throwOnError: true
+        });
+        return data;
+    },
+    queryKey: listInstanceWorkspacesQueryKey(options)
+});
+
+export const listInstanceWorkspacesInfiniteQueryKey = (options?: Options<ListInstanceWorkspacesData>): QueryKey<Options<ListInstanceWorkspacesData>> => createQueryKey('listInstanceWorkspaces', options, true);
+
+/**
+ * Every workspace of the instance: members, runs and spend of the last 30 days, status (search, status filter, paging)
+ */
+export const listInstanceWorkspacesInfiniteOptions = (options?: Options<ListInstanceWorkspacesData>) => {
+    const opts = infiniteQueryOptions<ListInstanceWorkspacesResponse, ListInstanceWorkspacesError, InfiniteData<ListInstanceWorkspacesResponse>, QueryKey<Options<ListInstanceWorkspacesData>>, number | Pick<QueryKey<Options<ListInstanceWorkspacesData>>[0], 'body' | 'headers' | 'path' | 'query'>>(
+    // @ts-ignore
+    {
+        queryFn: async ({ pageParam, queryKey, signal }) => {
+            // @ts-ignore
+            const page: Pick<QueryKey<Options<ListInstanceWorkspacesData>>[0], 'body' | 'headers' | 'path' | 'query'> = typeof pageParam === 'object' ? pageParam : {
+                query: {
+                    offset: pageParam
+                }
+            };
+            const params = createInfiniteParams(queryKey, page);
+            const { data } = await listInstanceWorkspaces({
+                ...options,
+                ...params,
+                signal,
+                throwOnError: true
+            });
+            return data;
+        },
+        queryKey: listInstanceWorkspacesInfiniteQueryKey(options)
+    });
+    return opts as Omit<typeof opts, 'initialData'>;
+};
+
+/**
+ * Suspend a workspace: its new runs and gateway calls are refused and queued runs do not start; members can still sign in and read
+ */
+export const suspendWorkspaceMutation = (options?: Partial<Options<SuspendWorkspaceData>>): UseMutationOptions<SuspendWorkspaceResponse, SuspendWorkspaceError, Options<SuspendWorkspaceData>> => {
+    const mutationOptions: UseMutationOptions<SuspendWorkspaceResponse, SuspendWorkspaceError, Options<SuspendWorkspaceData>> = {
+        mutationFn: async (fnOptions) => {
+            const { data } = await suspendWorkspace({
+                ...options,
+                ...fnOptions,
+                throwOnError: true
+            });
+            return data;
+        }
+    };
+    return mutationOptions;
+};
+
+/**
+ * Resume a suspended workspace: runs and gateway calls work again
+ */
+export const resumeWorkspaceMutation = (options?: Partial<Options<ResumeWorkspaceData>>): UseMutationOptions<ResumeWorkspaceResponse, ResumeWorkspaceError, Options<ResumeWorkspaceData>> => {
+    const mutationOptions: UseMutationOptions<ResumeWorkspaceResponse, ResumeWorkspaceError, Options<ResumeWorkspaceData>> = {
+        mutationFn: async (fnOptions) => {
+            const { data } = await resumeWorkspace({
+                ...options,
+                ...fnOptions,
+                throwOnError: true
+            });
+            return data;
+        }
+    };
+    return mutationOptions;
+};
+
+export const listInstanceAuditQueryKey = (options?: Options<ListInstanceAuditData>) => createQueryKey('listInstanceAudit', options);
+
+/**
+ * The instance audit log, newest first: instance admin grants and revokes, workspace suspensions and resumptions
+ */
+export const listInstanceAuditOptions = (options?: Options<ListInstanceAuditData>) => queryOptions<ListInstanceAuditResponse, ListInstanceAuditError, ListInstanceAuditResponse, ReturnType<typeof listInstanceAuditQueryKey>>({
+    queryFn: async ({ queryKey, signal }) => {
+        const { data } = await listInstanceAudit({
+            ...options,
+            ...queryKey[0],
+            signal,
+            throwOnError: true
+        });
+        return data;
+    },
+    queryKey: listInstanceAuditQueryKey(options)
+});
+
+export const listInstanceAuditInfiniteQueryKey = (options?: Options<ListInstanceAuditData>): QueryKey<Options<ListInstanceAuditData>> => createQueryKey('listInstanceAudit', options, true);
+
+/**
+ * The instance audit log, newest first: instance admin grants and revokes, workspace suspensions and resumptions
+ */
+export const listInstanceAuditInfiniteOptions = (options?: Options<ListInstanceAuditData>) => {
+    const opts = infiniteQueryOptions<ListInstanceAuditResponse, ListInstanceAuditError, InfiniteData<ListInstanceAuditResponse>, QueryKey<Options<ListInstanceAuditData>>, string | Pick<QueryKey<Options<ListInstanceAuditData>>[0], 'body' | 'headers' | 'path' | 'query'>>(
+    // @ts-ignore
+    {
+        queryFn: async ({ pageParam, queryKey, signal }) => {
+            // @ts-ignore
+            const page: Pick<QueryKey<Options<ListInstanceAuditData>>[0], 'body' | 'headers' | 'path' | 'query'> = typeof pageParam === 'object' ? pageParam : {
+                query: {
+                    cursor: pageParam
+                }
+            };
+            const params = createInfiniteParams(queryKey, page);
+            const { data } = await listInstanceAudit({
+                ...options,
+                ...params,
+                signal,
+                throwOnError: true
+            });
+            return data;
+        },
+        queryKey: listInstanceAuditInfiniteQueryKey(options)
+    });
+    return opts as Omit<typeof opts, 'initialData'>;
+};
