@@ -99,7 +99,11 @@ describe('run rows (Postgres)', () => {
       priceOverrides: [{ model: 'mock-fast', inputMicroUsdPerM: 100, cachedInputMicroUsdPerM: 50, outputMicroUsdPerM: 200 }],
       costSync: true,
       calibration: 1100,
+      suspension: null,
     });
+    // A suspended workspace's run loads with the suspension, so the worker blocks it instead of calling the provider.
+    await db.query(`UPDATE workspaces SET suspended_at = now(), suspended_reason = 'unpaid invoice' WHERE id = $1`, [ws]);
+    expect((await loadRunForExecution(db, id))?.suspension).toEqual({ reason: 'unpaid invoice' });
     expect(loaded?.account).toMatchObject({ status: 'rate_limited', providerLimits: { observedAt: '2026-01-02T03:04:05.000Z' }, mockSettings: { latencyMs: 5 } });
   });
 
