@@ -22,7 +22,7 @@ describe('console sign-in and sessions', () => {
     expect(cookie).toMatch(/SameSite=Strict/i);
     expect(cookie).not.toMatch(/Secure/); // the test public URL is plain http
     expect(res.body.user.email).toBe(ws.users.admin.email);
-    expect(res.body.workspace).toEqual({ id: ws.id, name: ws.name, role: 'admin', suspended: false, suspendedReason: null });
+    expect(res.body.workspace).toEqual({ id: ws.id, name: ws.name, role: 'admin', suspended: false, suspendedReason: null, credits: null });
     expect(res.body.isInstanceAdmin).toBe(false);
     expect(res.body.permissions).toContain('tokens:manage');
     expect(res.body.csrfToken).toEqual(expect.any(String));

@@ -53,6 +53,6 @@ describe('.env.example', () => {
 
   it('describes every variable, and marks those that hold credentials as secrets', () => {
     for (const doc of VARIABLE_DOCS) expect(doc.description.length).toBeGreaterThan(5);
-    expect(VARIABLE_DOCS.filter((d) => d.secret).map((d) => d.name).sort()).toEqual(['DATABASE_READ_URL', 'DATABASE_URL', 'REDIS_SENTINEL_PASSWORD', 'REDIS_URL', 'VAULTRUN_ADMIN_PASSWORD', 'VAULTRUN_MASTER_KEYS']);
+    expect(VARIABLE_DOCS.filter((d) => d.secret).map((d) => d.name).sort()).toEqual(['DATABASE_READ_URL', 'DATABASE_URL', 'REDIS_SENTINEL_PASSWORD', 'REDIS_URL', 'VAULTRUN_ADMIN_PASSWORD', 'VAULTRUN_CREDITS_WEBHOOK_SECRET', 'VAULTRUN_MASTER_KEYS']);
   });
 });

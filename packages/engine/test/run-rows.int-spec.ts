@@ -95,6 +95,7 @@ describe('run rows (Postgres)', () => {
         baseUrl: entity.baseUrl,
         apiVersion: entity.apiVersion,
         mockSettings: entity.mockSettings,
+        keyAccount: null,
       },
       priceOverrides: [{ model: 'mock-fast', inputMicroUsdPerM: 100, cachedInputMicroUsdPerM: 50, outputMicroUsdPerM: 200 }],
       costSync: true,
@@ -105,6 +106,36 @@ describe('run rows (Postgres)', () => {
     await db.query(`UPDATE workspaces SET suspended_at = now(), suspended_reason = 'unpaid invoice' WHERE id = $1`, [ws]);
     expect((await loadRunForExecution(db, id))?.suspension).toEqual({ reason: 'unpaid invoice' });
     expect(loaded?.account).toMatchObject({ status: 'rate_limited', providerLimits: { observedAt: '2026-01-02T03:04:05.000Z' }, mockSettings: { latencyMs: 5 } });
+  });
+
+  it("loads a managed connector's run with its managed account's key place, endpoint, status and prices (docs/managed.md)", async () => {
+    const [{ id: instance }] = await db.query(`INSERT INTO workspaces (name, is_instance) VALUES ('instance', true) RETURNING id`);
+    const [{ id: team }] = await db.query(`INSERT INTO workspaces (name) VALUES ('team') RETURNING id`);
+    const [{ id: managed }] = await db.query(
+      `INSERT INTO provider_accounts (workspace_id, name, kind, status, base_url, dek_version, max_concurrency) VALUES ($1, 'Managed', 'openai', 'active', 'https://api.example.test/v1', 7, 50) RETURNING id`,
+      [instance],
+    );
+    await db.query(`INSERT INTO managed_accounts (account_id, offer, share_max_concurrency) VALUES ($1, 'all', 2)`, [managed]);
+    const [{ id: connector }] = await db.query(`SELECT vaultrun_connect_workspace($1, $2) AS id`, [managed, team]);
+    await db.query(`UPDATE provider_accounts SET status = 'invalid_key' WHERE id = $1`, [managed]);
+    await db.query(
+      `INSERT INTO price_overrides (workspace_id, model, input_micro_usd_per_m, cached_input_micro_usd_per_m, output_micro_usd_per_m) VALUES ($1, 'gpt-4o-mini', 1, 1, 1), ($2, 'gpt-4o-mini', 0, 0, 0)`,
+      [instance, team],
+    );
+    await db.query(`UPDATE instance_settings SET price_multiplier_permille = 1500`);
+    const [{ id, paid_with, price_multiplier_permille }] = await db.query(
+      `INSERT INTO runs (workspace_id, kind, started_by_type, account_id, model, input, max_output_tokens, queued_at) VALUES ($1, 'operator', 'system', $2, 'gpt-4o-mini', 'hi', 10, now())
+       RETURNING id, paid_with, price_multiplier_permille`,
+      [team, connector],
+    );
+    await db.query(`UPDATE instance_settings SET price_multiplier_permille = 1000`);
+    expect([paid_with, price_multiplier_permille]).toEqual(['credits', 1500]);
+    const loaded = await loadRunForExecution(db, id);
+    expect(loaded?.run).toMatchObject({ paidWith: 'credits', priceMultiplierPermille: 1500 });
+    // The connector's own limits (the share); the managed account's key place, endpoint, key version and status.
+    expect(loaded?.account).toMatchObject({ id: connector, workspaceId: team, maxConcurrency: 2, baseUrl: 'https://api.example.test/v1', dekVersion: 7, status: 'invalid_key', keyAccount: { id: managed, workspaceId: instance } });
+    // Priced by the instance's overrides, never the workspace's; no cost sync for managed usage.
+    expect([loaded?.priceOverrides, loaded?.costSync]).toEqual([[{ model: 'gpt-4o-mini', inputMicroUsdPerM: 1, cachedInputMicroUsdPerM: 1, outputMicroUsdPerM: 1 }], false]);
   });
 
   it('loads a run whose account is gone with no account, and no run at all as null', async () => {
