@@ -22,4 +22,4 @@ export {
   type ReserveRow,
   sweepHolds,
 } from './ledger.js';
-export { overridesOf, type PriceOverrideRow, promptTokensToHold, quoteRun, type RunQuote } from './quote.js';
+export { overridesOf, type PriceOverrideRow, pricedWith, promptTokensToHold, quoteRun, type RunQuote } from './quote.js';

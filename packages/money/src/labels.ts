@@ -34,8 +34,17 @@ export interface CallCost {
  * What one provider call cost and how sure we are: the provider's own figure wins; then reported tokens × price
  * (pending provider sync when the account has cost sync); otherwise unavailable.
  */
-export function costOfCall(result: { usage: TokenUsage | null; reportedCostMicroUsd: number | null }, price: ModelPrice | null, costSync: boolean): CallCost {
-  if (result.reportedCostMicroUsd !== null) return { costMicroUsd: result.reportedCostMicroUsd, label: 'verified' };
+export function costOfCall(
+  result: { usage: TokenUsage | null; reportedCostMicroUsd: number | null },
+  price: ModelPrice | null,
+  costSync: boolean,
+  /** Managed usage: the instance's multiplier (the price passed in already carries it; a reported cost gets it here). */
+  multiplierPermille: number | null = null,
+): CallCost {
+  if (result.reportedCostMicroUsd !== null) {
+    const m = multiplierPermille ?? 1000;
+    return { costMicroUsd: m === 1000 ? result.reportedCostMicroUsd : Number((BigInt(result.reportedCostMicroUsd) * BigInt(m) + 500n) / 1000n), label: 'verified' };
+  }
   if (result.usage && price) return { costMicroUsd: usageCostMicroUsd(price, result.usage), label: costSync ? 'pending_sync' : 'estimated' };
   return { costMicroUsd: null, label: 'unavailable' };
 }

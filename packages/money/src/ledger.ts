@@ -1,12 +1,12 @@
 // The budget ledger from TypeScript: thin wrappers around the SQL functions of the Money migration (each one
 // round trip, atomic in Postgres), plus the refusals people read when a budget stops a run.
-import { preparedQuery } from '@vaultrun/db';
+import { CREDITS_BUDGET_NAME, preparedQuery } from '@vaultrun/db';
 import { formatUsd } from '@vaultrun/providers';
 import type { DataSource, EntityManager } from 'typeorm';
 import { DomainError } from '@vaultrun/vault-core';
 import { type RunQuote, worstCaseWithOutput } from './quote.js';
 
-export type RefusalCode = 'budget_exhausted' | 'unpriced_model' | 'cost_cap_exceeded' | 'workspace_suspended';
+export type RefusalCode = 'budget_exhausted' | 'credits_exhausted' | 'unpriced_model' | 'cost_cap_exceeded' | 'workspace_suspended';
 
 /** Why a run may not start: the run ends `blocked` with this message (or POST /runs answers with it). */
 export interface Refusal {
@@ -49,6 +49,7 @@ function budgetRefusal(b: BudgetState, worstCase: number | null, model: string):
       details,
     };
   }
+  if (b.name === CREDITS_BUDGET_NAME) return creditsRefusal(b, worstCase, details);
   const figures = `cap ${formatUsd(b.capMicroUsd)}, spent ${formatUsd(b.spentMicroUsd)}${b.heldMicroUsd > 0 ? `, held by runs in flight ${formatUsd(b.heldMicroUsd)}` : ''}`;
   if (b.exhausted) {
     return {
@@ -75,6 +76,24 @@ function budgetRefusal(b: BudgetState, worstCase: number | null, model: string):
     message: `Budget "${b.name}" has no headroom for this run: ${figures}; this run may cost up to ${formatUsd(worstCase)}.`,
     budgetId: b.id,
     details,
+  };
+}
+
+/**
+ * The credits budget (docs/managed.md) has no room: the workspace cannot raise it, so the message says what it can do
+ * — ask the instance for credits, or move this work to its own key.
+ */
+function creditsRefusal(b: BudgetState, worstCase: number, details: Record<string, unknown>): Refusal {
+  const balance = Math.max(0, b.capMicroUsd - b.spentMicroUsd);
+  const inFlight = b.heldMicroUsd > 0 ? `, ${formatUsd(b.heldMicroUsd)} of it held by work in flight` : '';
+  const why = b.exhausted
+    ? `Your Vaultrun credits are paused after a provider charged ${formatUsd(b.overageMicroUsd)} more than was held; they resume once the work in flight has settled.`
+    : `Your Vaultrun credits do not cover this: balance ${formatUsd(balance)}${inFlight}; this may cost up to ${formatUsd(worstCase)}.`;
+  return {
+    code: 'credits_exhausted',
+    message: `${why} Next step: ask your instance administrator for more credits, or connect your own provider key and switch to it (Credits page).`,
+    budgetId: b.id,
+    details: { ...details, balanceMicroUsd: balance },
   };
 }
 

@@ -1,4 +1,4 @@
-import { holdRates, type ModelPrice, priceFor, type PriceSource, worstCaseMicroUsd } from '@vaultrun/providers';
+import { holdRates, type ModelPrice, priceFor, type PriceSource, withMultiplier, worstCaseMicroUsd } from '@vaultrun/providers';
 
 /** A price override row as stored (bigint columns come back as strings). */
 export interface PriceOverrideRow {
@@ -63,8 +63,10 @@ export function quoteRun(input: {
   promptTokens: number;
   maxOutputTokens: number;
   calibration?: number | null;
+  /** Managed usage (docs/managed.md): the instance's price multiplier, in thousandths (absent or null: ×1). */
+  multiplierPermille?: number | null;
 }): RunQuote {
-  const price = priceFor(input.kind, input.model, input.overrides, input.baseUrl);
+  const price = pricedWith(priceFor(input.kind, input.model, input.overrides, input.baseUrl), input.multiplierPermille);
   const promptTokensHeld = promptTokensToHold(input.kind, input.promptTokens, input.calibration ?? null);
   // The rates of the held prompt's tier (long-context prices above their threshold), as worstCaseMicroUsd uses them.
   const rates = price ? holdRates(price.price, promptTokensHeld) : null;
@@ -76,6 +78,12 @@ export function quoteRun(input: {
       ? { promptCostE6: (BigInt(promptTokensHeld) * BigInt(rates.input)).toString(), outputPricePerM: rates.output, maxOutputTokens: input.maxOutputTokens }
       : null,
   };
+}
+
+/** A price with the instance's multiplier on managed usage applied (null and 1000: as it is). */
+export function pricedWith(source: PriceSource | null, multiplierPermille: number | null | undefined): PriceSource | null {
+  if (!source || multiplierPermille === null || multiplierPermille === undefined || multiplierPermille === 1000) return source;
+  return { ...source, price: withMultiplier(source.price, multiplierPermille) };
 }
 
 /** The worst case of a quote with fewer output tokens (rounded up like every hold). */

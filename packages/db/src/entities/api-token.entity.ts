@@ -1,4 +1,4 @@
-import { Column, CreateDateColumn, Entity, Index, JoinColumn, ManyToOne, PrimaryGeneratedColumn } from 'typeorm';
+import { Check, Column, CreateDateColumn, Entity, Index, JoinColumn, ManyToOne, PrimaryGeneratedColumn } from 'typeorm';
 import { User } from './user.entity.js';
 import { Workspace } from './workspace.entity.js';
 
@@ -6,8 +6,13 @@ import { Workspace } from './workspace.entity.js';
 export const TOKEN_SCOPES = ['read', 'run', 'admin', 'inference'] as const;
 export type TokenScope = (typeof TOKEN_SCOPES)[number];
 
+/** Which accounts a token may use (docs/managed.md). */
+export const TOKEN_BILLINGS = ['any', 'credits', 'own_key'] as const;
+export type TokenBilling = (typeof TOKEN_BILLINGS)[number];
+
 /** A bearer token for programs and published apps. Only its SHA-256 is stored. */
 @Entity('api_tokens')
+@Check('api_tokens_billing_check', `"billing" IN ('any', 'credits', 'own_key')`)
 @Index('api_tokens_workspace_idx', ['workspaceId', 'createdAt'])
 export class ApiToken {
   @PrimaryGeneratedColumn('uuid')
@@ -36,6 +41,10 @@ export class ApiToken {
    */
   @Column({ type: 'text', array: true, nullable: true })
   allowedModels!: string[] | null;
+
+  /** Which accounts the token may use (docs/managed.md): `any`, only managed connectors (`credits`), or only the workspace's own keys (`own_key`). */
+  @Column({ type: 'text', default: 'any' })
+  billing!: TokenBilling;
 
   @Column({ type: 'uuid', nullable: true })
   createdById!: string | null;

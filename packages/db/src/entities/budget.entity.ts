@@ -2,7 +2,9 @@ import { Check, Column, CreateDateColumn, Entity, Index, JoinColumn, ManyToOne, 
 import { Workspace } from './workspace.entity.js';
 
 export const BUDGET_SCOPES = ['workspace', 'account', 'operator', 'token'] as const;
-export type BudgetScope = (typeof BUDGET_SCOPES)[number];
+export type BudgetScope = (typeof BUDGET_SCOPES)[number] | 'credits';
+/** The credits budget's name (reserved: no other budget may take it). */
+export const CREDITS_BUDGET_NAME = 'Vaultrun credits';
 export const BUDGET_PERIODS = ['day', 'week', 'month', 'lifetime'] as const;
 export type BudgetPeriod = (typeof BUDGET_PERIODS)[number];
 /**
@@ -17,7 +19,10 @@ export type BudgetCountFrom = (typeof BUDGET_COUNT_FROM)[number];
 /** A hard cap on what runs may cost, per UTC period, for a workspace, an account, an operator or an API token. */
 @Entity('budgets')
 @Index('budgets_workspace_idx', ['workspaceId'])
-@Check('budgets_scope_check', `"scope_type" IN ('workspace', 'account', 'operator', 'token') AND (("scope_type" = 'workspace') = ("scope_id" IS NULL))`)
+// `credits`: a workspace's credit balance (docs/managed.md) — kept by the instance, never created or changed through
+// the budget routes; it covers runs on managed connectors.
+@Check('budgets_scope_check', `"scope_type" IN ('workspace', 'account', 'operator', 'token', 'credits') AND (("scope_type" IN ('workspace', 'credits')) = ("scope_id" IS NULL))`)
+@Index('budgets_workspace_credits_key', ['workspaceId'], { unique: true, where: `"scope_type" = 'credits'` })
 @Check('budgets_period_check', `"period" IN ('day', 'week', 'month', 'lifetime')`)
 @Check('budgets_cap_check', `"cap_micro_usd" >= 0 AND "soft_threshold_pct" BETWEEN 1 AND 100`)
 @Check('budgets_shrink_check', `"shrink_min_output_tokens" IS NULL OR "shrink_min_output_tokens" >= 1`)

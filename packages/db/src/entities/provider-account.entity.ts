@@ -32,6 +32,8 @@ export interface MockAccountSettings {
 @Entity('provider_accounts')
 @Index('provider_accounts_workspace_name_key', ['workspaceId', 'name'], { unique: true })
 @Index('provider_accounts_kek_version_idx', ['kekVersion'])
+@Index('provider_accounts_workspace_managed_key', ['workspaceId', 'managedSourceId'], { unique: true, where: `"managed_source_id" IS NOT NULL` })
+@Index('provider_accounts_managed_source_idx', ['managedSourceId'], { where: `"managed_source_id" IS NOT NULL` })
 @Check('provider_accounts_kind_check', inList('kind', ACCOUNT_KINDS))
 @Check('provider_accounts_status_check', inList('status', ACCOUNT_STATUSES))
 @Check('provider_accounts_visibility_check', inList('visibility', VISIBILITIES))
@@ -118,6 +120,14 @@ export class ProviderAccount {
   @Column({ type: 'int', default: 0 })
   dekVersion!: number;
 
+  /**
+   * A managed connector (docs/managed.md): this workspace's handle on an instance-owned account, which holds the key,
+   * endpoint and price list. Its own columns are the workspace's share limits, set by the instance. Null: the
+   * workspace's own account.
+   */
+  @Column({ type: 'uuid', nullable: true })
+  managedSourceId!: string | null;
+
   @Column({ type: 'uuid', nullable: true })
   createdById!: string | null;
 
@@ -128,6 +138,10 @@ export class ProviderAccount {
   @ManyToOne(() => User, { onDelete: 'SET NULL' })
   @JoinColumn({ name: 'created_by_id' })
   createdBy?: User;
+
+  @ManyToOne(() => ProviderAccount, { onDelete: 'CASCADE' })
+  @JoinColumn({ name: 'managed_source_id' })
+  managedSource?: ProviderAccount;
 
   @CreateDateColumn({ type: 'timestamptz' })
   createdAt!: Date;

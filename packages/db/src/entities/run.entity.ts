@@ -26,11 +26,16 @@ export interface GatewayCallInfo {
 /** A CHECK constraint: the column holds one of these values. */
 export const inList = (col: string, values: readonly string[]) => `"${col}" IN (${values.map((v) => `'${v}'`).join(', ')})`;
 
+/** Who pays for a run (docs/managed.md): the instance's credits (a managed connector) or the workspace's own key. */
+export const PAID_WITH = ['credits', 'own_key'] as const;
+export type PaidWith = (typeof PAID_WITH)[number];
+
 /**
  * One unit of AI work. Postgres is the source of truth for its state; the BullMQ job (id = run id, payload =
  * ids only) is just how a worker gets to it. Every status change is a compare-and-set on `status`.
  */
 @Entity('runs')
+@Check('runs_paid_with_check', `"paid_with" IS NULL OR "paid_with" IN ('credits', 'own_key')`)
 // Covering (INCLUDE, created by hand in the ConsoleAnalytics migration: TypeORM cannot declare it): the Overview's
 // aggregates read every column they need from this index alone (docs/performance.md, "Overview at 1,000,000 runs").
 @Index('runs_workspace_created_idx', { synchronize: false })
@@ -77,6 +82,17 @@ export class Run {
 
   @Column({ type: 'text' })
   model!: string;
+
+  /**
+   * Who pays (docs/managed.md): `credits` when the account is a managed connector, `own_key` otherwise — set by the
+   * database whenever the account is set, so it stays true after the connector is gone. Null: no account.
+   */
+  @Column({ type: 'text', nullable: true })
+  paidWith!: PaidWith | null;
+
+  /** Credits: the instance's price multiplier when the run was created (1000 = ×1); its costs include it. */
+  @Column({ type: 'int', nullable: true })
+  priceMultiplierPermille!: number | null;
 
   /** What the operator was run with (copied, so later edits do not rewrite history). */
   @Column({ type: 'text', default: '' })

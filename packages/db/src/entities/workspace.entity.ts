@@ -58,6 +58,13 @@ export class Workspace {
   @Column({ type: 'text', nullable: true })
   suspendedReason!: string | null;
 
+  /**
+   * The instance's own workspace (docs/managed.md): it holds the managed provider accounts the instance offers to
+   * workspaces. It has no members and is never listed; there is at most one.
+   */
+  @Column({ type: 'boolean', default: false })
+  isInstance!: boolean;
+
   @CreateDateColumn({ type: 'timestamptz' })
   createdAt!: Date;
 

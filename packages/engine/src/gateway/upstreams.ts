@@ -2,8 +2,10 @@ import { createGatewayUpstream, type GatewayUpstream, type OutboundPolicy, PUBLI
 import type { ProviderAccount } from '@vaultrun/db';
 import type { DataSource } from 'typeorm';
 import { connectionFor, endpointOf, type SecretStore } from '@vaultrun/vault-core';
+import { keyPlaceOf } from '../runs/key-cache.js';
 
-export type UpstreamAccount = Pick<ProviderAccount, 'id' | 'workspaceId' | 'kind' | 'baseUrl' | 'dekVersion' | 'mockSettings'> & Partial<Pick<ProviderAccount, 'apiVersion'>>;
+export type UpstreamAccount = Pick<ProviderAccount, 'id' | 'workspaceId' | 'kind' | 'baseUrl' | 'dekVersion' | 'mockSettings'> &
+  Partial<Pick<ProviderAccount, 'apiVersion'>> & { keyAccount?: { id: string; workspaceId: string } | null };
 
 /**
  * Gateway upstreams per account, kept in this process's memory for a while: an upstream holds its SDK client (and the
@@ -21,11 +23,11 @@ export class GatewayUpstreams {
   ) {}
 
   async get(account: UpstreamAccount): Promise<GatewayUpstream> {
-    const key = `${account.id}:${account.dekVersion}:${account.kind}:${account.baseUrl ?? ''}:${account.apiVersion ?? ''}:${JSON.stringify(account.mockSettings ?? null)}`;
+    const key = `${account.id}:${account.keyAccount?.id ?? ''}:${account.dekVersion}:${account.kind}:${account.baseUrl ?? ''}:${account.apiVersion ?? ''}:${JSON.stringify(account.mockSettings ?? null)}`;
     const hit = this.entries.get(key);
     if (hit && hit.expires > Date.now()) return hit.upstream;
     // Decrypted for the endpoint the upstream will call: a key bound to another endpoint does not decrypt.
-    const apiKey = account.kind === 'mock' ? null : await this.secrets.read(this.db, { workspaceId: account.workspaceId, accountId: account.id }, 'api_key', endpointOf(account));
+    const apiKey = account.kind === 'mock' ? null : await this.secrets.read(this.db, keyPlaceOf(account), 'api_key', endpointOf(account));
     const upstream = createGatewayUpstream({ ...connectionFor(account, apiKey, this.options.outbound ?? PUBLIC_ONLY), timeoutMs: this.options.timeoutMs });
     for (const [k, v] of this.entries) if (k.startsWith(`${account.id}:`) || v.expires <= Date.now()) this.entries.delete(k);
     this.entries.set(key, { upstream, expires: Date.now() + (this.options.ttlMs ?? 60_000) });

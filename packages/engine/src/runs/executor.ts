@@ -116,6 +116,7 @@ export class RunExecutor {
       promptTokens: estimate.tokens,
       maxOutputTokens: run.maxOutputTokens,
       calibration,
+      multiplierPermille: run.priceMultiplierPermille,
     });
     const pricing: Pricing = { quote, estimatedPromptTokens: estimate.tokens, calibrates: estimate.counting !== 'mock' };
     const capRefusal = costCapRefusal(run.costCapMicroUsd === null ? null : Number(run.costCapMicroUsd), quote.worstCaseMicroUsd, run.model);

@@ -4,7 +4,16 @@ import type { DataSource } from 'typeorm';
 import { connectionFor, endpointOf, type SecretStore } from '@vaultrun/vault-core';
 
 /** What calling an account's provider needs to know of it. */
-export type CallableAccount = Pick<ProviderAccount, 'id' | 'workspaceId' | 'dekVersion' | 'kind' | 'baseUrl' | 'mockSettings'> & Partial<Pick<ProviderAccount, 'apiVersion'>>;
+export type CallableAccount = Pick<ProviderAccount, 'id' | 'workspaceId' | 'dekVersion' | 'kind' | 'baseUrl' | 'mockSettings'> &
+  Partial<Pick<ProviderAccount, 'apiVersion'>> & {
+    /** A managed connector's managed account, whose key is read (docs/managed.md); absent: the account's own. */
+    keyAccount?: { id: string; workspaceId: string } | null;
+  };
+
+/** Where an account's key is kept: its managed account's place for a connector, its own otherwise. */
+export function keyPlaceOf(account: CallableAccount): { workspaceId: string; accountId: string } {
+  return account.keyAccount ? { workspaceId: account.keyAccount.workspaceId, accountId: account.keyAccount.id } : { workspaceId: account.workspaceId, accountId: account.id };
+}
 
 export interface ProviderCacheOptions {
   ttlMs?: number;
@@ -40,11 +49,11 @@ export class ProviderCache {
   }
 
   async get(account: CallableAccount): Promise<LlmProvider> {
-    const cacheKey = `${account.id}:${account.dekVersion}:${account.kind}:${account.baseUrl ?? ''}:${account.apiVersion ?? ''}:${JSON.stringify(account.mockSettings ?? null)}`;
+    const cacheKey = `${account.id}:${account.keyAccount?.id ?? ''}:${account.dekVersion}:${account.kind}:${account.baseUrl ?? ''}:${account.apiVersion ?? ''}:${JSON.stringify(account.mockSettings ?? null)}`;
     const hit = this.entries.get(cacheKey);
     if (hit && hit.expires > Date.now()) return hit.provider;
     // Decrypted for the endpoint the provider will call: a key bound to another endpoint does not decrypt.
-    const apiKey = account.kind === 'mock' ? null : await this.secrets.read(this.db, { workspaceId: account.workspaceId, accountId: account.id }, 'api_key', endpointOf(account));
+    const apiKey = account.kind === 'mock' ? null : await this.secrets.read(this.db, keyPlaceOf(account), 'api_key', endpointOf(account));
     const provider = this.factory({ ...connectionFor(account, apiKey, this.outbound), timeoutMs: this.timeoutMs });
     for (const [k, v] of this.entries) if (k.startsWith(`${account.id}:`) || v.expires <= Date.now()) this.entries.delete(k);
     this.entries.set(cacheKey, { provider, expires: Date.now() + this.ttlMs });

@@ -111,7 +111,7 @@ export class ProviderCalls {
       await release(result.usage ? result.usage.inputTokens + result.usage.outputTokens : null);
       await outcomes.noteAccountHealthy(account, result.rateLimits);
 
-      const cost = costOfCall(result, quote.price?.price ?? null, costSync);
+      const cost = costOfCall(result, quote.price?.price ?? null, costSync, run.priceMultiplierPermille);
       // A provider that counted more than the hold allowed: charged in full, and said so on the run (the ledger
       // records it on the budgets and exhausts them in the same statement).
       const overage = held !== null && cost.costMicroUsd !== null && cost.costMicroUsd > held ? cost.costMicroUsd - held : null;

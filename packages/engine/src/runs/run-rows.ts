@@ -20,6 +20,8 @@ export type RunRow = {
   started_by_id: string | null;
   account_id: string | null;
   model: string;
+  paid_with: Run['paidWith'];
+  price_multiplier_permille: number | null;
   instructions: string;
   input: string;
   temperature: number | null;
@@ -78,6 +80,8 @@ export function runFromRow(row: RunRow): Run {
     startedById: row.started_by_id,
     accountId: row.account_id,
     model: row.model,
+    paidWith: row.paid_with,
+    priceMultiplierPermille: row.price_multiplier_permille,
     instructions: row.instructions,
     input: row.input,
     temperature: row.temperature,
@@ -155,12 +159,23 @@ export function runFromJson(json: RunJson): Run {
   });
 }
 
-/** The account fields a run's execution reads (limits, provider connection, status, the name its messages use). */
+/**
+ * The account fields a run's execution reads (limits, provider connection, status, the name its messages use). For a
+ * managed connector (docs/managed.md) the connection fields — kind, endpoint, key version, status — are its managed
+ * account's, and `keyAccount` names that account, whose key is read; the limits are the connector's own (the
+ * workspace's share).
+ */
 export type RunAccount = Pick<
   ProviderAccount,
   'id' | 'workspaceId' | 'name' | 'kind' | 'status' | 'lastErrorCode' | 'providerLimits' | 'maxConcurrency' | 'requestsPerMinute' | 'tokensPerMinute' | 'dekVersion' | 'baseUrl' | 'mockSettings'
 > &
-  Partial<Pick<ProviderAccount, 'apiVersion'>>;
+  Partial<Pick<ProviderAccount, 'apiVersion'>> & { keyAccount?: KeyAccount | null };
+
+/** The account whose key a call reads: a managed connector's managed account (null: the account itself). */
+export interface KeyAccount {
+  id: string;
+  workspaceId: string;
+}
 
 /** What the executor loads for one run: the run, its account (null once deleted) and what pricing it needs. */
 export interface RunForExecution {
@@ -191,6 +206,8 @@ export type RunForExecutionRow = RunRow & {
   account_base_url: string | null;
   account_mock_settings: ProviderAccount['mockSettings'];
   account_api_version: string | null;
+  account_key_id: string | null;
+  account_key_workspace_id: string | null;
   price_overrides: PriceOverrideRow[] | null;
   cost_sync: boolean;
   calibration: number | null;
@@ -199,21 +216,28 @@ export type RunForExecutionRow = RunRow & {
 };
 
 /**
- * The run, its account, the workspace's price overrides, whether cost sync is set up and the account's calibration:
- * one prepared statement, the first of every run's execution.
+ * The run, its account, the price overrides, whether cost sync is set up and the account's calibration: one prepared
+ * statement, the first of every run's execution. A managed connector is called with its managed account's key,
+ * endpoint and status, and priced with the instance's overrides (a workspace cannot price the instance's key).
  */
 const LOAD_FOR_EXECUTION = `SELECT r.*,
-       a.id AS account_row_id, a.name AS account_name, a.kind AS account_kind, a.status AS account_status, a.last_error_code AS account_last_error_code,
+       a.id AS account_row_id, a.name AS account_name, a.kind AS account_kind,
+       CASE WHEN src.id IS NULL THEN a.status ELSE src.status END AS account_status, a.last_error_code AS account_last_error_code,
        a.provider_limits AS account_provider_limits, a.max_concurrency AS account_max_concurrency, a.requests_per_minute AS account_requests_per_minute,
-       a.tokens_per_minute AS account_tokens_per_minute, a.dek_version AS account_dek_version, a.base_url AS account_base_url, a.mock_settings AS account_mock_settings,
-       a.api_version AS account_api_version,
+       a.tokens_per_minute AS account_tokens_per_minute,
+       CASE WHEN src.id IS NULL THEN a.dek_version ELSE src.dek_version END AS account_dek_version,
+       CASE WHEN src.id IS NULL THEN a.base_url ELSE src.base_url END AS account_base_url,
+       CASE WHEN src.id IS NULL THEN a.mock_settings ELSE src.mock_settings END AS account_mock_settings,
+       CASE WHEN src.id IS NULL THEN a.api_version ELSE src.api_version END AS account_api_version,
+       src.id AS account_key_id, src.workspace_id AS account_key_workspace_id,
        (SELECT jsonb_agg(jsonb_build_object('model', o.model, 'inputMicroUsdPerM', o.input_micro_usd_per_m,
                   'cachedInputMicroUsdPerM', o.cached_input_micro_usd_per_m, 'outputMicroUsdPerM', o.output_micro_usd_per_m))
-          FROM price_overrides o WHERE o.workspace_id = r.workspace_id) AS price_overrides,
-       EXISTS (SELECT 1 FROM provider_secrets s WHERE s.account_id = a.id AND s.purpose = 'admin_key') AS cost_sync,
+          FROM price_overrides o WHERE o.workspace_id = COALESCE(src.workspace_id, r.workspace_id)) AS price_overrides,
+       src.id IS NULL AND EXISTS (SELECT 1 FROM provider_secrets s WHERE s.account_id = a.id AND s.purpose = 'admin_key') AS cost_sync,
        (SELECT c.high_ratio_permille FROM token_calibrations c WHERE c.account_id = r.account_id AND c.model = r.model) AS calibration,
        w.suspended_at IS NOT NULL AS workspace_suspended, w.suspended_reason AS workspace_suspended_reason
-  FROM runs r JOIN workspaces w ON w.id = r.workspace_id LEFT JOIN provider_accounts a ON a.id = r.account_id AND a.workspace_id = r.workspace_id WHERE r.id = $1`;
+  FROM runs r JOIN workspaces w ON w.id = r.workspace_id LEFT JOIN provider_accounts a ON a.id = r.account_id AND a.workspace_id = r.workspace_id
+  LEFT JOIN provider_accounts src ON src.id = a.managed_source_id WHERE r.id = $1`;
 
 /** The one mapping of `LOAD_FOR_EXECUTION`'s row. */
 export function runForExecutionFromRow(row: RunForExecutionRow): RunForExecution {
@@ -231,6 +255,8 @@ export function runForExecutionFromRow(row: RunForExecutionRow): RunForExecution
     account_base_url: baseUrl,
     account_mock_settings: mockSettings,
     account_api_version: apiVersion,
+    account_key_id: keyId,
+    account_key_workspace_id: keyWorkspaceId,
     price_overrides: priceOverrides,
     cost_sync: costSync,
     calibration,
@@ -241,7 +267,8 @@ export function runForExecutionFromRow(row: RunForExecutionRow): RunForExecution
   // The account's NOT NULL columns are null only together, when the join found no account.
   const account: RunAccount | null =
     accountId !== null && name !== null && kind !== null && status !== null && maxConcurrency !== null && dekVersion !== null
-      ? { id: accountId, workspaceId: run.workspace_id, name, kind, status, lastErrorCode, providerLimits, maxConcurrency, requestsPerMinute, tokensPerMinute, dekVersion, baseUrl, mockSettings, apiVersion }
+      ? { id: accountId, workspaceId: run.workspace_id, name, kind, status, lastErrorCode, providerLimits, maxConcurrency, requestsPerMinute, tokensPerMinute, dekVersion, baseUrl, mockSettings, apiVersion,
+          keyAccount: keyId && keyWorkspaceId ? { id: keyId, workspaceId: keyWorkspaceId } : null }
       : null;
   return { run: runFromRow(run), account, priceOverrides, costSync, calibration, suspension: suspended ? { reason: suspendedReason } : null };
 }

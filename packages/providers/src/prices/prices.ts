@@ -122,6 +122,22 @@ export function priceFor(kind: string, model: string, overrides: Record<string, 
   return t ? { price: t[1], origin: 'table', matched: t[0] } : null;
 }
 
+/**
+ * A price × `permille` ÷ 1000 (the instance's multiplier on managed usage, docs/managed.md): every rate scaled and
+ * rounded up, so a multiplied hold never under-reserves. 1000 returns the price itself.
+ */
+export function withMultiplier(price: ModelPrice, permille: number): ModelPrice {
+  if (permille === 1000) return price;
+  const scale = <R extends PriceRates>(r: R): R => ({
+    ...r,
+    input: Math.ceil((r.input * permille) / 1000),
+    cachedInput: Math.ceil((r.cachedInput * permille) / 1000),
+    output: Math.ceil((r.output * permille) / 1000),
+    ...(r.cacheWrite === undefined ? {} : { cacheWrite: Math.ceil((r.cacheWrite * permille) / 1000) }),
+  });
+  return { ...scale(price), ...(price.longContext ? { longContext: scale(price.longContext) } : {}) };
+}
+
 /** The rates a call with this many prompt tokens pays: the long-context rates above their threshold. */
 export function ratesFor(price: ModelPrice, promptTokens: number): PriceRates {
   const long = price.longContext;

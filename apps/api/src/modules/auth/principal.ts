@@ -1,4 +1,4 @@
-import type { Role, TokenScope } from '@vaultrun/db';
+import type { Role, TokenBilling, TokenScope } from '@vaultrun/db';
 import type { AuditActor, Permission } from '@vaultrun/vault-core';
 
 export interface UserPrincipal {
@@ -24,6 +24,8 @@ export interface TokenPrincipal {
   permissions: ReadonlySet<Permission>;
   /** Gateway: the model names this token may call (null: any its accounts allow). */
   allowedModels: string[] | null;
+  /** Which accounts it may use (docs/managed.md): any, only managed connectors, or only the workspace's own keys. */
+  billing: TokenBilling;
 }
 
 export type Principal = UserPrincipal | TokenPrincipal;

@@ -3,7 +3,7 @@ import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { GatewayCallInfo } from '@vaultrun/db';
 import { type Admission, finishGatewayCall, type GatewayAdmissions, type GatewayCapacity, type GatewayUpstreams, type NoSlot, type RunBus, type Slot } from '@vaultrun/engine';
-import { costOfCall, quoteRun, type Refusal, type RunQuote } from '@vaultrun/money';
+import { costOfCall, pricedWith, quoteRun, type Refusal, type RunQuote } from '@vaultrun/money';
 import {
   choicesOf,
   classifyProviderError,
@@ -242,10 +242,11 @@ export class GatewayCalls implements OnApplicationShutdown {
     const quote = quoteRun({
       kind: account.kind,
       model,
-      overrides: call.directory.overrides,
+      overrides: call.directory.overridesFor(account),
       promptTokens: estimate.tokens,
       maxOutputTokens: call.maxOutputTokens,
       calibration: call.directory.calibration(account.id, model),
+      multiplierPermille: call.directory.multiplierFor(account),
     });
     return { target, estimate, quote };
   }
@@ -451,9 +452,10 @@ export class GatewayCalls implements OnApplicationShutdown {
   /** The record's end after an answer: usage, cost and its label, timings, retention; the holds settle to the cost. */
   private async settle(call: Call, plan: Plan, admitted: { holds: number | null; held: number | null }, r: CallResult): Promise<void> {
     const { account, model } = plan.target;
-    const price = priceFor(account.kind, model, call.directory.overrides);
+    const multiplier = call.directory.multiplierFor(account);
+    const price = pricedWith(priceFor(account.kind, model, call.directory.overridesFor(account)), multiplier);
     const costSync = account.costSync;
-    let cost = costOfCall({ usage: r.usage, reportedCostMicroUsd: r.reportedCostMicroUsd }, price?.price ?? null, costSync);
+    let cost = costOfCall({ usage: r.usage, reportedCostMicroUsd: r.reportedCostMicroUsd }, price?.price ?? null, costSync, multiplier);
     // Counted from the streamed text: Vaultrun's own estimate, whatever cost sync will say later.
     if (r.usageSource === 'counted' && cost.label !== 'unavailable') cost = { ...cost, label: 'estimated' };
     if (r.unknownOutcome) cost = { costMicroUsd: null, label: 'unavailable' };

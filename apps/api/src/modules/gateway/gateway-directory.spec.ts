@@ -23,6 +23,7 @@ const account = (id: string, name: string, extra: Partial<DirectoryAccount> = {}
   lastErrorCode: null,
   tokenIds: new Set(),
   costSync: false,
+  keyAccount: null,
   ...extra,
 });
 
@@ -34,6 +35,7 @@ const token = (extra: Partial<TokenPrincipal> = {}): TokenPrincipal => ({
   scopes: ['inference'],
   permissions: permissionsForScopes(['inference']),
   allowedModels: null,
+  billing: 'any',
   ...extra,
 });
 

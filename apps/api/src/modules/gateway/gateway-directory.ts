@@ -30,6 +30,11 @@ export interface DirectoryAccount {
   tokenIds: ReadonlySet<string>;
   /** An admin key is stored: the account's estimated costs are `pending_sync` until the provider's figures arrive. */
   costSync: boolean;
+  /**
+   * A managed connector (docs/managed.md): called with its managed account's key, endpoint and status, priced with the
+   * instance's overrides and multiplier, paid with credits. Null: the workspace's own account.
+   */
+  keyAccount: { id: string; workspaceId: string } | null;
 }
 
 export interface DirectoryRoute {
@@ -62,12 +67,24 @@ export class WorkspaceDirectory {
     private readonly calibrations: Map<string, number>,
     /** Suspended by an instance administrator: calls are refused (`workspace_suspended`); null when active. */
     readonly suspension: { reason: string | null } | null = null,
+    /** How managed connectors are priced: the instance's overrides and price multiplier (docs/managed.md). */
+    private readonly managedPricing: { overrides: Record<string, ModelPrice>; multiplierPermille: number } = { overrides: {}, multiplierPermille: 1000 },
   ) {
     for (const a of accounts) {
       this.accounts.set(a.id, a);
       this.accountsByName.set(a.name, a);
     }
     for (const r of routes) this.routes.set(r.name, r);
+  }
+
+  /** The price overrides an account's calls are priced with: the instance's for a managed connector, the workspace's otherwise. */
+  overridesFor(account: DirectoryAccount): Record<string, ModelPrice> {
+    return account.keyAccount ? this.managedPricing.overrides : this.overrides;
+  }
+
+  /** The price multiplier of an account's calls: the instance's for a managed connector, null (×1) otherwise. */
+  multiplierFor(account: DirectoryAccount): number | null {
+    return account.keyAccount ? this.managedPricing.multiplierPermille : null;
   }
 
   /** The account's highest observed provider ÷ estimate prompt ratio for the model (docs/budgets.md, Calibration). */
@@ -77,6 +94,8 @@ export class WorkspaceDirectory {
 
   /** Whether the token may use the account: the restricted-account rule runs and the console use (vault/visibility.ts). */
   mayUse(account: DirectoryAccount, token: TokenPrincipal): boolean {
+    // A token pinned to credits or to own keys sees only those accounts (docs/managed.md).
+    if (token.billing !== 'any' && (token.billing === 'credits') !== (account.keyAccount !== null)) return false;
     return token.permissions.has('vault:manage') || account.visibility === 'workspace' || account.tokenIds.has(token.tokenId);
   }
 
@@ -155,6 +174,8 @@ interface DirectoryRow {
   accounts: Record<string, unknown>[] | null;
   routes: { id: string; name: string; targets: GatewayRouteTarget[]; created_at: string }[] | null;
   overrides: PriceOverrideRow[] | null;
+  instance_overrides: PriceOverrideRow[] | null;
+  price_multiplier_permille: number | null;
   calibrations: { account_id: string; model: string; high: number }[] | null;
 }
 
@@ -192,17 +213,26 @@ export class GatewayDirectory {
     const { rows } = await preparedQuery<DirectoryRow>(
       this.db,
       `SELECT w.default_account_id, w.gateway_retention, w.suspended_at, w.suspended_reason,
-              (SELECT jsonb_agg(jsonb_build_object('id', a.id, 'workspaceId', a.workspace_id, 'name', a.name, 'kind', a.kind, 'status', a.status,
-                        'baseUrl', a.base_url, 'apiVersion', a.api_version, 'defaultModel', a.default_model, 'models', a.models, 'visibility', a.visibility,
+              (SELECT jsonb_agg(jsonb_build_object('id', a.id, 'workspaceId', a.workspace_id, 'name', a.name, 'kind', a.kind,
+                        'status', CASE WHEN src.id IS NULL THEN a.status ELSE src.status END,
+                        'baseUrl', CASE WHEN src.id IS NULL THEN a.base_url ELSE src.base_url END,
+                        'apiVersion', CASE WHEN src.id IS NULL THEN a.api_version ELSE src.api_version END,
+                        'defaultModel', a.default_model, 'models', a.models, 'visibility', a.visibility,
                         'maxConcurrency', a.max_concurrency, 'requestsPerMinute', a.requests_per_minute, 'tokensPerMinute', a.tokens_per_minute,
-                        'dekVersion', a.dek_version, 'mockSettings', a.mock_settings, 'lastErrorCode', a.last_error_code,
+                        'dekVersion', CASE WHEN src.id IS NULL THEN a.dek_version ELSE src.dek_version END,
+                        'mockSettings', CASE WHEN src.id IS NULL THEN a.mock_settings ELSE src.mock_settings END, 'lastErrorCode', a.last_error_code,
                         'tokenIds', (SELECT COALESCE(jsonb_agg(x.principal_id), '[]'::jsonb) FROM provider_account_access x WHERE x.account_id = a.id AND x.principal_type = 'token'),
-                        'costSync', EXISTS (SELECT 1 FROM provider_secrets s WHERE s.account_id = a.id AND s.purpose = 'admin_key')))
-                 FROM provider_accounts a WHERE a.workspace_id = w.id) AS accounts,
+                        'costSync', src.id IS NULL AND EXISTS (SELECT 1 FROM provider_secrets s WHERE s.account_id = a.id AND s.purpose = 'admin_key'),
+                        'keyAccount', CASE WHEN src.id IS NULL THEN NULL ELSE jsonb_build_object('id', src.id, 'workspaceId', src.workspace_id) END))
+                 FROM provider_accounts a LEFT JOIN provider_accounts src ON src.id = a.managed_source_id WHERE a.workspace_id = w.id) AS accounts,
               (SELECT jsonb_agg(jsonb_build_object('id', r.id, 'name', r.name, 'targets', r.targets, 'created_at', r.created_at)) FROM gateway_routes r WHERE r.workspace_id = w.id) AS routes,
               (SELECT jsonb_agg(jsonb_build_object('model', o.model, 'inputMicroUsdPerM', o.input_micro_usd_per_m,
                         'cachedInputMicroUsdPerM', o.cached_input_micro_usd_per_m, 'outputMicroUsdPerM', o.output_micro_usd_per_m))
                  FROM price_overrides o WHERE o.workspace_id = w.id) AS overrides,
+              (SELECT jsonb_agg(jsonb_build_object('model', o.model, 'inputMicroUsdPerM', o.input_micro_usd_per_m,
+                        'cachedInputMicroUsdPerM', o.cached_input_micro_usd_per_m, 'outputMicroUsdPerM', o.output_micro_usd_per_m))
+                 FROM price_overrides o JOIN workspaces iw ON iw.id = o.workspace_id AND iw.is_instance) AS instance_overrides,
+              (SELECT s.price_multiplier_permille FROM instance_settings s) AS price_multiplier_permille,
               (SELECT jsonb_agg(jsonb_build_object('account_id', c.account_id, 'model', c.model, 'high', c.high_ratio_permille))
                  FROM token_calibrations c WHERE c.workspace_id = w.id) AS calibrations
          FROM workspaces w WHERE w.id = $1`,
@@ -215,6 +245,7 @@ export class GatewayDirectory {
     const calibrations = new Map((row.calibrations ?? []).map((c) => [`${c.account_id}\u0000${c.model}`, c.high]));
     return new WorkspaceDirectory(workspaceId, row.default_account_id, row.gateway_retention, accounts, routes, overridesOf(row.overrides), calibrations,
       row.suspended_at ? { reason: row.suspended_reason } : null,
+      { overrides: overridesOf(row.instance_overrides), multiplierPermille: row.price_multiplier_permille ?? 1000 },
     );
   }
 }

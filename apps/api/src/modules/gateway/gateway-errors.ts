@@ -82,7 +82,7 @@ export const gatewayErrors = {
   budget: (code: string, message: string) =>
     code === 'unpriced_model'
       ? new GatewayError(422, 'invalid_request_error', 'unpriced_model', message, 'model', noRetry)
-      : new GatewayError(402, 'budget_exceeded', 'budget_exceeded', message, null, noRetry),
+      : new GatewayError(402, 'budget_exceeded', code === 'credits_exhausted' ? 'credits_exhausted' : 'budget_exceeded', message, null, noRetry),
   unknownUrl: (method: string, path: string) => new GatewayError(404, 'invalid_request_error', 'unknown_url', `Invalid URL (${method} ${path}).`),
 };
 

@@ -126,7 +126,7 @@ export class UpdateBudgetDto {
 }
 
 export class BudgetScopeDto {
-  @ApiProperty({ enum: BUDGET_SCOPES }) type!: BudgetScope;
+  @ApiProperty({ enum: [...BUDGET_SCOPES, 'credits'], description: '`credits`: the Vaultrun credits balance (docs/managed.md), kept by the instance: read-only here' }) type!: BudgetScope;
   @ApiProperty({ type: String, format: 'uuid', nullable: true }) id!: string | null;
   @ApiProperty({ type: String, nullable: true, description: "The workspace's, account's, operator's or API token's name (null once deleted)" }) label!: string | null;
 }

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { ApiToken, Budget, type BudgetCountFrom, type BudgetPeriod, type BudgetScope, Operator, ProviderAccount } from '@vaultrun/db';
-import { NotFound, ValidationFailed } from '@vaultrun/vault-core';
+import { ApiToken, Budget, type BudgetCountFrom, type BudgetPeriod, type BudgetScope, CREDITS_BUDGET_NAME, Operator, ProviderAccount } from '@vaultrun/db';
+import { Forbidden, NotFound, ValidationFailed } from '@vaultrun/vault-core';
 import { type DataSource, type EntityManager, IsNull } from 'typeorm';
 import { AuditService } from '../audit/audit.service.js';
 import { actorOf, type RequestContext } from '../auth/principal.js';
@@ -56,7 +56,20 @@ interface BudgetRow {
   scope_label: string | null;
 }
 
-const SCOPE_NOUN: Record<Exclude<BudgetScope, 'workspace'>, string> = { account: 'a provider account', operator: 'an operator', token: 'an API token' };
+const SCOPE_NOUN: Record<Exclude<BudgetScope, 'workspace' | 'credits'>, string> = { account: 'a provider account', operator: 'an operator', token: 'an API token' };
+
+/** The credits budget is the instance's (docs/managed.md): the workspace reads it but cannot change or delete it. */
+function assertNotCredits(b: Budget): void {
+  if (b.scopeType === 'credits') {
+    throw new Forbidden('This is your Vaultrun credits balance: only the instance administrators can add credits. Ask them, or move your work to your own key (Credits page).', 'credits_budget');
+  }
+}
+
+function assertNameNotReserved(name: string | undefined): void {
+  if (name !== undefined && name.trim().toLowerCase() === CREDITS_BUDGET_NAME.toLowerCase()) {
+    throw ValidationFailed.field('name', `"${CREDITS_BUDGET_NAME}" is reserved for the credits balance: choose another name`);
+  }
+}
 
 @Injectable()
 export class BudgetsService {
@@ -77,6 +90,7 @@ export class BudgetsService {
   }
 
   async create(ctx: RequestContext, input: CreateBudgetDto): Promise<BudgetDto> {
+    assertNameNotReserved(input.name);
     return this.db.transaction(async (m) => {
       const scopeId = await this.checkScope(m, ctx.workspaceId, input.scope);
       const saved = await m.getRepository(Budget).save({
@@ -120,6 +134,8 @@ export class BudgetsService {
     return this.db.transaction(async (m) => {
       const b = await m.getRepository(Budget).findOne({ where: { id: budgetId, workspaceId: ctx.workspaceId }, lock: { mode: 'pessimistic_write' } });
       if (!b) throw new NotFound('Budget');
+      assertNotCredits(b);
+      assertNameNotReserved(input.name);
       // Scope and period decide which runs and which ledger rows the budget covers: changing them would rewrite history.
       if (input.scope !== undefined && (input.scope.type !== b.scopeType || (input.scope.id ?? null) !== b.scopeId)) {
         throw ValidationFailed.field('scope', 'cannot be changed after creation: create a new budget instead');
@@ -181,6 +197,7 @@ export class BudgetsService {
     await this.db.transaction(async (m) => {
       const b = await m.getRepository(Budget).findOne({ where: { id: budgetId, workspaceId: ctx.workspaceId } });
       if (!b) throw new NotFound('Budget');
+      assertNotCredits(b);
       // Its periods and holds go with it (ON DELETE CASCADE); runs it blocked keep blocked_budget_id and show no name.
       await m.getRepository(Budget).delete({ id: b.id });
       await this.audit.record(
@@ -205,6 +222,7 @@ export class BudgetsService {
   private async openPeriod(m: EntityManager, workspaceId: string, budget: Budget): Promise<number> {
     const scope: Record<BudgetScope, string> = {
       workspace: 'TRUE',
+      credits: `r.paid_with = 'credits'`,
       account: 'r.account_id = $3',
       operator: 'r.operator_id = $3',
       token: `r.started_by_type = 'token' AND r.started_by_id = $3`,
@@ -228,6 +246,7 @@ export class BudgetsService {
   /** A workspace budget has no id; any other names an account, operator or (live) API token of this workspace. */
   private async checkScope(m: EntityManager, workspaceId: string, scope: BudgetScopeInputDto): Promise<string | null> {
     const id = scope.id ?? null;
+    if (scope.type === 'credits') throw ValidationFailed.field('scope.type', 'credits are granted by the instance administrators, not created as a budget');
     if (scope.type === 'workspace') {
       if (id !== null) throw ValidationFailed.field('scope.id', 'must be null for a workspace budget');
       return null;

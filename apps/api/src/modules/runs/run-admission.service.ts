@@ -13,7 +13,7 @@ import { within } from '../../common/bounded.js';
 import { assertSameRequest, requestHashOf } from '../../common/idempotency.js';
 import { microUsd } from '../../common/money.js';
 import { principalKey, type RequestContext } from '../auth/principal.js';
-import { assertRunnable } from '../vault/provider-accounts.service.js';
+import { assertBillingAllows, assertRunnable } from '../vault/provider-accounts.service.js';
 import { accountVisibleSql, listedViewer, positional } from '../vault/visibility.js';
 import { RUN_SELECT, runViewFromRow, type RunViewRow, toDto } from './run-view.js';
 import type { CreateRunDto, RunDto } from './runs.dto.js';
@@ -38,6 +38,8 @@ interface Resolution {
   account_named: boolean;
   account_kind: string;
   account_base_url: string | null;
+  /** A managed connector's price multiplier (docs/managed.md); null for the workspace's own accounts. */
+  price_multiplier_permille: number | null;
   cost_cap_micro_usd: string | null;
   /** The workspace's price overrides, only fetched when a budget exists or the operator has a cost cap. */
   price_overrides: PriceOverrideRow[] | null;
@@ -91,20 +93,23 @@ export class RunAdmissionService {
     const { rows } = await preparedQuery<Resolution>(
       this.db,
       `SELECT (w.suspended_at IS NOT NULL) AS workspace_suspended, w.suspended_reason, o.name AS operator_name, o.instructions, o.temperature, o.max_output_tokens, o.output_schema, o.model AS operator_model, w.default_model AS workspace_model,
-              a.id AS account_id, a.name AS account_name, a.status AS account_status, a.default_model AS account_model, a.kind AS account_kind, a.base_url AS account_base_url,
+              a.id AS account_id, a.name AS account_name, a.status AS account_status, a.default_model AS account_model, a.kind AS account_kind,
+              COALESCE(src.base_url, a.base_url) AS account_base_url,
+              CASE WHEN src.id IS NOT NULL THEN COALESCE((SELECT s.price_multiplier_permille FROM instance_settings s), 1000) END AS price_multiplier_permille,
               ${usable} AS account_usable,
               (COALESCE($3::uuid, o.account_id, w.default_account_id) IS NOT NULL) AS account_named,
               o.cost_cap_micro_usd, b.has_budgets,
               CASE WHEN b.has_budgets OR o.cost_cap_micro_usd IS NOT NULL THEN
                 (SELECT jsonb_agg(jsonb_build_object('model', po.model, 'inputMicroUsdPerM', po.input_micro_usd_per_m,
                         'cachedInputMicroUsdPerM', po.cached_input_micro_usd_per_m, 'outputMicroUsdPerM', po.output_micro_usd_per_m))
-                   FROM price_overrides po WHERE po.workspace_id = o.workspace_id) END AS price_overrides,
+                   FROM price_overrides po WHERE po.workspace_id = COALESCE(src.workspace_id, o.workspace_id)) END AS price_overrides,
               CASE WHEN b.has_budgets OR o.cost_cap_micro_usd IS NOT NULL THEN
                 (SELECT c.high_ratio_permille FROM token_calibrations c
                   WHERE c.account_id = a.id AND c.model = COALESCE(${modelParam}::text, o.model, a.default_model, w.default_model)) END AS calibration
          FROM operators o JOIN workspaces w ON w.id = o.workspace_id
          CROSS JOIN LATERAL (SELECT EXISTS (SELECT 1 FROM budgets bu WHERE bu.workspace_id = o.workspace_id) AS has_budgets) b
          LEFT JOIN provider_accounts a ON a.workspace_id = o.workspace_id AND a.id = COALESCE($3::uuid, o.account_id, w.default_account_id)
+         LEFT JOIN provider_accounts src ON src.id = a.managed_source_id
         WHERE o.id = $2 AND o.workspace_id = $1`,
       params,
     );
@@ -118,6 +123,7 @@ export class RunAdmissionService {
       throw ValidationFailed.field('accountId', 'is not a provider account of this workspace that you may use');
     }
     assertRunnable({ name: r.account_name, status: r.account_status });
+    assertBillingAllows(ctx.principal, { name: r.account_name, managed: r.price_multiplier_permille !== null });
     const model = input.model ?? r.operator_model ?? r.account_model ?? r.workspace_model;
     if (!model) throw new DomainError('no_model', 'unprocessable', `No model to run: set one on the operator or a default model on "${r.account_name}".`);
     const operator = { id: input.operatorId, instructions: r.instructions, temperature: r.temperature, maxOutputTokens: r.max_output_tokens, outputSchema: r.output_schema };
@@ -211,6 +217,7 @@ export class RunAdmissionService {
       promptTokens: estimateRequestPromptTokens(r.account_kind, run.model, request).tokens,
       maxOutputTokens: r.max_output_tokens,
       calibration: r.calibration,
+      multiplierPermille: r.price_multiplier_permille,
     });
     const capRefusal = costCapRefusal(run.costCap, quote.worstCaseMicroUsd, run.model);
     if (capRefusal) throw refusalError(capRefusal);

@@ -1,5 +1,5 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { TOKEN_SCOPES, type TokenScope } from '@vaultrun/db';
+import { TOKEN_BILLINGS, TOKEN_SCOPES, type TokenBilling, type TokenScope } from '@vaultrun/db';
 import { Type } from 'class-transformer';
 import { ArrayMaxSize, ArrayMinSize, ArrayUnique, IsArray, IsDate, IsIn, IsOptional, IsString, Length, Matches, MinDate } from 'class-validator';
 import { ListQueryDto, sortValues } from '../../common/list-query.js';
@@ -43,6 +43,15 @@ export class CreateTokenDto {
   })
   allowedModels?: string[];
 
+  @ApiPropertyOptional({
+    enum: TOKEN_BILLINGS,
+    default: 'any',
+    description: 'Which accounts the token may use (docs/managed.md): any, only managed connectors (paid with Vaultrun credits), or only the workspace\'s own keys',
+  })
+  @IsOptional()
+  @IsIn(TOKEN_BILLINGS)
+  billing?: TokenBilling;
+
   @ApiPropertyOptional({ format: 'date-time', description: 'When the token stops working; omit for no expiry', example: '2030-01-01T00:00:00Z' })
   @IsOptional()
   @Type(() => Date)
@@ -57,6 +66,7 @@ export class ApiTokenDto {
   @ApiProperty({ example: 'vr_Ab12Cd34', description: 'The visible start of the token; the rest is never shown again' }) prefix!: string;
   @ApiProperty({ enum: TOKEN_SCOPES, isArray: true }) scopes!: TokenScope[];
   @ApiProperty({ type: [String], nullable: true, description: 'Gateway: the model names this token may call (null: every model its accounts allow)' }) allowedModels!: string[] | null;
+  @ApiProperty({ enum: TOKEN_BILLINGS, description: 'Which accounts the token may use: any, only Vaultrun credits, or only own keys' }) billing!: TokenBilling;
   @ApiProperty({ enum: ['active', 'expired', 'revoked'] }) status!: 'active' | 'expired' | 'revoked';
   @ApiProperty({ type: String, format: 'uuid', nullable: true }) createdById!: string | null;
   @ApiProperty({ format: 'date-time' }) createdAt!: string;

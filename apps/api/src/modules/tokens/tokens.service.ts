@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { ApiToken, preparedQuery, type TokenScope } from '@vaultrun/db';
+import { ApiToken, preparedQuery, type TokenBilling, type TokenScope } from '@vaultrun/db';
 import { API_TOKEN_PREFIX, generateApiToken, NotFound, permissionsForScopes, sha256Hex, Unauthenticated } from '@vaultrun/vault-core';
 import type { DataSource } from 'typeorm';
 import { AuditService } from '../audit/audit.service.js';
@@ -22,6 +22,7 @@ interface TokenRow {
   name: string;
   scopes: TokenScope[];
   allowed_models: string[] | null;
+  billing: TokenBilling;
   expires_at: Date | null;
   revoked_at: Date | null;
   last_used_at: Date | null;
@@ -61,6 +62,7 @@ export class TokensService {
         tokenHash: hash,
         scopes: input.scopes,
         allowedModels: input.allowedModels ?? null,
+        billing: input.billing ?? 'any',
         createdById: ctx.principal.kind === 'user' ? ctx.principal.userId : null,
         expiresAt: input.expiresAt ?? null,
         lastUsedAt: null,
@@ -73,7 +75,7 @@ export class TokensService {
           action: 'token.create',
           targetType: 'api_token',
           targetId: row.id,
-          metadata: { name: row.name, prefix, scopes: row.scopes, allowedModels: row.allowedModels, expiresAt: row.expiresAt?.toISOString() ?? null },
+          metadata: { name: row.name, prefix, scopes: row.scopes, allowedModels: row.allowedModels, billing: row.billing, expiresAt: row.expiresAt?.toISOString() ?? null },
         },
         m,
       );
@@ -109,7 +111,7 @@ export class TokensService {
     if (hit && hit.expires > Date.now()) return hit.principal;
     const { rows } = await preparedQuery<TokenRow>(
       this.db,
-      `SELECT id, workspace_id, name, scopes, allowed_models, expires_at, revoked_at, last_used_at FROM api_tokens WHERE token_hash = $1`,
+      `SELECT id, workspace_id, name, scopes, allowed_models, billing, expires_at, revoked_at, last_used_at FROM api_tokens WHERE token_hash = $1`,
       [hash],
     );
     const row = rows[0];
@@ -129,6 +131,7 @@ export class TokensService {
       scopes: row.scopes,
       permissions: permissionsForScopes(row.scopes),
       allowedModels: row.allowed_models,
+      billing: row.billing,
     };
     const expires = Math.min(Date.now() + PRINCIPAL_CACHE_MS, row.expires_at ? new Date(row.expires_at).getTime() : Infinity);
     if (this.recent.size > 10_000) this.recent.clear();
@@ -145,6 +148,7 @@ function toDto(t: ApiToken): ApiTokenDto {
     prefix: t.prefix,
     scopes: t.scopes,
     allowedModels: t.allowedModels ?? null,
+    billing: t.billing,
     status,
     createdById: t.createdById,
     createdAt: t.createdAt.toISOString(),

@@ -79,7 +79,7 @@ export class ProviderAccountChangesService {
    * `key_required_for_endpoint_change` — see ProviderEndpointsService.
    */
   async update(ctx: RequestContext, accountId: string, input: UpdateProviderAccountDto): Promise<ProviderAccountDto> {
-    const before = await this.accounts.findVisible(ctx, accountId);
+    const before = await this.accounts.findChangeable(ctx, accountId);
     if (input.baseUrl !== undefined) {
       if (before.kind === 'mock' && input.baseUrl !== null) throw ValidationFailed.field('baseUrl', 'the mock provider has no base URL');
       if (input.baseUrl === null && !hasDefaultEndpoint(before.kind)) throw ValidationFailed.field('baseUrl', `is required for ${before.kind} accounts`);
@@ -96,7 +96,7 @@ export class ProviderAccountChangesService {
     await this.db.transaction(async (m) => {
       // One change of an account at a time; a base-URL change holds this lock from its check to its write.
       await m.query(`SELECT 1 FROM provider_accounts WHERE id = $1 AND workspace_id = $2 FOR UPDATE`, [accountId, ctx.workspaceId]);
-      const account = await this.accounts.findVisible(ctx, accountId, m);
+      const account = await this.accounts.findChangeable(ctx, accountId, m);
       if (endpointChange && account.baseUrl !== before.baseUrl) {
         throw new Conflict('account_changed', 'The account\'s base URL changed while the new key was being checked; nothing was saved. Try again.');
       }
@@ -153,7 +153,7 @@ export class ProviderAccountChangesService {
 
   async remove(ctx: RequestContext, accountId: string): Promise<void> {
     await this.db.transaction(async (m) => {
-      const account = await this.accounts.findVisible(ctx, accountId, m);
+      const account = await this.accounts.findChangeable(ctx, accountId, m);
       const key = await m.getRepository(ProviderSecret).findOne({ where: { accountId, purpose: 'api_key' }, select: { hint: true } });
       // Secrets and access rows go with the account (ON DELETE CASCADE): the ciphertext is destroyed.
       await m.getRepository(ProviderAccount).delete({ id: accountId, workspaceId: ctx.workspaceId });

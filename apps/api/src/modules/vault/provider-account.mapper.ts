@@ -120,7 +120,9 @@ export class ProviderAccountMapper {
         costSync: costSyncStatus(a, !!secretOf(a.id, 'admin_key'), latestSync.find((r) => r.account_id === a.id)),
         costReporting: costReportingOf(a),
         mock: a.kind === 'mock' ? mockSettingsShown(a.mockSettings) : null,
-        warnings: warningsFor(a, key?.keyShape),
+        // A managed connector has no key of its own here; the instance looks after its managed account's.
+        warnings: a.managedSourceId ? [] : warningsFor(a, key?.keyShape),
+        managed: a.managedSourceId !== null,
         createdAt: a.createdAt.toISOString(),
         updatedAt: a.updatedAt.toISOString(),
       };

@@ -402,6 +402,11 @@ export class ProviderAccountDto {
   @ApiProperty({ type: CostReportingDto, description: 'How this account\'s costs come to be known, and the label they get' }) costReporting!: CostReportingDto;
   @ApiProperty({ type: MockSettingsViewDto, nullable: true }) mock!: MockSettingsViewDto | null;
   @ApiProperty({ type: [WarningDto] }) warnings!: WarningDto[];
+  @ApiProperty({
+    description:
+      'A managed connector (docs/managed.md): the instance\'s provider account offered to this workspace, paid with Vaultrun credits. It cannot be changed, verified, rotated or deleted here, and its endpoint and key are not shown.',
+  })
+  managed!: boolean;
   @ApiProperty({ format: 'date-time' }) createdAt!: string;
   @ApiProperty({ format: 'date-time' }) updatedAt!: string;
 }

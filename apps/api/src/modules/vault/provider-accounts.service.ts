@@ -2,10 +2,10 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { ProviderAccount } from '@vaultrun/db';
 import { PROVIDER_ERRORS } from '@vaultrun/providers';
-import { Conflict, NotFound } from '@vaultrun/vault-core';
+import { Conflict, Forbidden, NotFound } from '@vaultrun/vault-core';
 import type { DataSource, EntityManager } from 'typeorm';
 import { containsPattern, sortOf } from '../../common/list-query.js';
-import type { RequestContext } from '../auth/principal.js';
+import type { Principal, RequestContext } from '../auth/principal.js';
 import { ProviderAccountMapper } from './provider-account.mapper.js';
 import { ACCOUNT_SORTS, type ListProviderAccountsQueryDto, type ProviderAccountDto } from './provider-accounts.dto.js';
 import { accountViewer, accountVisibleSql, named } from './visibility.js';
@@ -56,11 +56,43 @@ export class ProviderAccountsService {
     return account;
   }
 
+  /**
+   * An account the caller may see and that the workspace may change, verify, rotate or delete: a managed connector
+   * (docs/managed.md) belongs to the instance — 403 `managed_account`, whatever the caller's role.
+   */
+  async findChangeable(ctx: RequestContext, accountId: string, manager: EntityManager = this.db.manager): Promise<ProviderAccount> {
+    const account = await this.findVisible(ctx, accountId, manager);
+    if (account.managedSourceId) {
+      throw new Forbidden(
+        `"${account.name}" is a managed connector: the instance administrators look after its key and settings. Its usage is paid with Vaultrun credits; to use your own key, add your own account and switch to it (Credits page).`,
+        'managed_account',
+      );
+    }
+    return account;
+  }
+
   /** The accounts the caller may see (and use), as a query to narrow further (the rule: ./visibility.ts). */
   visibleQuery(ctx: RequestContext, manager: EntityManager = this.db.manager) {
     const qb = manager.getRepository(ProviderAccount).createQueryBuilder('a').where('a.workspaceId = :ws', { ws: ctx.workspaceId });
     return qb.andWhere(accountVisibleSql('a', accountViewer(ctx.principal), named(qb)));
   }
+}
+
+/**
+ * An API token pinned to Vaultrun credits may only use managed connectors, one pinned to own keys only the workspace's
+ * own accounts (docs/managed.md); people and unpinned tokens may use either.
+ */
+export function billingAllows(principal: Principal, managed: boolean): boolean {
+  if (principal.kind !== 'token' || principal.billing === 'any') return true;
+  return principal.billing === 'credits' ? managed : !managed;
+}
+
+export function assertBillingAllows(principal: Principal, account: { name: string; managed: boolean }): void {
+  if (billingAllows(principal, account.managed)) return;
+  const pin = principal.kind === 'token' && principal.billing === 'credits' ? 'Vaultrun credits (managed connectors)' : "the workspace's own keys";
+  throw new Forbidden(`This API token is pinned to ${pin}; "${account.name}" is ${account.managed ? 'a managed connector paid with Vaultrun credits' : 'one of the workspace\'s own keys'}.`, 'billing_pinned', {
+    accountName: account.name,
+  });
 }
 
 /**

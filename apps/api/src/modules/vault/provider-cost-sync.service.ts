@@ -35,7 +35,7 @@ export class ProviderCostSyncService {
 
   /** The account's cost sync summary and its last checked days, newest first. */
   async costSyncDays(ctx: RequestContext, accountId: string): Promise<CostSyncDaysDto> {
-    const account = await this.accounts.findVisible(ctx, accountId);
+    const account = await this.accounts.findChangeable(ctx, accountId);
     if (!isCostSyncKind(account.kind)) return { costSync: null, items: [] };
     const rows = await costSyncHistory(this.db, ctx.workspaceId, accountId, COST_SYNC_HISTORY_DAYS);
     const enabled = await this.db.getRepository(ProviderSecret).exists({ where: { accountId, purpose: 'admin_key' } });
@@ -44,7 +44,7 @@ export class ProviderCostSyncService {
 
   /** Queues a cost sync of this account now (the schedule runs every VAULTRUN_COST_SYNC_EVERY_MINUTES anyway). */
   async requestCostSync(ctx: RequestContext, accountId: string): Promise<CostSyncRequestedDto> {
-    const account = await this.accounts.findVisible(ctx, accountId);
+    const account = await this.accounts.findChangeable(ctx, accountId);
     if (!isCostSyncKind(account.kind)) {
       throw new DomainError(
         'cost_sync_unsupported',

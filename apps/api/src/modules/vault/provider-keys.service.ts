@@ -51,7 +51,7 @@ export class ProviderKeysService {
    * list the provider's models first; a refused key is not saved and the old one stays.
    */
   async rotate(ctx: RequestContext, accountId: string, apiKeyInput: string, verify: boolean): Promise<ProviderAccountDto> {
-    const account = await this.accounts.findVisible(ctx, accountId);
+    const account = await this.accounts.findChangeable(ctx, accountId);
     if (account.kind === 'mock') throw ValidationFailed.field('apiKey', 'the mock provider has no key to rotate');
     const key = apiKeyInput.trim();
     const shape = inferenceKeyShape('apiKey', key, account.kind, account.baseUrl);
@@ -104,7 +104,7 @@ export class ProviderKeysService {
   }
 
   async setAdminKey(ctx: RequestContext, accountId: string, adminKeyInput: string): Promise<ProviderAccountDto> {
-    const account = await this.accounts.findVisible(ctx, accountId);
+    const account = await this.accounts.findChangeable(ctx, accountId);
     if (!isCostSyncKind(account.kind)) {
       throw ValidationFailed.field('adminKey', 'only OpenAI and Anthropic accounts take an admin key (it enables cost sync); this provider offers no cost report Vaultrun can read');
     }
@@ -124,7 +124,7 @@ export class ProviderKeysService {
   }
 
   async clearAdminKey(ctx: RequestContext, accountId: string): Promise<ProviderAccountDto> {
-    const account = await this.accounts.findVisible(ctx, accountId);
+    const account = await this.accounts.findChangeable(ctx, accountId);
     await this.db.transaction(async (m) => {
       if (await this.secrets.remove(m, { workspaceId: ctx.workspaceId, accountId }, 'admin_key')) {
         await forgetCostSyncAttempt(m, ctx.workspaceId, accountId);

@@ -17,7 +17,7 @@ export class ProviderVerificationService {
   ) {}
 
   async verify(ctx: RequestContext, accountId: string): Promise<VerifyResultDto> {
-    const account = await this.accounts.findVisible(ctx, accountId);
+    const account = await this.accounts.findChangeable(ctx, accountId);
     if (account.status === 'disabled') throw new Conflict('account_disabled', 'This account is disabled; enable it before verifying.');
     const outcome = await this.verifyAndAudit(ctx, account);
     return { ok: outcome.ok, error: outcome.error, account: await this.accounts.get(ctx, accountId) };
