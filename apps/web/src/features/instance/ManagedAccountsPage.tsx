@@ -7,7 +7,7 @@ import type { ManagedAccountDto } from '../../api/generated/types.gen.js';
 import { type Column, DataTable } from '../../lib/DataTable.js';
 import { useRowFocus } from '../../lib/list-state.js';
 import { Badge, ConfirmButton, FieldError, hasOnlyFieldErrors, PageHeader, ProblemAlert } from '../../lib/ui.js';
-import { KIND_LABELS, statusTone } from '../vault/account-labels.js';
+import { type AccountKind, KIND_LABELS, statusOfText } from '../vault/account-labels.js';
 import { SecretKeyInput } from '../vault/SecretKeyInput.js';
 import { useSecretRequest } from '../vault/vault-cache.js';
 import { CREDITS_NAME } from '../credits/credit-labels.js';
@@ -45,7 +45,7 @@ export function ManagedAccountsPage() {
             <span className="cell-strong">{a.name}</span>
             {a.id === newId ? <span className="new-badge">New</span> : null}
             <span className="cell-sub">
-              {KIND_LABELS[a.kind]}
+              {KIND_LABELS[a.kind as AccountKind] ?? a.kind}
               {a.defaultModel ? ` · ${a.defaultModel}` : ''}
             </span>
           </span>
@@ -56,8 +56,8 @@ export function ManagedAccountsPage() {
       key: 'status',
       header: 'Status',
       cell: (a) => (
-        <Badge tone={statusTone(a.status)} testId="managed-row-status">
-          {a.status.replace(/_/g, ' ')}
+        <Badge tone={statusOfText(a.status).tone} testId="managed-row-status">
+          {statusOfText(a.status).label}
         </Badge>
       ),
     },
