@@ -1,4 +1,4 @@
-import type { CreditHistoryDto } from '../../api/generated/types.gen.js';
+import type { CreditsHistoryDto } from '../../api/generated/types.gen.js';
 import { formatUtcDay } from '../../lib/format.js';
 import { formatUsd, microOf } from '../../lib/money.js';
 import { type ChartSeries, ChartLegend, TimeBarChart } from '../charts/TimeBarChart.js';
@@ -10,7 +10,7 @@ const GRANTED: ChartSeries[] = [{ key: 'granted', label: 'Credits added', classN
  * Credits spent and added per UTC day (the chart library loads with this page only: features/charts). Two charts, not
  * one stacked: a grant and a day's spend do not add up to anything. The figures are in a table below as well.
  */
-export function CreditHistoryChart({ days }: { days: CreditHistoryDto['days'] }) {
+export function CreditHistoryChart({ days }: { days: CreditsHistoryDto['days'] }) {
   const data = days.map((d) => ({ start: `${d.day}T00:00:00.000Z`, day: d.day, spent: microOf(d.spentMicroUsd) ?? 0, granted: microOf(d.grantedMicroUsd) ?? 0 }));
   const first = days[0]?.day;
   const last = days[days.length - 1]?.day;

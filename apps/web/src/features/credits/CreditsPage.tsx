@@ -1,8 +1,8 @@
 import { keepPreviousData, useQuery } from '@tanstack/react-query';
 import { useState } from 'react';
 import { Link } from 'react-router';
-import { getCreditHistoryOptions, getCreditsOptions } from '../../api/generated/@tanstack/react-query.gen.js';
-import type { CreditGrantDto, CreditHistoryDto, CreditsDto } from '../../api/generated/types.gen.js';
+import { getCreditsHistoryOptions, getCreditsOptions } from '../../api/generated/@tanstack/react-query.gen.js';
+import type { CreditGrantDto, CreditsHistoryDto, CreditsDto } from '../../api/generated/types.gen.js';
 import { type Column, DataTable } from '../../lib/DataTable.js';
 import { formatCount, formatDate } from '../../lib/format.js';
 import { formatUsd, microOf } from '../../lib/money.js';
@@ -172,7 +172,7 @@ function GrantsTable({ grants }: { grants: CreditGrantDto[] }) {
 
 function HistorySection() {
   const [days, setDays] = useState(30);
-  const history = useQuery({ ...getCreditHistoryOptions({ query: { days } }), placeholderData: keepPreviousData });
+  const history = useQuery({ ...getCreditsHistoryOptions({ query: { days } }), placeholderData: keepPreviousData });
   return (
     <section className="card" aria-labelledby="credit-history-heading" data-testid="credit-history">
       <div className="section-heading section-heading-spread">
@@ -205,7 +205,7 @@ function HistorySection() {
   );
 }
 
-type Consumer = CreditHistoryDto['consumers'][number];
+type Consumer = CreditsHistoryDto['consumers'][number];
 
 function ConsumersTable({ consumers }: { consumers: Consumer[] }) {
   const columns: Column<Consumer>[] = [

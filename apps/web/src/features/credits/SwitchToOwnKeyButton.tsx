@@ -18,7 +18,7 @@ export function SwitchToOwnKeyButton({ connectors }: { connectors: Connector[] }
   const headingId = useId();
   const [toAccountId, setToAccountId] = useState('');
   const [fromAccountId, setFromAccountId] = useState('');
-  const [moved, setMoved] = useState<{ operators: number; routeTargets: number; to: string } | null>(null);
+  const [moved, setMoved] = useState<{ operators: number; routeTargets: number; defaults?: number; to: string } | null>(null);
   const accounts = useQuery({ ...listProviderAccountsOptions({ query: { limit: 100 } }) });
   const own = (accounts.data?.items ?? []).filter((a) => !a.managed && a.status !== 'disabled');
   const queryClient = useQueryClient();
@@ -54,7 +54,8 @@ export function SwitchToOwnKeyButton({ connectors }: { connectors: Connector[] }
       {moved ? (
         <p className="alert alert-success switch-counts" role="status" data-testid="credits-switch-result" data-operators={moved.operators} data-route-targets={moved.routeTargets}>
           Moved {formatCount(moved.operators)} {moved.operators === 1 ? 'operator' : 'operators'} and {formatCount(moved.routeTargets)} gateway{' '}
-          {moved.routeTargets === 1 ? 'route target' : 'route targets'} to “{moved.to}”.
+          {moved.routeTargets === 1 ? 'route target' : 'route targets'}
+          {moved.defaults ? ` (and the workspace's ${moved.defaults === 1 ? 'default' : 'defaults'})` : ''} to “{moved.to}”.
         </p>
       ) : null}
       <dialog ref={dialogRef} className="dialog" aria-labelledby={headingId} data-testid="credits-switch-dialog">

@@ -1,4 +1,4 @@
-import type { CreditGrantDto, CreditHistoryDto } from '../../api/generated/types.gen.js';
+import type { CreditGrantDto, CreditsHistoryDto } from '../../api/generated/types.gen.js';
 import type { BadgeTone } from '../../lib/ui.js';
 
 /** One place for the words of credits: the Credits page, the Instance pages and the banner say the same. */
@@ -12,7 +12,7 @@ export const GRANT_STATUS: Record<CreditGrantDto['status'], { label: string; ton
   expired: { label: 'Expired', tone: 'amber' },
 };
 
-export const CONSUMER_TYPE_LABELS: Record<CreditHistoryDto['consumers'][number]['type'], string> = {
+export const CONSUMER_TYPE_LABELS: Record<CreditsHistoryDto['consumers'][number]['type'], string> = {
   operator: 'Operator',
   token: 'API token',
   person: 'Person',

@@ -1,6 +1,6 @@
 import { useMutation } from '@tanstack/react-query';
 import { type FormEvent, useId, useRef, useState } from 'react';
-import { grantWorkspaceCreditsMutation } from '../../api/generated/@tanstack/react-query.gen.js';
+import { grantCreditsMutation } from '../../api/generated/@tanstack/react-query.gen.js';
 import type { GrantCreditsDto, InstanceWorkspaceDto } from '../../api/generated/types.gen.js';
 import { dollarsToMicroUsdString, formatUsd, microOf } from '../../lib/money.js';
 import { FieldError, hasOnlyFieldErrors, ProblemAlert } from '../../lib/ui.js';
@@ -30,7 +30,7 @@ export function GrantCreditsButton({ workspace, onDone }: { workspace: InstanceW
   const [note, setNote] = useState('');
   const [attempted, setAttempted] = useState(false);
   const grant = useMutation({
-    ...grantWorkspaceCreditsMutation(),
+    ...grantCreditsMutation(),
     onSuccess: async () => {
       dialogRef.current?.close();
       setAmount('');

@@ -2,7 +2,7 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { type FormEvent, useEffect, useId, useRef, useState } from 'react';
 import { Link } from 'react-router';
 import { deleteManagedAccountMutation, listManagedAccountsOptions, listManagedAccountsQueryKey, updateManagedAccountMutation } from '../../api/generated/@tanstack/react-query.gen.js';
-import { rotateManagedAccountKey } from '../../api/generated/sdk.gen.js';
+import { rotateManagedKey } from '../../api/generated/sdk.gen.js';
 import type { ManagedAccountDto } from '../../api/generated/types.gen.js';
 import { type Column, DataTable } from '../../lib/DataTable.js';
 import { useRowFocus } from '../../lib/list-state.js';
@@ -247,7 +247,7 @@ function RotateManagedKeyDialog({ account, onClose, onRotated }: { account: Mana
     event.preventDefault();
     const input = keyRef.current;
     if (!input || !input.value.trim()) return;
-    const result = await request.run(async () => (await rotateManagedAccountKey({ path: { id: account.id }, body: { apiKey: input.value }, throwOnError: true })).data);
+    const result = await request.run(async () => (await rotateManagedKey({ path: { id: account.id }, body: { apiKey: input.value }, throwOnError: true })).data);
     input.value = '';
     setHasKey(false);
     if (!result.ok) return;
