@@ -16,6 +16,7 @@ import { BootstrapModule } from './modules/bootstrap/bootstrap.module.js';
 import { ComparisonsModule } from './modules/comparisons/comparisons.module.js';
 import { GatewayModule } from './modules/gateway/gateway.module.js';
 import { GatewayRoutesModule } from './modules/gateway/gateway-routes.module.js';
+import { CreditsModule } from './modules/credits/credits.module.js';
 import { InstanceModule } from './modules/instance/instance.module.js';
 import { HealthModule } from './modules/health/health.module.js';
 import { MembersModule } from './modules/members/members.module.js';
@@ -63,6 +64,7 @@ export class AppModule {
         GatewayRoutesModule,
         AnalyticsModule,
         InstanceModule,
+        CreditsModule,
       ],
       providers: [
         { provide: APP_FILTER, useClass: ProblemDetailsFilter },

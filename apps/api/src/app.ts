@@ -88,7 +88,9 @@ export async function createApp(config: AppConfig, options: { logDestination?: D
   // Our JSON parser: nesting depth checked before parsing; prototype-poisoning keys, NUL characters, lone surrogates
   // and numbers beyond ±2^53−1 refused after — each a 400 naming the field, on every route (common/json-body.ts).
   fastify.removeContentTypeParser('application/json');
-  fastify.addContentTypeParser('application/json', { parseAs: 'string' }, (_request, body, done) => {
+  fastify.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
+    // The billing webhook's signature covers the body exactly as sent.
+    if (request.url.startsWith('/api/v1/credits/top-ups')) (request as typeof request & { rawBody?: string }).rawBody = String(body);
     try {
       done(null, parseJsonBody(String(body)));
     } catch (err) {

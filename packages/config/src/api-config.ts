@@ -54,6 +54,8 @@ export function apiConfig(env: NodeJS.ProcessEnv) {
       port: e.VAULTRUN_GATEWAY_PORT,
       publicUrl: (e.VAULTRUN_GATEWAY_PUBLIC_URL ?? `${publicUrl.origin}/v1`).replace(/\/+$/, ''),
     },
+    /** The billing webhook's signing secret (docs/managed.md); unset: the webhook is off. */
+    creditsWebhookSecret: e.VAULTRUN_CREDITS_WEBHOOK_SECRET,
     masterKeys: { keys: e.VAULTRUN_MASTER_KEYS, file: e.VAULTRUN_MASTER_KEYS_FILE, active: e.VAULTRUN_MASTER_KEY_ACTIVE } satisfies MasterKeySource,
     bootstrap: {
       email: e.VAULTRUN_ADMIN_EMAIL.trim().toLowerCase(),

@@ -241,6 +241,14 @@ export const VARIABLES = {
     schema: z.coerce.number().int().min(0).max(65535).default(3002),
     description: 'The port of the standalone gateway process (`node apps/api/dist/gateway-main.js`, serving `/v1/*` only). The API serves `/v1/*` on its own port too, so most installs never start it.',
   }),
+  VAULTRUN_CREDITS_WEBHOOK_SECRET: variable({
+    readBy: api,
+    secret: true,
+    schema: z.string().min(32, 'must be at least 32 characters').optional(),
+    example: 'a-random-string-of-at-least-32-characters',
+    description:
+      'Signs the billing webhook (`POST /api/v1/credits/top-ups`, docs/managed.md): a billing system that adds credits signs each call with it (`Vaultrun-Signature: t=…,v1=…`, like the alert webhooks). Unset: the endpoint answers 404.',
+  }),
   VAULTRUN_ADMIN_EMAIL: variable({
     readBy: api,
     firstStartOnly: true,

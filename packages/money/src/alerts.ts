@@ -2,7 +2,7 @@
 // that caused it — `alerted_at` when spend crossed the soft threshold, `overage_at` when a settlement cost more than
 // its hold (each with its audit entry) — and the worker then delivers each alert to the workspace's webhook until it
 // is accepted (`alert_delivered_at`, `overage_delivered_at`).
-import { createHmac } from 'node:crypto';
+import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { DataSource } from 'typeorm';
 import { type Envelope, openWebhookSecret } from '@vaultrun/vault-core';
 
@@ -140,4 +140,20 @@ export async function markAlertDelivered(db: DataSource, budgetId: string, perio
 export function signWebhook(secret: string, body: string, timestampSeconds: number): string {
   const mac = createHmac('sha256', secret).update(`${timestampSeconds}.${body}`).digest('hex');
   return `t=${timestampSeconds},v1=${mac}`;
+}
+
+/** How old a signed call may be: older ones are refused (a replayed capture). */
+export const WEBHOOK_TOLERANCE_SECONDS = 300;
+
+/**
+ * Checks an incoming `Vaultrun-Signature` (the scheme of signWebhook) against the raw body: well formed, at most
+ * WEBHOOK_TOLERANCE_SECONDS away from now, and the HMAC equal in constant time.
+ */
+export function verifyWebhookSignature(secret: string, body: string, header: string, nowSeconds: number): boolean {
+  const parts = new Map(header.split(',').map((p) => p.trim().split('=', 2) as [string, string]));
+  const t = Number(parts.get('t'));
+  const v1 = parts.get('v1') ?? '';
+  if (!Number.isSafeInteger(t) || Math.abs(nowSeconds - t) > WEBHOOK_TOLERANCE_SECONDS || !/^[0-9a-f]{64}$/.test(v1)) return false;
+  const expected = createHmac('sha256', secret).update(`${t}.${body}`).digest();
+  return timingSafeEqual(expected, Buffer.from(v1, 'hex'));
 }

@@ -1,7 +1,8 @@
 // @vaultrun/money — money: quotes (the worst case a call may cost), the budget ledger (reserve → settle, in
 // PostgreSQL), cost labels, provider cost sync, and budget alerts. Integer micro-USD everywhere.
-export { alertDelivery, alertJobId, markAlertDelivered, pendingAlerts, signWebhook } from './alerts.js';
+export { alertDelivery, alertJobId, markAlertDelivered, pendingAlerts, signWebhook, verifyWebhookSignature } from './alerts.js';
 export { CostSync, type CostSyncAccountResult, costSyncErrorMessage } from './cost-sync.js';
+export { creditState } from './credits.js';
 export { COST_LABELS, type CostLabel, costOfCall } from './labels.js';
 export {
   type ApplicableBudget,

@@ -18,6 +18,7 @@ export class InstanceWorkspaceDto {
   @ApiProperty({ description: 'Members of the workspace' }) members!: number;
   @ApiProperty({ description: 'Runs (gateway calls included) created in the last 30 days' }) runs30d!: number;
   @ApiProperty({ description: 'Their spend, in integer micro-USD (string: may exceed 2^53)', example: '1250000' }) spend30dMicroUsd!: string;
+  @ApiProperty({ type: String, nullable: true, description: 'Vaultrun credits left, integer micro-USD (string); null: never given credits' }) creditBalanceMicroUsd!: string | null;
   @ApiProperty({ enum: WORKSPACE_STATUSES }) status!: WorkspaceStatus;
   @ApiProperty({ type: String, nullable: true, format: 'date-time' }) suspendedAt!: string | null;
   @ApiProperty({ type: String, nullable: true }) suspendedReason!: string | null;

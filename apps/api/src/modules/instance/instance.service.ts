@@ -16,6 +16,8 @@ interface WorkspaceRow {
   members: number;
   runs: number;
   spend: string;
+  /** Null: never given credits. */
+  credits: string | null;
   suspended_at: Date | null;
   suspended_reason: string | null;
   created_at: Date;
@@ -32,7 +34,8 @@ export class InstanceService {
   async listWorkspaces(query: InstanceWorkspacesQueryDto): Promise<{ items: InstanceWorkspaceDto[]; total: number }> {
     const params: unknown[] = [];
     const bind = positional(params);
-    const where = ['true'];
+    // The instance workspace (it holds the managed accounts) is not one of the instance's workspaces.
+    const where = ['NOT w.is_instance'];
     if (query.q?.trim()) where.push(`w.name ILIKE ${bind(containsPattern(query.q))}`);
     if (query.status) where.push(query.status === 'suspended' ? 'w.suspended_at IS NOT NULL' : 'w.suspended_at IS NULL');
     const filter = where.join(' AND ');
@@ -42,6 +45,9 @@ export class InstanceService {
       this.db.query(
         `SELECT w.id, w.name, w.suspended_at, w.suspended_reason, w.created_at,
                 (SELECT count(*)::int FROM memberships m WHERE m.workspace_id = w.id) AS members,
+                (SELECT (b.cap_micro_usd - COALESCE(bb.spent_micro_usd, 0))::text FROM budgets b
+                  LEFT JOIN budget_balances bb ON bb.budget_id = b.id AND bb.period_start = vaultrun_period_start('lifetime', now())
+                 WHERE b.workspace_id = w.id AND b.scope_type = 'credits' AND EXISTS (SELECT 1 FROM credit_grants g WHERE g.workspace_id = w.id)) AS credits,
                 u.runs, u.spend
            FROM workspaces w
            CROSS JOIN LATERAL (
@@ -60,9 +66,12 @@ export class InstanceService {
     const rows: WorkspaceRow[] = await this.db.query(
       `SELECT w.id, w.name, w.suspended_at, w.suspended_reason, w.created_at,
               (SELECT count(*)::int FROM memberships m WHERE m.workspace_id = w.id) AS members,
+              (SELECT (b.cap_micro_usd - COALESCE(bb.spent_micro_usd, 0))::text FROM budgets b
+                  LEFT JOIN budget_balances bb ON bb.budget_id = b.id AND bb.period_start = vaultrun_period_start('lifetime', now())
+                 WHERE b.workspace_id = w.id AND b.scope_type = 'credits' AND EXISTS (SELECT 1 FROM credit_grants g WHERE g.workspace_id = w.id)) AS credits,
               (SELECT count(*)::int FROM runs r WHERE r.workspace_id = w.id AND r.created_at >= now() - interval '30 days') AS runs,
               (SELECT coalesce(sum(r.cost_micro_usd), 0)::text FROM runs r WHERE r.workspace_id = w.id AND r.created_at >= now() - interval '30 days') AS spend
-         FROM workspaces w WHERE w.id = $1`,
+         FROM workspaces w WHERE w.id = $1 AND NOT w.is_instance`,
       [id],
     );
     if (!rows[0]) throw new NotFound('Workspace');
@@ -72,7 +81,7 @@ export class InstanceService {
   /** Suspends a workspace (its new runs and gateway calls are refused, queued runs do not start); audited twice. */
   async suspend(id: string, reason: string, actor: AuditActor): Promise<InstanceWorkspaceDto> {
     await this.db.transaction(async (m) => {
-      const ws = await m.getRepository(Workspace).findOne({ where: { id }, lock: { mode: 'pessimistic_write' } });
+      const ws = await m.getRepository(Workspace).findOne({ where: { id, isInstance: false }, lock: { mode: 'pessimistic_write' } });
       if (!ws) throw new NotFound('Workspace');
       if (ws.suspendedAt) throw new Conflict('already_suspended', `Workspace ${ws.name} is already suspended.`);
       await m.getRepository(Workspace).update({ id }, { suspendedAt: new Date(), suspendedReason: reason.trim() });
@@ -135,6 +144,7 @@ function toDto(r: WorkspaceRow): InstanceWorkspaceDto {
     members: r.members,
     runs30d: r.runs,
     spend30dMicroUsd: r.spend,
+    creditBalanceMicroUsd: r.credits,
     status: r.suspended_at ? 'suspended' : 'active',
     suspendedAt: r.suspended_at ? new Date(r.suspended_at).toISOString() : null,
     suspendedReason: r.suspended_reason,

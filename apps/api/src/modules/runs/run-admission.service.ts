@@ -174,7 +174,7 @@ export class RunAdmissionService {
     const run = runFromRow(inserted[0]);
     await this.announceAndEnqueue(run, ctx.requestId);
     const startedByLabel = ctx.principal.kind === 'user' ? ctx.principal.email : ctx.principal.tokenName;
-    return { run: toDto({ ...run, operatorName: r.operator_name, startedByLabel }), replayed: false };
+    return { run: toDto({ ...run, operatorName: r.operator_name, startedByLabel, accountName: account.name }), replayed: false };
   }
 
   /**

@@ -11,20 +11,34 @@ import type { RunDto } from './runs.dto.js';
  */
 
 /** A run with the names people need next to it (operator, who started it, the budget that blocked it). */
-export const RUN_SELECT = `SELECT r.*, o.name AS operator_name, COALESCE(u.email, t.name) AS started_by_label, bb.name AS blocked_budget_name
+export const RUN_SELECT = `SELECT r.*, o.name AS operator_name, COALESCE(u.email, t.name) AS started_by_label, bb.name AS blocked_budget_name, pa.name AS account_name
   FROM runs r
   LEFT JOIN operators o ON o.id = r.operator_id
+  LEFT JOIN provider_accounts pa ON pa.id = r.account_id AND pa.workspace_id = r.workspace_id
   LEFT JOIN budgets bb ON bb.id = r.blocked_budget_id
   LEFT JOIN users u ON r.started_by_type = 'user' AND u.id = r.started_by_id
   LEFT JOIN api_tokens t ON r.started_by_type = 'token' AND t.id = r.started_by_id`;
 
 /** A row of `RUN_SELECT`. */
-export type RunViewRow = RunRow & { operator_name: string | null; started_by_label: string | null; blocked_budget_name: string | null };
+export type RunViewRow = RunRow & { operator_name: string | null; started_by_label: string | null; blocked_budget_name: string | null; account_name?: string | null };
 
-export type RunView = Run & { operatorName: string | null; startedByLabel: string | null; blockedBudgetName?: string | null };
+export type RunView = Run & { operatorName: string | null; startedByLabel: string | null; blockedBudgetName?: string | null; accountName?: string | null };
 
 export function runViewFromRow(row: RunViewRow): RunView {
-  return { ...runFromRow(row), operatorName: row.operator_name, startedByLabel: row.started_by_label, blockedBudgetName: row.blocked_budget_name };
+  return {
+    ...runFromRow(row),
+    operatorName: row.operator_name,
+    startedByLabel: row.started_by_label,
+    blockedBudgetName: row.blocked_budget_name,
+    accountName: row.account_name ?? null,
+  };
+}
+
+/** Who pays (docs/managed.md): runs from before credits existed have no mark and were paid with the workspace's key. */
+export function paidWithOf(r: Pick<RunView, 'paidWith' | 'accountId' | 'accountName'>): Pick<RunDto, 'paidWith' | 'paidWithLabel'> {
+  const paidWith = r.paidWith ?? (r.accountId ? 'own_key' : null);
+  if (paidWith === null) return { paidWith: null, paidWithLabel: null };
+  return { paidWith, paidWithLabel: paidWith === 'credits' ? 'Vaultrun credits' : r.accountName ? `Your key (${r.accountName})` : 'Your key' };
 }
 
 const iso = (d: Date | null | undefined) => (d ? new Date(d).toISOString() : null);
@@ -42,6 +56,7 @@ export function toDto(r: RunView): RunDto {
     parentRunId: r.parentRunId,
     startedBy: { type: r.startedByType, id: r.startedById, label: r.startedByLabel ?? null },
     accountId: r.accountId,
+    ...paidWithOf(r),
     model: r.model,
     missionId: r.missionId,
     planStep: r.planStep,

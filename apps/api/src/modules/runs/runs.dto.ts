@@ -135,6 +135,10 @@ export class RunDto {
   @ApiProperty({ type: RunStartedByDto }) startedBy!: RunStartedByDto;
   @ApiProperty({ type: String, format: 'uuid', nullable: true, description: 'The account actually used (null for a mission run, which calls no provider itself)' })
   accountId!: string | null;
+  @ApiProperty({ enum: ['credits', 'own_key'], nullable: true, description: 'Who pays (docs/managed.md): Vaultrun credits (a managed connector) or your own key; null for a mission run' })
+  paidWith!: 'credits' | 'own_key' | null;
+  @ApiProperty({ type: String, nullable: true, description: '"Vaultrun credits" or "Your key (account name)"' })
+  paidWithLabel!: string | null;
   @ApiProperty({ description: 'The model actually used (empty for a mission run)' }) model!: string;
   @ApiProperty({ type: String, format: 'uuid', nullable: true, description: 'The mission of a copilot run, a mission run or a mission step' })
   missionId!: string | null;

@@ -60,7 +60,7 @@ class MasterKeyBootCheck implements OnApplicationBootstrap {
     ProviderVerificationService,
     ProviderCostSyncService,
   ],
-  exports: [ENVELOPE, SECRET_STORE, ACCOUNT_VERIFIER, KEY_FINGERPRINTS, ProviderAccountsService],
+  exports: [ENVELOPE, SECRET_STORE, ACCOUNT_VERIFIER, KEY_FINGERPRINTS, ProviderAccountsService, ProviderAccountChangesService, ProviderKeysService, ProviderVerificationService],
 })
 export class VaultModule implements OnApplicationShutdown {
   constructor(@Inject(MAINTENANCE_QUEUE) private readonly maintenance: Queue) {}

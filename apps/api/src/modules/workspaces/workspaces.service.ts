@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { Membership, ProviderAccount, type Role, Workspace } from '@vaultrun/db';
+import { creditState } from '@vaultrun/money';
 import { createMockAccount, Envelope, NotFound, sealWebhookSecret, ValidationFailed } from '@vaultrun/vault-core';
 import { urlRefusal } from '@vaultrun/providers';
 import type { DataSource, EntityManager } from 'typeorm';
@@ -24,12 +25,25 @@ export class WorkspacesService {
   ) {}
 
   async listForUser(userId: string): Promise<WorkspaceSummaryDto[]> {
-    const rows: WorkspaceSummaryDto[] = await this.db.query(
-      `SELECT w.id, w.name, m.role, w.suspended_at IS NOT NULL AS suspended, w.suspended_reason AS "suspendedReason" FROM memberships m JOIN workspaces w ON w.id = m.workspace_id
+    const rows: (Omit<WorkspaceSummaryDto, 'credits'> & { cap: string | null; spent: string | null; granted: string | null; pct: number | null })[] = await this.db.query(
+      `SELECT w.id, w.name, m.role, w.suspended_at IS NOT NULL AS suspended, w.suspended_reason AS "suspendedReason", c.cap, c.spent, c.granted, c.pct
+         FROM memberships m JOIN workspaces w ON w.id = m.workspace_id
+         LEFT JOIN LATERAL (
+           SELECT b.cap_micro_usd AS cap, COALESCE(bb.spent_micro_usd, 0) AS spent, b.soft_threshold_pct AS pct,
+                  (SELECT sum(g.amount_micro_usd) FROM credit_grants g WHERE g.workspace_id = w.id) AS granted
+             FROM budgets b LEFT JOIN budget_balances bb ON bb.budget_id = b.id AND bb.period_start = vaultrun_period_start('lifetime', now())
+            WHERE b.workspace_id = w.id AND b.scope_type = 'credits') c ON true
         WHERE m.user_id = $1 ORDER BY w.name, w.id`,
       [userId],
     );
-    return rows;
+    // Credits (docs/managed.md): null until the workspace is given some.
+    return rows.map(({ cap, spent, granted, pct, ...w }) => ({
+      ...w,
+      credits:
+        cap !== null && granted !== null
+          ? { balanceMicroUsd: (BigInt(cap) - BigInt(spent ?? 0)).toString(), ...creditState(BigInt(cap), BigInt(spent ?? 0), BigInt(granted), pct ?? 80) }
+          : null,
+    }));
   }
 
   /** The caller's role in a workspace; a workspace they are not in does not exist for them. */

@@ -47,6 +47,12 @@ export class UserDto {
   @ApiProperty() name!: string;
 }
 
+export class WorkspaceCreditsDto {
+  @ApiProperty({ description: 'Vaultrun credits left, integer micro-USD (string)' }) balanceMicroUsd!: string;
+  @ApiProperty({ description: 'The low-balance alert threshold is reached' }) lowBalance!: boolean;
+  @ApiProperty({ description: 'Nothing left: work on managed connectors is refused' }) exhausted!: boolean;
+}
+
 export class WorkspaceSummaryDto {
   @ApiProperty({ format: 'uuid' }) id!: string;
   @ApiProperty() name!: string;
@@ -55,6 +61,8 @@ export class WorkspaceSummaryDto {
   suspended!: boolean;
   @ApiProperty({ type: String, nullable: true, description: 'Why it is suspended (null when active)' })
   suspendedReason!: string | null;
+  @ApiProperty({ type: WorkspaceCreditsDto, nullable: true, description: 'Vaultrun credits (docs/managed.md); null: never given any' })
+  credits!: WorkspaceCreditsDto | null;
 }
 
 export class MeDto {
