@@ -2,7 +2,7 @@
 
 import { client } from './client.gen.js';
 import type { Client, ClientMeta, Options as Options2, RequestResult, ServerSentEventsResult, TDataShape } from './client/index.js';
-import type { AcceptInviteData, AcceptInviteErrors, AcceptInviteResponses, ApproveMissionPlanData, ApproveMissionPlanErrors, ApproveMissionPlanResponses, CancelMissionData, CancelMissionErrors, CancelMissionResponses, CancelRunData, CancelRunErrors, CancelRunResponses, ChangeMemberRoleData, ChangeMemberRoleErrors, ChangeMemberRoleResponses, ChangePasswordData, ChangePasswordErrors, ChangePasswordResponses, ClearAlertWebhookData, ClearAlertWebhookErrors, ClearAlertWebhookResponses, ClearProviderAdminKeyData, ClearProviderAdminKeyErrors, ClearProviderAdminKeyResponses, CreateBudgetData, CreateBudgetErrors, CreateBudgetResponses, CreateComparisonData, CreateComparisonErrors, CreateComparisonResponses, CreateGatewayRouteData, CreateGatewayRouteErrors, CreateGatewayRouteResponses, CreateInviteData, CreateInviteErrors, CreateInviteResponses, CreateMissionData, CreateMissionErrors, CreateMissionPlanData, CreateMissionPlanErrors, CreateMissionPlanResponses, CreateMissionResponses, CreateOperatorData, CreateOperatorErrors, CreateOperatorResponses, CreateProviderAccountData, CreateProviderAccountErrors, CreateProviderAccountResponses, CreateRunData, CreateRunErrors, CreateRunResponses, CreateTokenData, CreateTokenErrors, CreateTokenResponses, CreateWorkspaceData, CreateWorkspaceErrors, CreateWorkspaceResponses, DeleteBudgetData, DeleteBudgetErrors, DeleteBudgetResponses, DeleteGatewayRouteData, DeleteGatewayRouteErrors, DeleteGatewayRouteResponses, DeleteOperatorData, DeleteOperatorErrors, DeleteOperatorResponses, DeletePriceOverrideData, DeletePriceOverrideErrors, DeletePriceOverrideResponses, DeleteProviderAccountData, DeleteProviderAccountErrors, DeleteProviderAccountResponses, ExportAuditEventsData, ExportAuditEventsErrors, ExportAuditEventsResponses, GetBudgetData, GetBudgetErrors, GetBudgetResponses, GetComparisonData, GetComparisonErrors, GetComparisonResponses, GetGatewayInfoData, GetGatewayInfoErrors, GetGatewayInfoResponses, GetGatewayRouteData, GetGatewayRouteErrors, GetGatewayRouteResponses, GetGatewayUsageData, GetGatewayUsageErrors, GetGatewayUsageResponses, GetMeData, GetMeErrors, GetMeResponses, GetMissionData, GetMissionErrors, GetMissionResponses, GetOperatorData, GetOperatorErrors, GetOperatorResponses, GetOverviewData, GetOverviewErrors, GetOverviewResponses, GetPricesData, GetPricesErrors, GetPricesResponses, GetProviderAccountData, GetProviderAccountErrors, GetProviderAccountResponses, GetProviderCostSyncData, GetProviderCostSyncErrors, GetProviderCostSyncResponses, GetQueueHealthData, GetQueueHealthErrors, GetQueueHealthResponses, GetRunData, GetRunErrors, GetRunResponses, GetSpendData, GetSpendErrors, GetSpendResponses, GetWorkspaceData, GetWorkspaceErrors, GetWorkspaceResponses, HealthData, HealthResponses, JoinWithInviteData, JoinWithInviteErrors, JoinWithInviteResponses, ListAuditActionsData, ListAuditActionsErrors, ListAuditActionsResponses, ListAuditEventsData, ListAuditEventsErrors, ListAuditEventsResponses, ListBudgetsData, ListBudgetsErrors, ListBudgetsResponses, ListComparisonsData, ListComparisonsErrors, ListComparisonsResponses, ListGatewayRoutesData, ListGatewayRoutesErrors, ListGatewayRoutesResponses, ListInstanceAuditData, ListInstanceAuditErrors, ListInstanceAuditResponses, ListInstanceWorkspacesData, ListInstanceWorkspacesErrors, ListInstanceWorkspacesResponses, ListInvitesData, ListInvitesErrors, ListInvitesResponses, ListMembersData, ListMembersErrors, ListMembersResponses, ListMissionsData, ListMissionsErrors, ListMissionsResponses, ListMyWorkspacesData, ListMyWorkspacesErrors, ListMyWorkspacesResponses, ListOperatorsData, ListOperatorsErrors, ListOperatorsResponses, ListProviderAccountsData, ListProviderAccountsErrors, ListProviderAccountsResponses, ListRunsData, ListRunsErrors, ListRunsResponses, ListTokensData, ListTokensErrors, ListTokensResponses, LoginData, LoginErrors, LoginResponses, LogoutData, LogoutErrors, LogoutResponses, MetricsData, MetricsResponses, PreviewInviteData, PreviewInviteErrors, PreviewInviteResponses, ReadyData, ReadyErrors, ReadyResponses, RemoveMemberData, RemoveMemberErrors, RemoveMemberResponses, RequestProviderCostSyncData, RequestProviderCostSyncErrors, RequestProviderCostSyncResponses, ResumeWorkspaceData, ResumeWorkspaceErrors, ResumeWorkspaceResponses, RevokeInviteData, RevokeInviteErrors, RevokeInviteResponses, RevokeTokenData, RevokeTokenErrors, RevokeTokenResponses, RotateProviderKeyData, RotateProviderKeyErrors, RotateProviderKeyResponses, SendMissionMessageData, SendMissionMessageErrors, SendMissionMessageResponses, SetAlertWebhookData, SetAlertWebhookErrors, SetAlertWebhookResponses, SetPriceOverrideData, SetPriceOverrideErrors, SetPriceOverrideResponses, SetProviderAdminKeyData, SetProviderAdminKeyErrors, SetProviderAdminKeyResponses, StreamRunsData, StreamRunsErrors, StreamRunsResponse, StreamRunsResponses, SuspendWorkspaceData, SuspendWorkspaceErrors, SuspendWorkspaceResponses, SwitchWorkspaceData, SwitchWorkspaceErrors, SwitchWorkspaceResponses, UpdateBudgetData, UpdateBudgetErrors, UpdateBudgetResponses, UpdateGatewayRouteData, UpdateGatewayRouteErrors, UpdateGatewayRouteResponses, UpdateOperatorData, UpdateOperatorErrors, UpdateOperatorResponses, UpdatePriceOverrideData, UpdatePriceOverrideErrors, UpdatePriceOverrideResponses, UpdateProfileData, UpdateProfileErrors, UpdateProfileResponses, UpdateProviderAccountData, UpdateProviderAccountErrors, UpdateProviderAccountResponses, UpdateWorkspaceData, UpdateWorkspaceErrors, UpdateWorkspaceResponses, VerifyProviderAccountData, VerifyProviderAccountErrors, VerifyProviderAccountResponses } from './types.gen.js';
+import type { AcceptInviteData, AcceptInviteErrors, AcceptInviteResponses, ApproveMissionPlanData, ApproveMissionPlanErrors, ApproveMissionPlanResponses, CancelMissionData, CancelMissionErrors, CancelMissionResponses, CancelRunData, CancelRunErrors, CancelRunResponses, ChangeMemberRoleData, ChangeMemberRoleErrors, ChangeMemberRoleResponses, ChangePasswordData, ChangePasswordErrors, ChangePasswordResponses, ClearAlertWebhookData, ClearAlertWebhookErrors, ClearAlertWebhookResponses, ClearProviderAdminKeyData, ClearProviderAdminKeyErrors, ClearProviderAdminKeyResponses, CreateBudgetData, CreateBudgetErrors, CreateBudgetResponses, CreateComparisonData, CreateComparisonErrors, CreateComparisonResponses, CreateGatewayRouteData, CreateGatewayRouteErrors, CreateGatewayRouteResponses, CreateInviteData, CreateInviteErrors, CreateInviteResponses, CreateManagedAccountData, CreateManagedAccountErrors, CreateManagedAccountResponses, CreateMissionData, CreateMissionErrors, CreateMissionPlanData, CreateMissionPlanErrors, CreateMissionPlanResponses, CreateMissionResponses, CreateOperatorData, CreateOperatorErrors, CreateOperatorResponses, CreateProviderAccountData, CreateProviderAccountErrors, CreateProviderAccountResponses, CreateRunData, CreateRunErrors, CreateRunResponses, CreateTokenData, CreateTokenErrors, CreateTokenResponses, CreateWorkspaceData, CreateWorkspaceErrors, CreateWorkspaceResponses, CreditsTopUpWebhookData, CreditsTopUpWebhookErrors, CreditsTopUpWebhookResponses, DeleteBudgetData, DeleteBudgetErrors, DeleteBudgetResponses, DeleteGatewayRouteData, DeleteGatewayRouteErrors, DeleteGatewayRouteResponses, DeleteManagedAccountData, DeleteManagedAccountErrors, DeleteManagedAccountResponses, DeleteOperatorData, DeleteOperatorErrors, DeleteOperatorResponses, DeletePriceOverrideData, DeletePriceOverrideErrors, DeletePriceOverrideResponses, DeleteProviderAccountData, DeleteProviderAccountErrors, DeleteProviderAccountResponses, ExportAuditEventsData, ExportAuditEventsErrors, ExportAuditEventsResponses, GetBudgetData, GetBudgetErrors, GetBudgetResponses, GetComparisonData, GetComparisonErrors, GetComparisonResponses, GetCreditsData, GetCreditsErrors, GetCreditsHistoryData, GetCreditsHistoryErrors, GetCreditsHistoryResponses, GetCreditsResponses, GetGatewayInfoData, GetGatewayInfoErrors, GetGatewayInfoResponses, GetGatewayRouteData, GetGatewayRouteErrors, GetGatewayRouteResponses, GetGatewayUsageData, GetGatewayUsageErrors, GetGatewayUsageResponses, GetInstanceSettingsData, GetInstanceSettingsErrors, GetInstanceSettingsResponses, GetManagedAccountData, GetManagedAccountErrors, GetManagedAccountResponses, GetMeData, GetMeErrors, GetMeResponses, GetMissionData, GetMissionErrors, GetMissionResponses, GetOperatorData, GetOperatorErrors, GetOperatorResponses, GetOverviewData, GetOverviewErrors, GetOverviewResponses, GetPricesData, GetPricesErrors, GetPricesResponses, GetProviderAccountData, GetProviderAccountErrors, GetProviderAccountResponses, GetProviderCostSyncData, GetProviderCostSyncErrors, GetProviderCostSyncResponses, GetQueueHealthData, GetQueueHealthErrors, GetQueueHealthResponses, GetRunData, GetRunErrors, GetRunResponses, GetSpendData, GetSpendErrors, GetSpendResponses, GetWorkspaceCreditsData, GetWorkspaceCreditsErrors, GetWorkspaceCreditsResponses, GetWorkspaceData, GetWorkspaceErrors, GetWorkspaceResponses, GrantCreditsData, GrantCreditsErrors, GrantCreditsResponses, HealthData, HealthResponses, JoinWithInviteData, JoinWithInviteErrors, JoinWithInviteResponses, ListAuditActionsData, ListAuditActionsErrors, ListAuditActionsResponses, ListAuditEventsData, ListAuditEventsErrors, ListAuditEventsResponses, ListBudgetsData, ListBudgetsErrors, ListBudgetsResponses, ListComparisonsData, ListComparisonsErrors, ListComparisonsResponses, ListGatewayRoutesData, ListGatewayRoutesErrors, ListGatewayRoutesResponses, ListInstanceAuditData, ListInstanceAuditErrors, ListInstanceAuditResponses, ListInstanceWorkspacesData, ListInstanceWorkspacesErrors, ListInstanceWorkspacesResponses, ListInvitesData, ListInvitesErrors, ListInvitesResponses, ListManagedAccountsData, ListManagedAccountsErrors, ListManagedAccountsResponses, ListMembersData, ListMembersErrors, ListMembersResponses, ListMissionsData, ListMissionsErrors, ListMissionsResponses, ListMyWorkspacesData, ListMyWorkspacesErrors, ListMyWorkspacesResponses, ListOperatorsData, ListOperatorsErrors, ListOperatorsResponses, ListProviderAccountsData, ListProviderAccountsErrors, ListProviderAccountsResponses, ListRunsData, ListRunsErrors, ListRunsResponses, ListTokensData, ListTokensErrors, ListTokensResponses, LoginData, LoginErrors, LoginResponses, LogoutData, LogoutErrors, LogoutResponses, MetricsData, MetricsResponses, PreviewInviteData, PreviewInviteErrors, PreviewInviteResponses, ReadyData, ReadyErrors, ReadyResponses, RemoveMemberData, RemoveMemberErrors, RemoveMemberResponses, RequestProviderCostSyncData, RequestProviderCostSyncErrors, RequestProviderCostSyncResponses, ResumeWorkspaceData, ResumeWorkspaceErrors, ResumeWorkspaceResponses, RevokeInviteData, RevokeInviteErrors, RevokeInviteResponses, RevokeTokenData, RevokeTokenErrors, RevokeTokenResponses, RotateManagedKeyData, RotateManagedKeyErrors, RotateManagedKeyResponses, RotateProviderKeyData, RotateProviderKeyErrors, RotateProviderKeyResponses, SendMissionMessageData, SendMissionMessageErrors, SendMissionMessageResponses, SetAlertWebhookData, SetAlertWebhookErrors, SetAlertWebhookResponses, SetPriceOverrideData, SetPriceOverrideErrors, SetPriceOverrideResponses, SetProviderAdminKeyData, SetProviderAdminKeyErrors, SetProviderAdminKeyResponses, StreamRunsData, StreamRunsErrors, StreamRunsResponse, StreamRunsResponses, SuspendWorkspaceData, SuspendWorkspaceErrors, SuspendWorkspaceResponses, SwitchToOwnKeyData, SwitchToOwnKeyErrors, SwitchToOwnKeyResponses, SwitchWorkspaceData, SwitchWorkspaceErrors, SwitchWorkspaceResponses, UpdateBudgetData, UpdateBudgetErrors, UpdateBudgetResponses, UpdateGatewayRouteData, UpdateGatewayRouteErrors, UpdateGatewayRouteResponses, UpdateInstanceSettingsData, UpdateInstanceSettingsErrors, UpdateInstanceSettingsResponses, UpdateManagedAccountData, UpdateManagedAccountErrors, UpdateManagedAccountResponses, UpdateOperatorData, UpdateOperatorErrors, UpdateOperatorResponses, UpdatePriceOverrideData, UpdatePriceOverrideErrors, UpdatePriceOverrideResponses, UpdateProfileData, UpdateProfileErrors, UpdateProfileResponses, UpdateProviderAccountData, UpdateProviderAccountErrors, UpdateProviderAccountResponses, UpdateWorkspaceData, UpdateWorkspaceErrors, UpdateWorkspaceResponses, VerifyManagedAccountData, VerifyManagedAccountErrors, VerifyManagedAccountResponses, VerifyProviderAccountData, VerifyProviderAccountErrors, VerifyProviderAccountResponses } from './types.gen.js';
 
 export type Options<TData extends TDataShape = TDataShape, ThrowOnError extends boolean = boolean, TResponse = unknown> = Options2<TData, ThrowOnError, TResponse> & {
     /**
@@ -1193,4 +1193,222 @@ export const listInstanceAudit = <ThrowOnError extends boolean = false>(options?
         }],
     url: '/api/v1/instance/audit',
     ...options
+});
+
+/**
+ * The instance's managed accounts: provider keys it offers to workspaces (paid with credits), with their offer and share limits
+ */
+export const listManagedAccounts = <ThrowOnError extends boolean = false>(options?: Options<ListManagedAccountsData, ThrowOnError>): RequestResult<ListManagedAccountsResponses, ListManagedAccountsErrors, ThrowOnError> => (options?.client ?? client).get<ListManagedAccountsResponses, ListManagedAccountsErrors, ThrowOnError>({
+    security: [{
+            in: 'cookie',
+            name: 'vr_session',
+            type: 'apiKey'
+        }],
+    url: '/api/v1/instance/managed-accounts',
+    ...options
+});
+
+/**
+ * Connect a managed account (its key is verified and encrypted like every key) and offer it to all or chosen workspaces
+ */
+export const createManagedAccount = <ThrowOnError extends boolean = false>(options: Options<CreateManagedAccountData, ThrowOnError>): RequestResult<CreateManagedAccountResponses, CreateManagedAccountErrors, ThrowOnError> => (options.client ?? client).post<CreateManagedAccountResponses, CreateManagedAccountErrors, ThrowOnError>({
+    security: [{
+            in: 'cookie',
+            name: 'vr_session',
+            type: 'apiKey'
+        }],
+    url: '/api/v1/instance/managed-accounts',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
+ * Delete a managed account and its key; its connectors go with it (their runs keep their records)
+ */
+export const deleteManagedAccount = <ThrowOnError extends boolean = false>(options: Options<DeleteManagedAccountData, ThrowOnError>): RequestResult<DeleteManagedAccountResponses, DeleteManagedAccountErrors, ThrowOnError> => (options.client ?? client).delete<DeleteManagedAccountResponses, DeleteManagedAccountErrors, ThrowOnError>({
+    security: [{
+            in: 'cookie',
+            name: 'vr_session',
+            type: 'apiKey'
+        }],
+    url: '/api/v1/instance/managed-accounts/{id}',
+    ...options
+});
+
+/**
+ * One managed account
+ */
+export const getManagedAccount = <ThrowOnError extends boolean = false>(options: Options<GetManagedAccountData, ThrowOnError>): RequestResult<GetManagedAccountResponses, GetManagedAccountErrors, ThrowOnError> => (options.client ?? client).get<GetManagedAccountResponses, GetManagedAccountErrors, ThrowOnError>({
+    security: [{
+            in: 'cookie',
+            name: 'vr_session',
+            type: 'apiKey'
+        }],
+    url: '/api/v1/instance/managed-accounts/{id}',
+    ...options
+});
+
+/**
+ * Rename a managed account, change whom it is offered to or each workspace's share
+ */
+export const updateManagedAccount = <ThrowOnError extends boolean = false>(options: Options<UpdateManagedAccountData, ThrowOnError>): RequestResult<UpdateManagedAccountResponses, UpdateManagedAccountErrors, ThrowOnError> => (options.client ?? client).patch<UpdateManagedAccountResponses, UpdateManagedAccountErrors, ThrowOnError>({
+    security: [{
+            in: 'cookie',
+            name: 'vr_session',
+            type: 'apiKey'
+        }],
+    url: '/api/v1/instance/managed-accounts/{id}',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
+ * Replace a managed account's key (checked with the provider first); every workspace's connector uses the new one
+ */
+export const rotateManagedKey = <ThrowOnError extends boolean = false>(options: Options<RotateManagedKeyData, ThrowOnError>): RequestResult<RotateManagedKeyResponses, RotateManagedKeyErrors, ThrowOnError> => (options.client ?? client).post<RotateManagedKeyResponses, RotateManagedKeyErrors, ThrowOnError>({
+    security: [{
+            in: 'cookie',
+            name: 'vr_session',
+            type: 'apiKey'
+        }],
+    url: '/api/v1/instance/managed-accounts/{id}/rotate',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
+ * Check a managed account with its provider (key, models); connectors follow its status
+ */
+export const verifyManagedAccount = <ThrowOnError extends boolean = false>(options: Options<VerifyManagedAccountData, ThrowOnError>): RequestResult<VerifyManagedAccountResponses, VerifyManagedAccountErrors, ThrowOnError> => (options.client ?? client).post<VerifyManagedAccountResponses, VerifyManagedAccountErrors, ThrowOnError>({
+    security: [{
+            in: 'cookie',
+            name: 'vr_session',
+            type: 'apiKey'
+        }],
+    url: '/api/v1/instance/managed-accounts/{id}/verify',
+    ...options
+});
+
+/**
+ * The price multiplier on managed usage and the low-balance alert threshold
+ */
+export const getInstanceSettings = <ThrowOnError extends boolean = false>(options?: Options<GetInstanceSettingsData, ThrowOnError>): RequestResult<GetInstanceSettingsResponses, GetInstanceSettingsErrors, ThrowOnError> => (options?.client ?? client).get<GetInstanceSettingsResponses, GetInstanceSettingsErrors, ThrowOnError>({
+    security: [{
+            in: 'cookie',
+            name: 'vr_session',
+            type: 'apiKey'
+        }],
+    url: '/api/v1/instance/settings',
+    ...options
+});
+
+/**
+ * Change the price multiplier (new runs and calls) or the low-balance alert threshold
+ */
+export const updateInstanceSettings = <ThrowOnError extends boolean = false>(options: Options<UpdateInstanceSettingsData, ThrowOnError>): RequestResult<UpdateInstanceSettingsResponses, UpdateInstanceSettingsErrors, ThrowOnError> => (options.client ?? client).patch<UpdateInstanceSettingsResponses, UpdateInstanceSettingsErrors, ThrowOnError>({
+    security: [{
+            in: 'cookie',
+            name: 'vr_session',
+            type: 'apiKey'
+        }],
+    url: '/api/v1/instance/settings',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
+ * A workspace's credits: balance, held, grants and expiries
+ */
+export const getWorkspaceCredits = <ThrowOnError extends boolean = false>(options: Options<GetWorkspaceCreditsData, ThrowOnError>): RequestResult<GetWorkspaceCreditsResponses, GetWorkspaceCreditsErrors, ThrowOnError> => (options.client ?? client).get<GetWorkspaceCreditsResponses, GetWorkspaceCreditsErrors, ThrowOnError>({
+    security: [{
+            in: 'cookie',
+            name: 'vr_session',
+            type: 'apiKey'
+        }],
+    url: '/api/v1/instance/workspaces/{id}/credits',
+    ...options
+});
+
+/**
+ * Give a workspace credits: a grant, or a top-up with its payment reference; optional expiry
+ */
+export const grantCredits = <ThrowOnError extends boolean = false>(options: Options<GrantCreditsData, ThrowOnError>): RequestResult<GrantCreditsResponses, GrantCreditsErrors, ThrowOnError> => (options.client ?? client).post<GrantCreditsResponses, GrantCreditsErrors, ThrowOnError>({
+    security: [{
+            in: 'cookie',
+            name: 'vr_session',
+            type: 'apiKey'
+        }],
+    url: '/api/v1/instance/workspaces/{id}/credits',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
+ * The Vaultrun credits balance: held, available, grants and their expiry, the managed connectors they pay for
+ */
+export const getCredits = <ThrowOnError extends boolean = false>(options?: Options<GetCreditsData, ThrowOnError>): RequestResult<GetCreditsResponses, GetCreditsErrors, ThrowOnError> => (options?.client ?? client).get<GetCreditsResponses, GetCreditsErrors, ThrowOnError>({
+    security: [{
+            in: 'cookie',
+            name: 'vr_session',
+            type: 'apiKey'
+        }, { scheme: 'bearer', type: 'http' }],
+    url: '/api/v1/credits',
+    ...options
+});
+
+/**
+ * Credits consumed and given per UTC day, and what consumed them (operators, API tokens, people, gateway tokens)
+ */
+export const getCreditsHistory = <ThrowOnError extends boolean = false>(options?: Options<GetCreditsHistoryData, ThrowOnError>): RequestResult<GetCreditsHistoryResponses, GetCreditsHistoryErrors, ThrowOnError> => (options?.client ?? client).get<GetCreditsHistoryResponses, GetCreditsHistoryErrors, ThrowOnError>({
+    security: [{
+            in: 'cookie',
+            name: 'vr_session',
+            type: 'apiKey'
+        }, { scheme: 'bearer', type: 'http' }],
+    url: '/api/v1/credits/history',
+    ...options
+});
+
+/**
+ * Move every operator, gateway route target and workspace default on the managed connector(s) to one of the workspace's own accounts, in one step
+ */
+export const switchToOwnKey = <ThrowOnError extends boolean = false>(options: Options<SwitchToOwnKeyData, ThrowOnError>): RequestResult<SwitchToOwnKeyResponses, SwitchToOwnKeyErrors, ThrowOnError> => (options.client ?? client).post<SwitchToOwnKeyResponses, SwitchToOwnKeyErrors, ThrowOnError>({
+    security: [{
+            in: 'cookie',
+            name: 'vr_session',
+            type: 'apiKey'
+        }, { scheme: 'bearer', type: 'http' }],
+    url: '/api/v1/credits/switch-to-own-key',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
+ * Billing webhook: add a paid top-up to a workspace (signed; idempotent per reference: 201 the first time, 200 after)
+ */
+export const creditsTopUpWebhook = <ThrowOnError extends boolean = false>(options: Options<CreditsTopUpWebhookData, ThrowOnError>): RequestResult<CreditsTopUpWebhookResponses, CreditsTopUpWebhookErrors, ThrowOnError> => (options.client ?? client).post<CreditsTopUpWebhookResponses, CreditsTopUpWebhookErrors, ThrowOnError>({
+    url: '/api/v1/credits/top-ups',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
 });

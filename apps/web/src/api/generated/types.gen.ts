@@ -124,6 +124,21 @@ export type UserDto = {
     name: string;
 };
 
+export type WorkspaceCreditsDto = {
+    /**
+     * Vaultrun credits left, integer micro-USD (string)
+     */
+    balanceMicroUsd: string;
+    /**
+     * The low-balance alert threshold is reached
+     */
+    lowBalance: boolean;
+    /**
+     * Nothing left: work on managed connectors is refused
+     */
+    exhausted: boolean;
+};
+
 export type WorkspaceSummaryDto = {
     id: string;
     name: string;
@@ -136,6 +151,10 @@ export type WorkspaceSummaryDto = {
      * Why it is suspended (null when active)
      */
     suspendedReason: string | null;
+    /**
+     * Vaultrun credits (docs/managed.md); null: never given any
+     */
+    credits: WorkspaceCreditsDto | null;
 };
 
 export type MeDto = {
@@ -187,6 +206,10 @@ export type ApiTokenDto = {
      * Gateway: the model names this token may call (null: every model its accounts allow)
      */
     allowedModels: Array<string> | null;
+    /**
+     * Which accounts the token may use: any, only Vaultrun credits, or only own keys
+     */
+    billing: 'any' | 'credits' | 'own_key';
     status: 'active' | 'expired' | 'revoked';
     createdById: string | null;
     createdAt: string;
@@ -214,6 +237,10 @@ export type CreateTokenDto = {
      */
     allowedModels?: Array<string>;
     /**
+     * Which accounts the token may use (docs/managed.md): any, only managed connectors (paid with Vaultrun credits), or only the workspace's own keys
+     */
+    billing?: 'any' | 'credits' | 'own_key';
+    /**
      * When the token stops working; omit for no expiry
      */
     expiresAt?: string;
@@ -231,6 +258,10 @@ export type CreatedTokenDto = {
      * Gateway: the model names this token may call (null: every model its accounts allow)
      */
     allowedModels: Array<string> | null;
+    /**
+     * Which accounts the token may use: any, only Vaultrun credits, or only own keys
+     */
+    billing: 'any' | 'credits' | 'own_key';
     status: 'active' | 'expired' | 'revoked';
     createdById: string | null;
     createdAt: string;
@@ -571,6 +602,10 @@ export type ProviderAccountDto = {
     costReporting: CostReportingDto;
     mock: MockSettingsViewDto | null;
     warnings: Array<WarningDto>;
+    /**
+     * A managed connector (docs/managed.md): the instance's provider account offered to this workspace, paid with Vaultrun credits. It cannot be changed, verified, rotated or deleted here, and its endpoint and key are not shown.
+     */
+    managed: boolean;
     createdAt: string;
     updatedAt: string;
 };
@@ -966,6 +1001,14 @@ export type RunDto = {
      */
     accountId: string | null;
     /**
+     * Who pays (docs/managed.md): Vaultrun credits (a managed connector) or your own key; null for a mission run
+     */
+    paidWith: 'credits' | 'own_key';
+    /**
+     * "Vaultrun credits" or "Your key (account name)"
+     */
+    paidWithLabel: string | null;
+    /**
      * The model actually used (empty for a mission run)
      */
     model: string;
@@ -1100,6 +1143,14 @@ export type RunDetailDto = {
      * The account actually used (null for a mission run, which calls no provider itself)
      */
     accountId: string | null;
+    /**
+     * Who pays (docs/managed.md): Vaultrun credits (a managed connector) or your own key; null for a mission run
+     */
+    paidWith: 'credits' | 'own_key';
+    /**
+     * "Vaultrun credits" or "Your key (account name)"
+     */
+    paidWithLabel: string | null;
     /**
      * The model actually used (empty for a mission run)
      */
@@ -1404,7 +1455,10 @@ export type ComparisonPageDto = {
 };
 
 export type BudgetScopeDto = {
-    type: 'workspace' | 'account' | 'operator' | 'token';
+    /**
+     * `credits`: the Vaultrun credits balance (docs/managed.md), kept by the instance: read-only here
+     */
+    type: 'workspace' | 'account' | 'operator' | 'token' | 'credits';
     id: string | null;
     /**
      * The workspace's, account's, operator's or API token's name (null once deleted)
@@ -2313,6 +2367,10 @@ export type InstanceWorkspaceDto = {
      * Their spend, in integer micro-USD (string: may exceed 2^53)
      */
     spend30dMicroUsd: string;
+    /**
+     * Vaultrun credits left, integer micro-USD (string); null: never given credits
+     */
+    creditBalanceMicroUsd: string | null;
     status: 'active' | 'suspended';
     suspendedAt: string | null;
     suspendedReason: string | null;
@@ -2332,6 +2390,301 @@ export type SuspendWorkspaceDto = {
      * Why: shown to the workspace's members and recorded in both audit logs
      */
     reason: string;
+};
+
+export type ManagedShareViewDto = {
+    maxConcurrency: number;
+    requestsPerMinute: number | null;
+    tokensPerMinute: number | null;
+};
+
+export type ManagedAccountDto = {
+    id: string;
+    name: string;
+    kind: string;
+    baseUrl: string | null;
+    defaultModel: string | null;
+    models: Array<string>;
+    status: string;
+    /**
+     * The key hint (first and last characters); the key itself is never shown
+     */
+    keyHint: string | null;
+    offer: 'all' | 'chosen';
+    /**
+     * With `chosen`: the workspaces it is offered to (empty with `all`)
+     */
+    workspaceIds: Array<string>;
+    /**
+     * Workspaces it is offered to now (with `all`: every workspace)
+     */
+    workspaces: number;
+    share: ManagedShareViewDto;
+    createdAt: string;
+};
+
+export type ManagedAccountListDto = {
+    items: Array<ManagedAccountDto>;
+};
+
+export type ManagedShareDto = {
+    /**
+     * Calls in flight at once per workspace on this account
+     */
+    maxConcurrency: number;
+    /**
+     * Requests per minute per workspace (null: no limit)
+     */
+    requestsPerMinute?: number | null;
+    /**
+     * Tokens per minute per workspace (null: no limit)
+     */
+    tokensPerMinute?: number | null;
+};
+
+export type CreateManagedAccountDto = {
+    name: string;
+    kind: 'openai' | 'openai-compatible' | 'anthropic' | 'azure-openai' | 'gemini' | 'mock';
+    /**
+     * Required for openai-compatible (unless a preset gives it) and for azure-openai (the resource endpoint, https://<resource>.openai.azure.com); optional for openai, anthropic and gemini (default: the provider's own API). The key is bound to this origin.
+     */
+    baseUrl?: string;
+    /**
+     * openai-compatible only: start from a known host — its base URL (unless baseUrl is given), key checks and defaults. Hosted presets are recognised by their base URL afterwards (prices, JSON mode, reported costs).
+     */
+    preset?: 'openrouter' | 'groq' | 'together' | 'mistral' | 'deepseek' | 'ollama' | 'vllm';
+    /**
+     * azure-openai only: the api-version its calls send (default 2024-10-21)
+     */
+    apiVersion?: string;
+    /**
+     * Write-only. Never returned by any endpoint; only a hint and a fingerprint are.
+     */
+    apiKey?: string;
+    defaultModel?: string;
+    /**
+     * kind mock only
+     */
+    mock?: MockSettingsDto;
+    /**
+     * `all`: every workspace, present and future; `chosen`: the workspaces in `workspaceIds`
+     */
+    offer: 'all' | 'chosen';
+    /**
+     * With `chosen`: the workspaces it is offered to
+     */
+    workspaceIds?: Array<string>;
+    share: ManagedShareDto;
+};
+
+export type UpdateManagedAccountDto = {
+    name?: string;
+    offer?: 'all' | 'chosen';
+    workspaceIds?: Array<string>;
+    share?: ManagedShareDto;
+};
+
+export type RotateManagedKeyDto = {
+    /**
+     * The new key (write-only); checked with the provider before it replaces the old one
+     */
+    apiKey: string;
+};
+
+export type InstanceSettingsDto = {
+    /**
+     * Managed usage is priced at the provider cost × this ÷ 1000 (1000: at cost; 1250: +25 %)
+     */
+    priceMultiplierPermille: number;
+    /**
+     * A workspace is alerted (banner, audit, webhook) when this share of its credits is used
+     */
+    lowBalanceAlertPct: number;
+};
+
+export type UpdateInstanceSettingsDto = {
+    priceMultiplierPermille?: number;
+    lowBalanceAlertPct?: number;
+};
+
+export type CreditGrantDto = {
+    id: string;
+    kind: 'grant' | 'top_up';
+    /**
+     * Integer micro-USD (string)
+     */
+    amountMicroUsd: string;
+    /**
+     * Consumed by runs and gateway calls (string)
+     */
+    usedMicroUsd: string;
+    /**
+     * Left unused when it expired (string)
+     */
+    forfeitedMicroUsd: string;
+    /**
+     * Still to use (string)
+     */
+    remainingMicroUsd: string;
+    expiresAt: string | null;
+    reference: string | null;
+    note: string | null;
+    status: 'active' | 'used' | 'expired';
+    /**
+     * Who gave it: an administrator's email, or `billing webhook`
+     */
+    createdBy: string;
+    createdAt: string;
+};
+
+export type CreditAccountDto = {
+    id: string;
+    name: string;
+    kind: string;
+};
+
+export type CreditsDto = {
+    /**
+     * Given minus used minus expired (string; below zero only after a provider charged more than was held)
+     */
+    balanceMicroUsd: string;
+    /**
+     * Held by runs and gateway calls in flight (string)
+     */
+    heldMicroUsd: string;
+    /**
+     * What new work may hold: balance minus held, never below zero (string)
+     */
+    availableMicroUsd: string;
+    /**
+     * Every grant and top-up, ever (string)
+     */
+    grantedMicroUsd: string;
+    /**
+     * Consumed (string)
+     */
+    spentMicroUsd: string;
+    /**
+     * Expired unused (string)
+     */
+    forfeitedMicroUsd: string;
+    /**
+     * The instance's price multiplier on managed usage (1000 = ×1); the costs shown include it
+     */
+    priceMultiplierPermille: number;
+    /**
+     * The low-balance alert threshold: this share of the credits is used
+     */
+    lowBalanceAlertPct: number;
+    /**
+     * At or past the low-balance threshold, with credits left
+     */
+    lowBalance: boolean;
+    /**
+     * Credits were given and nothing is left: work on managed connectors is refused
+     */
+    exhausted: boolean;
+    /**
+     * Newest first
+     */
+    grants: Array<CreditGrantDto>;
+    /**
+     * The managed connectors in this workspace (paid with these credits)
+     */
+    accounts: Array<CreditAccountDto>;
+};
+
+export type GrantCreditsDto = {
+    /**
+     * `grant`: credits given by the instance; `top_up`: credits paid for (needs the payment `reference`)
+     */
+    kind: 'grant' | 'top_up';
+    /**
+     * Integer micro-USD, as a string (1 to 10,000,000,000,000 = $10M)
+     */
+    amountMicroUsd: string;
+    /**
+     * When what is left of it expires (omit: never). Credits are used soonest-expiring first.
+     */
+    expiresAt?: string;
+    /**
+     * The payment or order reference (required for a top-up; unique per workspace)
+     */
+    reference?: string;
+    note?: string;
+};
+
+export type CreditsDayDto = {
+    day: string;
+    /**
+     * Consumed that UTC day (string)
+     */
+    spentMicroUsd: string;
+    /**
+     * Granted or topped up that UTC day (string)
+     */
+    grantedMicroUsd: string;
+};
+
+export type CreditsConsumerDto = {
+    type: 'operator' | 'token' | 'person' | 'gateway';
+    id: string | null;
+    name: string;
+    runs: number;
+    /**
+     * (string)
+     */
+    spentMicroUsd: string;
+};
+
+export type CreditsHistoryDto = {
+    /**
+     * Every day of the window, oldest first
+     */
+    days: Array<CreditsDayDto>;
+    /**
+     * What consumed them in the window, most first (top 20)
+     */
+    consumers: Array<CreditsConsumerDto>;
+};
+
+export type SwitchToOwnKeyDto = {
+    /**
+     * One of the workspace's own provider accounts
+     */
+    toAccountId: string;
+    /**
+     * Only this managed connector (omit: every one)
+     */
+    fromAccountId?: string;
+};
+
+export type SwitchedDto = {
+    /**
+     * Operators moved
+     */
+    operators: number;
+    /**
+     * Gateway route targets moved
+     */
+    routeTargets: number;
+    /**
+     * Workspace defaults moved (default account, Copilot account)
+     */
+    defaults: number;
+};
+
+export type TopUpWebhookDto = {
+    workspaceId: string;
+    /**
+     * Integer micro-USD, as a string
+     */
+    amountMicroUsd: string;
+    /**
+     * The payment reference: a second call with the same one adds nothing and answers the first top-up
+     */
+    reference: string;
+    expiresAt?: string;
 };
 
 export type ListAuditEventsData = {
@@ -5369,3 +5722,511 @@ export type ListInstanceAuditResponses = {
 };
 
 export type ListInstanceAuditResponse = ListInstanceAuditResponses[keyof ListInstanceAuditResponses];
+
+export type ListManagedAccountsData = {
+    body?: never;
+    path?: never;
+    query?: never;
+    url: '/api/v1/instance/managed-accounts';
+};
+
+export type ListManagedAccountsErrors = {
+    /**
+     * Not signed in
+     */
+    401: ProblemDto;
+    /**
+     * Needs an instance administrator's console session (API tokens are refused) or the CSRF token is missing
+     */
+    403: ProblemDto;
+};
+
+export type ListManagedAccountsError = ListManagedAccountsErrors[keyof ListManagedAccountsErrors];
+
+export type ListManagedAccountsResponses = {
+    200: ManagedAccountListDto;
+};
+
+export type ListManagedAccountsResponse = ListManagedAccountsResponses[keyof ListManagedAccountsResponses];
+
+export type CreateManagedAccountData = {
+    body: CreateManagedAccountDto;
+    path?: never;
+    query?: never;
+    url: '/api/v1/instance/managed-accounts';
+};
+
+export type CreateManagedAccountErrors = {
+    /**
+     * Invalid input: `errors` names each field at fault
+     */
+    400: ProblemDto;
+    /**
+     * Not signed in
+     */
+    401: ProblemDto;
+    /**
+     * Needs an instance administrator's console session (API tokens are refused) or the CSRF token is missing
+     */
+    403: ProblemDto;
+    /**
+     * Conflicts with the current state (`code` says which rule)
+     */
+    409: ProblemDto;
+};
+
+export type CreateManagedAccountError = CreateManagedAccountErrors[keyof CreateManagedAccountErrors];
+
+export type CreateManagedAccountResponses = {
+    201: ManagedAccountDto;
+};
+
+export type CreateManagedAccountResponse = CreateManagedAccountResponses[keyof CreateManagedAccountResponses];
+
+export type DeleteManagedAccountData = {
+    body?: never;
+    path: {
+        id: string;
+    };
+    query?: never;
+    url: '/api/v1/instance/managed-accounts/{id}';
+};
+
+export type DeleteManagedAccountErrors = {
+    /**
+     * Invalid input: `errors` names each field at fault
+     */
+    400: ProblemDto;
+    /**
+     * Not signed in
+     */
+    401: ProblemDto;
+    /**
+     * Needs an instance administrator's console session (API tokens are refused) or the CSRF token is missing
+     */
+    403: ProblemDto;
+    /**
+     * Not found in this workspace
+     */
+    404: ProblemDto;
+};
+
+export type DeleteManagedAccountError = DeleteManagedAccountErrors[keyof DeleteManagedAccountErrors];
+
+export type DeleteManagedAccountResponses = {
+    204: void;
+};
+
+export type DeleteManagedAccountResponse = DeleteManagedAccountResponses[keyof DeleteManagedAccountResponses];
+
+export type GetManagedAccountData = {
+    body?: never;
+    path: {
+        id: string;
+    };
+    query?: never;
+    url: '/api/v1/instance/managed-accounts/{id}';
+};
+
+export type GetManagedAccountErrors = {
+    /**
+     * Invalid input: `errors` names each field at fault
+     */
+    400: ProblemDto;
+    /**
+     * Not signed in
+     */
+    401: ProblemDto;
+    /**
+     * Needs an instance administrator's console session (API tokens are refused) or the CSRF token is missing
+     */
+    403: ProblemDto;
+    /**
+     * Not found in this workspace
+     */
+    404: ProblemDto;
+};
+
+export type GetManagedAccountError = GetManagedAccountErrors[keyof GetManagedAccountErrors];
+
+export type GetManagedAccountResponses = {
+    200: ManagedAccountDto;
+};
+
+export type GetManagedAccountResponse = GetManagedAccountResponses[keyof GetManagedAccountResponses];
+
+export type UpdateManagedAccountData = {
+    body: UpdateManagedAccountDto;
+    path: {
+        id: string;
+    };
+    query?: never;
+    url: '/api/v1/instance/managed-accounts/{id}';
+};
+
+export type UpdateManagedAccountErrors = {
+    /**
+     * Invalid input: `errors` names each field at fault
+     */
+    400: ProblemDto;
+    /**
+     * Not signed in
+     */
+    401: ProblemDto;
+    /**
+     * Needs an instance administrator's console session (API tokens are refused) or the CSRF token is missing
+     */
+    403: ProblemDto;
+    /**
+     * Not found in this workspace
+     */
+    404: ProblemDto;
+    /**
+     * Conflicts with the current state (`code` says which rule)
+     */
+    409: ProblemDto;
+};
+
+export type UpdateManagedAccountError = UpdateManagedAccountErrors[keyof UpdateManagedAccountErrors];
+
+export type UpdateManagedAccountResponses = {
+    200: ManagedAccountDto;
+};
+
+export type UpdateManagedAccountResponse = UpdateManagedAccountResponses[keyof UpdateManagedAccountResponses];
+
+export type RotateManagedKeyData = {
+    body: RotateManagedKeyDto;
+    path: {
+        id: string;
+    };
+    query?: never;
+    url: '/api/v1/instance/managed-accounts/{id}/rotate';
+};
+
+export type RotateManagedKeyErrors = {
+    /**
+     * Invalid input: `errors` names each field at fault
+     */
+    400: ProblemDto;
+    /**
+     * Not signed in
+     */
+    401: ProblemDto;
+    /**
+     * Needs an instance administrator's console session (API tokens are refused) or the CSRF token is missing
+     */
+    403: ProblemDto;
+    /**
+     * Not found in this workspace
+     */
+    404: ProblemDto;
+    /**
+     * Conflicts with the current state (`code` says which rule)
+     */
+    409: ProblemDto;
+};
+
+export type RotateManagedKeyError = RotateManagedKeyErrors[keyof RotateManagedKeyErrors];
+
+export type RotateManagedKeyResponses = {
+    200: ManagedAccountDto;
+};
+
+export type RotateManagedKeyResponse = RotateManagedKeyResponses[keyof RotateManagedKeyResponses];
+
+export type VerifyManagedAccountData = {
+    body?: never;
+    path: {
+        id: string;
+    };
+    query?: never;
+    url: '/api/v1/instance/managed-accounts/{id}/verify';
+};
+
+export type VerifyManagedAccountErrors = {
+    /**
+     * Invalid input: `errors` names each field at fault
+     */
+    400: ProblemDto;
+    /**
+     * Not signed in
+     */
+    401: ProblemDto;
+    /**
+     * Needs an instance administrator's console session (API tokens are refused) or the CSRF token is missing
+     */
+    403: ProblemDto;
+    /**
+     * Not found in this workspace
+     */
+    404: ProblemDto;
+};
+
+export type VerifyManagedAccountError = VerifyManagedAccountErrors[keyof VerifyManagedAccountErrors];
+
+export type VerifyManagedAccountResponses = {
+    200: ManagedAccountDto;
+};
+
+export type VerifyManagedAccountResponse = VerifyManagedAccountResponses[keyof VerifyManagedAccountResponses];
+
+export type GetInstanceSettingsData = {
+    body?: never;
+    path?: never;
+    query?: never;
+    url: '/api/v1/instance/settings';
+};
+
+export type GetInstanceSettingsErrors = {
+    /**
+     * Not signed in
+     */
+    401: ProblemDto;
+    /**
+     * Needs an instance administrator's console session (API tokens are refused) or the CSRF token is missing
+     */
+    403: ProblemDto;
+};
+
+export type GetInstanceSettingsError = GetInstanceSettingsErrors[keyof GetInstanceSettingsErrors];
+
+export type GetInstanceSettingsResponses = {
+    200: InstanceSettingsDto;
+};
+
+export type GetInstanceSettingsResponse = GetInstanceSettingsResponses[keyof GetInstanceSettingsResponses];
+
+export type UpdateInstanceSettingsData = {
+    body: UpdateInstanceSettingsDto;
+    path?: never;
+    query?: never;
+    url: '/api/v1/instance/settings';
+};
+
+export type UpdateInstanceSettingsErrors = {
+    /**
+     * Invalid input: `errors` names each field at fault
+     */
+    400: ProblemDto;
+    /**
+     * Not signed in
+     */
+    401: ProblemDto;
+    /**
+     * Needs an instance administrator's console session (API tokens are refused) or the CSRF token is missing
+     */
+    403: ProblemDto;
+};
+
+export type UpdateInstanceSettingsError = UpdateInstanceSettingsErrors[keyof UpdateInstanceSettingsErrors];
+
+export type UpdateInstanceSettingsResponses = {
+    200: InstanceSettingsDto;
+};
+
+export type UpdateInstanceSettingsResponse = UpdateInstanceSettingsResponses[keyof UpdateInstanceSettingsResponses];
+
+export type GetWorkspaceCreditsData = {
+    body?: never;
+    path: {
+        id: string;
+    };
+    query?: never;
+    url: '/api/v1/instance/workspaces/{id}/credits';
+};
+
+export type GetWorkspaceCreditsErrors = {
+    /**
+     * Invalid input: `errors` names each field at fault
+     */
+    400: ProblemDto;
+    /**
+     * Not signed in
+     */
+    401: ProblemDto;
+    /**
+     * Needs an instance administrator's console session (API tokens are refused) or the CSRF token is missing
+     */
+    403: ProblemDto;
+    /**
+     * Not found in this workspace
+     */
+    404: ProblemDto;
+};
+
+export type GetWorkspaceCreditsError = GetWorkspaceCreditsErrors[keyof GetWorkspaceCreditsErrors];
+
+export type GetWorkspaceCreditsResponses = {
+    200: CreditsDto;
+};
+
+export type GetWorkspaceCreditsResponse = GetWorkspaceCreditsResponses[keyof GetWorkspaceCreditsResponses];
+
+export type GrantCreditsData = {
+    body: GrantCreditsDto;
+    path: {
+        id: string;
+    };
+    query?: never;
+    url: '/api/v1/instance/workspaces/{id}/credits';
+};
+
+export type GrantCreditsErrors = {
+    /**
+     * Invalid input: `errors` names each field at fault
+     */
+    400: ProblemDto;
+    /**
+     * Not signed in
+     */
+    401: ProblemDto;
+    /**
+     * Needs an instance administrator's console session (API tokens are refused) or the CSRF token is missing
+     */
+    403: ProblemDto;
+    /**
+     * Not found in this workspace
+     */
+    404: ProblemDto;
+    /**
+     * Conflicts with the current state (`code` says which rule)
+     */
+    409: ProblemDto;
+};
+
+export type GrantCreditsError = GrantCreditsErrors[keyof GrantCreditsErrors];
+
+export type GrantCreditsResponses = {
+    201: CreditGrantDto;
+};
+
+export type GrantCreditsResponse = GrantCreditsResponses[keyof GrantCreditsResponses];
+
+export type GetCreditsData = {
+    body?: never;
+    path?: never;
+    query?: never;
+    url: '/api/v1/credits';
+};
+
+export type GetCreditsErrors = {
+    /**
+     * No valid session or API token
+     */
+    401: ProblemDto;
+    /**
+     * Needs the `budgets:read` permission
+     */
+    403: ProblemDto;
+};
+
+export type GetCreditsError = GetCreditsErrors[keyof GetCreditsErrors];
+
+export type GetCreditsResponses = {
+    200: CreditsDto;
+};
+
+export type GetCreditsResponse = GetCreditsResponses[keyof GetCreditsResponses];
+
+export type GetCreditsHistoryData = {
+    body?: never;
+    path?: never;
+    query?: {
+        days?: number;
+    };
+    url: '/api/v1/credits/history';
+};
+
+export type GetCreditsHistoryErrors = {
+    /**
+     * Invalid input: `errors` names each field at fault
+     */
+    400: ProblemDto;
+    /**
+     * No valid session or API token
+     */
+    401: ProblemDto;
+    /**
+     * Needs the `budgets:read` permission
+     */
+    403: ProblemDto;
+};
+
+export type GetCreditsHistoryError = GetCreditsHistoryErrors[keyof GetCreditsHistoryErrors];
+
+export type GetCreditsHistoryResponses = {
+    200: CreditsHistoryDto;
+};
+
+export type GetCreditsHistoryResponse = GetCreditsHistoryResponses[keyof GetCreditsHistoryResponses];
+
+export type SwitchToOwnKeyData = {
+    body: SwitchToOwnKeyDto;
+    path?: never;
+    query?: never;
+    url: '/api/v1/credits/switch-to-own-key';
+};
+
+export type SwitchToOwnKeyErrors = {
+    /**
+     * Invalid input: `errors` names each field at fault
+     */
+    400: ProblemDto;
+    /**
+     * No valid session or API token
+     */
+    401: ProblemDto;
+    /**
+     * Needs the `vault:manage` permission
+     */
+    403: ProblemDto;
+};
+
+export type SwitchToOwnKeyError = SwitchToOwnKeyErrors[keyof SwitchToOwnKeyErrors];
+
+export type SwitchToOwnKeyResponses = {
+    200: SwitchedDto;
+};
+
+export type SwitchToOwnKeyResponse = SwitchToOwnKeyResponses[keyof SwitchToOwnKeyResponses];
+
+export type CreditsTopUpWebhookData = {
+    body: TopUpWebhookDto;
+    headers: {
+        /**
+         * `t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<raw body>">` with VAULTRUN_CREDITS_WEBHOOK_SECRET; at most 5 minutes old
+         */
+        'Vaultrun-Signature': string;
+    };
+    path?: never;
+    query?: never;
+    url: '/api/v1/credits/top-ups';
+};
+
+export type CreditsTopUpWebhookErrors = {
+    /**
+     * Invalid input: `errors` names each field at fault
+     */
+    400: ProblemDto;
+    /**
+     * Not authenticated, or wrong credentials
+     */
+    401: ProblemDto;
+    /**
+     * Not found in this workspace
+     */
+    404: ProblemDto;
+    /**
+     * Conflicts with the current state (`code` says which rule)
+     */
+    409: ProblemDto;
+};
+
+export type CreditsTopUpWebhookError = CreditsTopUpWebhookErrors[keyof CreditsTopUpWebhookErrors];
+
+export type CreditsTopUpWebhookResponses = {
+    201: CreditGrantDto;
+};
+
+export type CreditsTopUpWebhookResponse = CreditsTopUpWebhookResponses[keyof CreditsTopUpWebhookResponses];

@@ -80,6 +80,12 @@ export const zUserDto = z.object({
     name: z.string()
 });
 
+export const zWorkspaceCreditsDto = z.object({
+    balanceMicroUsd: z.string(),
+    lowBalance: z.boolean(),
+    exhausted: z.boolean()
+});
+
 export const zWorkspaceSummaryDto = z.object({
     id: z.uuid(),
     name: z.string(),
@@ -90,7 +96,8 @@ export const zWorkspaceSummaryDto = z.object({
         'viewer'
     ]),
     suspended: z.boolean(),
-    suspendedReason: z.nullable(z.string())
+    suspendedReason: z.nullable(z.string()),
+    credits: z.nullable(zWorkspaceCreditsDto)
 });
 
 export const zMeDto = z.object({
@@ -144,6 +151,11 @@ export const zApiTokenDto = z.object({
         'inference'
     ])),
     allowedModels: z.nullable(z.array(z.string())),
+    billing: z.enum([
+        'any',
+        'credits',
+        'own_key'
+    ]),
     status: z.enum([
         'active',
         'expired',
@@ -170,6 +182,11 @@ export const zCreateTokenDto = z.object({
         'inference'
     ])),
     allowedModels: z.optional(z.array(z.string()).check(z.maxLength(100))),
+    billing: z._default(z.optional(z.enum([
+        'any',
+        'credits',
+        'own_key'
+    ])), 'any'),
     expiresAt: z.optional(z.iso.datetime())
 });
 
@@ -184,6 +201,11 @@ export const zCreatedTokenDto = z.object({
         'inference'
     ])),
     allowedModels: z.nullable(z.array(z.string())),
+    billing: z.enum([
+        'any',
+        'credits',
+        'own_key'
+    ]),
     status: z.enum([
         'active',
         'expired',
@@ -480,6 +502,7 @@ export const zProviderAccountDto = z.object({
     costReporting: zCostReportingDto,
     mock: z.nullable(zMockSettingsViewDto),
     warnings: z.array(zWarningDto),
+    managed: z.boolean(),
     createdAt: z.iso.datetime(),
     updatedAt: z.iso.datetime()
 });
@@ -726,6 +749,8 @@ export const zRunDto = z.object({
     parentRunId: z.nullable(z.uuid()),
     startedBy: zRunStartedByDto,
     accountId: z.nullable(z.uuid()),
+    paidWith: z.enum(['credits', 'own_key']),
+    paidWithLabel: z.nullable(z.string()),
     model: z.string(),
     missionId: z.nullable(z.uuid()),
     planStep: z.nullable(z.string()),
@@ -827,6 +852,8 @@ export const zRunDetailDto = z.object({
     parentRunId: z.nullable(z.uuid()),
     startedBy: zRunStartedByDto,
     accountId: z.nullable(z.uuid()),
+    paidWith: z.enum(['credits', 'own_key']),
+    paidWithLabel: z.nullable(z.string()),
     model: z.string(),
     missionId: z.nullable(z.uuid()),
     planStep: z.nullable(z.string()),
@@ -994,7 +1021,8 @@ export const zBudgetScopeDto = z.object({
         'workspace',
         'account',
         'operator',
-        'token'
+        'token',
+        'credits'
     ]),
     id: z.nullable(z.uuid()),
     label: z.nullable(z.string())
@@ -1499,6 +1527,7 @@ export const zInstanceWorkspaceDto = z.object({
     members: z.number(),
     runs30d: z.number(),
     spend30dMicroUsd: z.string(),
+    creditBalanceMicroUsd: z.nullable(z.string()),
     status: z.enum(['active', 'suspended']),
     suspendedAt: z.nullable(z.iso.datetime()),
     suspendedReason: z.nullable(z.string()),
@@ -1512,6 +1541,178 @@ export const zInstanceWorkspaceListDto = z.object({
 
 export const zSuspendWorkspaceDto = z.object({
     reason: z.string().check(z.minLength(1), z.maxLength(500))
+});
+
+export const zManagedShareViewDto = z.object({
+    maxConcurrency: z.number(),
+    requestsPerMinute: z.nullable(z.number()),
+    tokensPerMinute: z.nullable(z.number())
+});
+
+export const zManagedAccountDto = z.object({
+    id: z.uuid(),
+    name: z.string(),
+    kind: z.string(),
+    baseUrl: z.nullable(z.string()),
+    defaultModel: z.nullable(z.string()),
+    models: z.array(z.string()),
+    status: z.string(),
+    keyHint: z.nullable(z.string()),
+    offer: z.enum(['all', 'chosen']),
+    workspaceIds: z.array(z.uuid()),
+    workspaces: z.number(),
+    share: zManagedShareViewDto,
+    createdAt: z.iso.datetime()
+});
+
+export const zManagedAccountListDto = z.object({
+    items: z.array(zManagedAccountDto)
+});
+
+export const zManagedShareDto = z.object({
+    maxConcurrency: z.number().check(z.gte(1), z.lte(1000)),
+    requestsPerMinute: z.nullish(z.number().check(z.gte(1), z.lte(1000000))),
+    tokensPerMinute: z.nullish(z.number().check(z.gte(1), z.lte(1000000000)))
+});
+
+export const zCreateManagedAccountDto = z.object({
+    name: z.string().check(z.minLength(1), z.maxLength(100)),
+    kind: z.enum([
+        'openai',
+        'openai-compatible',
+        'anthropic',
+        'azure-openai',
+        'gemini',
+        'mock'
+    ]),
+    baseUrl: z.optional(z.string()),
+    preset: z.optional(z.enum([
+        'openrouter',
+        'groq',
+        'together',
+        'mistral',
+        'deepseek',
+        'ollama',
+        'vllm'
+    ])),
+    apiVersion: z.optional(z.string()),
+    apiKey: z.optional(z.string()),
+    defaultModel: z.optional(z.string().check(z.maxLength(200))),
+    mock: z.optional(zMockSettingsDto),
+    offer: z.enum(['all', 'chosen']),
+    workspaceIds: z.optional(z.array(z.uuid())),
+    share: zManagedShareDto
+});
+
+export const zUpdateManagedAccountDto = z.object({
+    name: z.optional(z.string().check(z.minLength(1), z.maxLength(100))),
+    offer: z.optional(z.enum(['all', 'chosen'])),
+    workspaceIds: z.optional(z.array(z.uuid())),
+    share: z.optional(zManagedShareDto)
+});
+
+export const zRotateManagedKeyDto = z.object({
+    apiKey: z.string()
+});
+
+export const zInstanceSettingsDto = z.object({
+    priceMultiplierPermille: z.number().check(z.gte(1), z.lte(100000)),
+    lowBalanceAlertPct: z.number().check(z.gte(1), z.lte(100))
+});
+
+export const zUpdateInstanceSettingsDto = z.object({
+    priceMultiplierPermille: z.optional(z.number().check(z.gte(1), z.lte(100000))),
+    lowBalanceAlertPct: z.optional(z.number().check(z.gte(1), z.lte(100)))
+});
+
+export const zCreditGrantDto = z.object({
+    id: z.uuid(),
+    kind: z.enum(['grant', 'top_up']),
+    amountMicroUsd: z.string(),
+    usedMicroUsd: z.string(),
+    forfeitedMicroUsd: z.string(),
+    remainingMicroUsd: z.string(),
+    expiresAt: z.nullable(z.iso.datetime()),
+    reference: z.nullable(z.string()),
+    note: z.nullable(z.string()),
+    status: z.enum([
+        'active',
+        'used',
+        'expired'
+    ]),
+    createdBy: z.string(),
+    createdAt: z.iso.datetime()
+});
+
+export const zCreditAccountDto = z.object({
+    id: z.uuid(),
+    name: z.string(),
+    kind: z.string()
+});
+
+export const zCreditsDto = z.object({
+    balanceMicroUsd: z.string(),
+    heldMicroUsd: z.string(),
+    availableMicroUsd: z.string(),
+    grantedMicroUsd: z.string(),
+    spentMicroUsd: z.string(),
+    forfeitedMicroUsd: z.string(),
+    priceMultiplierPermille: z.number(),
+    lowBalanceAlertPct: z.number(),
+    lowBalance: z.boolean(),
+    exhausted: z.boolean(),
+    grants: z.array(zCreditGrantDto),
+    accounts: z.array(zCreditAccountDto)
+});
+
+export const zGrantCreditsDto = z.object({
+    kind: z.enum(['grant', 'top_up']),
+    amountMicroUsd: z.string(),
+    expiresAt: z.optional(z.iso.datetime()),
+    reference: z.optional(z.string().check(z.maxLength(200))),
+    note: z.optional(z.string().check(z.maxLength(500)))
+});
+
+export const zCreditsDayDto = z.object({
+    day: z.string(),
+    spentMicroUsd: z.string(),
+    grantedMicroUsd: z.string()
+});
+
+export const zCreditsConsumerDto = z.object({
+    type: z.enum([
+        'operator',
+        'token',
+        'person',
+        'gateway'
+    ]),
+    id: z.nullable(z.uuid()),
+    name: z.string(),
+    runs: z.number(),
+    spentMicroUsd: z.string()
+});
+
+export const zCreditsHistoryDto = z.object({
+    days: z.array(zCreditsDayDto),
+    consumers: z.array(zCreditsConsumerDto)
+});
+
+export const zSwitchToOwnKeyDto = z.object({
+    toAccountId: z.uuid(),
+    fromAccountId: z.optional(z.uuid())
+});
+
+export const zSwitchedDto = z.object({
+    operators: z.number(),
+    routeTargets: z.number(),
+    defaults: z.number()
+});
+
+export const zTopUpWebhookDto = z.object({
+    workspaceId: z.uuid(),
+    amountMicroUsd: z.string(),
+    reference: z.string().check(z.maxLength(200)),
+    expiresAt: z.optional(z.iso.datetime())
 });
 
 export const zListAuditEventsQuery = z.object({
@@ -2093,3 +2294,83 @@ export const zListInstanceAuditQuery = z.object({
 });
 
 export const zListInstanceAuditResponse = zAuditPageDto;
+
+export const zListManagedAccountsResponse = zManagedAccountListDto;
+
+export const zCreateManagedAccountBody = zCreateManagedAccountDto;
+
+export const zCreateManagedAccountResponse = zManagedAccountDto;
+
+export const zDeleteManagedAccountPath = z.object({
+    id: z.uuid()
+});
+
+export const zDeleteManagedAccountResponse = z.void();
+
+export const zGetManagedAccountPath = z.object({
+    id: z.uuid()
+});
+
+export const zGetManagedAccountResponse = zManagedAccountDto;
+
+export const zUpdateManagedAccountBody = zUpdateManagedAccountDto;
+
+export const zUpdateManagedAccountPath = z.object({
+    id: z.uuid()
+});
+
+export const zUpdateManagedAccountResponse = zManagedAccountDto;
+
+export const zRotateManagedKeyBody = zRotateManagedKeyDto;
+
+export const zRotateManagedKeyPath = z.object({
+    id: z.uuid()
+});
+
+export const zRotateManagedKeyResponse = zManagedAccountDto;
+
+export const zVerifyManagedAccountPath = z.object({
+    id: z.uuid()
+});
+
+export const zVerifyManagedAccountResponse = zManagedAccountDto;
+
+export const zGetInstanceSettingsResponse = zInstanceSettingsDto;
+
+export const zUpdateInstanceSettingsBody = zUpdateInstanceSettingsDto;
+
+export const zUpdateInstanceSettingsResponse = zInstanceSettingsDto;
+
+export const zGetWorkspaceCreditsPath = z.object({
+    id: z.uuid()
+});
+
+export const zGetWorkspaceCreditsResponse = zCreditsDto;
+
+export const zGrantCreditsBody = zGrantCreditsDto;
+
+export const zGrantCreditsPath = z.object({
+    id: z.uuid()
+});
+
+export const zGrantCreditsResponse = zCreditGrantDto;
+
+export const zGetCreditsResponse = zCreditsDto;
+
+export const zGetCreditsHistoryQuery = z.object({
+    days: z._default(z.optional(z.number().check(z.gte(1), z.lte(366))), 30)
+});
+
+export const zGetCreditsHistoryResponse = zCreditsHistoryDto;
+
+export const zSwitchToOwnKeyBody = zSwitchToOwnKeyDto;
+
+export const zSwitchToOwnKeyResponse = zSwitchedDto;
+
+export const zCreditsTopUpWebhookBody = zTopUpWebhookDto;
+
+export const zCreditsTopUpWebhookHeaders = z.object({
+    'Vaultrun-Signature': z.string()
+});
+
+export const zCreditsTopUpWebhookResponse = zCreditGrantDto;

@@ -26,7 +26,7 @@ const FIELDS = ['name', 'scope', 'scope.type', 'scope.id', 'period', 'countFrom'
 function draftOf(budget: BudgetDto | null): Draft {
   return {
     name: budget?.name ?? '',
-    scopeType: budget?.scope.type ?? 'workspace',
+    scopeType: budget && budget.scope.type !== 'credits' ? budget.scope.type : 'workspace',
     scopeId: budget?.scope.id ?? '',
     period: budget?.period ?? 'month',
     countFrom: budget?.countFrom ?? 'creation',

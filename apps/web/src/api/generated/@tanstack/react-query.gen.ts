@@ -3,8 +3,8 @@
 import { type DefaultError, type InfiniteData, infiniteQueryOptions, queryOptions, type UseMutationOptions } from '@tanstack/react-query';
 
 import { client } from '../client.gen.js';
-import { acceptInvite, approveMissionPlan, cancelMission, cancelRun, changeMemberRole, changePassword, clearAlertWebhook, clearProviderAdminKey, createBudget, createComparison, createGatewayRoute, createInvite, createMission, createMissionPlan, createOperator, createProviderAccount, createRun, createToken, createWorkspace, deleteBudget, deleteGatewayRoute, deleteOperator, deletePriceOverride, deleteProviderAccount, exportAuditEvents, getBudget, getComparison, getGatewayInfo, getGatewayRoute, getGatewayUsage, getMe, getMission, getOperator, getOverview, getPrices, getProviderAccount, getProviderCostSync, getQueueHealth, getRun, getSpend, getWorkspace, health, joinWithInvite, listAuditActions, listAuditEvents, listBudgets, listComparisons, listGatewayRoutes, listInstanceAudit, listInstanceWorkspaces, listInvites, listMembers, listMissions, listMyWorkspaces, listOperators, listProviderAccounts, listRuns, listTokens, login, logout, metrics, type Options, previewInvite, ready, removeMember, requestProviderCostSync, resumeWorkspace, revokeInvite, revokeToken, rotateProviderKey, sendMissionMessage, setAlertWebhook, setPriceOverride, setProviderAdminKey, suspendWorkspace, switchWorkspace, updateBudget, updateGatewayRoute, updateOperator, updatePriceOverride, updateProfile, updateProviderAccount, updateWorkspace, verifyProviderAccount } from '../sdk.gen.js';
-import type { AcceptInviteData, AcceptInviteError, AcceptInviteResponse, ApproveMissionPlanData, ApproveMissionPlanError, ApproveMissionPlanResponse, CancelMissionData, CancelMissionError, CancelMissionResponse, CancelRunData, CancelRunError, CancelRunResponse, ChangeMemberRoleData, ChangeMemberRoleError, ChangeMemberRoleResponse, ChangePasswordData, ChangePasswordError, ChangePasswordResponse, ClearAlertWebhookData, ClearAlertWebhookError, ClearAlertWebhookResponse, ClearProviderAdminKeyData, ClearProviderAdminKeyError, ClearProviderAdminKeyResponse, CreateBudgetData, CreateBudgetError, CreateBudgetResponse, CreateComparisonData, CreateComparisonError, CreateComparisonResponse, CreateGatewayRouteData, CreateGatewayRouteError, CreateGatewayRouteResponse, CreateInviteData, CreateInviteError, CreateInviteResponse, CreateMissionData, CreateMissionError, CreateMissionPlanData, CreateMissionPlanError, CreateMissionPlanResponse, CreateMissionResponse, CreateOperatorData, CreateOperatorError, CreateOperatorResponse, CreateProviderAccountData, CreateProviderAccountError, CreateProviderAccountResponse, CreateRunData, CreateRunError, CreateRunResponse, CreateTokenData, CreateTokenError, CreateTokenResponse, CreateWorkspaceData, CreateWorkspaceError, CreateWorkspaceResponse, DeleteBudgetData, DeleteBudgetError, DeleteBudgetResponse, DeleteGatewayRouteData, DeleteGatewayRouteError, DeleteGatewayRouteResponse, DeleteOperatorData, DeleteOperatorError, DeleteOperatorResponse, DeletePriceOverrideData, DeletePriceOverrideError, DeletePriceOverrideResponse, DeleteProviderAccountData, DeleteProviderAccountError, DeleteProviderAccountResponse, ExportAuditEventsData, ExportAuditEventsError, ExportAuditEventsResponse, GetBudgetData, GetBudgetError, GetBudgetResponse, GetComparisonData, GetComparisonError, GetComparisonResponse, GetGatewayInfoData, GetGatewayInfoError, GetGatewayInfoResponse, GetGatewayRouteData, GetGatewayRouteError, GetGatewayRouteResponse, GetGatewayUsageData, GetGatewayUsageError, GetGatewayUsageResponse, GetMeData, GetMeError, GetMeResponse, GetMissionData, GetMissionError, GetMissionResponse, GetOperatorData, GetOperatorError, GetOperatorResponse, GetOverviewData, GetOverviewError, GetOverviewResponse, GetPricesData, GetPricesError, GetPricesResponse, GetProviderAccountData, GetProviderAccountError, GetProviderAccountResponse, GetProviderCostSyncData, GetProviderCostSyncError, GetProviderCostSyncResponse, GetQueueHealthData, GetQueueHealthError, GetQueueHealthResponse, GetRunData, GetRunError, GetRunResponse, GetSpendData, GetSpendError, GetSpendResponse, GetWorkspaceData, GetWorkspaceError, GetWorkspaceResponse, HealthData, HealthResponse, JoinWithInviteData, JoinWithInviteError, JoinWithInviteResponse, ListAuditActionsData, ListAuditActionsError, ListAuditActionsResponse, ListAuditEventsData, ListAuditEventsError, ListAuditEventsResponse, ListBudgetsData, ListBudgetsError, ListBudgetsResponse, ListComparisonsData, ListComparisonsError, ListComparisonsResponse, ListGatewayRoutesData, ListGatewayRoutesError, ListGatewayRoutesResponse, ListInstanceAuditData, ListInstanceAuditError, ListInstanceAuditResponse, ListInstanceWorkspacesData, ListInstanceWorkspacesError, ListInstanceWorkspacesResponse, ListInvitesData, ListInvitesError, ListInvitesResponse, ListMembersData, ListMembersError, ListMembersResponse, ListMissionsData, ListMissionsError, ListMissionsResponse, ListMyWorkspacesData, ListMyWorkspacesError, ListMyWorkspacesResponse, ListOperatorsData, ListOperatorsError, ListOperatorsResponse, ListProviderAccountsData, ListProviderAccountsError, ListProviderAccountsResponse, ListRunsData, ListRunsError, ListRunsResponse, ListTokensData, ListTokensError, ListTokensResponse, LoginData, LoginError, LoginResponse, LogoutData, LogoutError, LogoutResponse, MetricsData, PreviewInviteData, PreviewInviteError, PreviewInviteResponse, ReadyData, ReadyError, ReadyResponse, RemoveMemberData, RemoveMemberError, RemoveMemberResponse, RequestProviderCostSyncData, RequestProviderCostSyncError, RequestProviderCostSyncResponse, ResumeWorkspaceData, ResumeWorkspaceError, ResumeWorkspaceResponse, RevokeInviteData, RevokeInviteError, RevokeInviteResponse, RevokeTokenData, RevokeTokenError, RevokeTokenResponse, RotateProviderKeyData, RotateProviderKeyError, RotateProviderKeyResponse, SendMissionMessageData, SendMissionMessageError, SendMissionMessageResponse, SetAlertWebhookData, SetAlertWebhookError, SetAlertWebhookResponse, SetPriceOverrideData, SetPriceOverrideError, SetPriceOverrideResponse, SetProviderAdminKeyData, SetProviderAdminKeyError, SetProviderAdminKeyResponse, SuspendWorkspaceData, SuspendWorkspaceError, SuspendWorkspaceResponse, SwitchWorkspaceData, SwitchWorkspaceError, SwitchWorkspaceResponse, UpdateBudgetData, UpdateBudgetError, UpdateBudgetResponse, UpdateGatewayRouteData, UpdateGatewayRouteError, UpdateGatewayRouteResponse, UpdateOperatorData, UpdateOperatorError, UpdateOperatorResponse, UpdatePriceOverrideData, UpdatePriceOverrideError, UpdatePriceOverrideResponse, UpdateProfileData, UpdateProfileError, UpdateProfileResponse, UpdateProviderAccountData, UpdateProviderAccountError, UpdateProviderAccountResponse, UpdateWorkspaceData, UpdateWorkspaceError, UpdateWorkspaceResponse, VerifyProviderAccountData, VerifyProviderAccountError, VerifyProviderAccountResponse } from '../types.gen.js';
+import { acceptInvite, approveMissionPlan, cancelMission, cancelRun, changeMemberRole, changePassword, clearAlertWebhook, clearProviderAdminKey, createBudget, createComparison, createGatewayRoute, createInvite, createManagedAccount, createMission, createMissionPlan, createOperator, createProviderAccount, createRun, createToken, createWorkspace, creditsTopUpWebhook, deleteBudget, deleteGatewayRoute, deleteManagedAccount, deleteOperator, deletePriceOverride, deleteProviderAccount, exportAuditEvents, getBudget, getComparison, getCredits, getCreditsHistory, getGatewayInfo, getGatewayRoute, getGatewayUsage, getInstanceSettings, getManagedAccount, getMe, getMission, getOperator, getOverview, getPrices, getProviderAccount, getProviderCostSync, getQueueHealth, getRun, getSpend, getWorkspace, getWorkspaceCredits, grantCredits, health, joinWithInvite, listAuditActions, listAuditEvents, listBudgets, listComparisons, listGatewayRoutes, listInstanceAudit, listInstanceWorkspaces, listInvites, listManagedAccounts, listMembers, listMissions, listMyWorkspaces, listOperators, listProviderAccounts, listRuns, listTokens, login, logout, metrics, type Options, previewInvite, ready, removeMember, requestProviderCostSync, resumeWorkspace, revokeInvite, revokeToken, rotateManagedKey, rotateProviderKey, sendMissionMessage, setAlertWebhook, setPriceOverride, setProviderAdminKey, suspendWorkspace, switchToOwnKey, switchWorkspace, updateBudget, updateGatewayRoute, updateInstanceSettings, updateManagedAccount, updateOperator, updatePriceOverride, updateProfile, updateProviderAccount, updateWorkspace, verifyManagedAccount, verifyProviderAccount } from '../sdk.gen.js';
+import type { AcceptInviteData, AcceptInviteError, AcceptInviteResponse, ApproveMissionPlanData, ApproveMissionPlanError, ApproveMissionPlanResponse, CancelMissionData, CancelMissionError, CancelMissionResponse, CancelRunData, CancelRunError, CancelRunResponse, ChangeMemberRoleData, ChangeMemberRoleError, ChangeMemberRoleResponse, ChangePasswordData, ChangePasswordError, ChangePasswordResponse, ClearAlertWebhookData, ClearAlertWebhookError, ClearAlertWebhookResponse, ClearProviderAdminKeyData, ClearProviderAdminKeyError, ClearProviderAdminKeyResponse, CreateBudgetData, CreateBudgetError, CreateBudgetResponse, CreateComparisonData, CreateComparisonError, CreateComparisonResponse, CreateGatewayRouteData, CreateGatewayRouteError, CreateGatewayRouteResponse, CreateInviteData, CreateInviteError, CreateInviteResponse, CreateManagedAccountData, CreateManagedAccountError, CreateManagedAccountResponse, CreateMissionData, CreateMissionError, CreateMissionPlanData, CreateMissionPlanError, CreateMissionPlanResponse, CreateMissionResponse, CreateOperatorData, CreateOperatorError, CreateOperatorResponse, CreateProviderAccountData, CreateProviderAccountError, CreateProviderAccountResponse, CreateRunData, CreateRunError, CreateRunResponse, CreateTokenData, CreateTokenError, CreateTokenResponse, CreateWorkspaceData, CreateWorkspaceError, CreateWorkspaceResponse, CreditsTopUpWebhookData, CreditsTopUpWebhookError, CreditsTopUpWebhookResponse, DeleteBudgetData, DeleteBudgetError, DeleteBudgetResponse, DeleteGatewayRouteData, DeleteGatewayRouteError, DeleteGatewayRouteResponse, DeleteManagedAccountData, DeleteManagedAccountError, DeleteManagedAccountResponse, DeleteOperatorData, DeleteOperatorError, DeleteOperatorResponse, DeletePriceOverrideData, DeletePriceOverrideError, DeletePriceOverrideResponse, DeleteProviderAccountData, DeleteProviderAccountError, DeleteProviderAccountResponse, ExportAuditEventsData, ExportAuditEventsError, ExportAuditEventsResponse, GetBudgetData, GetBudgetError, GetBudgetResponse, GetComparisonData, GetComparisonError, GetComparisonResponse, GetCreditsData, GetCreditsError, GetCreditsHistoryData, GetCreditsHistoryError, GetCreditsHistoryResponse, GetCreditsResponse, GetGatewayInfoData, GetGatewayInfoError, GetGatewayInfoResponse, GetGatewayRouteData, GetGatewayRouteError, GetGatewayRouteResponse, GetGatewayUsageData, GetGatewayUsageError, GetGatewayUsageResponse, GetInstanceSettingsData, GetInstanceSettingsError, GetInstanceSettingsResponse, GetManagedAccountData, GetManagedAccountError, GetManagedAccountResponse, GetMeData, GetMeError, GetMeResponse, GetMissionData, GetMissionError, GetMissionResponse, GetOperatorData, GetOperatorError, GetOperatorResponse, GetOverviewData, GetOverviewError, GetOverviewResponse, GetPricesData, GetPricesError, GetPricesResponse, GetProviderAccountData, GetProviderAccountError, GetProviderAccountResponse, GetProviderCostSyncData, GetProviderCostSyncError, GetProviderCostSyncResponse, GetQueueHealthData, GetQueueHealthError, GetQueueHealthResponse, GetRunData, GetRunError, GetRunResponse, GetSpendData, GetSpendError, GetSpendResponse, GetWorkspaceCreditsData, GetWorkspaceCreditsError, GetWorkspaceCreditsResponse, GetWorkspaceData, GetWorkspaceError, GetWorkspaceResponse, GrantCreditsData, GrantCreditsError, GrantCreditsResponse, HealthData, HealthResponse, JoinWithInviteData, JoinWithInviteError, JoinWithInviteResponse, ListAuditActionsData, ListAuditActionsError, ListAuditActionsResponse, ListAuditEventsData, ListAuditEventsError, ListAuditEventsResponse, ListBudgetsData, ListBudgetsError, ListBudgetsResponse, ListComparisonsData, ListComparisonsError, ListComparisonsResponse, ListGatewayRoutesData, ListGatewayRoutesError, ListGatewayRoutesResponse, ListInstanceAuditData, ListInstanceAuditError, ListInstanceAuditResponse, ListInstanceWorkspacesData, ListInstanceWorkspacesError, ListInstanceWorkspacesResponse, ListInvitesData, ListInvitesError, ListInvitesResponse, ListManagedAccountsData, ListManagedAccountsError, ListManagedAccountsResponse, ListMembersData, ListMembersError, ListMembersResponse, ListMissionsData, ListMissionsError, ListMissionsResponse, ListMyWorkspacesData, ListMyWorkspacesError, ListMyWorkspacesResponse, ListOperatorsData, ListOperatorsError, ListOperatorsResponse, ListProviderAccountsData, ListProviderAccountsError, ListProviderAccountsResponse, ListRunsData, ListRunsError, ListRunsResponse, ListTokensData, ListTokensError, ListTokensResponse, LoginData, LoginError, LoginResponse, LogoutData, LogoutError, LogoutResponse, MetricsData, PreviewInviteData, PreviewInviteError, PreviewInviteResponse, ReadyData, ReadyError, ReadyResponse, RemoveMemberData, RemoveMemberError, RemoveMemberResponse, RequestProviderCostSyncData, RequestProviderCostSyncError, RequestProviderCostSyncResponse, ResumeWorkspaceData, ResumeWorkspaceError, ResumeWorkspaceResponse, RevokeInviteData, RevokeInviteError, RevokeInviteResponse, RevokeTokenData, RevokeTokenError, RevokeTokenResponse, RotateManagedKeyData, RotateManagedKeyError, RotateManagedKeyResponse, RotateProviderKeyData, RotateProviderKeyError, RotateProviderKeyResponse, SendMissionMessageData, SendMissionMessageError, SendMissionMessageResponse, SetAlertWebhookData, SetAlertWebhookError, SetAlertWebhookResponse, SetPriceOverrideData, SetPriceOverrideError, SetPriceOverrideResponse, SetProviderAdminKeyData, SetProviderAdminKeyError, SetProviderAdminKeyResponse, SuspendWorkspaceData, SuspendWorkspaceError, SuspendWorkspaceResponse, SwitchToOwnKeyData, SwitchToOwnKeyError, SwitchToOwnKeyResponse, SwitchWorkspaceData, SwitchWorkspaceError, SwitchWorkspaceResponse, UpdateBudgetData, UpdateBudgetError, UpdateBudgetResponse, UpdateGatewayRouteData, UpdateGatewayRouteError, UpdateGatewayRouteResponse, UpdateInstanceSettingsData, UpdateInstanceSettingsError, UpdateInstanceSettingsResponse, UpdateManagedAccountData, UpdateManagedAccountError, UpdateManagedAccountResponse, UpdateOperatorData, UpdateOperatorError, UpdateOperatorResponse, UpdatePriceOverrideData, UpdatePriceOverrideError, UpdatePriceOverrideResponse, UpdateProfileData, UpdateProfileError, UpdateProfileResponse, UpdateProviderAccountData, UpdateProviderAccountError, UpdateProviderAccountResponse, UpdateWorkspaceData, UpdateWorkspaceError, UpdateWorkspaceResponse, VerifyManagedAccountData, VerifyManagedAccountError, VerifyManagedAccountResponse, VerifyProviderAccountData, VerifyProviderAccountError, VerifyProviderAccountResponse } from '../types.gen.js';
 
 export type QueryKey<TOptions extends Options> = [
     Pick<TOptions, 'baseUrl' | 'body' | 'headers' | 'path' | 'query'> & {
@@ -1812,4 +1812,265 @@ export const listInstanceAuditInfiniteOptions = (options?: Options<ListInstanceA
         queryKey: listInstanceAuditInfiniteQueryKey(options)
     });
     return opts as Omit<typeof opts, 'initialData'>;
+};
+
+export const listManagedAccountsQueryKey = (options?: Options<ListManagedAccountsData>) => createQueryKey('listManagedAccounts', options);
+
+/**
+ * The instance's managed accounts: provider keys it offers to workspaces (paid with credits), with their offer and share limits
+ */
+export const listManagedAccountsOptions = (options?: Options<ListManagedAccountsData>) => queryOptions<ListManagedAccountsResponse, ListManagedAccountsError, ListManagedAccountsResponse, ReturnType<typeof listManagedAccountsQueryKey>>({
+    queryFn: async ({ queryKey, signal }) => {
+        const { data } = await listManagedAccounts({
+            ...options,
+            ...queryKey[0],
+            signal,
+            throwOnError: true
+        });
+        return data;
+    },
+    queryKey: listManagedAccountsQueryKey(options)
+});
+
+/**
+ * Connect a managed account (its key is verified and encrypted like every key) and offer it to all or chosen workspaces
+ */
+export const createManagedAccountMutation = (options?: Partial<Options<CreateManagedAccountData>>): UseMutationOptions<CreateManagedAccountResponse, CreateManagedAccountError, Options<CreateManagedAccountData>> => {
+    const mutationOptions: UseMutationOptions<CreateManagedAccountResponse, CreateManagedAccountError, Options<CreateManagedAccountData>> = {
+        mutationFn: async (fnOptions) => {
+            const { data } = await createManagedAccount({
+                ...options,
+                ...fnOptions,
+                throwOnError: true
+            });
+            return data;
+        }
+    };
+    return mutationOptions;
+};
+
+/**
+ * Delete a managed account and its key; its connectors go with it (their runs keep their records)
+ */
+export const deleteManagedAccountMutation = (options?: Partial<Options<DeleteManagedAccountData>>): UseMutationOptions<DeleteManagedAccountResponse, DeleteManagedAccountError, Options<DeleteManagedAccountData>> => {
+    const mutationOptions: UseMutationOptions<DeleteManagedAccountResponse, DeleteManagedAccountError, Options<DeleteManagedAccountData>> = {
+        mutationFn: async (fnOptions) => {
+            const { data } = await deleteManagedAccount({
+                ...options,
+                ...fnOptions,
+                throwOnError: true
+            });
+            return data;
+        }
+    };
+    return mutationOptions;
+};
+
+export const getManagedAccountQueryKey = (options: Options<GetManagedAccountData>) => createQueryKey('getManagedAccount', options);
+
+/**
+ * One managed account
+ */
+export const getManagedAccountOptions = (options: Options<GetManagedAccountData>) => queryOptions<GetManagedAccountResponse, GetManagedAccountError, GetManagedAccountResponse, ReturnType<typeof getManagedAccountQueryKey>>({
+    queryFn: async ({ queryKey, signal }) => {
+        const { data } = await getManagedAccount({
+            ...options,
+            ...queryKey[0],
+            signal,
+            throwOnError: true
+        });
+        return data;
+    },
+    queryKey: getManagedAccountQueryKey(options)
+});
+
+/**
+ * Rename a managed account, change whom it is offered to or each workspace's share
+ */
+export const updateManagedAccountMutation = (options?: Partial<Options<UpdateManagedAccountData>>): UseMutationOptions<UpdateManagedAccountResponse, UpdateManagedAccountError, Options<UpdateManagedAccountData>> => {
+    const mutationOptions: UseMutationOptions<UpdateManagedAccountResponse, UpdateManagedAccountError, Options<UpdateManagedAccountData>> = {
+        mutationFn: async (fnOptions) => {
+            const { data } = await updateManagedAccount({
+                ...options,
+                ...fnOptions,
+                throwOnError: true
+            });
+            return data;
+        }
+    };
+    return mutationOptions;
+};
+
+/**
+ * Replace a managed account's key (checked with the provider first); every workspace's connector uses the new one
+ */
+export const rotateManagedKeyMutation = (options?: Partial<Options<RotateManagedKeyData>>): UseMutationOptions<RotateManagedKeyResponse, RotateManagedKeyError, Options<RotateManagedKeyData>> => {
+    const mutationOptions: UseMutationOptions<RotateManagedKeyResponse, RotateManagedKeyError, Options<RotateManagedKeyData>> = {
+        mutationFn: async (fnOptions) => {
+            const { data } = await rotateManagedKey({
+                ...options,
+                ...fnOptions,
+                throwOnError: true
+            });
+            return data;
+        }
+    };
+    return mutationOptions;
+};
+
+/**
+ * Check a managed account with its provider (key, models); connectors follow its status
+ */
+export const verifyManagedAccountMutation = (options?: Partial<Options<VerifyManagedAccountData>>): UseMutationOptions<VerifyManagedAccountResponse, VerifyManagedAccountError, Options<VerifyManagedAccountData>> => {
+    const mutationOptions: UseMutationOptions<VerifyManagedAccountResponse, VerifyManagedAccountError, Options<VerifyManagedAccountData>> = {
+        mutationFn: async (fnOptions) => {
+            const { data } = await verifyManagedAccount({
+                ...options,
+                ...fnOptions,
+                throwOnError: true
+            });
+            return data;
+        }
+    };
+    return mutationOptions;
+};
+
+export const getInstanceSettingsQueryKey = (options?: Options<GetInstanceSettingsData>) => createQueryKey('getInstanceSettings', options);
+
+/**
+ * The price multiplier on managed usage and the low-balance alert threshold
+ */
+export const getInstanceSettingsOptions = (options?: Options<GetInstanceSettingsData>) => queryOptions<GetInstanceSettingsResponse, GetInstanceSettingsError, GetInstanceSettingsResponse, ReturnType<typeof getInstanceSettingsQueryKey>>({
+    queryFn: async ({ queryKey, signal }) => {
+        const { data } = await getInstanceSettings({
+            ...options,
+            ...queryKey[0],
+            signal,
+            throwOnError: true
+        });
+        return data;
+    },
+    queryKey: getInstanceSettingsQueryKey(options)
+});
+
+/**
+ * Change the price multiplier (new runs and calls) or the low-balance alert threshold
+ */
+export const updateInstanceSettingsMutation = (options?: Partial<Options<UpdateInstanceSettingsData>>): UseMutationOptions<UpdateInstanceSettingsResponse, UpdateInstanceSettingsError, Options<UpdateInstanceSettingsData>> => {
+    const mutationOptions: UseMutationOptions<UpdateInstanceSettingsResponse, UpdateInstanceSettingsError, Options<UpdateInstanceSettingsData>> = {
+        mutationFn: async (fnOptions) => {
+            const { data } = await updateInstanceSettings({
+                ...options,
+                ...fnOptions,
+                throwOnError: true
+            });
+            return data;
+        }
+    };
+    return mutationOptions;
+};
+
+export const getWorkspaceCreditsQueryKey = (options: Options<GetWorkspaceCreditsData>) => createQueryKey('getWorkspaceCredits', options);
+
+/**
+ * A workspace's credits: balance, held, grants and expiries
+ */
+export const getWorkspaceCreditsOptions = (options: Options<GetWorkspaceCreditsData>) => queryOptions<GetWorkspaceCreditsResponse, GetWorkspaceCreditsError, GetWorkspaceCreditsResponse, ReturnType<typeof getWorkspaceCreditsQueryKey>>({
+    queryFn: async ({ queryKey, signal }) => {
+        const { data } = await getWorkspaceCredits({
+            ...options,
+            ...queryKey[0],
+            signal,
+            throwOnError: true
+        });
+        return data;
+    },
+    queryKey: getWorkspaceCreditsQueryKey(options)
+});
+
+/**
+ * Give a workspace credits: a grant, or a top-up with its payment reference; optional expiry
+ */
+export const grantCreditsMutation = (options?: Partial<Options<GrantCreditsData>>): UseMutationOptions<GrantCreditsResponse, GrantCreditsError, Options<GrantCreditsData>> => {
+    const mutationOptions: UseMutationOptions<GrantCreditsResponse, GrantCreditsError, Options<GrantCreditsData>> = {
+        mutationFn: async (fnOptions) => {
+            const { data } = await grantCredits({
+                ...options,
+                ...fnOptions,
+                throwOnError: true
+            });
+            return data;
+        }
+    };
+    return mutationOptions;
+};
+
+export const getCreditsQueryKey = (options?: Options<GetCreditsData>) => createQueryKey('getCredits', options);
+
+/**
+ * The Vaultrun credits balance: held, available, grants and their expiry, the managed connectors they pay for
+ */
+export const getCreditsOptions = (options?: Options<GetCreditsData>) => queryOptions<GetCreditsResponse, GetCreditsError, GetCreditsResponse, ReturnType<typeof getCreditsQueryKey>>({
+    queryFn: async ({ queryKey, signal }) => {
+        const { data } = await getCredits({
+            ...options,
+            ...queryKey[0],
+            signal,
+            throwOnError: true
+        });
+        return data;
+    },
+    queryKey: getCreditsQueryKey(options)
+});
+
+export const getCreditsHistoryQueryKey = (options?: Options<GetCreditsHistoryData>) => createQueryKey('getCreditsHistory', options);
+
+/**
+ * Credits consumed and given per UTC day, and what consumed them (operators, API tokens, people, gateway tokens)
+ */
+export const getCreditsHistoryOptions = (options?: Options<GetCreditsHistoryData>) => queryOptions<GetCreditsHistoryResponse, GetCreditsHistoryError, GetCreditsHistoryResponse, ReturnType<typeof getCreditsHistoryQueryKey>>({
+    queryFn: async ({ queryKey, signal }) => {
+        const { data } = await getCreditsHistory({
+            ...options,
+            ...queryKey[0],
+            signal,
+            throwOnError: true
+        });
+        return data;
+    },
+    queryKey: getCreditsHistoryQueryKey(options)
+});
+
+/**
+ * Move every operator, gateway route target and workspace default on the managed connector(s) to one of the workspace's own accounts, in one step
+ */
+export const switchToOwnKeyMutation = (options?: Partial<Options<SwitchToOwnKeyData>>): UseMutationOptions<SwitchToOwnKeyResponse, SwitchToOwnKeyError, Options<SwitchToOwnKeyData>> => {
+    const mutationOptions: UseMutationOptions<SwitchToOwnKeyResponse, SwitchToOwnKeyError, Options<SwitchToOwnKeyData>> = {
+        mutationFn: async (fnOptions) => {
+            const { data } = await switchToOwnKey({
+                ...options,
+                ...fnOptions,
+                throwOnError: true
+            });
+            return data;
+        }
+    };
+    return mutationOptions;
+};
+
+/**
+ * Billing webhook: add a paid top-up to a workspace (signed; idempotent per reference: 201 the first time, 200 after)
+ */
+export const creditsTopUpWebhookMutation = (options?: Partial<Options<CreditsTopUpWebhookData>>): UseMutationOptions<CreditsTopUpWebhookResponse, CreditsTopUpWebhookError, Options<CreditsTopUpWebhookData>> => {
+    const mutationOptions: UseMutationOptions<CreditsTopUpWebhookResponse, CreditsTopUpWebhookError, Options<CreditsTopUpWebhookData>> = {
+        mutationFn: async (fnOptions) => {
+            const { data } = await creditsTopUpWebhook({
+                ...options,
+                ...fnOptions,
+                throwOnError: true
+            });
+            return data;
+        }
+    };
+    return mutationOptions;
 };
