@@ -113,7 +113,8 @@ describe('Vaultrun credits and managed accounts in a real browser', () => {
     expect(started.status).toBe(202);
     const run = await waitForRun(as(stack.member), started.body.id);
     expect([run.status, run.paidWith]).toEqual(['succeeded', 'credits']);
-    await memberPage.getByTestId('nav-operators').click();
+    // The operator's row, opened by its link (`#operator-<id>`), says who pays.
+    await memberPage.goto(`${stack.api.url}/operators#operator-${state.operatorId}`);
     const operatorRow = memberPage.getByTestId('operator-row').and(memberPage.locator(`[data-operator-id="${state.operatorId}"]`));
     expect(await operatorRow.getByTestId('operator-paid-with').innerText()).toBe('Vaultrun credits');
     await memberPage.goto(`${stack.api.url}/runs/${run.id}`);
@@ -148,7 +149,7 @@ describe('Vaultrun credits and managed accounts in a real browser', () => {
 
     const operator = (await as(owner).get(`/api/v1/operators/${state.operatorId}`)).body;
     expect(operator.accountId).toBe(team().mockAccountId);
-    await ownerPage.getByTestId('nav-operators').click();
+    await ownerPage.goto(`${stack.api.url}/operators#operator-${state.operatorId}`);
     const operatorRow = ownerPage.getByTestId('operator-row').and(ownerPage.locator(`[data-operator-id="${state.operatorId}"]`));
     await operatorRow.locator('[data-testid="operator-paid-with"][data-paid-with="own_key"]').waitFor();
     expect(await operatorRow.getByTestId('operator-paid-with').innerText()).toMatch(/^Your key \(.+\)$/);
