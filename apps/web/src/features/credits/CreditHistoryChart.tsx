@@ -16,14 +16,16 @@ export function CreditHistoryChart({ days }: { days: CreditsHistoryDto['days'] }
   const last = days[days.length - 1]?.day;
   const range = first && last ? ` from ${formatUtcDay(first)} to ${formatUtcDay(last)}` : '';
   return (
-    <div className="credit-charts" data-testid="credit-history-chart">
-      <div>
-        <ChartLegend series={SPENT} />
-        <TimeBarChart data={data} series={SPENT} unit="day" height={180} formatValue={(v) => formatUsd(v)} title={`Credits spent per day${range}`} segmentTestId="credit-spent-segment" segmentData={(p) => ({ day: String(p.day) })} />
-      </div>
-      <div>
-        <ChartLegend series={GRANTED} />
-        <TimeBarChart data={data} series={GRANTED} unit="day" height={180} formatValue={(v) => formatUsd(v)} title={`Credits added per day${range}`} segmentTestId="credit-granted-segment" segmentData={(p) => ({ day: String(p.day) })} />
+    <div className="credit-history" data-testid="credit-history-chart">
+      <div className="credit-charts">
+        <div>
+          <ChartLegend series={SPENT} />
+          <TimeBarChart data={data} series={SPENT} unit="day" height={180} formatValue={(v) => formatUsd(v)} title={`Credits spent per day${range}`} segmentTestId="credit-spent-segment" segmentData={(p) => ({ day: String(p.day) })} />
+        </div>
+        <div>
+          <ChartLegend series={GRANTED} />
+          <TimeBarChart data={data} series={GRANTED} unit="day" height={180} formatValue={(v) => formatUsd(v)} title={`Credits added per day${range}`} segmentTestId="credit-granted-segment" segmentData={(p) => ({ day: String(p.day) })} />
+        </div>
       </div>
       <details className="credit-days-details">
         <summary>Show the figures as a table</summary>

@@ -173,7 +173,7 @@ function RunsTable({ items, lookups }: { items: RunDto[]; lookups: RunLookups })
           <tr>
             <th scope="col">Status</th>
             <th scope="col">Operator</th>
-            <th scope="col">Account · model · paid with</th>
+            <th scope="col">Account · model</th>
             <th scope="col">Created</th>
             <th scope="col" className="num">
               Duration
