@@ -152,6 +152,21 @@ const EXPECTED_POLICY: Record<string, string> = {
   'POST /api/v1/instance/workspaces/{id}/suspend': 'instance-admin',
   'POST /api/v1/instance/workspaces/{id}/resume': 'instance-admin',
   'GET /api/v1/instance/audit': 'instance-admin',
+  'GET /api/v1/instance/managed-accounts': 'instance-admin',
+  'POST /api/v1/instance/managed-accounts': 'instance-admin',
+  'GET /api/v1/instance/managed-accounts/{id}': 'instance-admin',
+  'PATCH /api/v1/instance/managed-accounts/{id}': 'instance-admin',
+  'DELETE /api/v1/instance/managed-accounts/{id}': 'instance-admin',
+  'POST /api/v1/instance/managed-accounts/{id}/rotate': 'instance-admin',
+  'POST /api/v1/instance/managed-accounts/{id}/verify': 'instance-admin',
+  'GET /api/v1/instance/settings': 'instance-admin',
+  'PATCH /api/v1/instance/settings': 'instance-admin',
+  'GET /api/v1/instance/workspaces/{id}/credits': 'instance-admin',
+  'POST /api/v1/instance/workspaces/{id}/credits': 'instance-admin',
+  'GET /api/v1/credits': 'budgets:read',
+  'GET /api/v1/credits/history': 'budgets:read',
+  'POST /api/v1/credits/switch-to-own-key': 'vault:manage',
+  'POST /api/v1/credits/top-ups': 'public',
 };
 
 /**
@@ -293,7 +308,7 @@ describe('authorization: every route × every caller', () => {
 
   it('an instance administrator gets past the guard on every instance route (and only there beyond its role); a non-admin gets 403 instance_admin_required', async () => {
     const instanceOps = ops.filter((o) => o.auth.kind === 'instance-admin');
-    expect(instanceOps.length).toBe(4);
+    expect(instanceOps.length).toBe(15);
     // The viewer of workspace B, made an instance administrator: its workspace role stays viewer.
     const viewerB = b.users.viewer;
     await api.db.query(`UPDATE users SET is_instance_admin = true WHERE id = $1`, [viewerB.id]);

@@ -52,6 +52,9 @@ describe('leak canary: a stored key appears nowhere', () => {
     quota: canary('quota'),
     admin: `sk-admin-canary${tail()}`,
     misplaced: canary('misplaced'),
+    // An instance's managed account (docs/managed.md): created, offered, rotated, called by a workspace's runs and apps.
+    managed: canary('managed'),
+    managedRotated: canary('mrot'),
     // A key of each newer kind, a refused one of each, Anthropic's admin key, a preset's key, and a key pasted into the wrong kind.
     anthropic: `sk-ant-api03-canary${tail()}`,
     anthropicRefused: `sk-ant-api03-canaryinvalid${tail()}`,
@@ -168,6 +171,26 @@ describe('leak canary: a stored key appears nowhere', () => {
     await maintenanceEvents.close();
     await maintenance.close();
 
+    // The instance's key: connected, offered to this workspace, rotated, and used by its runs and its app (on credits).
+    await api.db.query(`UPDATE users SET is_instance_admin = true WHERE id = $1`, [ws.users.owner.id]);
+    const instanceAdmin = await signIn(api.url, ws.users.owner);
+    const managed = await keep(
+      as(instanceAdmin).post('/api/v1/instance/managed-accounts', { name: 'canary-managed', kind: 'openai', baseUrl: fake.url, apiKey: keys.managed, defaultModel: 'gpt-4o-mini', offer: 'all', share: { maxConcurrency: 2 } }),
+    );
+    expect(managed.status).toBe(201);
+    await keep(as(instanceAdmin).post(`/api/v1/instance/managed-accounts/${managed.body.id}/rotate`, { apiKey: keys.managed.replace('canary', 'canaryinvalid') }));
+    await keep(as(instanceAdmin).post(`/api/v1/instance/managed-accounts/${managed.body.id}/rotate`, { apiKey: keys.managedRotated }));
+    await keep(as(instanceAdmin).get('/api/v1/instance/managed-accounts'));
+    await keep(as(instanceAdmin).post(`/api/v1/instance/workspaces/${ws.id}/credits`, { kind: 'grant', amountMicroUsd: '5000000' }));
+    const connector = ((await keep(as(owner).get('/api/v1/provider-accounts'))).body.items as { id: string; managed: boolean }[]).find((a) => a.managed)!;
+    await keep(as(owner).get(`/api/v1/provider-accounts/${connector.id}`));
+    await keep(as(owner).post(`/api/v1/provider-accounts/${connector.id}/verify`));
+    const managedOp = (await keep(as(owner).post('/api/v1/operators', { name: 'on credits', accountId: connector.id }))).body.id as string;
+    const managedRun = (await keep(as(owner).post('/api/v1/runs', { operatorId: managedOp, input: 'leak through the instance key?' }))).body.id as string;
+    await eventually(() => keep(as(owner).get(`/api/v1/runs/${managedRun}`)), (r) => r.body.status === 'succeeded', 'a run on the managed connector');
+    expect((await gateway({ model: 'canary-managed/gpt-4o-mini', messages: [{ role: 'user', content: 'managed?' }] })).status).toBe(200);
+    await keep(owner.agent.get('/api/v1/credits'));
+
     await keep(as(owner).delete(`/api/v1/provider-accounts/${id}`));
   });
   afterAll(async () => {
@@ -181,6 +204,7 @@ describe('leak canary: a stored key appears nowhere', () => {
   it('really exercised the key: the provider saw it, the logs and answers are not empty', () => {
     expect(fake.requests.some((r) => r.key === keys.main)).toBe(true);
     expect(fake.requests.some((r) => r.key === keys.rotated)).toBe(true);
+    expect(fake.requests.some((r) => r.key === keys.managedRotated && r.path.startsWith('/v1/chat/completions'))).toBe(true);
     for (const [server, key] of [
       [anthropic, keys.anthropic],
       [anthropic, keys.anthropicRefused],

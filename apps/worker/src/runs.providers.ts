@@ -166,6 +166,7 @@ export class RunsLifecycle implements OnApplicationBootstrap, OnApplicationShutd
       });
       if (result.recovered) this.logger.warn({ recovered: result.recovered }, 'recovered runs whose worker stopped');
       if (result.holds.settled || result.holds.expired) this.logger.warn(result.holds, 'swept budget holds no worker closed');
+      if (result.credits.forfeitedMicroUsd) this.logger.info(result.credits, 'expired credits that were due (their unused part is forfeited)');
       const lostCalls = await finishLostGatewayCalls(this.db);
       if (lostCalls) this.logger.warn({ lostCalls }, 'finished gateway calls whose API process stopped mid-call (worst case kept)');
       const missions = await this.missions.reconcile();

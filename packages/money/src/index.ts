@@ -2,7 +2,7 @@
 // PostgreSQL), cost labels, provider cost sync, and budget alerts. Integer micro-USD everywhere.
 export { alertDelivery, alertJobId, markAlertDelivered, pendingAlerts, signWebhook, verifyWebhookSignature } from './alerts.js';
 export { CostSync, type CostSyncAccountResult, costSyncErrorMessage } from './cost-sync.js';
-export { creditState } from './credits.js';
+export { creditState, sweepExpiredCredits } from './credits.js';
 export { COST_LABELS, type CostLabel, costOfCall } from './labels.js';
 export {
   type ApplicableBudget,

@@ -1,5 +1,5 @@
 import type { DataSource } from 'typeorm';
-import { sweepHolds } from '@vaultrun/money';
+import { sweepExpiredCredits, sweepHolds } from '@vaultrun/money';
 import { transitionRun } from './store.js';
 
 export interface ReconcileResult {
@@ -9,6 +9,8 @@ export interface ReconcileResult {
   enqueued: number;
   /** Budget holds nobody closed: settled to a finished run's recorded cost, or expired (kept as spend). */
   holds: { settled: number; expired: number };
+  /** Credits that expired (docs/managed.md): the workspaces swept and what was forfeited. */
+  credits: { workspaces: number; forfeitedMicroUsd: number };
 }
 
 /** Runs younger than this are left alone: the API may still be adding their job. */
@@ -23,7 +25,7 @@ type PendingRunRow = { id: string; next_attempt_at: Date | null };
  * Postgres is the source of truth. Makes sure every accepted run that is not final has a job: recovers runs
  * whose worker died (lease expired) and re-enqueues queued/waiting runs — after a Redis flush or restart, their
  * jobs are gone. Enqueueing uses the run id as job id, so an existing job is never duplicated. Then sweeps the
- * budget holds no worker closed. Mission runs are not executed by workers (they have no lease and no job of their
+ * budget holds no worker closed, and expires the credits that are due. Mission runs are not executed by workers (they have no lease and no job of their
  * own to recover): the mission engine's reconciler looks after them. Gateway calls are never re-run either (the app got
  * an answer or an error and decides itself): `finishLostGatewayCalls` (engine/gateway) ends those whose process died.
  */
@@ -67,5 +69,6 @@ export async function reconcileRuns(
     enqueued += rows.length;
     after = rows[rows.length - 1]!.id;
   }
-  return { recovered, enqueued, holds: await sweepHolds(db) };
+  const holds = await sweepHolds(db);
+  return { recovered, enqueued, holds, credits: await sweepExpiredCredits(db) };
 }

@@ -1,7 +1,7 @@
 import { ApiProperty, ApiPropertyOptional, PickType } from '@nestjs/swagger';
 import { MANAGED_OFFERS, type ManagedOffer } from '@vaultrun/db';
 import { Type } from 'class-transformer';
-import { ArrayMaxSize, ArrayUnique, IsArray, IsIn, IsInt, IsOptional, IsString, IsUUID, Length, Max, Min, ValidateIf, ValidateNested } from 'class-validator';
+import { ArrayMaxSize, ArrayUnique, IsArray, IsDefined, IsIn, IsObject, IsInt, IsOptional, IsString, IsUUID, Length, Max, Min, ValidateIf, ValidateNested } from 'class-validator';
 import { CreateProviderAccountDto } from '../vault/provider-accounts.dto.js';
 
 /** Each workspace's share of a managed account: its connector's limits. */
@@ -43,6 +43,8 @@ export class CreateManagedAccountDto extends PickType(CreateProviderAccountDto, 
   workspaceIds?: string[];
 
   @ApiProperty({ type: ManagedShareDto })
+  @IsDefined({ message: 'is required: each workspace\'s share (at least maxConcurrency)' })
+  @IsObject()
   @ValidateNested()
   @Type(() => ManagedShareDto)
   share!: ManagedShareDto;
@@ -70,6 +72,7 @@ export class UpdateManagedAccountDto {
 
   @ApiPropertyOptional({ type: ManagedShareDto })
   @IsOptional()
+  @IsObject()
   @ValidateNested()
   @Type(() => ManagedShareDto)
   share?: ManagedShareDto;

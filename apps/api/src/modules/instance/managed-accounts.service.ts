@@ -52,25 +52,31 @@ export class ManagedAccountsService {
     // The vault creates (and verifies) it like any account; then it is offered.
     const { offer, workspaceIds: _ids, share, ...account } = input;
     const created = await this.changes.create(ctx, account);
-    await this.db.transaction(async (m) => {
-      await m.getRepository(ManagedAccount).insert({
-        accountId: created.id,
-        offer,
-        shareMaxConcurrency: share.maxConcurrency,
-        shareRequestsPerMinute: share.requestsPerMinute ?? null,
-        shareTokensPerMinute: share.tokensPerMinute ?? null,
+    try {
+      await this.db.transaction(async (m) => {
+        await m.getRepository(ManagedAccount).insert({
+          accountId: created.id,
+          offer,
+          shareMaxConcurrency: share.maxConcurrency,
+          shareRequestsPerMinute: share.requestsPerMinute ?? null,
+          shareTokensPerMinute: share.tokensPerMinute ?? null,
+        });
+        if (offer === 'chosen' && chosen.length) await m.getRepository(ManagedAccountWorkspace).insert(chosen.map((workspaceId) => ({ accountId: created.id, workspaceId })));
+        const [{ n }] = await m.query(`SELECT vaultrun_sync_connectors($1) AS n`, [created.id]);
+        await recordAudit(m, {
+          workspaceId: null,
+          actor: actor.audit,
+          action: 'instance.managed_account.create',
+          targetType: 'provider_account',
+          targetId: created.id,
+          metadata: { name: created.name, kind: created.kind, keyHint: created.key?.hint ?? null, offer, workspaces: n, share },
+        });
       });
-      if (offer === 'chosen') await m.getRepository(ManagedAccountWorkspace).insert(chosen.map((workspaceId) => ({ accountId: created.id, workspaceId })));
-      const [{ n }] = await m.query(`SELECT vaultrun_sync_connectors($1) AS n`, [created.id]);
-      await recordAudit(m, {
-        workspaceId: null,
-        actor: actor.audit,
-        action: 'instance.managed_account.create',
-        targetType: 'provider_account',
-        targetId: created.id,
-        metadata: { name: created.name, kind: created.kind, keyHint: created.key?.hint ?? null, offer, workspaces: n, share },
-      });
-    });
+    } catch (err) {
+      // Not offered: the account (and its key) must not stay behind.
+      await this.changes.remove(ctx, created.id);
+      throw err;
+    }
     return this.get(actor, created.id);
   }
 
@@ -80,7 +86,7 @@ export class ManagedAccountsService {
     if (input.name !== undefined && input.name.trim() !== before.name) await this.changes.update(ctx, id, { name: input.name });
     await this.db.transaction(async (m) => {
       const offer = input.offer ?? before.offer;
-      const chosen = await this.checkOffer(m, offer, input.workspaceIds ?? (input.offer === 'chosen' ? [] : before.workspaceIds));
+      const chosen = await this.checkOffer(m, offer, input.workspaceIds ?? (offer === 'chosen' ? before.workspaceIds : undefined));
       const share = input.share ?? before.share;
       await m.getRepository(ManagedAccount).update(
         { accountId: id },
