@@ -63,8 +63,20 @@ describe('Vaultrun credits and managed accounts in a real browser', () => {
     await row.waitFor();
     expect(await row.getByTestId('managed-row-offer').innerText()).toBe('1 workspace');
 
-    // The settings: the multiplier reads ×1.00 until changed.
+    // Edit the share: each workspace may now run 3 calls at once on it.
+    await row.getByTestId('managed-edit').click();
+    const edit = adminPage.getByTestId('managed-edit-form');
+    await edit.getByTestId('managed-share-concurrency').fill('3');
+    await edit.getByTestId('managed-edit-save').click();
+    await adminPage.getByTestId('managed-notice').waitFor();
+    await row.getByText('3 at once', { exact: false }).waitFor();
+
+    // The settings: the multiplier reads ×1.00 until changed; workspaces then see the multiplied price.
     expect(await adminPage.getByTestId('instance-multiplier').inputValue()).toBe('1.00');
+    await adminPage.getByTestId('instance-multiplier').fill('1.25');
+    await adminPage.getByTestId('instance-settings-save').click();
+    await adminPage.getByTestId('instance-settings-saved').waitFor();
+    expect((await as(await signIn(stack.api.url, platform.users.owner)).get('/api/v1/instance/settings')).body.priceMultiplierPermille).toBe(1250);
 
     // Grant credits on the Workspaces page: first a top-up without its reference (refused at the field), then a grant.
     await adminPage.getByTestId('nav-instance').click();
@@ -77,6 +89,14 @@ describe('Vaultrun credits and managed accounts in a real browser', () => {
     await dialog.getByTestId('grant-submit').click();
     await dialog.getByText('Required for a top-up').waitFor();
     await dialog.getByTestId('grant-kind-grant').check();
+    // Above the API's $10M cap: its 400 names the field, and the message shows under the amount.
+    await dialog.getByTestId('grant-amount').fill('20000000');
+    const refused = adminPage.waitForResponse((r) => r.url().endsWith('/credits') && r.request().method() === 'POST');
+    await dialog.getByTestId('grant-submit').click();
+    const problem = await (await refused).json();
+    expect([problem.status, problem.errors.map((e: { field: string }) => e.field)]).toEqual([400, ['amountMicroUsd']]);
+    await dialog.locator('.field:has([data-testid="grant-amount"]) .field-error').waitFor();
+    expect(await dialog.locator('[role="alert"]').count()).toBe(0); // shown at the field only
     // Dollars as typed become an integer micro-USD string, digit by digit (4.35 × 100 is 434.99999999999994 in floating point).
     await dialog.getByTestId('grant-amount').fill('4.35');
     const granted = adminPage.waitForResponse((r) => r.url().endsWith('/credits') && r.request().method() === 'POST');
@@ -95,6 +115,7 @@ describe('Vaultrun credits and managed accounts in a real browser', () => {
     await memberPage.getByTestId('credit-account').first().waitFor();
     expect(await memberPage.getByTestId('credit-account').allInnerTexts()).toEqual([expect.stringContaining('Instance mock')]);
     expect(await balanceOf(memberPage)).toBe(state.grantedMicroUsd);
+    expect(await memberPage.getByTestId('credits-multiplier-note').innerText()).toContain("Prices on Vaultrun credits include the instance's ×1.25 multiplier");
     expect(await memberPage.getByTestId('credit-grant-row').count()).toBe(2);
     expect(await memberPage.getByTestId('credits-switch-open').count()).toBe(0); // a member cannot manage the vault
     const credits = (await as(owner).get('/api/v1/credits')).body;
