@@ -119,6 +119,10 @@ describe('managed connector and credits', () => {
     expect(Math.abs(Number(doubled.body.costMicroUsd) - 2 * cost)).toBeLessThanOrEqual(1);
     expect((await credits()).spentMicroUsd).toBe(String(cost + Number(doubled.body.costMicroUsd)));
     await as(instanceAdmin).patch('/api/v1/instance/settings', { priceMultiplierPermille: 1000 });
+    // The spend report says who paid.
+    const byPayer = (await as(stack.admin).get('/api/v1/spend?groupBy=payer')).body.groups as { key: string; name: string; total: { costMicroUsd: number } }[];
+    expect(byPayer.find((g) => g.key === 'credits')).toMatchObject({ name: 'Vaultrun credits', total: { costMicroUsd: cost + Number(doubled.body.costMicroUsd) } });
+    expect(byPayer.find((g) => g.key === 'own_key')).toMatchObject({ name: 'Your keys' });
 
     // The balance is a budget the workspace reads but cannot raise.
     const budgets = (await as(stack.admin).get('/api/v1/budgets')).body.items as { id: string; name: string; scope: { type: string } }[];
@@ -142,6 +146,8 @@ describe('managed connector and credits', () => {
     const lowOp = (await as(low).post('/api/v1/operators', { name: 'low op' })).body.id;
     const lowConnector = ((await as(low).get('/api/v1/provider-accounts')).body.items as { id: string; managed: boolean }[]).find((a) => a.managed)!.id;
     expect((await grant(ws.id, { kind: 'grant', amountMicroUsd: String(worstCase + 10) })).status).toBe(201);
+    // Alert early (the instance's setting applies to every workspace's credits): one run's real cost crosses it.
+    expect((await as(instanceAdmin).patch('/api/v1/instance/settings', { lowBalanceAlertPct: 1 })).status).toBe(200);
     const ids = await Promise.all(
       Array.from({ length: 12 }, async (_, i) => (await as(low).post('/api/v1/runs', { operatorId: lowOp, input: 'the same input', accountId: lowConnector })).body),
     );
@@ -158,6 +164,11 @@ describe('managed connector and credits', () => {
     expect(finals.filter((r) => r.status === 'succeeded').reduce((n, r) => n + Number(r.costMicroUsd), 0)).toBe(Number(c.spentMicroUsd));
     const me = await as(low).get('/api/v1/auth/me');
     expect(me.body.workspace.credits).toMatchObject({ balanceMicroUsd: c.balanceMicroUsd });
+    expect(me.body.workspace.credits.lowBalance || me.body.workspace.credits.exhausted).toBe(true);
+    // The low-balance alert is the credits budget's threshold alert: audited (and sent to the alert webhook when set).
+    const alerts = (await as(low).get('/api/v1/audit-events?action=budget.soft_threshold_crossed')).body.items as { target: { name: string } }[];
+    expect(alerts.map((a) => a.target.name)).toContain('Vaultrun credits');
+    await as(instanceAdmin).patch('/api/v1/instance/settings', { lowBalanceAlertPct: 80 });
   });
 
   it('grants are used soonest-expiring first; what is left at expiry is forfeited', async () => {

@@ -2,7 +2,7 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsIn, IsOptional, Matches } from 'class-validator';
 import { MicroUsdProperty } from '../../common/money.js';
 
-export const SPEND_GROUPINGS = ['day', 'account', 'operator', 'model', 'token'] as const;
+export const SPEND_GROUPINGS = ['day', 'account', 'operator', 'model', 'token', 'payer'] as const;
 export type SpendGrouping = (typeof SPEND_GROUPINGS)[number];
 
 const DAY = /^\d{4}-\d{2}-\d{2}$/;

@@ -14,9 +14,18 @@ const DAY_MS = 86_400_000;
 /** How each grouping names its rows. Fixed SQL fragments: only a validated `groupBy` picks one. */
 const GROUPINGS: Record<SpendGrouping, { key: string; name: string; join: string }> = {
   day: { key: `to_char(r.finished_at AT TIME ZONE 'UTC', 'YYYY-MM-DD')`, name: 'NULL', join: '' },
-  account: { key: 'r.account_id::text', name: 'a.name', join: 'LEFT JOIN provider_accounts a ON a.id = r.account_id AND a.workspace_id = r.workspace_id' },
+  account: {
+    key: 'r.account_id::text',
+    name: `CASE WHEN a.managed_source_id IS NOT NULL THEN a.name || ' (Vaultrun credits)' ELSE a.name END`,
+    join: 'LEFT JOIN provider_accounts a ON a.id = r.account_id AND a.workspace_id = r.workspace_id' },
   operator: { key: 'r.operator_id::text', name: 'o.name', join: 'LEFT JOIN operators o ON o.id = r.operator_id AND o.workspace_id = r.workspace_id' },
   model: { key: 'r.model', name: 'r.model', join: '' },
+  // Who pays (docs/managed.md): Vaultrun credits or the workspace's own keys (runs from before credits: own keys).
+  payer: {
+    key: `COALESCE(r.paid_with, 'own_key')`,
+    name: `CASE WHEN r.paid_with = 'credits' THEN 'Vaultrun credits' ELSE 'Your keys' END`,
+    join: '',
+  },
   token: {
     key: `CASE WHEN r.started_by_type = 'token' THEN r.started_by_id::text END`,
     name: 't.name',

@@ -1850,7 +1850,7 @@ export type SpendGroupDto = {
 export type SpendReportDto = {
     from: string;
     to: string;
-    groupBy: 'day' | 'account' | 'operator' | 'model' | 'token';
+    groupBy: 'day' | 'account' | 'operator' | 'model' | 'token' | 'payer';
     total: SpendSplitDto;
     /**
      * Days in order (every day of the range, empty ones too); other groupings by cost, highest first
@@ -4956,7 +4956,7 @@ export type GetSpendData = {
          * Last UTC day (inclusive); default: today. At most 400 days after `from`
          */
         to?: string;
-        groupBy?: 'day' | 'account' | 'operator' | 'model' | 'token';
+        groupBy?: 'day' | 'account' | 'operator' | 'model' | 'token' | 'payer';
     };
     url: '/api/v1/spend';
 };

@@ -1218,7 +1218,8 @@ export const zSpendReportDto = z.object({
         'account',
         'operator',
         'model',
-        'token'
+        'token',
+        'payer'
     ]),
     total: zSpendSplitDto,
     groups: z.array(zSpendGroupDto)
@@ -2164,7 +2165,8 @@ export const zGetSpendQuery = z.object({
         'account',
         'operator',
         'model',
-        'token'
+        'token',
+        'payer'
     ])), 'day')
 });
 
