@@ -63,6 +63,10 @@ describe('Vaultrun credits and managed accounts in a real browser', () => {
     await row.waitFor();
     expect(await row.getByTestId('managed-row-offer').innerText()).toBe('1 workspace');
 
+    // Verify lists the account's models with its key (the mock's, here).
+    await row.getByTestId('managed-verify').click();
+    await adminPage.getByTestId('managed-notice').getByText('“Instance mock” checked').waitFor();
+
     // Edit the share: each workspace may now run 3 calls at once on it.
     await row.getByTestId('managed-edit').click();
     const edit = adminPage.getByTestId('managed-edit-form');

@@ -1,7 +1,7 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { type FormEvent, useEffect, useId, useRef, useState } from 'react';
 import { Link } from 'react-router';
-import { deleteManagedAccountMutation, listManagedAccountsOptions, listManagedAccountsQueryKey, updateManagedAccountMutation } from '../../api/generated/@tanstack/react-query.gen.js';
+import { deleteManagedAccountMutation, listManagedAccountsOptions, listManagedAccountsQueryKey, updateManagedAccountMutation, verifyManagedAccountMutation } from '../../api/generated/@tanstack/react-query.gen.js';
 import { rotateManagedKey } from '../../api/generated/sdk.gen.js';
 import type { ManagedAccountDto } from '../../api/generated/types.gen.js';
 import { type Column, DataTable } from '../../lib/DataTable.js';
@@ -32,6 +32,11 @@ export function ManagedAccountsPage() {
   const queryClient = useQueryClient();
   const refresh = () => queryClient.invalidateQueries({ queryKey: listManagedAccountsQueryKey() });
   const remove = useMutation({ ...deleteManagedAccountMutation(), onSettled: refresh });
+  const verify = useMutation({
+    ...verifyManagedAccountMutation(),
+    onSuccess: (a) => setNotice(`“${a.name}” checked: ${statusOfText(a.status).label.toLowerCase()}, ${a.models.length} ${a.models.length === 1 ? 'model' : 'models'} listed.`),
+    onSettled: refresh,
+  });
 
   const columns: Column<ManagedAccountDto>[] = [
     {
@@ -72,6 +77,18 @@ export function ManagedAccountsPage() {
         <span className="row-actions">
           <button type="button" className={`btn btn-small ${focus.openId === a.id ? 'btn-toggled' : 'btn-ghost'}`} aria-expanded={focus.openId === a.id} data-testid="managed-edit" onClick={() => focus.toggle(a.id)}>
             Edit
+          </button>
+          <button
+            type="button"
+            className="btn btn-ghost btn-small"
+            data-testid="managed-verify"
+            disabled={verify.isPending && verify.variables?.path.id === a.id}
+            onClick={() => {
+              setNotice(null);
+              verify.mutate({ path: { id: a.id } });
+            }}
+          >
+            {verify.isPending && verify.variables?.path.id === a.id ? 'Checking…' : 'Verify'}
           </button>
           {a.kind !== 'mock' ? (
             <button type="button" className="btn btn-ghost btn-small" data-testid="managed-rotate" onClick={() => setRotating(a)}>
@@ -144,6 +161,7 @@ export function ManagedAccountsPage() {
       <section className="card" aria-labelledby="managed-accounts-heading">
         <h2 id="managed-accounts-heading">Accounts</h2>
         <ProblemAlert error={remove.error} title="Could not delete the account:" />
+        <ProblemAlert error={verify.error} title="Could not check the account:" />
         <DataTable
           label="Managed accounts"
           columns={columns}
