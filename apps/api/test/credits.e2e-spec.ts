@@ -149,7 +149,7 @@ describe('managed connector and credits', () => {
     // Alert early (the instance's setting applies to every workspace's credits): one run's real cost crosses it.
     expect((await as(instanceAdmin).patch('/api/v1/instance/settings', { lowBalanceAlertPct: 1 })).status).toBe(200);
     const ids = await Promise.all(
-      Array.from({ length: 12 }, async (_, i) => (await as(low).post('/api/v1/runs', { operatorId: lowOp, input: 'the same input', accountId: lowConnector })).body),
+      Array.from({ length: 12 }, async () => (await as(low).post('/api/v1/runs', { operatorId: lowOp, input: 'the same input', accountId: lowConnector })).body),
     );
     const finals = await Promise.all(ids.filter((r) => r.id).map((r) => waitForRun(as(low), r.id)));
     const refusedAtOnce = ids.filter((r) => !r.id);

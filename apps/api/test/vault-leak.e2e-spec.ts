@@ -7,6 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { QUEUES } from '@vaultrun/engine';
+import { accountsDueForReverify } from '@vaultrun/vault-core';
 import { apiKeyPrefix } from '@vaultrun/providers';
 import { Queue, QueueEvents } from 'bullmq';
 import { Redis } from 'ioredis';
@@ -184,6 +185,9 @@ describe('leak canary: a stored key appears nowhere', () => {
     await keep(as(instanceAdmin).post(`/api/v1/instance/workspaces/${ws.id}/credits`, { kind: 'grant', amountMicroUsd: '5000000' }));
     const connector = ((await keep(as(owner).get('/api/v1/provider-accounts'))).body.items as { id: string; managed: boolean }[]).find((a) => a.managed)!;
     await keep(as(owner).get(`/api/v1/provider-accounts/${connector.id}`));
+    // The scheduled re-verification checks the managed account, never its key-less connectors.
+    const due = (await accountsDueForReverify(api.db, 0)).map((a) => a.id);
+    expect([due.includes(managed.body.id), due.includes(connector.id)]).toEqual([true, false]);
     await keep(as(owner).post(`/api/v1/provider-accounts/${connector.id}/verify`));
     const managedOp = (await keep(as(owner).post('/api/v1/operators', { name: 'on credits', accountId: connector.id }))).body.id as string;
     const managedRun = (await keep(as(owner).post('/api/v1/runs', { operatorId: managedOp, input: 'leak through the instance key?' }))).body.id as string;

@@ -109,6 +109,16 @@ export class AccountVerifier {
     return list;
   }
 
+  /**
+   * Writes a verification's outcome; a managed account's connectors (docs/managed.md) take its status and models, so
+   * the workspaces using it see what the instance's key can do.
+   */
+  private async record(where: { id: string }, changes: Partial<ProviderAccount>): Promise<void> {
+    await this.db.getRepository(ProviderAccount).update(where, changes);
+    const mirrored = { ...(changes.status ? { status: changes.status } : {}), ...(changes.models ? { models: changes.models } : {}) };
+    if (Object.keys(mirrored).length) await this.db.getRepository(ProviderAccount).update({ managedSourceId: where.id }, mirrored);
+  }
+
   async verify(account: ProviderAccount): Promise<VerifyOutcome> {
     const place = { workspaceId: account.workspaceId, accountId: account.id };
     const now = new Date();
@@ -120,14 +130,14 @@ export class AccountVerifier {
       if (!(err instanceof SecretUnreadable || err instanceof MasterKeyError)) throw err;
       // Nobody can vouch for the account until its key is stored again: unverified (scheduled checks skip it).
       const status: AccountStatus = account.status === 'disabled' ? 'disabled' : 'unverified';
-      await this.db.getRepository(ProviderAccount).update({ id: account.id }, { status, lastCheckedAt: now, lastErrorCode: 'secret_unreadable' });
+      await this.record({ id: account.id }, { status, lastCheckedAt: now, lastErrorCode: 'secret_unreadable' });
       return { ok: false, status, error: { code: 'secret_unreadable', message: VERIFY_ERRORS.secret_unreadable }, models: account.models };
     }
     try {
       const list = await this.probe(connectionFor(account, apiKey, this.outbound));
       const models = [...new Set(list.models)].sort();
       const status: AccountStatus = account.status === 'disabled' ? 'disabled' : 'active';
-      await this.db.getRepository(ProviderAccount).update(
+      await this.record(
         { id: account.id },
         { status, models, providerLimits: list.rateLimits, lastVerifiedAt: now, lastCheckedAt: now, lastErrorCode: null, rateLimitedUntil: null },
       );
@@ -135,12 +145,12 @@ export class AccountVerifier {
     } catch (err) {
       if (err instanceof ModelListRefused) {
         // The provider answered, so its status (and any cooldown) stands; the account is just not verified by it.
-        await this.db.getRepository(ProviderAccount).update({ id: account.id }, { lastCheckedAt: now, lastErrorCode: err.code });
+        await this.record({ id: account.id }, { lastCheckedAt: now, lastErrorCode: err.code });
         return { ok: false, status: account.status, error: { code: err.code, message: err.message }, models: account.models };
       }
       const error = classifyProviderError(err);
       const status = statusAfterFailure(account.status, error);
-      await this.db.getRepository(ProviderAccount).update(
+      await this.record(
         { id: account.id },
         {
           status,
@@ -160,6 +170,8 @@ export async function accountsDueForReverify(db: DataSource, olderThanMs: number
     .getRepository(ProviderAccount)
     .createQueryBuilder('a')
     .where(`a.kind <> 'mock'`)
+    // A managed connector has no key of its own: its managed account is checked (and its connectors follow it).
+    .andWhere('a.managedSourceId IS NULL')
     .andWhere(`a.status IN ('active', 'rate_limited')`)
     .andWhere('(a.lastCheckedAt IS NULL OR a.lastCheckedAt < :before)', { before: new Date(Date.now() - olderThanMs) })
     .orderBy('a.lastCheckedAt', 'ASC', 'NULLS FIRST')

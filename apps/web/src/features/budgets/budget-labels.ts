@@ -1,9 +1,9 @@
-import type { BudgetDto, CreateBudgetDto } from '../../api/generated/types.gen.js';
+import type { BudgetDto } from '../../api/generated/types.gen.js';
 import { formatUtcDay } from '../../lib/format.js';
 
 export type BudgetPeriod = BudgetDto['period'];
-/** The scopes a workspace may create a budget for; `credits` is the instance's (its Vaultrun credits balance, read-only). */
-export type BudgetScopeType = CreateBudgetDto['scope']['type'];
+/** The scopes a budget can be created with (the credits balance is the instance's, never created here). */
+export type BudgetScopeType = Exclude<BudgetDto['scope']['type'], 'credits'>;
 
 export const PERIODS: { value: BudgetPeriod; label: string; help: string }[] = [
   { value: 'day', label: 'Daily', help: 'Each UTC calendar day' },
@@ -25,7 +25,7 @@ export function periodLabel(period: BudgetPeriod): string {
 
 /** "Workspace: Research team", "Operator: Ticket summariser", "API token: (deleted)". */
 export function scopeText(scope: BudgetDto['scope']): string {
-  if (scope.type === 'credits') return 'Vaultrun credits: runs on accounts paid with credits';
+  if (scope.type === 'credits') return 'Vaultrun credits (given by the instance administrators)';
   const kind = { workspace: 'Workspace', account: 'Provider account', operator: 'Operator', token: 'API token' }[scope.type];
   return `${kind}: ${scope.label ?? '(deleted)'}`;
 }
