@@ -200,6 +200,15 @@ describe('console quality: every route, both sizes, both colour schemes', () => 
     expect((await api.post(`/api/v1/missions/${mission.body.id}/plans/${plan.body.id}/approve`)).status).toBe(202);
     await eventually(async () => (await api.get(`/api/v1/missions/${mission.body.id}`)).body, (m) => m.status === 'succeeded', 'the mission to finish');
 
+    // Credits: a managed (mock) account offered to every workspace, credits granted, one run paid with them — so the
+    // Credits and Managed accounts pages have something to show.
+    const managed = await api.post('/api/v1/instance/managed-accounts', { name: 'Instance mock', kind: 'mock', defaultModel: 'mock-fast', offer: 'all', share: { maxConcurrency: 2 } });
+    expect(managed.status).toBe(201);
+    expect((await api.post(`/api/v1/instance/workspaces/${stack.ws.id}/credits`, { kind: 'grant', amountMicroUsd: '5000000', note: 'Trial' })).status).toBe(201);
+    const connector = (await api.get('/api/v1/credits')).body.accounts[0];
+    const creditWriter = await api.post('/api/v1/operators', { name: 'Credit writer', instructions: 'Write one line.', accountId: connector.id, model: 'mock-fast' });
+    await waitForRun(api, (await api.post('/api/v1/runs', { operatorId: creditWriter.body.id, input: 'Hello' })).body.id);
+
     // A budget, an API token and a pending invite, so those pages are not empty.
     expect((await api.post('/api/v1/budgets', { name: 'Team monthly', scope: { type: 'workspace', id: null }, period: 'month', capMicroUsd: 50_000_000 })).status).toBe(201);
     expect((await api.post('/api/v1/tokens', { name: 'Status page', scopes: ['read'] })).status).toBe(201);

@@ -70,3 +70,24 @@ export function percentOf(part: number, whole: number): number {
 export function shareOf(micro: number, pct: number): number {
   return Number((BigInt(Math.round(micro)) * BigInt(Math.round(pct)) + 99n) / 100n);
 }
+
+/**
+ * What a person typed in dollars, as the API's micro-USD string for amounts that may pass 2^53 (credit grants):
+ * "12.34" → "12340000"; '' → null; anything else (more than 6 decimals, negative, text, zero) → undefined.
+ * Digits only, through BigInt: "0.1" is exactly 100000, never 100000.00000000001.
+ */
+export function dollarsToMicroUsdString(input: string): string | null | undefined {
+  const text = input.trim().replace(/^\$/, '').replace(/,/g, '');
+  if (text === '') return null;
+  const match = /^(\d{0,12})(?:\.(\d{0,6}))?$/.exec(text);
+  if (!match || (match[1] === '' && !match[2])) return undefined;
+  const micro = BigInt(match[1] || '0') * MILLION + BigInt((match[2] ?? '').padEnd(MICRO, '0'));
+  return micro > 0n ? micro.toString() : undefined;
+}
+
+/** A micro-USD string from the API ("1250000") as the number the formatters take; null stays null. */
+export function microOf(value: string | null | undefined): number | null {
+  if (value === null || value === undefined || value === '') return null;
+  const n = Number(value);
+  return Number.isFinite(n) ? n : null;
+}

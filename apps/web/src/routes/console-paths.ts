@@ -21,9 +21,11 @@ export const CONSOLE_PATHS = [
   'budgets',
   'members',
   'tokens',
+  'credits',
   'audit',
   'settings',
   'instance',
+  'instance/managed-accounts',
   'instance/audit',
 ] as const;
 

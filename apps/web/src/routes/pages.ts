@@ -20,8 +20,10 @@ export const PAGES: Record<ConsolePath, () => Promise<ComponentType>> = {
   budgets: async () => (await import('../features/budgets/BudgetsPage.js')).BudgetsPage,
   members: async () => (await import('../features/members/MembersPage.js')).MembersPage,
   tokens: async () => (await import('../features/tokens/TokensPage.js')).TokensPage,
+  credits: async () => (await import('../features/credits/CreditsPage.js')).CreditsPage,
   audit: async () => (await import('../features/audit/AuditPage.js')).AuditPage,
   instance: async () => (await import('../features/instance/InstancePage.js')).InstancePage,
+  'instance/managed-accounts': async () => (await import('../features/instance/ManagedAccountsPage.js')).ManagedAccountsPage,
   'instance/audit': async () => (await import('../features/instance/InstanceAuditPage.js')).InstanceAuditPage,
   settings: async () => (await import('../features/settings/SettingsPage.js')).SettingsPage,
 };

@@ -27,7 +27,8 @@ export function BudgetAlertBanner() {
   const { isDismissed, dismiss } = useDismissals(me.user.id);
   useMoneyFollowsRuns();
   const items = budgets.data?.items ?? [];
-  const reached = items.filter((b) => b.currentPeriod.softThresholdReached && !isDismissed(softKey(b)));
+  // The credits budget's threshold is the low-credits alert: the credits banner says it (features/credits/CreditsBanner.tsx).
+  const reached = items.filter((b) => b.currentPeriod.softThresholdReached && b.scope.type !== 'credits' && !isDismissed(softKey(b)));
   const over = items.filter((b) => b.currentPeriod.overageMicroUsd > 0 && !isDismissed(overageKey(b)));
   if (!enabled || (reached.length === 0 && over.length === 0)) return null;
   return (

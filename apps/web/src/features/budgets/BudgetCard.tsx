@@ -1,5 +1,6 @@
 import { useMutation } from '@tanstack/react-query';
 import { useState } from 'react';
+import { Link } from 'react-router';
 import { deleteBudgetMutation } from '../../api/generated/@tanstack/react-query.gen.js';
 import type { BudgetDto } from '../../api/generated/types.gen.js';
 import { formatDateTime } from '../../lib/format.js';
@@ -11,7 +12,10 @@ import { BudgetForm } from './BudgetForm.js';
 import { BudgetMeter } from './BudgetMeter.js';
 
 
-export function BudgetCard({ budget, canManage, highlighted }: { budget: BudgetDto; canManage: boolean; highlighted: boolean }) {
+export function BudgetCard({ budget, canManage: mayManage, highlighted }: { budget: BudgetDto; canManage: boolean; highlighted: boolean }) {
+  // The credits budget is the workspace's Vaultrun credits balance: the instance administrator's, never edited here.
+  const credits = budget.scope.type === 'credits';
+  const canManage = mayManage && !credits;
   const cache = useBudgetCache();
   const [editing, setEditing] = useState(false);
   const [notice, setNotice] = useState<string | null>(null);
@@ -141,6 +145,11 @@ export function BudgetCard({ budget, canManage, highlighted }: { budget: BudgetD
         </div>
       ) : null}
       <ProblemAlert error={remove.error} />
+      {credits ? (
+        <p className="muted small" data-testid="budget-credits-note">
+          The workspace&apos;s Vaultrun credits: its cap is what your instance administrator granted. See <Link to="/credits">Credits</Link>.
+        </p>
+      ) : null}
 
       {canManage ? (
         <div className="budget-actions">

@@ -21,6 +21,7 @@ const GROUPINGS: { value: GroupBy; label: string; column: string; none: string }
   { value: 'operator', label: 'Operator', column: 'Operator', none: 'No operator' },
   { value: 'model', label: 'Model', column: 'Model', none: 'No model' },
   { value: 'token', label: 'API token', column: 'API token', none: 'Not started by a token' },
+  { value: 'payer', label: 'Who pays', column: 'Paid with', none: 'Your keys' },
 ];
 
 /** Spend over a range of UTC days: the chart stacked by label, then the same range grouped by a chosen dimension. */

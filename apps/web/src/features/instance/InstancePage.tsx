@@ -6,9 +6,11 @@ import type { InstanceWorkspaceDto, ListInstanceWorkspacesData } from '../../api
 import { type Column, DataTable, FilterSelect, SearchBox } from '../../lib/DataTable.js';
 import { formatCount, formatDateTime } from '../../lib/format.js';
 import { type SortState, useListState } from '../../lib/list-state.js';
-import { formatUsd } from '../../lib/money.js';
+import { formatUsd, microOf } from '../../lib/money.js';
 import { meQueryOptions } from '../../lib/session.js';
 import { Badge, FieldError, PageHeader, ProblemAlert } from '../../lib/ui.js';
+import { GrantCreditsButton } from './GrantCreditsButton.js';
+import './instance.css';
 
 type Query = NonNullable<ListInstanceWorkspacesData['query']>;
 const STATUS_FILTERS = [
@@ -18,7 +20,7 @@ const STATUS_FILTERS = [
 ];
 const DEFAULT_SORT: SortState = { key: 'name', direction: 'asc' };
 
-/** Instance administrators only (docs/managed.md): every workspace, its usage and status; suspend and resume. */
+/** Instance administrators only (docs/managed.md): every workspace, its usage, credits and status; grant credits, suspend and resume. */
 export function InstancePage() {
   const list = useListState({ filters: ['status'], defaultSort: DEFAULT_SORT });
   const query: Query = { limit: list.pageSize, offset: (list.page - 1) * list.pageSize };
@@ -35,6 +37,16 @@ export function InstancePage() {
     { key: 'runs', header: 'Runs (30 days)', align: 'right', cell: (w) => formatCount(w.runs30d) },
     { key: 'spend', header: 'Spend (30 days)', align: 'right', cell: (w) => formatUsd(Number(w.spend30dMicroUsd)) },
     {
+      key: 'credits',
+      header: 'Credit balance',
+      align: 'right',
+      cell: (w) => (
+        <span data-testid="instance-workspace-credits" data-micro-usd={w.creditBalanceMicroUsd ?? ''}>
+          {formatUsd(microOf(w.creditBalanceMicroUsd))}
+        </span>
+      ),
+    },
+    {
       key: 'status',
       header: 'Status',
       cell: (w) => (
@@ -50,14 +62,18 @@ export function InstancePage() {
       key: 'actions',
       header: <span className="visually-hidden">Actions</span>,
       label: '',
-      cell: (w) =>
-        w.status === 'active' ? (
-          <SuspendButton workspace={w} onDone={refresh} />
-        ) : (
-          <button type="button" className="btn btn-secondary btn-small" data-testid="instance-resume" disabled={resume.isPending} onClick={() => resume.mutate({ path: { id: w.id } })}>
-            Resume
-          </button>
-        ),
+      cell: (w) => (
+        <span className="row-actions">
+          <GrantCreditsButton workspace={w} onDone={refresh} />
+          {w.status === 'active' ? (
+            <SuspendButton workspace={w} onDone={refresh} />
+          ) : (
+            <button type="button" className="btn btn-secondary btn-small" data-testid="instance-resume" disabled={resume.isPending} onClick={() => resume.mutate({ path: { id: w.id } })}>
+              Resume
+            </button>
+          )}
+        </span>
+      ),
     },
   ];
 
@@ -68,7 +84,7 @@ export function InstancePage() {
         description={
           <>
             Every workspace of this instance. Suspending one refuses its new runs and gateway calls until you resume it; its members can still sign in and read.{' '}
-            <Link to="/instance/audit">Instance audit log</Link>
+            <Link to="/instance/managed-accounts">Managed accounts</Link> · <Link to="/instance/audit">Instance audit log</Link>
           </>
         }
       />

@@ -6,6 +6,7 @@ import type { OperatorDto, ProviderAccountDto, WorkspaceDto } from '../../api/ge
 import { formatCount } from '../../lib/format.js';
 import { formatUsd } from '../../lib/money.js';
 import { Fact, Badge, ConfirmButton, ProblemAlert } from '../../lib/ui.js';
+import { paidWithLabel } from '../credits/credit-labels.js';
 import { StartRunForm } from '../runs/StartRunForm.js';
 import { useOperatorCache } from './operator-cache.js';
 import { OperatorForm } from './OperatorForm.js';
@@ -65,6 +66,13 @@ export function OperatorCard({
             </span>
           )}
         </Fact>
+        {account ? (
+          <Fact label="Paid with">
+            <span data-testid="operator-paid-with" data-paid-with={account.managed ? 'credits' : 'own_key'}>
+              {paidWithLabel(account.managed ? 'credits' : 'own_key', account.name)}
+            </span>
+          </Fact>
+        ) : null}
         <Fact label="Model">
           {operator.model ? (
             <code className="mono">{operator.model}</code>

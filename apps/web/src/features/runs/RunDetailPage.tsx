@@ -8,6 +8,7 @@ import { isApiProblem } from '../../lib/problem.js';
 import { useCan, useMe } from '../../lib/session.js';
 import { formatUsd } from '../../lib/money.js';
 import { Fact, CopyButton, Loading, PageHeader, ProblemAlert } from '../../lib/ui.js';
+import { paidWithLabel } from '../credits/credit-labels.js';
 import { CostWithLabel } from '../money/CostLabelBadge.js';
 import { type AccountKind, troubleshootingTip } from '../vault/account-labels.js';
 import { LiveIndicator } from './LiveIndicator.js';
@@ -116,6 +117,11 @@ function RunDetail({ run, live, lookups }: { run: RunDetailDto; live: LiveState;
           ) : null}
           <Fact label="Account used">
             {account ? <Link to="/vault">{account.name}</Link> : lookups.accountName(run.accountId)}
+          </Fact>
+          <Fact label="Paid with">
+            <span data-testid="run-detail-paid-with" data-paid-with={run.paidWith}>
+              {run.paidWith === 'credits' ? <Link to="/credits">{paidWithLabel(run.paidWith, '')}</Link> : paidWithLabel(run.paidWith, account?.name ?? lookups.accountName(run.accountId))}
+            </span>
           </Fact>
           <Fact label="Model used">
             <code className="mono">{run.model}</code>

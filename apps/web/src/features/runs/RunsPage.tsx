@@ -5,6 +5,7 @@ import { listRunsInfiniteOptions } from '../../api/generated/@tanstack/react-que
 import type { ListRunsData, RunDto } from '../../api/generated/types.gen.js';
 import { formatCount, formatDateTime, formatDuration, formatElapsed, formatRelative, msBetween } from '../../lib/format.js';
 import { EmptyState, Loading, PageHeader, ProblemAlert } from '../../lib/ui.js';
+import { paidWithLabel } from '../credits/credit-labels.js';
 import { CostWithLabel } from '../money/CostLabelBadge.js';
 import { LiveIndicator } from './LiveIndicator.js';
 import { QueueHealthPanel } from './QueueHealthPanel.js';
@@ -213,6 +214,9 @@ function RunsTable({ items, lookups }: { items: RunDto[]; lookups: RunLookups })
               <td>
                 <span className="cell-account">{lookups.accountName(run.accountId)}</span>
                 <code className="mono cell-model">{run.model}</code>
+                <span className="cell-paid" data-testid="run-paid-with" data-paid-with={run.paidWith}>
+                  {paidWithLabel(run.paidWith, lookups.accountName(run.accountId))}
+                </span>
               </td>
               <td className="nowrap" title={formatDateTime(run.createdAt)}>
                 {formatRelative(run.createdAt, '—', now)}

@@ -4,6 +4,7 @@ import { COMPACT_LAYOUT_QUERY, useMediaQuery } from '../../lib/media.js';
 import { useMe } from '../../lib/session.js';
 import { Loading } from '../../lib/ui.js';
 import { BudgetAlertBanner } from '../budgets/BudgetAlertBanner.js';
+import { CreditsBanner } from '../credits/CreditsBanner.js';
 import { Brand, Navigation } from './Navigation.js';
 import { NavDrawer } from './NavDrawer.js';
 import { useScrollRegionCues } from './scroll-regions.js';
@@ -82,6 +83,7 @@ export function AppShell() {
                   refused until it is resumed. You can still read everything.
                 </div>
               ) : null}
+              <CreditsBanner />
               <BudgetAlertBanner />
               <Outlet />
             </Suspense>

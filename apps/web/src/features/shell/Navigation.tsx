@@ -8,6 +8,8 @@ interface NavItem {
   needs?: Permission;
   /** Instance administrators only (`me.isInstanceAdmin`), whatever the workspace role. */
   instanceAdmin?: boolean;
+  /** Active on this exact path only (its sub-paths have items of their own). */
+  end?: boolean;
 }
 
 export const NAV_SECTIONS: { heading: string; items: NavItem[] }[] = [
@@ -29,6 +31,7 @@ export const NAV_SECTIONS: { heading: string; items: NavItem[] }[] = [
     items: [
       { to: '/members', label: 'Members', testId: 'nav-members', needs: 'members:read' },
       { to: '/tokens', label: 'API tokens', testId: 'nav-tokens', needs: 'tokens:read' },
+      { to: '/credits', label: 'Credits', testId: 'nav-credits' },
       { to: '/audit', label: 'Audit log', testId: 'nav-audit', needs: 'audit:read' },
       { to: '/settings', label: 'Settings', testId: 'nav-settings' },
     ],
@@ -36,7 +39,8 @@ export const NAV_SECTIONS: { heading: string; items: NavItem[] }[] = [
   {
     heading: 'Instance',
     items: [
-      { to: '/instance', label: 'Workspaces', testId: 'nav-instance', instanceAdmin: true },
+      { to: '/instance', label: 'Workspaces', testId: 'nav-instance', instanceAdmin: true, end: true },
+      { to: '/instance/managed-accounts', label: 'Managed accounts', testId: 'nav-managed-accounts', instanceAdmin: true },
       { to: '/instance/audit', label: 'Instance audit', testId: 'nav-instance-audit', instanceAdmin: true },
     ],
   },
@@ -67,7 +71,7 @@ export function Navigation() {
             {section.items
               .map((item) => (
                 <li key={item.to}>
-                  <NavLink to={item.to} className="nav-link" data-testid={item.testId}>
+                  <NavLink to={item.to} end={item.end} className="nav-link" data-testid={item.testId}>
                     <span>{item.label}</span>
                   </NavLink>
                 </li>

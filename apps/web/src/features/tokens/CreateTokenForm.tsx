@@ -7,6 +7,14 @@ import { useFormRules } from '../../lib/form-rules.js';
 import { FieldError, ProblemAlert } from '../../lib/ui.js';
 
 type Scope = CreateTokenDto['scopes'][number];
+type Billing = NonNullable<CreateTokenDto['billing']>;
+
+/** Which accounts' runs the token may start, by who pays for them (docs/console.md, "Credits"). */
+export const BILLING_CHOICES: { value: Billing; label: string; help: string }[] = [
+  { value: 'any', label: 'Any account', help: 'Its own keys and accounts paid with Vaultrun credits alike.' },
+  { value: 'credits', label: 'Vaultrun credits only', help: 'Only accounts your instance administrator connects, paid with credits.' },
+  { value: 'own_key', label: 'Own keys only', help: 'Only the workspace’s own provider accounts: never spends credits.' },
+];
 
 const SCOPES: { value: Scope; label: string; help: string }[] = [
   { value: 'read', label: 'read', help: 'View the workspace: accounts, operators, runs, budgets.' },
@@ -42,6 +50,7 @@ export function CreateTokenForm({ onCreated }: { onCreated: (secret: NewTokenSec
   const [scopes, setScopes] = useState<Scope[]>(['read']);
   const [expiry, setExpiry] = useState('');
   const [allowedModels, setAllowedModels] = useState('');
+  const [billing, setBilling] = useState<Billing>('any');
   const requestCreate = createTokenMutation().mutationFn!;
   const create = useMutation({
     // The full token is handed to the parent's state and stripped from the result, so neither
@@ -56,6 +65,7 @@ export function CreateTokenForm({ onCreated }: { onCreated: (secret: NewTokenSec
       setScopes(['read']);
       setExpiry('');
       setAllowedModels('');
+      setBilling('any');
       await queryClient.invalidateQueries({ queryKey: listTokensQueryKey() });
     },
   });
@@ -72,6 +82,7 @@ export function CreateTokenForm({ onCreated }: { onCreated: (secret: NewTokenSec
     scopes: SCOPES.map((s) => s.value).filter((s) => scopes.includes(s)),
     ...(models.length ? { allowedModels: models } : {}),
     ...(expiresAt ? { expiresAt } : {}),
+    ...(billing !== 'any' ? { billing } : {}),
   };
   const rules = useFormRules(zCreateTokenDto, body);
 
@@ -123,6 +134,20 @@ export function CreateTokenForm({ onCreated }: { onCreated: (secret: NewTokenSec
           </div>
           <FieldError error={create.error} field="scopes" />
         </fieldset>
+        <div className="field">
+          <label htmlFor="token-billing">Accounts it may use, by who pays</label>
+          <select id="token-billing" data-testid="token-billing" value={billing} onChange={(e) => setBilling(e.target.value as Billing)} aria-describedby="token-billing-hint">
+            {BILLING_CHOICES.map((b) => (
+              <option key={b.value} value={b.value}>
+                {b.label}
+              </option>
+            ))}
+          </select>
+          <p className="field-hint" id="token-billing-hint">
+            {BILLING_CHOICES.find((b) => b.value === billing)?.help} It cannot be changed later.
+          </p>
+          <FieldError error={create.error} field="billing" />
+        </div>
         {scopes.includes('inference') ? (
           <div className="field">
             <label htmlFor="token-allowed-models">Models it may call (optional)</label>

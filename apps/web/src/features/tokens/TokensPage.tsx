@@ -7,7 +7,7 @@ import { formatDate, formatDateTime } from '../../lib/format.js';
 import { type SortState, sortParam, useListState, useRowFocus } from '../../lib/list-state.js';
 import { useCan } from '../../lib/session.js';
 import { Badge, type BadgeTone, ConfirmButton, OneTimeSecret, PageHeader, ProblemAlert } from '../../lib/ui.js';
-import { CreateTokenForm, type NewTokenSecret } from './CreateTokenForm.js';
+import { BILLING_CHOICES, CreateTokenForm, type NewTokenSecret } from './CreateTokenForm.js';
 
 const STATUS_TONE: Record<ApiTokenDto['status'], BadgeTone> = { active: 'green', expired: 'amber', revoked: 'grey' };
 
@@ -90,6 +90,15 @@ export function TokensPage() {
               models: {t.allowedModels.join(', ')}
             </span>
           ) : null}
+        </span>
+      ),
+    },
+    {
+      key: 'billing',
+      header: 'Pays with',
+      cell: (t) => (
+        <span data-testid="token-billing-value" data-billing={t.billing}>
+          {BILLING_CHOICES.find((b) => b.value === t.billing)?.label ?? t.billing}
         </span>
       ),
     },

@@ -1,5 +1,6 @@
 import { useMutation } from '@tanstack/react-query';
 import { type ReactNode, useState } from 'react';
+import { Link } from 'react-router';
 import { deleteProviderAccountMutation, updateProviderAccountMutation, verifyProviderAccountMutation } from '../../api/generated/@tanstack/react-query.gen.js';
 import { verifyProviderAccount } from '../../api/generated/sdk.gen.js';
 import type { ProviderAccountDto } from '../../api/generated/types.gen.js';
@@ -34,7 +35,18 @@ function sharingSummary(account: ProviderAccountDto): string {
   return `Restricted — ${users} ${users === 1 ? 'member' : 'members'}, ${tokens} API ${tokens === 1 ? 'token' : 'tokens'}`;
 }
 
-export function AccountCard({ account, canManage }: { account: ProviderAccountDto; canManage: boolean }) {
+/** A connector account: the instance administrator's key, paid with the workspace's credits (docs/console.md, "Credits"). */
+export function ManagedBadge() {
+  return (
+    <span className="badge badge-blue badge-managed" data-testid="vault-managed-badge" title="Connected by your instance administrator; usage is paid with the workspace's credits">
+      Vaultrun credits
+    </span>
+  );
+}
+
+export function AccountCard({ account, canManage: mayManage }: { account: ProviderAccountDto; canManage: boolean }) {
+  // A connector account belongs to the instance: the workspace cannot verify, rotate, edit or delete it (the API answers 403).
+  const canManage = mayManage && !account.managed;
   const cache = useVaultCache();
   const [panel, setPanel] = useState<Panel | null>(null);
   const [rotating, setRotating] = useState(false);
@@ -102,6 +114,7 @@ export function AccountCard({ account, canManage }: { account: ProviderAccountDt
             {isAzure ? <span> · api-version {account.apiVersion ?? '2024-10-21'}</span> : null}
           </p>
         </div>
+        {account.managed ? <ManagedBadge /> : null}
         <span className={`badge badge-${statusTone(account.status)} badge-status`} data-testid="vault-status" data-status={account.status}>
           {statusLabel(account)}
         </span>
@@ -178,6 +191,12 @@ export function AccountCard({ account, canManage }: { account: ProviderAccountDt
         </p>
       ) : null}
 
+      {account.managed ? (
+        <p className="account-billing" data-testid="vault-managed-note">
+          Connected by your instance administrator: usage on this account is paid with the workspace&apos;s <Link to="/credits">Vaultrun credits</Link>. Its key and
+          settings are managed for you; to use your own key instead, switch on the Credits page.
+        </p>
+      ) : (
       <p className="account-billing">
         {billingSentence(account)}
         {account.kind !== 'mock' && (account.visibility === 'workspace' || account.access.tokenIds.length > 0)
@@ -186,6 +205,7 @@ export function AccountCard({ account, canManage }: { account: ProviderAccountDt
             : ` Requests made with the ${account.access.tokenIds.length === 1 ? 'API token' : `${account.access.tokenIds.length} API tokens`} given access are billed here too.`
           : ''}
       </p>
+      )}
 
       {notice ? (
         <div className="alert alert-success account-notice" role="status">

@@ -1,5 +1,6 @@
 import { keepPreviousData, useQuery } from '@tanstack/react-query';
 import { useState } from 'react';
+import { Link } from 'react-router';
 import { getProviderAccountOptions, listProviderAccountsOptions } from '../../api/generated/@tanstack/react-query.gen.js';
 import type { ListProviderAccountsData, ProviderAccountDto } from '../../api/generated/types.gen.js';
 import { type Column, DataTable, FilterSelect, RowToggle, SearchBox } from '../../lib/DataTable.js';
@@ -7,7 +8,7 @@ import { formatDateTime, formatRelative } from '../../lib/format.js';
 import { type SortState, sortParam, useListState, useRowFocus } from '../../lib/list-state.js';
 import { useCan } from '../../lib/session.js';
 import { PageHeader } from '../../lib/ui.js';
-import { AccountCard } from './AccountCard.js';
+import { AccountCard, ManagedBadge } from './AccountCard.js';
 import { hostOf, KIND_LABELS, statusLabel, statusTone } from './account-labels.js';
 import { AddAccountFlow, type DoneTone } from './AddAccountFlow.js';
 
@@ -53,6 +54,7 @@ export function VaultPage() {
           <span>
             <span className="cell-strong">{a.name}</span>
             {a.id === focus.highlightId ? <span className="new-badge">New</span> : null}
+            {a.managed ? <ManagedBadge /> : null}
             <span className="cell-sub">
               {KIND_LABELS[a.kind]}
               {a.baseUrl ? ` · ${hostOf(a.baseUrl)}` : ''}
@@ -192,6 +194,10 @@ function BillingNote() {
             itself does not charge for model usage.
           </li>
           <li>Vaultrun&apos;s budgets are guardrails and estimates. Check the provider&apos;s dashboard for final billing.</li>
+          <li>
+            Accounts marked <strong>Vaultrun credits</strong> are connected by your instance administrator: their usage is paid with the workspace&apos;s{' '}
+            <Link to="/credits">credits</Link>, not billed to a key of yours.
+          </li>
           <li>
             An API token given access to an account bills every request made with it to that account — for a published app, that is every visitor&apos;s request.
           </li>

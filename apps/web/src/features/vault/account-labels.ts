@@ -137,6 +137,11 @@ export function statusTone(status: AccountStatus): BadgeTone {
   return STATUS[status].tone;
 }
 
+/** For a status typed as plain text (the managed accounts list): its label and tone, or the text itself in grey. */
+export function statusOfText(status: string): { label: string; tone: BadgeTone } {
+  return Object.hasOwn(STATUS, status) ? STATUS[status as AccountStatus] : { label: status, tone: 'grey' };
+}
+
 /** "Active", "Invalid key", "Rate limited until 14:05". */
 export function statusLabel(account: Pick<ProviderAccountDto, 'status' | 'rateLimitedUntil'>): string {
   const base = STATUS[account.status].label;
