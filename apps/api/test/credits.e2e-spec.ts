@@ -242,12 +242,57 @@ describe('managed connector and credits', () => {
 
   it("each workspace's share of the managed account is limited: at most its max concurrency in flight", async () => {
     await as(instanceAdmin).patch(`/api/v1/instance/managed-accounts/${managedId}`, { share: { maxConcurrency: 1 } });
+    // Calls long enough to overlap if the share did not hold them apart.
+    await stack.api.db.query(`UPDATE provider_accounts SET mock_settings = '{"latencyMs":300}' WHERE id = $1`, [managedId]);
     expect(((await as(stack.admin).get(`/api/v1/provider-accounts/${connectorId}`)).body.limits.maxConcurrency)).toBe(1);
     const ids = await Promise.all(Array.from({ length: 4 }, async (_, i) => (await as(stack.member).post('/api/v1/runs', { operatorId, input: `share ${i}`, accountId: connectorId })).body.id as string));
     const runs = await Promise.all(ids.map((id) => waitForRun(as(stack.member), id)));
     expect(runs.map((r) => r.status)).toEqual(['succeeded', 'succeeded', 'succeeded', 'succeeded']);
-    const spans = runs.map((r) => [Date.parse(r.timings.providerStartedAt), Date.parse(r.timings.finishedAt)] as const).sort((a, b) => a[0] - b[0]);
-    for (let i = 1; i < spans.length; i++) expect(spans[i]![0]).toBeGreaterThanOrEqual(spans[i - 1]![1] - 5);
+    // Each provider call's span (taken and ended while its slot was held) ends before the next one starts.
+    const spans = runs.map((r) => [Date.parse(r.timings.providerStartedAt), Date.parse(r.timings.providerStartedAt) + r.timings.providerLatencyMs] as const).sort((a, b) => a[0] - b[0]);
+    expect(spans.map(([from, to]) => to - from >= 250)).toEqual([true, true, true, true]);
+    for (let i = 1; i < spans.length; i++) expect(spans[i]![0]).toBeGreaterThanOrEqual(spans[i - 1]![1] - 20);
+    await stack.api.db.query(`UPDATE provider_accounts SET mock_settings = NULL WHERE id = $1`, [managedId]);
+  });
+
+  it("the managed account's own limits hold across every workspace (runs and gateway calls together)", async () => {
+    const a = stack.ws;
+    const b = await seedWorkspace(stack.api.db, 'Second tenant');
+    const created = await as(instanceAdmin).post('/api/v1/instance/managed-accounts', {
+      name: 'One at a time',
+      kind: 'mock',
+      mock: { latencyMs: 400 },
+      limits: { maxConcurrency: 1 },
+      offer: 'chosen',
+      workspaceIds: [a.id, b.id],
+      share: { maxConcurrency: 5 },
+    });
+    expect(created.body).toMatchObject({ limits: { maxConcurrency: 1 }, share: { maxConcurrency: 5 } });
+    await grant(b.id, { kind: 'grant', amountMicroUsd: '5000000' });
+    const sessionB = await signIn(stack.api.url, b.users.admin);
+    const connectorOf = async (s: Session) => ((await as(s).get('/api/v1/provider-accounts')).body.items as { id: string; name: string }[]).find((x) => x.name === 'One at a time')!.id;
+    const [connA, connB] = [await connectorOf(stack.admin), await connectorOf(sessionB)];
+    const opB = (await as(sessionB).post('/api/v1/operators', { name: 'b op' })).body.id;
+    const appB = (await as(sessionB).post('/api/v1/tokens', { name: 'b app', scopes: ['inference'] })).body.token as string;
+    const started = await Promise.all([
+      ...[0, 1].map((i) => as(stack.member).post('/api/v1/runs', { operatorId, input: `a ${i}`, accountId: connA })),
+      ...[0, 1].map((i) => as(sessionB).post('/api/v1/runs', { operatorId: opB, input: `b ${i}`, accountId: connB })),
+    ]);
+    const call = gatewayClient(stack.api.url, appB, { maxRetries: 0 }).chat.completions.create({ model: 'One at a time/mock-fast', messages: [{ role: 'user', content: 'b call' }] });
+    const runs = [
+      ...(await Promise.all(started.slice(0, 2).map((r) => waitForRun(as(stack.member), r.body.id, undefined, 60_000)))),
+      ...(await Promise.all(started.slice(2).map((r) => waitForRun(as(sessionB), r.body.id, undefined, 60_000)))),
+    ];
+    await call;
+    expect(runs.map((r) => r.status)).toEqual(['succeeded', 'succeeded', 'succeeded', 'succeeded']);
+    const gatewayRecord = ((await as(sessionB).get('/api/v1/runs?kind=gateway')).body.items as Record<string, any>[])[0]!;
+    // Each provider call's own span (taken and ended while its slot was held): one at a time on the managed account,
+    // whichever workspace and path it came from.
+    const spans = [...runs, gatewayRecord]
+      .map((r) => [Date.parse(r.timings.providerStartedAt), Date.parse(r.timings.providerStartedAt) + r.timings.providerLatencyMs] as const)
+      .sort((x, y) => x[0] - y[0]);
+    expect(spans.map(([from, to]) => to - from >= 350)).toEqual([true, true, true, true, true]);
+    for (let i = 1; i < spans.length; i++) expect(spans[i]![0]).toBeGreaterThanOrEqual(spans[i - 1]![1] - 20);
   });
 
   it("moves the workspace's operators and routes to its own key in one step", async () => {

@@ -11,9 +11,22 @@ export interface SlotRequest {
   /** Wait for a slot until then (ms since the epoch); 0: take one only if it is free now. */
   waitUntil: number;
   signal: AbortSignal;
+  /**
+   * A managed connector (docs/managed.md): `accountId` is the connector (the workspace's share); this is its managed
+   * account, whose own limits every workspace's calls share. Both slots are taken, or neither.
+   */
+  shared?: { accountId: string; limits: AccountLimits } | null;
 }
 
-export type Slot = { granted: true; accountId: string; holder: string; bucket: number; estimatedTokens: number };
+export type Slot = {
+  granted: true;
+  accountId: string;
+  holder: string;
+  bucket: number;
+  estimatedTokens: number;
+  /** The managed account's slot, taken with the connector's. */
+  shared: { accountId: string; bucket: number } | null;
+};
 export type NoSlot = { granted: false; reason: Denial | 'aborted'; retryAfterMs: number };
 
 /** The safety-net timer of a call waiting for a concurrency slot: a release normally wakes it long before. */
@@ -26,7 +39,7 @@ const SLOT_WAIT_FALLBACK_MS = 2_000;
  * is waited out when it ends in time. Slots of long calls (streams) are kept alive here, every third of the lease.
  */
 export class GatewayCapacity {
-  private readonly slots = new Map<string, { accountId: string }>();
+  private readonly slots = new Map<string, { accountIds: string[] }>();
   private readonly refresher: NodeJS.Timeout;
   private warnedRefresh = false;
 
@@ -48,33 +61,54 @@ export class GatewayCapacity {
 
   async acquire(req: SlotRequest): Promise<Slot | NoSlot> {
     const waiterId = gatewayWaiterId(this.waiters.processId, req.callId);
+    const own = await this.acquireOne(req.accountId, waiterId, req.limits, req);
+    if (!own.granted) return own;
+    let shared: Slot['shared'] = null;
+    if (req.shared) {
+      const total = await this.acquireOne(req.shared.accountId, waiterId, req.shared.limits, req);
+      if (!total.granted) {
+        // Both or neither: the share's slot goes to whoever waits for it.
+        const woken = await this.limiter.release(req.accountId, waiterId, 0, own.bucket);
+        if (woken.length) await this.wakeSafely(req.accountId, woken);
+        return total;
+      }
+      shared = { accountId: req.shared.accountId, bucket: total.bucket };
+    }
+    this.slots.set(waiterId, { accountIds: shared ? [req.accountId, shared.accountId] : [req.accountId] });
+    return { granted: true, accountId: req.accountId, holder: waiterId, bucket: own.bucket, estimatedTokens: req.estimatedTokens, shared };
+  }
+
+  /** One account's slot: now, or waited for (in its line, or a window out) until `req.waitUntil`. */
+  private async acquireOne(accountId: string, waiterId: string, limits: AccountLimits, req: SlotRequest): Promise<{ granted: true; bucket: number } | NoSlot> {
     let inLine = false;
     for (;;) {
-      const result = await this.limiter.acquire(req.accountId, waiterId, req.limits, req.estimatedTokens);
-      if (result.granted) {
-        this.slots.set(waiterId, { accountId: req.accountId });
-        return { granted: true, accountId: req.accountId, holder: waiterId, bucket: result.bucket, estimatedTokens: req.estimatedTokens };
-      }
+      const result = await this.limiter.acquire(accountId, waiterId, limits, req.estimatedTokens);
+      if (result.granted) return { granted: true, bucket: result.bucket };
       inLine ||= result.reason === 'concurrency';
       const now = Date.now();
       // Redis's clock decides windows; only the difference is carried over to this process's clock.
       const windowMs = result.retryAt === null ? null : Math.max(50, result.retryAt - result.now);
       const remaining = req.waitUntil - now;
       if (result.reason !== 'concurrency') {
-        if (windowMs === null || windowMs > remaining) return this.giveUp(req.accountId, waiterId, inLine, result.reason, windowMs ?? 1_000);
-        if ((await this.sleep(windowMs, req.signal)) === 'aborted') return this.giveUp(req.accountId, waiterId, inLine, 'aborted', 0);
+        if (windowMs === null || windowMs > remaining) return this.giveUp(accountId, waiterId, inLine, result.reason, windowMs ?? 1_000);
+        if ((await this.sleep(windowMs, req.signal)) === 'aborted') return this.giveUp(accountId, waiterId, inLine, 'aborted', 0);
         continue;
       }
-      if (remaining <= 0) return this.giveUp(req.accountId, waiterId, inLine, 'concurrency', 1_000);
+      if (remaining <= 0) return this.giveUp(accountId, waiterId, inLine, 'concurrency', 1_000);
       const outcome = await this.waiters.wait(waiterId, Math.min(remaining, SLOT_WAIT_FALLBACK_MS * (0.9 + Math.random() * 0.2)), req.signal);
-      if (outcome === 'aborted') return this.giveUp(req.accountId, waiterId, inLine, 'aborted', 0);
+      if (outcome === 'aborted') return this.giveUp(accountId, waiterId, inLine, 'aborted', 0);
     }
   }
 
   /** Frees the slot; `actualTokens` corrects the tokens-per-minute window. Wakes whoever the slot now goes to. */
   async release(slot: Slot, actualTokens: number | null): Promise<void> {
     this.slots.delete(slot.holder);
-    const woken = await this.limiter.release(slot.accountId, slot.holder, actualTokens === null ? 0 : actualTokens - slot.estimatedTokens, slot.bucket);
+    const correction = actualTokens === null ? 0 : actualTokens - slot.estimatedTokens;
+    if (slot.shared) {
+      const woken = await this.limiter.release(slot.shared.accountId, slot.holder, correction, slot.shared.bucket);
+      if (woken.length) await this.wakeSafely(slot.shared.accountId, woken);
+    }
+    const woken = await this.limiter.release(slot.accountId, slot.holder, correction, slot.bucket);
     if (woken.length) await this.wakeSafely(slot.accountId, woken);
   }
 
@@ -136,13 +170,15 @@ export class GatewayCapacity {
   }
 
   private async refreshAll(): Promise<void> {
-    for (const [holder, { accountId }] of this.slots) {
-      try {
-        await this.limiter.refresh(accountId, holder);
-      } catch (err) {
-        // A slot that cannot be renewed expires on its own: the account may briefly admit one call more.
-        if (!this.warnedRefresh) this.log?.warn({ accountId, err }, 'could not renew a gateway call\'s account slot');
-        this.warnedRefresh = true;
+    for (const [holder, { accountIds }] of this.slots) {
+      for (const accountId of accountIds) {
+        try {
+          await this.limiter.refresh(accountId, holder);
+        } catch (err) {
+          // A slot that cannot be renewed expires on its own: the account may briefly admit one call more.
+          if (!this.warnedRefresh) this.log?.warn({ accountId, err }, 'could not renew a gateway call\'s account slot');
+          this.warnedRefresh = true;
+        }
       }
     }
   }

@@ -135,12 +135,32 @@ export class RunExecutor {
     }
 
     let released = false;
+    let shared: { accountId: string; bucket: number } | null = null;
     const release = async (actualTokens: number | null) => {
       if (released) return;
       released = true;
-      const woken = await this.deps.limiter.release(account.id, run.id, actualTokens === null ? 0 : actualTokens - estimatedTokens, capacity.bucket, 1, this.deps.workerId);
+      const correction = actualTokens === null ? 0 : actualTokens - estimatedTokens;
+      if (shared) {
+        const wokenShared = await this.deps.limiter.release(shared.accountId, run.id, correction, shared.bucket, 1, this.deps.workerId);
+        if (wokenShared.length) await outcomes.wakeWaiters(shared.accountId, wokenShared);
+      }
+      const woken = await this.deps.limiter.release(account.id, run.id, correction, capacity.bucket, 1, this.deps.workerId);
       if (woken.length) await outcomes.wakeWaiters(account.id, woken);
     };
+    // A managed connector (docs/managed.md): the workspace's share is taken, now the managed account's own limits,
+    // which every workspace's calls on it share. Without a slot there, the share's slot goes back and the run waits.
+    const key = account.keyAccount;
+    if (key?.limits) {
+      const total = await this.deps.limiter.acquire(key.id, run.id, key.limits, estimatedTokens, this.deps.workerId);
+      if (!total.granted) {
+        await release(null);
+        this.deps.observer?.accountWait?.(total.reason);
+        const at =
+          total.reason === 'concurrency' ? Date.now() + slotWaitFallbackMs(total.position) : Date.now() + Math.max(50, (total.retryAt ?? total.now + 1000) - total.now);
+        return outcomes.wait(run, WAIT_REASON[total.reason](`${account.name} (shared by every workspace)`), at, total.reason);
+      }
+      shared = { accountId: key.id, bucket: total.bucket };
+    }
     try {
       return await this.calls.attempt(run, account, request, pricing, costSync, release);
     } finally {

@@ -15,7 +15,14 @@ type RenewLeaseRow = { renewed: number; status: RunStatus };
  * `confirmedUntil` (this process's clock) is measured from before the lease was written: never later than the
  * expiry Postgres holds. A renewal that finds the run cancelled ends the call as a cancel.
  */
-export function keepLease(deps: ExecutorDeps, run: Pick<Run, 'id'>, accountId: string, controller: AbortController, confirmedUntil: number): { stop(): void } {
+export function keepLease(
+  deps: ExecutorDeps,
+  run: Pick<Run, 'id'>,
+  /** The account slots the call holds: its account's, and a managed connector's managed account's (docs/managed.md). */
+  accountIds: readonly string[],
+  controller: AbortController,
+  confirmedUntil: number,
+): { stop(): void } {
   const { db, limiter, workerId, leaseTtlMs, log, observer } = deps;
   const every = Math.max(250, Math.floor(leaseTtlMs / 3));
   // Abort this long before the lease would run out, so no other worker can have taken it while this one calls.
@@ -57,11 +64,13 @@ export function keepLease(deps: ExecutorDeps, run: Pick<Run, 'id'>, accountId: s
       renewing = true;
       void renew().finally(() => (renewing = false));
     }
-    limiter.refresh(accountId, run.id, workerId).catch((err: unknown) => {
-      // The slot expires on its own if it cannot be renewed: the account may briefly admit one call more.
-      if (!warned.slot) log?.warn({ runId: run.id, accountId, err }, 'could not renew the account slot');
-      warned.slot = true;
-    });
+    for (const accountId of accountIds) {
+      limiter.refresh(accountId, run.id, workerId).catch((err: unknown) => {
+        // The slot expires on its own if it cannot be renewed: the account may briefly admit one call more.
+        if (!warned.slot) log?.warn({ runId: run.id, accountId, err }, 'could not renew the account slot');
+        warned.slot = true;
+      });
+    }
   };
   const timer = setInterval(beat, every);
   // The claim was slow (a busy database): renew now rather than let the first beat come too close to the end.

@@ -95,7 +95,7 @@ export class ProviderCalls {
 
     const controller = new AbortController();
     this.inflight.set(run.id, controller);
-    const heartbeat = keepLease(this.deps, run, account.id, controller, leaseFrom + leaseTtlMs);
+    const heartbeat = keepLease(this.deps, run, account.keyAccount ? [account.id, account.keyAccount.id] : [account.id], controller, leaseFrom + leaseTtlMs);
     const started = Date.now();
     try {
       const provider = await this.deps.providers.get(account);

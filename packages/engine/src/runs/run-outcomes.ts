@@ -21,6 +21,8 @@ export class RunOutcomes {
     if (error.code === 'rate_limited') {
       // The whole account cools down; the run waits without spending an attempt.
       const until = await this.deps.limiter.cooldown(account.id, error.retryAfterMs ?? 5_000);
+      // A managed account's key is shared by every workspace: all of them back off (docs/managed.md).
+      if (account.keyAccount) await this.deps.limiter.cooldown(account.keyAccount.id, error.retryAfterMs ?? 5_000);
       await db.query(
         `UPDATE provider_accounts SET status = 'rate_limited', rate_limited_until = to_timestamp($2 / 1000.0), last_error_code = 'rate_limited'
           WHERE id = $1 AND status IN ('active', 'unverified', 'rate_limited')`,

@@ -1,4 +1,5 @@
 import { preparedQuery, type ProviderAccount, type Run, type RunKind, type RunStatus } from '@vaultrun/db';
+import type { AccountLimits } from './limits.js';
 import type { PriceOverrideRow } from '@vaultrun/money';
 import type { DataSource } from 'typeorm';
 
@@ -171,10 +172,15 @@ export type RunAccount = Pick<
 > &
   Partial<Pick<ProviderAccount, 'apiVersion'>> & { keyAccount?: KeyAccount | null };
 
-/** The account whose key a call reads: a managed connector's managed account (null: the account itself). */
+/**
+ * The account whose key a call reads: a managed connector's managed account (null: the account itself). Its own
+ * limits cap every workspace's calls on it together; the connector's limits are one workspace's share.
+ */
 export interface KeyAccount {
   id: string;
   workspaceId: string;
+  name?: string;
+  limits?: AccountLimits;
 }
 
 /** What the executor loads for one run: the run, its account (null once deleted) and what pricing it needs. */
@@ -208,6 +214,10 @@ export type RunForExecutionRow = RunRow & {
   account_api_version: string | null;
   account_key_id: string | null;
   account_key_workspace_id: string | null;
+  account_key_name: string | null;
+  account_key_max_concurrency: number | null;
+  account_key_requests_per_minute: number | null;
+  account_key_tokens_per_minute: number | null;
   price_overrides: PriceOverrideRow[] | null;
   cost_sync: boolean;
   calibration: number | null;
@@ -229,7 +239,8 @@ const LOAD_FOR_EXECUTION = `SELECT r.*,
        CASE WHEN src.id IS NULL THEN a.base_url ELSE src.base_url END AS account_base_url,
        CASE WHEN src.id IS NULL THEN a.mock_settings ELSE src.mock_settings END AS account_mock_settings,
        CASE WHEN src.id IS NULL THEN a.api_version ELSE src.api_version END AS account_api_version,
-       src.id AS account_key_id, src.workspace_id AS account_key_workspace_id,
+       src.id AS account_key_id, src.workspace_id AS account_key_workspace_id, src.name AS account_key_name, src.max_concurrency AS account_key_max_concurrency,
+       src.requests_per_minute AS account_key_requests_per_minute, src.tokens_per_minute AS account_key_tokens_per_minute,
        (SELECT jsonb_agg(jsonb_build_object('model', o.model, 'inputMicroUsdPerM', o.input_micro_usd_per_m,
                   'cachedInputMicroUsdPerM', o.cached_input_micro_usd_per_m, 'outputMicroUsdPerM', o.output_micro_usd_per_m))
           FROM price_overrides o WHERE o.workspace_id = COALESCE(src.workspace_id, r.workspace_id)) AS price_overrides,
@@ -257,6 +268,10 @@ export function runForExecutionFromRow(row: RunForExecutionRow): RunForExecution
     account_api_version: apiVersion,
     account_key_id: keyId,
     account_key_workspace_id: keyWorkspaceId,
+    account_key_name: keyName,
+    account_key_max_concurrency: keyMaxConcurrency,
+    account_key_requests_per_minute: keyRequestsPerMinute,
+    account_key_tokens_per_minute: keyTokensPerMinute,
     price_overrides: priceOverrides,
     cost_sync: costSync,
     calibration,
@@ -268,7 +283,15 @@ export function runForExecutionFromRow(row: RunForExecutionRow): RunForExecution
   const account: RunAccount | null =
     accountId !== null && name !== null && kind !== null && status !== null && maxConcurrency !== null && dekVersion !== null
       ? { id: accountId, workspaceId: run.workspace_id, name, kind, status, lastErrorCode, providerLimits, maxConcurrency, requestsPerMinute, tokensPerMinute, dekVersion, baseUrl, mockSettings, apiVersion,
-          keyAccount: keyId && keyWorkspaceId ? { id: keyId, workspaceId: keyWorkspaceId } : null }
+          keyAccount:
+            keyId && keyWorkspaceId
+              ? {
+                  id: keyId,
+                  workspaceId: keyWorkspaceId,
+                  name: keyName ?? undefined,
+                  limits: { maxConcurrency: keyMaxConcurrency ?? 1, requestsPerMinute: keyRequestsPerMinute, tokensPerMinute: keyTokensPerMinute },
+                }
+              : null }
       : null;
   return { run: runFromRow(run), account, priceOverrides, costSync, calibration, suspension: suspended ? { reason: suspendedReason } : null };
 }

@@ -320,6 +320,8 @@ export class GatewayCalls implements OnApplicationShutdown {
       estimatedTokens: plan.estimate.tokens + call.maxOutputTokens,
       waitUntil,
       signal: call.controller.signal,
+      // A managed connector: its managed account's own limits too, shared by every workspace (docs/managed.md).
+      shared: a.keyAccount ? { accountId: a.keyAccount.id, limits: a.keyAccount.limits } : null,
     };
   }
 
@@ -581,6 +583,8 @@ export class GatewayCalls implements OnApplicationShutdown {
   private async noteProviderError(account: DirectoryAccount, error: ProviderError, workspaceId: string): Promise<void> {
     if (error.code === 'rate_limited') {
       const until = await this.capacity.cooldown(account.id, error.retryAfterMs ?? 5_000);
+      // A managed account's key is shared by every workspace: all of them back off.
+      if (account.keyAccount) await this.capacity.cooldown(account.keyAccount.id, error.retryAfterMs ?? 5_000);
       await this.db.query(
         `UPDATE provider_accounts SET status = 'rate_limited', rate_limited_until = to_timestamp($2 / 1000.0), last_error_code = 'rate_limited'
           WHERE id = $1 AND status IN ('active', 'unverified', 'rate_limited')`,

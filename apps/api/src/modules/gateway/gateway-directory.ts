@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { type AccountKind, type AccountStatus, type GatewayRetention, type GatewayRouteTarget, type MockAccountSettings, preparedQuery, type Visibility } from '@vaultrun/db';
 import { overridesOf, type PriceOverrideRow } from '@vaultrun/money';
+import type { AccountLimits } from '@vaultrun/engine';
 import { MOCK_DEFAULT_MODELS, MOCK_EMBEDDING_MODELS, type ModelPrice } from '@vaultrun/providers';
 import type { DataSource } from 'typeorm';
 import type { TokenPrincipal } from '../auth/principal.js';
@@ -34,7 +35,7 @@ export interface DirectoryAccount {
    * A managed connector (docs/managed.md): called with its managed account's key, endpoint and status, priced with the
    * instance's overrides and multiplier, paid with credits. Null: the workspace's own account.
    */
-  keyAccount: { id: string; workspaceId: string } | null;
+  keyAccount: { id: string; workspaceId: string; limits: AccountLimits } | null;
 }
 
 export interface DirectoryRoute {
@@ -223,7 +224,8 @@ export class GatewayDirectory {
                         'mockSettings', CASE WHEN src.id IS NULL THEN a.mock_settings ELSE src.mock_settings END, 'lastErrorCode', a.last_error_code,
                         'tokenIds', (SELECT COALESCE(jsonb_agg(x.principal_id), '[]'::jsonb) FROM provider_account_access x WHERE x.account_id = a.id AND x.principal_type = 'token'),
                         'costSync', src.id IS NULL AND EXISTS (SELECT 1 FROM provider_secrets s WHERE s.account_id = a.id AND s.purpose = 'admin_key'),
-                        'keyAccount', CASE WHEN src.id IS NULL THEN NULL ELSE jsonb_build_object('id', src.id, 'workspaceId', src.workspace_id) END))
+                        'keyAccount', CASE WHEN src.id IS NULL THEN NULL ELSE jsonb_build_object('id', src.id, 'workspaceId', src.workspace_id,
+                          'limits', jsonb_build_object('maxConcurrency', src.max_concurrency, 'requestsPerMinute', src.requests_per_minute, 'tokensPerMinute', src.tokens_per_minute)) END))
                  FROM provider_accounts a LEFT JOIN provider_accounts src ON src.id = a.managed_source_id WHERE a.workspace_id = w.id) AS accounts,
               (SELECT jsonb_agg(jsonb_build_object('id', r.id, 'name', r.name, 'targets', r.targets, 'created_at', r.created_at)) FROM gateway_routes r WHERE r.workspace_id = w.id) AS routes,
               (SELECT jsonb_agg(jsonb_build_object('model', o.model, 'inputMicroUsdPerM', o.input_micro_usd_per_m,

@@ -2,7 +2,7 @@ import { ApiProperty, ApiPropertyOptional, PickType } from '@nestjs/swagger';
 import { MANAGED_OFFERS, type ManagedOffer } from '@vaultrun/db';
 import { Type } from 'class-transformer';
 import { ArrayMaxSize, ArrayUnique, IsArray, IsDefined, IsIn, IsObject, IsInt, IsOptional, IsString, IsUUID, Length, Max, Min, ValidateIf, ValidateNested } from 'class-validator';
-import { CreateProviderAccountDto } from '../vault/provider-accounts.dto.js';
+import { CreateProviderAccountDto, LimitsDto } from '../vault/provider-accounts.dto.js';
 
 /** Each workspace's share of a managed account: its connector's limits. */
 export class ManagedShareDto {
@@ -29,7 +29,11 @@ export class ManagedShareDto {
   tokensPerMinute?: number | null;
 }
 
-export class CreateManagedAccountDto extends PickType(CreateProviderAccountDto, ['name', 'kind', 'baseUrl', 'preset', 'apiVersion', 'apiKey', 'defaultModel', 'mock'] as const) {
+/**
+ * A managed account: the vault's fields of an account (its `limits` are the account's own, shared by every workspace's
+ * calls together), how it is offered, and each workspace's share.
+ */
+export class CreateManagedAccountDto extends PickType(CreateProviderAccountDto, ['name', 'kind', 'baseUrl', 'preset', 'apiVersion', 'apiKey', 'defaultModel', 'mock', 'limits'] as const) {
   @ApiProperty({ enum: MANAGED_OFFERS, description: '`all`: every workspace, present and future; `chosen`: the workspaces in `workspaceIds`' })
   @IsIn(MANAGED_OFFERS)
   offer!: ManagedOffer;
@@ -76,6 +80,13 @@ export class UpdateManagedAccountDto {
   @ValidateNested()
   @Type(() => ManagedShareDto)
   share?: ManagedShareDto;
+
+  @ApiPropertyOptional({ type: LimitsDto, description: "The account's own limits: every workspace's calls on it together" })
+  @IsOptional()
+  @IsObject()
+  @ValidateNested()
+  @Type(() => LimitsDto)
+  limits?: LimitsDto;
 }
 
 export class RotateManagedKeyDto {
@@ -103,7 +114,8 @@ export class ManagedAccountDto {
   @ApiProperty({ enum: MANAGED_OFFERS }) offer!: ManagedOffer;
   @ApiProperty({ type: [String], format: 'uuid', description: 'With `chosen`: the workspaces it is offered to (empty with `all`)' }) workspaceIds!: string[];
   @ApiProperty({ description: 'Workspaces it is offered to now (with `all`: every workspace)' }) workspaces!: number;
-  @ApiProperty({ type: ManagedShareViewDto }) share!: ManagedShareViewDto;
+  @ApiProperty({ type: ManagedShareViewDto, description: "Each workspace's share: its connector's limits" }) share!: ManagedShareViewDto;
+  @ApiProperty({ type: ManagedShareViewDto, description: "The account's own limits, shared by every workspace's calls together" }) limits!: ManagedShareViewDto;
   @ApiProperty({ format: 'date-time' }) createdAt!: string;
 }
 

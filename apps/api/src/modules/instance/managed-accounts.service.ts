@@ -83,7 +83,8 @@ export class ManagedAccountsService {
   async update(actor: InstanceActor, id: string, input: UpdateManagedAccountDto): Promise<ManagedAccountDto> {
     const ctx = await this.contextOf(actor);
     const before = await this.get(actor, id);
-    if (input.name !== undefined && input.name.trim() !== before.name) await this.changes.update(ctx, id, { name: input.name });
+    const renamed = input.name !== undefined && input.name.trim() !== before.name;
+    if (renamed || input.limits) await this.changes.update(ctx, id, { ...(renamed ? { name: input.name } : {}), ...(input.limits ? { limits: input.limits } : {}) });
     await this.db.transaction(async (m) => {
       const offer = input.offer ?? before.offer;
       const chosen = await this.checkOffer(m, offer, input.workspaceIds ?? (offer === 'chosen' ? before.workspaceIds : undefined));
@@ -101,7 +102,13 @@ export class ManagedAccountsService {
         action: 'instance.managed_account.update',
         targetType: 'provider_account',
         targetId: id,
-        metadata: { name: input.name ?? before.name, offer: { from: before.offer, to: offer }, workspaces: n, share: { from: before.share, to: share } },
+        metadata: {
+          name: input.name ?? before.name,
+          offer: { from: before.offer, to: offer },
+          workspaces: n,
+          share: { from: before.share, to: share },
+          ...(input.limits ? { limits: { from: before.limits, to: { ...before.limits, ...input.limits } } } : {}),
+        },
       });
     });
     return this.get(actor, id);
@@ -200,6 +207,7 @@ export class ManagedAccountsService {
           workspaceIds: chosen.filter((c) => c.accountId === a.id).map((c) => c.workspaceId),
           workspaces: counts.find((c) => c.id === a.id)?.n ?? 0,
           share: { maxConcurrency: m.shareMaxConcurrency, requestsPerMinute: m.shareRequestsPerMinute, tokensPerMinute: m.shareTokensPerMinute },
+          limits: a.limits,
           createdAt: a.createdAt,
         },
       ];

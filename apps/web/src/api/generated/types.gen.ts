@@ -2419,7 +2419,14 @@ export type ManagedAccountDto = {
      * Workspaces it is offered to now (with `all`: every workspace)
      */
     workspaces: number;
+    /**
+     * Each workspace's share: its connector's limits
+     */
     share: ManagedShareViewDto;
+    /**
+     * The account's own limits, shared by every workspace's calls together
+     */
+    limits: ManagedShareViewDto;
     createdAt: string;
 };
 
@@ -2462,6 +2469,7 @@ export type CreateManagedAccountDto = {
      */
     apiKey?: string;
     defaultModel?: string;
+    limits?: LimitsDto;
     /**
      * kind mock only
      */
@@ -2482,6 +2490,10 @@ export type UpdateManagedAccountDto = {
     offer?: 'all' | 'chosen';
     workspaceIds?: Array<string>;
     share?: ManagedShareDto;
+    /**
+     * The account's own limits: every workspace's calls on it together
+     */
+    limits?: LimitsDto;
 };
 
 export type RotateManagedKeyDto = {

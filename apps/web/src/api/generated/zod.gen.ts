@@ -1563,6 +1563,7 @@ export const zManagedAccountDto = z.object({
     workspaceIds: z.array(z.uuid()),
     workspaces: z.number(),
     share: zManagedShareViewDto,
+    limits: zManagedShareViewDto,
     createdAt: z.iso.datetime()
 });
 
@@ -1599,6 +1600,7 @@ export const zCreateManagedAccountDto = z.object({
     apiVersion: z.optional(z.string()),
     apiKey: z.optional(z.string()),
     defaultModel: z.optional(z.string().check(z.maxLength(200))),
+    limits: z.optional(zLimitsDto),
     mock: z.optional(zMockSettingsDto),
     offer: z.enum(['all', 'chosen']),
     workspaceIds: z.optional(z.array(z.uuid())),
@@ -1609,7 +1611,8 @@ export const zUpdateManagedAccountDto = z.object({
     name: z.optional(z.string().check(z.minLength(1), z.maxLength(100))),
     offer: z.optional(z.enum(['all', 'chosen'])),
     workspaceIds: z.optional(z.array(z.uuid())),
-    share: z.optional(zManagedShareDto)
+    share: z.optional(zManagedShareDto),
+    limits: z.optional(zLimitsDto)
 });
 
 export const zRotateManagedKeyDto = z.object({

@@ -16,6 +16,8 @@ export interface ShareInput {
 }
 
 export const DEFAULT_SHARE: ShareInput = { maxConcurrency: '2', requestsPerMinute: '', tokensPerMinute: '' };
+/** The account's own limits (every workspace's calls together): the vault's default for a new account. */
+export const DEFAULT_TOTAL: ShareInput = { maxConcurrency: '4', requestsPerMinute: '', tokensPerMinute: '' };
 
 export function shareInputOf(share: Share): ShareInput {
   return {
@@ -41,34 +43,66 @@ export function describeShare(share: Share): string {
   ].join(' · ');
 }
 
-/** What each workspace may use of the account at most: its share of the instance's key. */
-export function ShareFields({ value, onChange, error, idPrefix }: { value: ShareInput; onChange: (next: ShareInput) => void; error: unknown; idPrefix: string }) {
-  const set = (field: keyof ShareInput) => (e: ChangeEvent<HTMLInputElement>) => onChange({ ...value, [field]: e.target.value });
+const LIMIT_FIELDS = {
+  share: {
+    legend: 'Share limits per workspace',
+    testId: 'managed-share',
+    hint: "Each workspace gets at most this much of the account at once, so one workspace cannot use up the instance's key for the others.",
+  },
+  limits: {
+    legend: 'Account limits (all workspaces together)',
+    testId: 'managed-total',
+    hint: 'What the key itself may carry: every workspace’s calls on it together, runs and gateway calls alike.',
+  },
+} as const;
+
+/**
+ * Limits of a managed account: `share`, what each workspace may use of it at most; `limits`, what every workspace's
+ * calls on it may use together.
+ */
+export function ShareFields({
+  value,
+  onChange,
+  error,
+  idPrefix,
+  field = 'share',
+}: {
+  value: ShareInput;
+  onChange: (next: ShareInput) => void;
+  error: unknown;
+  idPrefix: string;
+  field?: keyof typeof LIMIT_FIELDS;
+}) {
+  const set = (key: keyof ShareInput) => (e: ChangeEvent<HTMLInputElement>) => onChange({ ...value, [key]: e.target.value });
+  const { legend, testId, hint } = LIMIT_FIELDS[field];
   return (
     <fieldset className="field fieldset">
-      <legend>Share limits per workspace</legend>
+      <legend>{legend}</legend>
       <div className="form-row">
         <div className="field field-limit">
           <label htmlFor={`${idPrefix}-concurrency`}>Max concurrency</label>
-          <input id={`${idPrefix}-concurrency`} data-testid="managed-share-concurrency" inputMode="numeric" type="number" min={1} value={value.maxConcurrency} onChange={set('maxConcurrency')} />
-          <FieldError error={error} field="share.maxConcurrency" />
+          <input id={`${idPrefix}-concurrency`} data-testid={`${testId}-concurrency`} inputMode="numeric" type="number" min={1} value={value.maxConcurrency} onChange={set('maxConcurrency')} />
+          <FieldError error={error} field={`${field}.maxConcurrency`} />
         </div>
         <div className="field field-limit">
           <label htmlFor={`${idPrefix}-rpm`}>Requests per minute</label>
-          <input id={`${idPrefix}-rpm`} data-testid="managed-share-rpm" inputMode="numeric" type="number" min={1} placeholder="No limit" value={value.requestsPerMinute} onChange={set('requestsPerMinute')} />
-          <FieldError error={error} field="share.requestsPerMinute" />
+          <input id={`${idPrefix}-rpm`} data-testid={`${testId}-rpm`} inputMode="numeric" type="number" min={1} placeholder="No limit" value={value.requestsPerMinute} onChange={set('requestsPerMinute')} />
+          <FieldError error={error} field={`${field}.requestsPerMinute`} />
         </div>
         <div className="field field-limit">
           <label htmlFor={`${idPrefix}-tpm`}>Tokens per minute</label>
-          <input id={`${idPrefix}-tpm`} data-testid="managed-share-tpm" inputMode="numeric" type="number" min={1} placeholder="No limit" value={value.tokensPerMinute} onChange={set('tokensPerMinute')} />
-          <FieldError error={error} field="share.tokensPerMinute" />
+          <input id={`${idPrefix}-tpm`} data-testid={`${testId}-tpm`} inputMode="numeric" type="number" min={1} placeholder="No limit" value={value.tokensPerMinute} onChange={set('tokensPerMinute')} />
+          <FieldError error={error} field={`${field}.tokensPerMinute`} />
         </div>
       </div>
-      <p className="field-hint">Each workspace gets at most this much of the account at once, so one workspace cannot use up the instance&apos;s key for the others.</p>
-      <FieldError error={error} field="share" />
+      <p className="field-hint">{hint}</p>
+      <FieldError error={error} field={field} />
     </fieldset>
   );
 }
+
+/** Every field a limits fieldset may name in a 400. */
+export const LIMIT_ERROR_FIELDS = (['share', 'limits'] as const).flatMap((f) => [f, `${f}.maxConcurrency`, `${f}.requestsPerMinute`, `${f}.tokensPerMinute`]);
 
 /** Offer to every workspace, or to the ones chosen in a searchable list of the instance's workspaces. */
 export function OfferFields({

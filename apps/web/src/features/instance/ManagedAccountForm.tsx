@@ -7,9 +7,9 @@ import { FieldError, hasOnlyFieldErrors, ProblemAlert } from '../../lib/ui.js';
 import { type AccountKind, KIND_CHOICES, KIND_GUIDES } from '../vault/account-labels.js';
 import { SecretKeyInput } from '../vault/SecretKeyInput.js';
 import { useSecretRequest } from '../vault/vault-cache.js';
-import { DEFAULT_SHARE, type Offer, OfferFields, ShareFields, shareOf } from './ManagedAccountFields.js';
+import { DEFAULT_SHARE, DEFAULT_TOTAL, LIMIT_ERROR_FIELDS, type Offer, OfferFields, ShareFields, shareOf } from './ManagedAccountFields.js';
 
-const FORM_FIELDS = ['name', 'kind', 'apiKey', 'baseUrl', 'defaultModel', 'offer', 'workspaceIds', 'share', 'share.maxConcurrency', 'share.requestsPerMinute', 'share.tokensPerMinute'];
+const FORM_FIELDS = ['name', 'kind', 'apiKey', 'baseUrl', 'defaultModel', 'offer', 'workspaceIds', ...LIMIT_ERROR_FIELDS];
 
 /**
  * A new managed account: the instance's own key, offered to every workspace or to chosen ones. The key is read from an
@@ -27,6 +27,7 @@ export function ManagedAccountForm({ onCreated, onCancel }: { onCreated: (accoun
   const [defaultModel, setDefaultModel] = useState('');
   const [offer, setOffer] = useState<{ offer: Offer; workspaceIds: string[] }>({ offer: 'all', workspaceIds: [] });
   const [share, setShare] = useState(DEFAULT_SHARE);
+  const [total, setTotal] = useState(DEFAULT_TOTAL);
   const request = useSecretRequest();
   const guide = KIND_GUIDES[kind];
   const needsKey = kind !== 'mock';
@@ -43,6 +44,7 @@ export function ManagedAccountForm({ onCreated, onCancel }: { onCreated: (accoun
       offer: offer.offer,
       ...(offer.offer === 'chosen' ? { workspaceIds: offer.workspaceIds } : {}),
       share: shareOf(share),
+      limits: shareOf(total),
     };
     const result = await request.run(async () => (await createManagedAccount({ body, throwOnError: true })).data);
     if (keyRef.current) keyRef.current.value = '';
@@ -111,6 +113,7 @@ export function ManagedAccountForm({ onCreated, onCancel }: { onCreated: (accoun
         </div>
         <OfferFields offer={offer.offer} workspaceIds={offer.workspaceIds} onChange={setOffer} error={request.error} />
         <ShareFields value={share} onChange={setShare} error={request.error} idPrefix={`${id}-share`} />
+        <ShareFields field="limits" value={total} onChange={setTotal} error={request.error} idPrefix={`${id}-total`} />
         {request.error && !hasOnlyFieldErrors(request.error, FORM_FIELDS) ? <ProblemAlert error={request.error} title="Could not add the account:" /> : null}
         <div className="form-actions">
           <button type="button" className="btn btn-secondary" onClick={onCancel}>

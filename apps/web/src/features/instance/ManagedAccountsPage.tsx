@@ -12,7 +12,7 @@ import { SecretKeyInput } from '../vault/SecretKeyInput.js';
 import { useSecretRequest } from '../vault/vault-cache.js';
 import { CREDITS_NAME } from '../credits/credit-labels.js';
 import { InstanceSettingsCard } from './InstanceSettingsCard.js';
-import { describeShare, type Offer, OfferFields, ShareFields, shareInputOf, shareOf } from './ManagedAccountFields.js';
+import { describeShare, LIMIT_ERROR_FIELDS, type Offer, OfferFields, ShareFields, shareInputOf, shareOf } from './ManagedAccountFields.js';
 import { ManagedAccountForm } from './ManagedAccountForm.js';
 import './instance.css';
 
@@ -69,6 +69,7 @@ export function ManagedAccountsPage() {
     { key: 'key', header: 'Key', cell: (a) => (a.keyHint ? <code className="mono">{a.keyHint}</code> : <span className="muted">{a.kind === 'mock' ? 'None needed' : 'No key'}</span>) },
     { key: 'offer', header: 'Offered to', cell: (a) => <span data-testid="managed-row-offer">{offerLabel(a)}</span> },
     { key: 'share', header: 'Share per workspace', cell: (a) => <span className="small">{describeShare(a.share)}</span> },
+    { key: 'limits', header: 'All workspaces together', cell: (a) => <span className="small">{describeShare(a.limits)}</span> },
     {
       key: 'actions',
       header: <span className="visually-hidden">Actions</span>,
@@ -208,6 +209,7 @@ function EditManagedAccount({ account, onDone }: { account: ManagedAccountDto; o
   const [name, setName] = useState(account.name);
   const [offer, setOffer] = useState<{ offer: Offer; workspaceIds: string[] }>({ offer: account.offer, workspaceIds: account.workspaceIds });
   const [share, setShare] = useState(shareInputOf(account.share));
+  const [total, setTotal] = useState(shareInputOf(account.limits));
   const update = useMutation({
     ...updateManagedAccountMutation(),
     onSuccess: async (saved) => {
@@ -217,7 +219,7 @@ function EditManagedAccount({ account, onDone }: { account: ManagedAccountDto; o
   });
   function submit(event: FormEvent) {
     event.preventDefault();
-    update.mutate({ path: { id: account.id }, body: { name: name.trim(), offer: offer.offer, workspaceIds: offer.offer === 'chosen' ? offer.workspaceIds : [], share: shareOf(share) } });
+    update.mutate({ path: { id: account.id }, body: { name: name.trim(), offer: offer.offer, workspaceIds: offer.offer === 'chosen' ? offer.workspaceIds : [], share: shareOf(share), limits: shareOf(total) } });
   }
   return (
     <form className="form managed-edit" onSubmit={submit} noValidate data-testid="managed-edit-form" aria-label={`Edit ${account.name}`}>
@@ -228,7 +230,8 @@ function EditManagedAccount({ account, onDone }: { account: ManagedAccountDto; o
       </div>
       <OfferFields offer={offer.offer} workspaceIds={offer.workspaceIds} onChange={setOffer} error={update.error} />
       <ShareFields value={share} onChange={setShare} error={update.error} idPrefix={`${id}-share`} />
-      {update.error && !hasOnlyFieldErrors(update.error, ['name', 'offer', 'workspaceIds', 'share', 'share.maxConcurrency', 'share.requestsPerMinute', 'share.tokensPerMinute']) ? (
+      <ShareFields field="limits" value={total} onChange={setTotal} error={update.error} idPrefix={`${id}-total`} />
+      {update.error && !hasOnlyFieldErrors(update.error, ['name', 'offer', 'workspaceIds', ...LIMIT_ERROR_FIELDS]) ? (
         <ProblemAlert error={update.error} title="Could not save:" />
       ) : null}
       <p className="field-hint">A workspace taken off the offer loses its connector account; its credit balance stays.</p>
