@@ -16,6 +16,7 @@ import type { QueryRunner } from 'typeorm';
 
 export const CREDITS_FUNCTIONS = [
   'vaultrun_credits_sweep(uuid)',
+  'vaultrun_ensure_credits_budget(uuid)',
   'vaultrun_connect_workspace(uuid, uuid)',
   'vaultrun_sync_connectors(uuid)',
   'vaultrun_workspace_connectors()',
@@ -68,6 +69,12 @@ export async function createCreditsFunctions(q: QueryRunner): Promise<void> {
       END IF;
     END $$`);
 
+  // A workspace's credits budget, created (with the instance's alert threshold) the first time it is needed.
+  await q.query(`CREATE FUNCTION vaultrun_ensure_credits_budget(p_workspace uuid) RETURNS void LANGUAGE sql AS $$
+    INSERT INTO budgets (workspace_id, name, scope_type, scope_id, period, cap_micro_usd, soft_threshold_pct, count_from)
+    VALUES (p_workspace, 'Vaultrun credits', 'credits', NULL, 'lifetime', 0, COALESCE((SELECT s.low_balance_alert_pct FROM instance_settings s), 80), 'creation')
+    ON CONFLICT (workspace_id) WHERE scope_type = 'credits' DO NOTHING $$`);
+
   await q.query(`CREATE FUNCTION vaultrun_connect_workspace(p_account uuid, p_workspace uuid) RETURNS uuid LANGUAGE plpgsql AS $$
     DECLARE src record; m record; cid uuid; nm text; i integer := 1;
     BEGIN
@@ -87,9 +94,7 @@ export async function createCreditsFunctions(q: QueryRunner): Promise<void> {
                max_concurrency = m.share_max_concurrency, requests_per_minute = m.share_requests_per_minute, tokens_per_minute = m.share_tokens_per_minute, updated_at = now()
          WHERE a.id = cid;
       END IF;
-      INSERT INTO budgets (workspace_id, name, scope_type, scope_id, period, cap_micro_usd, soft_threshold_pct, count_from)
-      VALUES (p_workspace, 'Vaultrun credits', 'credits', NULL, 'lifetime', 0, COALESCE((SELECT s.low_balance_alert_pct FROM instance_settings s), 80), 'creation')
-      ON CONFLICT (workspace_id) WHERE scope_type = 'credits' DO NOTHING;
+      PERFORM vaultrun_ensure_credits_budget(p_workspace);
       RETURN cid;
     END $$`);
 

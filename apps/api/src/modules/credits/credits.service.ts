@@ -1,9 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { CREDITS_BUDGET_NAME, CreditGrant, type GatewayRouteTarget } from '@vaultrun/db';
+import { CreditGrant, type GatewayRouteTarget } from '@vaultrun/db';
 import { creditState } from '@vaultrun/money';
 import { type AuditActor, Conflict, NotFound, recordAudit, ValidationFailed } from '@vaultrun/vault-core';
-import type { DataSource, EntityManager } from 'typeorm';
+import type { DataSource } from 'typeorm';
 import { actorOf, type RequestContext } from '../auth/principal.js';
 import { ProviderAccountsService } from '../vault/provider-accounts.service.js';
 import type { CreditGrantDto, CreditsDto, CreditsHistoryDto, GrantCreditsDto, SwitchedDto, SwitchToOwnKeyDto } from './credits.dto.js';
@@ -20,7 +20,6 @@ interface BalanceRow {
   spent: string;
   held: string;
   pct: number;
-  multiplier: number;
 }
 
 /**
@@ -40,8 +39,7 @@ export class CreditsService {
     return this.db.transaction(async (m) => {
       await m.query(`SELECT vaultrun_credits_sweep($1)`, [workspaceId]);
       const [b]: (BalanceRow | undefined)[] = await m.query(
-        `SELECT b.cap_micro_usd AS cap, COALESCE(bb.spent_micro_usd, 0) AS spent, COALESCE(bb.held_micro_usd, 0) AS held, b.soft_threshold_pct AS pct,
-                COALESCE((SELECT s.price_multiplier_permille FROM instance_settings s), 1000) AS multiplier
+        `SELECT b.cap_micro_usd AS cap, COALESCE(bb.spent_micro_usd, 0) AS spent, COALESCE(bb.held_micro_usd, 0) AS held, b.soft_threshold_pct AS pct
            FROM budgets b LEFT JOIN budget_balances bb ON bb.budget_id = b.id AND bb.period_start = vaultrun_period_start('lifetime', now())
           WHERE b.workspace_id = $1 AND b.scope_type = 'credits'`,
         [workspaceId],
@@ -67,7 +65,7 @@ export class CreditsService {
         grantedMicroUsd: granted.toString(),
         spentMicroUsd: spent.toString(),
         forfeitedMicroUsd: forfeited.toString(),
-        priceMultiplierPermille: b?.multiplier ?? settings?.multiplier ?? 1000,
+        priceMultiplierPermille: settings?.multiplier ?? 1000,
         lowBalanceAlertPct: pct,
         ...creditState(cap, spent, granted, pct),
         grants: grants.map(grantDto),
@@ -118,7 +116,7 @@ export class CreditsService {
     return this.db.transaction(async (m) => {
       const [ws]: { id: string; name: string }[] = await m.query(`SELECT id, name FROM workspaces WHERE id = $1 AND NOT is_instance`, [workspaceId]);
       if (!ws) throw new NotFound('Workspace');
-      await ensureCreditsBudget(m, workspaceId);
+      await m.query(`SELECT vaultrun_ensure_credits_budget($1)`, [workspaceId]);
       await m.query(`SELECT vaultrun_credits_sweep($1)`, [workspaceId]);
       if (input.reference) {
         const existing = await m.getRepository(CreditGrant).findOne({ where: { workspaceId, reference: input.reference } });
@@ -213,16 +211,6 @@ export class CreditsService {
       return result;
     });
   }
-}
-
-/** The workspace's credits budget, created with the instance's alert threshold the first time it is needed. */
-export async function ensureCreditsBudget(m: EntityManager, workspaceId: string): Promise<void> {
-  await m.query(
-    `INSERT INTO budgets (workspace_id, name, scope_type, scope_id, period, cap_micro_usd, soft_threshold_pct, count_from)
-     VALUES ($1, $2, 'credits', NULL, 'lifetime', 0, COALESCE((SELECT s.low_balance_alert_pct FROM instance_settings s), 80), 'creation')
-     ON CONFLICT (workspace_id) WHERE scope_type = 'credits' DO NOTHING`,
-    [workspaceId, CREDITS_BUDGET_NAME],
-  );
 }
 
 export function grantDto(g: CreditGrant): CreditGrantDto {
