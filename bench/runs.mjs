@@ -331,6 +331,64 @@ export async function budgetThroughput({ runs = 3000, parallel = 64, workspaces 
 }
 
 /**
+ * 9. What paying with credits costs (issue 15): end-to-end runs/s (as in 1) on the workspace's own mock account, then
+ * on a managed connector — the managed account's key, endpoint and limits joined in, the credits budget reserved and
+ * settled by every run, the run marked `paid_with` by its trigger — then on its own account again. Same platform.
+ */
+export async function creditsThroughput({ runs = 3000, parallel = 64 } = {}) {
+  return withPlatform({ workers: 1, workerEnv: { VAULTRUN_RUNS_CONCURRENCY: '100' } }, async ({ client, db }) => {
+    let done = 0;
+    const measure = async (operatorId) => {
+      const t0 = Date.now();
+      await closedLoop(client, operatorId, runs, parallel);
+      done += runs;
+      const end = await waitForCount(db, `SELECT count(*)::int AS n FROM runs WHERE status = 'succeeded'`, [], done, 300_000);
+      return round(runs / ((end - t0) / 1000), 0);
+    };
+    const own = await mockOperator(client);
+    await closedLoop(client, own.id, 300, 20); // warm-up
+    done += 300;
+    await waitForCount(db, `SELECT count(*)::int AS n FROM runs WHERE status = 'succeeded'`, [], done, 60_000);
+    const ownBefore = await measure(own.id);
+
+    await db.query(`UPDATE users SET is_instance_admin = true`);
+    const managed = await client.session('POST', '/api/v1/instance/managed-accounts', {
+      name: 'bench managed',
+      kind: 'mock',
+      limits: { maxConcurrency: 500 },
+      offer: 'all',
+      share: { maxConcurrency: 500 },
+    });
+    const homeWs = (await client.session('GET', '/api/v1/workspace')).id;
+    // $1,000,000 of credits: never exhausted, every run still reserves and settles against them.
+    await client.session('POST', `/api/v1/instance/workspaces/${homeWs}/credits`, { kind: 'grant', amountMicroUsd: '1000000000000' });
+    const { items } = await client.session('GET', '/api/v1/provider-accounts');
+    const connector = items.find((a) => a.managed);
+    const onCredits = await client.session('POST', '/api/v1/operators', { name: `bench-credits-${managed.id}`, accountId: connector.id, maxOutputTokens: 16 });
+    const credits = await measure(onCredits.id);
+    const ownAfter = await measure(own.id);
+
+    const engine = round((ownBefore + ownAfter) / 2, 0);
+    const [{ paid, held }] = (
+      await db.query(
+        `SELECT (SELECT count(*)::int FROM runs WHERE paid_with = 'credits') AS paid,
+                (SELECT COALESCE(sum(held_micro_usd), 0)::bigint FROM budget_balances) AS held`,
+      )
+    ).rows;
+    return {
+      runs,
+      ownKeyRunsPerSecond: engine,
+      ownBefore,
+      ownAfter,
+      creditsRunsPerSecond: credits,
+      creditsCost: round(1 - credits / engine, 3),
+      runsPaidWithCredits: paid,
+      heldAfterwardsMicroUsd: Number(held),
+    };
+  });
+}
+
+/**
  * 8. Fairness: account A has a backlog of `backlog` runs at concurrency 1 against a 50 ms provider; account B's runs
  * (the mock, one after another) must not wait behind it. Reports B's latency (POST → final row) and how much of A's
  * backlog was done meanwhile.

@@ -1,5 +1,5 @@
 // `pnpm bench [scenario …]`: runs the benchmarks on this machine and prints one JSON document.
-// Scenarios: baseline, throughput, latency, admission, limits, memory, cost, budgets, fairness (default: all), and
+// Scenarios: baseline, throughput, latency, admission, limits, memory, cost, budgets, fairness, credits (default: all), and
 // overview (seeds 1,000,000 runs: only when named) and gateway (the OpenAI-compatible gateway against Portkey's: only
 // when named; it needs no BullMQ baseline, its figures are against the direct and Portkey figures of its own run).
 // Every figure is measured in the same run as the raw BullMQ baseline, so ratios hold on a noisy machine.
@@ -8,7 +8,7 @@ import { runOrExit } from './lib.mjs';
 
 // Build output goes to stderr: stdout carries only the JSON result.
 
-const all = ['baseline', 'throughput', 'latency', 'admission', 'limits', 'memory', 'cost', 'budgets', 'fairness'];
+const all = ['baseline', 'throughput', 'latency', 'admission', 'limits', 'memory', 'cost', 'budgets', 'fairness', 'credits'];
 const named = [...all, 'overview', 'gateway'];
 const chosen = process.argv.slice(2).filter((a) => !a.startsWith('-'));
 const scenarios = chosen.length ? chosen : all;
@@ -40,6 +40,7 @@ const run = {
   cost: () => bench.costPerRun(),
   budgets: () => bench.budgetThroughput(),
   fairness: () => bench.fairnessLatency(),
+  credits: () => bench.creditsThroughput(),
   overview: () => overviewBench.overviewLatency(),
   gateway: () => gatewayBench.gatewayComparison(),
 };
@@ -73,6 +74,8 @@ if (r.budgets) {
   bars.budgetHotCost = { value: r.budgets.hotBudgetCost, bar: 0.25, pass: r.budgets.hotBudgetCost <= 0.25 };
   bars.budgetFiftyWorkspacesCost = { value: r.budgets.fiftyWorkspacesCost, bar: 0.25, pass: r.budgets.fiftyWorkspacesCost <= 0.25 };
 }
+// Issue 15: credits are a budget of the ledger; paying with them may cost what a budget may (issue 5's bar).
+if (r.credits) bars.creditsCost = { value: r.credits.creditsCost, bar: 0.25, pass: r.credits.creditsCost <= 0.25 };
 // Another account's backlog must not hold a run back (was a test threshold: p95 < 1.5 s).
 if (r.fairness) bars.fairnessP95Ms = { value: r.fairness.p95Ms, bar: 1500, pass: r.fairness.p95Ms <= 1500 };
 // Issue 12: Vaultrun's gateway (in the API; standalone as well) against Portkey's, same run, same fake provider.
