@@ -232,9 +232,20 @@ describe('managed connector and credits', () => {
     const client = gatewayClient(stack.api.url, tokenRes.body.token, { maxRetries: 0 });
     const answer = await client.chat.completions.create({ model: 'Vaultrun Mock/mock-fast', messages: [{ role: 'user', content: 'hi' }] });
     expect(answer.choices[0]!.message.content).toBeTruthy();
-    const calls = (await as(stack.admin).get('/api/v1/runs?kind=gateway')).body.items as Record<string, any>[];
-    expect(calls[0]).toMatchObject({ paidWith: 'credits', accountId: connectorId });
-    await eventually(() => credits(), (c) => Number(c.spentMicroUsd) === before + Number(calls[0]!.costMicroUsd) && c.heldMicroUsd === '0', 'the call settles on credits');
+    // The record is finished after the answer's last byte: wait for it, then for its money.
+    const [record] = await eventually(
+      async () => (await as(stack.admin).get('/api/v1/runs?kind=gateway')).body.items as Record<string, any>[],
+      (items) => items[0]?.status === 'succeeded',
+      'the gateway record is finished',
+    );
+    expect(record).toMatchObject({ paidWith: 'credits', accountId: connectorId, costMicroUsd: expect.any(Number) });
+    expect(record!.costMicroUsd).toBeGreaterThan(0);
+    const holds = await stack.api.db.query(
+      `SELECT b.scope_type, h.status, h.amount_micro_usd, h.charged_micro_usd FROM budget_holds h JOIN budgets b ON b.id = h.budget_id WHERE h.run_id = $1`,
+      [record!.id],
+    );
+    expect(holds).toEqual([expect.objectContaining({ scope_type: 'credits', status: 'settled', charged_micro_usd: String(record!.costMicroUsd) })]);
+    await eventually(() => credits(), (c) => Number(c.spentMicroUsd) === before + record!.costMicroUsd && c.heldMicroUsd === '0', `the call (${JSON.stringify(record)}) settles on credits`);
     // Pinned to credits: the workspace's own account does not exist for it.
     await expect(client.chat.completions.create({ model: 'mock-fast', messages: [{ role: 'user', content: 'hi' }] })).rejects.toMatchObject({ status: 404 });
 
